@@ -5,3 +5,5 @@
 
 pub mod crypto;
 pub mod hex;
+pub mod binary;
+pub mod wire;
