@@ -158,8 +158,12 @@ pub fn aes_cbc_encrypt(key: &[u8; 32], iv: &[u8; BLOCK], plaintext: &[u8]) -> Ve
 }
 
 /// AES-256-CBC decryption, checking and stripping PKCS#7 padding.
-pub fn aes_cbc_decrypt(key: &[u8; 32], iv: &[u8; BLOCK], ciphertext: &[u8]) -> Result<Vec<u8>, Error> {
-    if ciphertext.is_empty() || ciphertext.len() % BLOCK != 0 {
+pub fn aes_cbc_decrypt(
+    key: &[u8; 32],
+    iv: &[u8; BLOCK],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, Error> {
+    if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(BLOCK) {
         return Err(Error::BadCiphertext);
     }
     let decryptor = cbc::Decryptor::<Aes256>::new(key.into(), iv.into());
@@ -264,11 +268,16 @@ impl SessionKeys {
         let shared = ours.agree(&peer_public);
         let expanded = expand_pairing(&shared);
         let expanded = expanded.expose();
-        hmac_verify(&expanded[32..64], &[&secret[0..32], &secret[64..144]], &secret[32..64])
-            .map_err(|_| PairingError::Hmac)?;
+        hmac_verify(
+            &expanded[32..64],
+            &[&secret[0..32], &secret[64..144]],
+            &secret[32..64],
+        )
+        .map_err(|_| PairingError::Hmac)?;
         let key: &[u8; 32] = expanded[0..32].try_into().expect("fixed split");
         let iv: &[u8; 16] = expanded[64..80].try_into().expect("fixed split");
-        let mut keys = aes_cbc_decrypt(key, iv, &secret[64..144]).map_err(|_| PairingError::KeyBlob)?;
+        let mut keys =
+            aes_cbc_decrypt(key, iv, &secret[64..144]).map_err(|_| PairingError::KeyBlob)?;
         let result = if keys.len() == 64 {
             Ok(Self {
                 enc: Secret::from_slice("encKey", &keys[0..32]).expect("fixed split"),
@@ -339,8 +348,12 @@ mod tests {
 
     fn spec_keys() -> SessionKeys {
         SessionKeys {
-            enc: Secret::new(arr32("e0e1e2e3e4e5e6e7e8e9eaebecedeeefe0e1e2e3e4e5e6e7e8e9eaebecedeeef")),
-            mac: Secret::new(arr32("101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f")),
+            enc: Secret::new(arr32(
+                "e0e1e2e3e4e5e6e7e8e9eaebecedeeefe0e1e2e3e4e5e6e7e8e9eaebecedeeef",
+            )),
+            mac: Secret::new(arr32(
+                "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f",
+            )),
         }
     }
 
@@ -378,7 +391,10 @@ mod tests {
         let keys = SessionKeys::from_pairing_secret(&client, &secret).unwrap();
         assert_eq!(keys, spec_keys());
         // The server side produces exactly the same secret (the CBC IV is derived, not random).
-        assert_eq!(spec_keys().to_pairing_secret(&server, client.public()), secret);
+        assert_eq!(
+            spec_keys().to_pairing_secret(&server, client.public()),
+            secret
+        );
     }
 
     #[test]
@@ -445,7 +461,10 @@ mod tests {
             assert_eq!(aes_cbc_decrypt(&key, &iv, &cipher).unwrap(), plain);
         }
         assert_eq!(aes_cbc_decrypt(&key, &iv, &[]), Err(Error::BadCiphertext));
-        assert_eq!(aes_cbc_decrypt(&key, &iv, &[0; 15]), Err(Error::BadCiphertext));
+        assert_eq!(
+            aes_cbc_decrypt(&key, &iv, &[0; 15]),
+            Err(Error::BadCiphertext)
+        );
         // Wrong key: the padding is garbage and is refused rather than returned.
         let cipher = aes_cbc_encrypt(&key, &iv, b"hello");
         let wrong = aes_cbc_decrypt(&[8u8; 32], &iv, &cipher);

@@ -22,7 +22,7 @@ pub fn decode(text: &str) -> Result<Vec<u8>, Error> {
         .char_indices()
         .filter(|(_, c)| !c.is_ascii_whitespace())
         .collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(Error::OddLength(digits.len()));
     }
     digits
@@ -65,6 +65,12 @@ mod tests {
                 position: 0
             })
         );
-        assert_eq!(decode("é0").unwrap_err(), Error::BadDigit { found: 'é', position: 0 });
+        assert_eq!(
+            decode("é0").unwrap_err(),
+            Error::BadDigit {
+                found: 'é',
+                position: 0
+            }
+        );
     }
 }

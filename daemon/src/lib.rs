@@ -6,4 +6,5 @@
 pub mod crypto;
 pub mod hex;
 pub mod binary;
+pub mod message;
 pub mod wire;

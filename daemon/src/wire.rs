@@ -267,7 +267,7 @@ impl FrameCipher {
         mac.update(signed);
         mac.verify_slice(tag).map_err(|_| Error::BadMac)?;
         let (iv, ciphertext) = signed.split_at(BLOCK);
-        if ciphertext.len() % BLOCK != 0 {
+        if !ciphertext.len().is_multiple_of(BLOCK) {
             return Err(Error::BadCiphertext);
         }
         let iv: &[u8; BLOCK] = iv.try_into().expect("split at BLOCK");

@@ -47,7 +47,7 @@ pub struct Args {
 enum Mode {
     Plain,
     Frames {
-        cipher: FrameCipher,
+        cipher: Box<FrameCipher>,
         from_client: bool,
     },
 }
@@ -95,7 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             mac: key("mac-key", &args.mac_key)?,
         };
         Mode::Frames {
-            cipher: FrameCipher::new(&keys),
+            cipher: Box::new(FrameCipher::new(&keys)),
             from_client: args.from_client,
         }
     };
