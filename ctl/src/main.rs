@@ -1,1 +1,5 @@
-fn main() {}
+//! The `wawebctl` binary; everything lives in the library.
+
+fn main() -> std::process::ExitCode {
+    wawebctl::main()
+}

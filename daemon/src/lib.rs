@@ -3,8 +3,20 @@
 //! The pure half (no tokio, no files, no sockets) turns bytes into meaning and back:
 //! [`crypto`], [`binary`], [`wire`], [`message`] and [`media`]. The IO half drives it.
 
-pub mod crypto;
-pub mod hex;
 pub mod binary;
+pub mod bus;
+pub mod config;
+pub mod crypto;
+pub mod daemon;
+pub mod hex;
+pub mod http_client;
+pub mod ipc;
+pub mod login;
+pub mod media;
+pub mod media_file;
 pub mod message;
+pub mod session;
+pub mod sim;
+pub mod store;
+pub mod transport;
 pub mod wire;

@@ -10,7 +10,10 @@ fn vectors() -> Value {
 }
 
 fn unhex(text: &str) -> Vec<u8> {
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn wawebd(args: &[&str], stdin: &[u8]) -> Output {
@@ -51,7 +54,12 @@ fn decodes_each_vector_frame() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     for case in vectors["frames"].as_array().unwrap() {
         let output = wawebd(&args, &unhex(case["frame"].as_str().unwrap()));
-        assert!(output.status.success(), "{}: {}", case["name"], String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            case["name"],
+            String::from_utf8_lossy(&output.stderr)
+        );
         let decoded = lines(&output);
         assert_eq!(decoded.len(), 1);
         assert_eq!(decoded[0]["tag"], case["tag"]);
@@ -95,12 +103,22 @@ fn stream_mode_keeps_going_after_a_bad_frame() {
     let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
     args.push("--stream");
     let output = wawebd(&args, &input);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let decoded = lines(&output);
     assert_eq!(decoded.len(), 5);
     assert_eq!(decoded[0]["node"], good[0]["node"]);
-    assert_eq!(decoded[1], serde_json::json!({"error": "frame HMAC mismatch"}));
-    assert_eq!(decoded[2], serde_json::json!({"tag": "s1", "json": ["Conn", {"wid": "1@c.us"}]}));
+    assert_eq!(
+        decoded[1],
+        serde_json::json!({"error": "frame HMAC mismatch"})
+    );
+    assert_eq!(
+        decoded[2],
+        serde_json::json!({"tag": "s1", "json": ["Conn", {"wid": "1@c.us"}]})
+    );
     assert_eq!(decoded[3], serde_json::json!({"pong": 1600000000123u64}));
     assert_eq!(decoded[4]["node"], good[9]["node"]);
 
@@ -111,14 +129,20 @@ fn stream_mode_keeps_going_after_a_bad_frame() {
     assert!(!output.status.success());
     let decoded = lines(&output);
     assert_eq!(decoded.len(), 6);
-    assert_eq!(decoded[5], serde_json::json!({"error": "frame 5: truncated (1 of 256 bytes)"}));
+    assert_eq!(
+        decoded[5],
+        serde_json::json!({"error": "frame 5: truncated (1 of 256 bytes)"})
+    );
 }
 
 #[test]
 fn plain_nodes_and_client_frames() {
     let output = wawebd(&["decode", "--plain"], &unhex("f8048638fc03426f6200"));
     assert!(output.status.success());
-    assert_eq!(lines(&output)[0], serde_json::json!({"tag":"profile","attrs":{"name":"Bob"},"content":[]}));
+    assert_eq!(
+        lines(&output)[0],
+        serde_json::json!({"tag":"profile","attrs":{"name":"Bob"},"content":[]})
+    );
 
     let mut stream = Vec::new();
     for node in ["f80254fc0442757379", "05"] {
@@ -128,8 +152,14 @@ fn plain_nodes_and_client_frames() {
     }
     let output = wawebd(&["decode", "--plain", "--stream"], &stream);
     let decoded = lines(&output);
-    assert_eq!(decoded[0]["content"], serde_json::json!({"base64":"QnVzeQ=="}));
-    assert_eq!(decoded[1], serde_json::json!({"error": "invalid list tag 0x05 at offset 0"}));
+    assert_eq!(
+        decoded[0]["content"],
+        serde_json::json!({"base64":"QnVzeQ=="})
+    );
+    assert_eq!(
+        decoded[1],
+        serde_json::json!({"error": "invalid list tag 0x05 at offset 0"})
+    );
 
     // PROTOCOL.md section 14: a client frame, with its METRIC and FLAGS.
     let frame = unhex(
@@ -147,7 +177,11 @@ fn plain_nodes_and_client_frames() {
         ],
         &frame,
     );
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(
         lines(&output)[0],
         serde_json::json!({"tag":"1600000000.--0","metric":5,"flags":128,

@@ -1,1 +1,7 @@
+//! End-to-end: the real daemon against the simulator, driven over its socket.
 
+mod support;
+
+mod lifecycle;
+mod messaging;
+mod socket;

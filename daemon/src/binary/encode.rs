@@ -70,9 +70,21 @@ fn string(text: &str, is_content: bool, out: &mut Vec<u8>) {
         out.push(tag::JID_PAIR);
         jid_user(user, out);
         string(server, false, out);
+    } else if is_content && !text.is_empty() && nibble_packable(text) {
+        // Numbers as text content (e.g. the frequent-contacts list) go NIBBLE_8-packed, as the
+        // real server wrote them: a raw string would come back as bytes, and B then tries to
+        // read those bytes as a WebMessageInfo and drops the session (PROTOCOL.md 8.3).
+        packed(tag::NIBBLE_8, text, out);
     } else {
         byte_length_and_bytes(text.as_bytes(), out);
     }
+}
+
+fn nibble_packable(text: &str) -> bool {
+    text.len() <= PACKED_MAX
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.')
 }
 
 /// The user and server of `text` if the official writer would write it as a JID pair.

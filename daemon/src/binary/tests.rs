@@ -162,6 +162,18 @@ fn jid_forms() {
 }
 
 #[test]
+fn numeric_content_is_nibble_packed() {
+    let node = Node::new("message").with_content(Content::Text("4915100000001".into()));
+    assert_eq!(hex::encode(&encode(&node)), "f80234ff874915100000001f");
+    assert_eq!(decode(&encode(&node)).unwrap(), node);
+    // Attribute values stay raw strings, as the official writer wrote them.
+    assert_eq!(
+        hex::encode(&encode(&Node::new("x").attr("t", "12"))),
+        "f803fc017857fc023132"
+    );
+}
+
+#[test]
 fn packed_strings_decode_with_the_odd_flag() {
     // "123" packs as 12 3f with the odd bit; "12" as 12; "-." as ab.
     let with = |packing: u8, body: &[u8]| {
@@ -340,6 +352,7 @@ fn content_text_strategy() -> impl Strategy<Value = String> + Clone {
         (3u8..176).prop_map(|index| token::lookup(index).unwrap().to_owned()),
         "[0-9]{1,15}@s\\.whatsapp\\.net",
         "status@broadcast",
+        "[0-9.-]{1,254}",
     ]
 }
 

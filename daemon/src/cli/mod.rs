@@ -2,6 +2,8 @@
 
 mod decode;
 mod media;
+mod run;
+mod sim;
 
 use std::process::ExitCode;
 
@@ -9,16 +11,27 @@ use clap::{Parser, Subcommand};
 
 /// Keeps one legacy WhatsApp Web session alive and serves it over a Unix socket.
 #[derive(Debug, Parser)]
-#[command(name = "wawebd", version, about)]
+#[command(
+    name = "wawebd",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    run: run::Args,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the daemon (the default).
+    Run(run::Args),
     /// Verify, decrypt and decode captured frames or plain nodes, printing JSON.
     Decode(decode::Args),
+    /// Run the simulator of the server, the phone and the media host (control on stdin/stdout).
+    Sim(sim::Args),
     /// Encrypt or decrypt media blobs offline, streaming.
     #[command(subcommand)]
     Media(media::Command),
@@ -29,6 +42,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Decode(args)) => decode::run(args),
         Some(Command::Media(command)) => media::run(command),
-        None => anyhow::bail!("the daemon itself is not built yet; try `wawebd --help`"),
+        Some(Command::Sim(args)) => sim::run(args),
+        Some(Command::Run(args)) => run::run(args),
+        None => run::run(cli.run),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
     }
 }

@@ -1,0 +1,136 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use waweb_proto::EventType;
+
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  success
+  1  the daemon refused or failed the request, or anything else went wrong
+  2  bad usage: unknown command or flag, bad JSON argument, invalid params
+  3  the daemon is not running (or went away); start it with `wawebd`
+     or `systemctl --user start wawebd`
+  4  not logged in: run `wawebctl login` first
+  5  logged in but not connected right now, or the server timed out: try again later
+  6  login ended without a scan (every QR code expired, or the server refused)
+
+Errors are reported as one line on stderr.";
+
+/// Control the wawebd daemon: log in, send messages, follow events.
+///
+/// wawebctl talks to a running wawebd over its Unix socket; it keeps no state of its own.
+#[derive(Debug, Parser)]
+#[command(name = "wawebctl", version, after_long_help = EXIT_STATUS)]
+pub struct Cli {
+    /// The daemon's socket [default: $WAWEBD_SOCKET, else $XDG_RUNTIME_DIR/wawebd/wawebd.sock]
+    // Not clap's `env`: it refuses an empty variable, which the default treats as unset.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+
+    /// Print results as JSON, one object per line, instead of text for people
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// What to do
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the session's state, account, connection and phone
+    Status,
+
+    /// Pair with a phone: show QR codes until one is scanned
+    ///
+    /// Each QR code is drawn in the terminal as it arrives, with the time it has left. With
+    /// --png or --svg the current code is also written to a file (replaced atomically), for
+    /// machines without a screen. Exits 0 once logged in (also when already logged in), 6 when
+    /// pairing ends without a scan.
+    Login {
+        /// Write the current QR code to this PNG file
+        #[arg(long, value_name = "FILE")]
+        png: Option<PathBuf>,
+        /// Write the current QR code to this SVG file
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Do not draw QR codes in the terminal
+        #[arg(long)]
+        no_terminal: bool,
+    },
+
+    /// Log out: tell the server goodbye and erase the stored session
+    Logout,
+
+    /// Print events as they happen, one JSON object per line
+    ///
+    /// Each line is the `params` of one event notification (the object with "type"). Runs until
+    /// interrupted; exits non-zero when the daemon goes away or drops this subscriber.
+    Events {
+        /// Only these types (default: all): state, qr, connected, disconnected, logged_out,
+        /// battery, message, ack, node, json, error
+        #[arg(value_name = "TYPE", value_parser = parse_event_type)]
+        types: Vec<EventType>,
+    },
+
+    /// Send a text message and wait until the server acknowledges it
+    Send {
+        /// A phone number (+49 151 2345-678), bare digits, or a JID (…@s.whatsapp.net, …@g.us)
+        to: String,
+        /// The message
+        text: String,
+    },
+
+    /// Send a raw JSON command to the server and print its reply
+    Query {
+        /// The command, e.g. `'["query","exist","4915100000000@c.us"]'`
+        #[arg(value_name = "JSON")]
+        command: String,
+    },
+
+    /// Work with message attachments
+    Media {
+        /// What to do
+        #[command(subcommand)]
+        command: MediaCommand,
+    },
+
+    /// Show the versions of wawebctl and of the daemon
+    Version,
+
+    /// Print a shell completion script
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The `media` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum MediaCommand {
+    /// Download, decrypt and verify the attachment of a message
+    ///
+    /// --media takes the `media` object of a message event, or the whole event (as printed by
+    /// `wawebctl events message`), or an event notification line; inline, from a file with
+    /// @FILE, or from stdin with -. For example:
+    ///
+    ///   wawebctl events message | head -n1 | wawebctl media download --media - -o photo.jpg
+    Download {
+        /// The media object or message event: JSON, @FILE or - for stdin
+        #[arg(long, value_name = "JSON|@FILE|-")]
+        media: String,
+        /// Where to write the file (an existing file is replaced)
+        #[arg(long, short, value_name = "PATH")]
+        output: PathBuf,
+    },
+}
+
+fn parse_event_type(name: &str) -> Result<EventType, String> {
+    name.parse().map_err(|_| {
+        let known: Vec<&str> = EventType::ALL.iter().map(|kind| kind.as_str()).collect();
+        format!("unknown event type; the types are {}", known.join(", "))
+    })
+}

@@ -1,0 +1,682 @@
+//! wawebctl: the command-line client of wawebd.
+//!
+//! A library with a thin `main`, so tests run commands in-process: parse a [`Cli`], call
+//! [`run`] with a writer for stdout, and map its [`Failure`] to an exit status with
+//! [`Failure::exit_code`]. Everything goes through the socket protocol of [`waweb_proto`]; this
+//! crate has no codecs and no async runtime.
+
+mod cli;
+mod qr;
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::CommandFactory;
+use serde_json::Value;
+use waweb_proto::methods::{self, Method};
+use waweb_proto::{
+    Client, ClientError, ErrorKind, Event, EventType, LogoutResult, MediaDownloadParams,
+    MediaDownloadResult, NoParams, PROTOCOL_VERSION, QueryParams, SendTextParams, SendTextResult,
+    State, StatusResult, VersionResult,
+};
+
+pub use cli::{Cli, Command, MediaCommand};
+pub use qr::Qr;
+
+/// The exit statuses, as `--help` lists them.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// The daemon refused or failed the request, or anything else went wrong.
+    pub const FAILURE: u8 = 1;
+    /// Bad usage: unknown command or flag (clap uses 2 too), bad JSON argument, invalid params.
+    pub const USAGE: u8 = 2;
+    /// The daemon is not running, or went away.
+    pub const NO_DAEMON: u8 = 3;
+    /// Not logged in.
+    pub const NOT_LOGGED_IN: u8 = 4;
+    /// Logged in but not connected right now, or the server timed out.
+    pub const UNAVAILABLE: u8 = 5;
+    /// Login ended without a scan.
+    pub const LOGIN_FAILED: u8 = 6;
+}
+
+/// Why a command failed: the exit status and the one line to print on stderr (empty when
+/// there is nothing to say, as when stdout was closed by the reader).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The exit status, one of [`exit`].
+    pub code: u8,
+    /// The reason, one line.
+    pub message: String,
+}
+
+impl Failure {
+    fn new(code: u8, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn usage(message: impl Into<String>) -> Failure {
+        Failure::new(exit::USAGE, message)
+    }
+
+    /// The process exit status.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.code)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Runs the binary: parse the command line, run it, report a failure on stderr.
+pub fn main() -> ExitCode {
+    use clap::Parser;
+    use std::io::IsTerminal;
+
+    let cli = Cli::parse();
+    let stdout = io::stdout();
+    let terminal = stdout.is_terminal();
+    let mut out = stdout.lock();
+    match run(&cli, &mut out, terminal) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let _ = out.flush();
+            if !failure.message.is_empty() {
+                eprintln!("wawebctl: {failure}");
+            }
+            failure.exit_code()
+        }
+    }
+}
+
+/// Runs one command, writing its output to `out`.
+///
+/// `terminal` says that `out` is an interactive terminal: `login` then redraws the QR code in
+/// place and counts its time down.
+pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure> {
+    let result = match &cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "wawebctl", out);
+            Ok(())
+        }
+        Command::Query { command } => {
+            let json: Value = serde_json::from_str(command)
+                .map_err(|error| Failure::usage(format!("the query is not JSON: {error}")))?;
+            Session::connect(cli)?.query(out, json)
+        }
+        Command::Media {
+            command: MediaCommand::Download { media, output },
+        } => {
+            let params = media_params(media, output)?;
+            Session::connect(cli)?.media_download(out, params)
+        }
+        Command::Status => Session::connect(cli)?.status(out),
+        Command::Login {
+            png,
+            svg,
+            no_terminal,
+        } => {
+            let options = LoginOptions {
+                png: png.as_deref(),
+                svg: svg.as_deref(),
+                draw: !no_terminal && !cli.json,
+                live: terminal && !no_terminal && !cli.json,
+            };
+            Session::connect(cli)?.login(out, &options)
+        }
+        Command::Logout => Session::connect(cli)?.logout(out),
+        Command::Events { types } => Session::connect(cli)?.events(out, types),
+        Command::Send { to, text } => Session::connect(cli)?.send(out, to, text),
+        Command::Version => version(cli, out),
+    };
+    match result {
+        // The reader closed our stdout (`wawebctl events | head -n1`): it is done with us, which
+        // is not worth a message or a failure.
+        Err(failure) if failure.code == exit::OK => Ok(()),
+        Err(failure) => Err(failure),
+        Ok(()) => out.flush().or_else(quiet_pipe),
+    }
+}
+
+fn quiet_pipe(error: io::Error) -> Result<(), Failure> {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            exit::FAILURE,
+            format!("cannot write the output: {error}"),
+        ))
+    }
+}
+
+/// A failed write to stdout; a closed pipe becomes the quiet [`exit::OK`] failure.
+fn output(error: io::Error) -> Failure {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        Failure::new(exit::OK, String::new())
+    } else {
+        Failure::new(exit::FAILURE, format!("cannot write the output: {error}"))
+    }
+}
+
+fn socket_path(cli: &Cli) -> Result<PathBuf, Failure> {
+    match &cli.socket {
+        Some(path) => Ok(path.clone()),
+        None => {
+            waweb_proto::default_socket_path().map_err(|error| Failure::usage(error.to_string()))
+        }
+    }
+}
+
+/// A connection to the daemon, and how to talk about it.
+struct Session {
+    client: Client,
+    path: PathBuf,
+    json: bool,
+}
+
+impl Session {
+    fn connect(cli: &Cli) -> Result<Session, Failure> {
+        let path = socket_path(cli)?;
+        let client = Client::connect(&path).map_err(|error| failure(error, &path))?;
+        Ok(Session {
+            client,
+            path,
+            json: cli.json,
+        })
+    }
+
+    fn fail(&self, error: ClientError) -> Failure {
+        let skewed = matches!(error, ClientError::Protocol(_));
+        let mut failure = failure(error, &self.path);
+        if skewed {
+            failure.message.push_str(&skew_hint(&self.path));
+        }
+        failure
+    }
+
+    /// Calls `M`, returning the result as it came and as the type this version expects.
+    fn call<M: Method>(&mut self, params: &M::Params) -> Result<(Value, M::Result), Failure> {
+        let params = serde_json::to_value(params)
+            .map_err(|error| Failure::new(exit::FAILURE, format!("cannot encode: {error}")))?;
+        let raw = self
+            .client
+            .call_raw(M::NAME, Some(params))
+            .map_err(|error| self.fail(error))?;
+        let typed = serde_json::from_value(raw.clone()).map_err(|error| {
+            let message = format!(
+                "unexpected data from the daemon: the result of {} does not fit ({error})",
+                M::NAME
+            );
+            Failure::new(exit::FAILURE, message + &skew_hint(&self.path))
+        })?;
+        Ok((raw, typed))
+    }
+
+    /// Prints a result object as one compact JSON line (`--json`).
+    fn print_raw(&self, out: &mut dyn Write, raw: &Value) -> Result<(), Failure> {
+        writeln!(out, "{raw}").map_err(output)
+    }
+
+    fn status(mut self, out: &mut dyn Write) -> Result<(), Failure> {
+        let (raw, status) = self.call::<methods::Status>(&NoParams)?;
+        if self.json {
+            return self.print_raw(out, &raw);
+        }
+        write_status(out, &status).map_err(output)
+    }
+
+    fn logout(mut self, out: &mut dyn Write) -> Result<(), Failure> {
+        let (raw, LogoutResult { server_notified }) = self.call::<methods::Logout>(&NoParams)?;
+        if self.json {
+            return self.print_raw(out, &raw);
+        }
+        let note = if server_notified {
+            "the server was told"
+        } else {
+            "the server could not be told; remove this device on the phone if it is still listed"
+        };
+        writeln!(out, "logged out and the session erased ({note})").map_err(output)
+    }
+
+    fn send(mut self, out: &mut dyn Write, to: &str, text: &str) -> Result<(), Failure> {
+        let params = SendTextParams {
+            to: to.to_owned(),
+            text: text.to_owned(),
+        };
+        let (raw, SendTextResult { id, status, .. }) = self.call::<methods::SendText>(&params)?;
+        if self.json {
+            return self.print_raw(out, &raw);
+        }
+        writeln!(out, "sent {id} (server status {status})").map_err(output)
+    }
+
+    fn query(mut self, out: &mut dyn Write, json: Value) -> Result<(), Failure> {
+        let (raw, _) = self.call::<methods::Query>(&QueryParams { json })?;
+        if self.json {
+            return self.print_raw(out, &raw);
+        }
+        let pretty = serde_json::to_string_pretty(&raw).unwrap_or_else(|_| raw.to_string());
+        writeln!(out, "{pretty}").map_err(output)
+    }
+
+    fn media_download(
+        mut self,
+        out: &mut dyn Write,
+        params: MediaDownloadParams,
+    ) -> Result<(), Failure> {
+        let (
+            raw,
+            MediaDownloadResult {
+                path,
+                bytes,
+                sha256,
+            },
+        ) = self.call::<methods::MediaDownload>(&params)?;
+        if self.json {
+            return self.print_raw(out, &raw);
+        }
+        writeln!(
+            out,
+            "wrote {} ({bytes} bytes, sha256 {sha256})",
+            path.display()
+        )
+        .map_err(output)
+    }
+
+    fn events(mut self, out: &mut dyn Write, types: &[EventType]) -> Result<(), Failure> {
+        self.client
+            .subscribe(types)
+            .map_err(|error| self.fail(error))?;
+        let mut last_error = None;
+        loop {
+            let notification = match self.client.recv_notification(None) {
+                Ok(Some(notification)) => notification,
+                Ok(None) => continue,
+                Err(ClientError::Closed) => {
+                    return Err(match last_error {
+                        Some(message) => Failure::new(exit::FAILURE, message),
+                        None => Failure::new(
+                            exit::NO_DAEMON,
+                            format!("the daemon closed the connection ({})", self.path.display()),
+                        ),
+                    });
+                }
+                Err(error) => return Err(self.fail(error)),
+            };
+            if notification.params.get("type").and_then(Value::as_str) == Some("error") {
+                let message = notification.params.get("message").and_then(Value::as_str);
+                last_error = Some(format!(
+                    "the daemon dropped this subscriber: {}",
+                    message.unwrap_or("no reason given")
+                ));
+            }
+            writeln!(out, "{}", notification.params).map_err(output)?;
+            out.flush().map_err(output)?;
+        }
+    }
+
+    fn login(mut self, out: &mut dyn Write, options: &LoginOptions<'_>) -> Result<(), Failure> {
+        // Subscribe first: the first QR code follows the login reply immediately.
+        let types = [
+            EventType::State,
+            EventType::Qr,
+            EventType::Connected,
+            EventType::LoggedOut,
+        ];
+        self.client
+            .subscribe(&types)
+            .map_err(|error| self.fail(error))?;
+        match self.client.call_raw(methods::Login::NAME, None) {
+            Ok(_) => {}
+            Err(ClientError::Rpc(error)) if error.kind() == ErrorKind::AlreadyLoggedIn => {
+                if !self.json {
+                    writeln!(
+                        out,
+                        "already logged in (run `wawebctl logout` first to pair again)"
+                    )
+                    .map_err(output)?;
+                }
+                return Ok(());
+            }
+            Err(error) => return Err(self.fail(error)),
+        }
+        let mut expiry: Option<Instant> = None;
+        loop {
+            let wait = match expiry {
+                Some(_) if options.live => Some(Duration::from_secs(1)),
+                _ => None,
+            };
+            let event = match self.client.recv_notification(wait) {
+                Ok(Some(notification)) => {
+                    if self.json {
+                        writeln!(out, "{}", notification.params).map_err(output)?;
+                        out.flush().map_err(output)?;
+                    }
+                    match serde_json::from_value::<Event>(notification.params) {
+                        Ok(event) => event,
+                        // A type or shape this version does not know: not ours to act on.
+                        Err(_) => continue,
+                    }
+                }
+                Ok(None) => {
+                    if let Some(expiry) = expiry {
+                        let left = expiry.saturating_duration_since(Instant::now());
+                        write!(out, "\r\x1b[Kexpires in {} s", left.as_secs()).map_err(output)?;
+                        out.flush().map_err(output)?;
+                    }
+                    continue;
+                }
+                Err(ClientError::Closed) => {
+                    return Err(Failure::new(
+                        exit::NO_DAEMON,
+                        "the daemon went away before the login finished",
+                    ));
+                }
+                Err(error) => return Err(self.fail(error)),
+            };
+            match event {
+                Event::Qr {
+                    content,
+                    ttl_ms,
+                    attempt,
+                    attempts_max,
+                    ..
+                } => {
+                    let qr =
+                        Qr::new(&content).map_err(|error| Failure::new(exit::FAILURE, error))?;
+                    write_qr_files(&qr, options)?;
+                    expiry = Some(Instant::now() + Duration::from_millis(ttl_ms));
+                    if options.draw {
+                        if options.live {
+                            // Clear the screen so each new code replaces the last one.
+                            write!(out, "\x1b[2J\x1b[H").map_err(output)?;
+                        }
+                        write!(out, "{}", qr.terminal()).map_err(output)?;
+                    }
+                    if !self.json {
+                        writeln!(
+                            out,
+                            "Scan with WhatsApp on your phone (Linked devices). Code {attempt} of \
+                             {attempts_max}, valid for {} s.",
+                            ttl_ms / 1000
+                        )
+                        .map_err(output)?;
+                        for (kind, path) in [("PNG", options.png), ("SVG", options.svg)] {
+                            if let Some(path) = path {
+                                writeln!(out, "{kind} written to {}", path.display())
+                                    .map_err(output)?;
+                            }
+                        }
+                    }
+                    out.flush().map_err(output)?;
+                }
+                Event::State { state, message, .. } => {
+                    if !self.json && state != State::Pairing {
+                        let why = message
+                            .map(|message| format!(" ({message})"))
+                            .unwrap_or_default();
+                        let clear = if options.live { "\r\x1b[K" } else { "" };
+                        writeln!(out, "{clear}state: {state}{why}").map_err(output)?;
+                    }
+                    if state == State::LoggingIn {
+                        expiry = None;
+                    }
+                }
+                Event::Connected { me, .. } => {
+                    if !self.json {
+                        let clear = if options.live { "\r\x1b[K" } else { "" };
+                        writeln!(out, "{clear}logged in as {} ({})", me.wid, me.pushname)
+                            .map_err(output)?;
+                    }
+                    return Ok(());
+                }
+                Event::LoggedOut { reason, status } => {
+                    let status = status
+                        .map(|status| format!(", status {status}"))
+                        .unwrap_or_default();
+                    let message =
+                        format!("login ended: {} ({reason}{status})", reason.description());
+                    return Err(Failure::new(exit::LOGIN_FAILED, message));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+struct LoginOptions<'a> {
+    png: Option<&'a Path>,
+    svg: Option<&'a Path>,
+    /// Draw QR codes as text.
+    draw: bool,
+    /// Redraw in place with a countdown (an interactive terminal).
+    live: bool,
+}
+
+fn write_qr_files(qr: &Qr, options: &LoginOptions<'_>) -> Result<(), Failure> {
+    let write = |path: &Path, bytes: &[u8]| {
+        qr::write_atomically(path, bytes).map_err(|error| {
+            Failure::new(
+                exit::FAILURE,
+                format!("cannot write the QR code to {}: {error}", path.display()),
+            )
+        })
+    };
+    if let Some(path) = options.png {
+        let png = qr
+            .png()
+            .map_err(|error| Failure::new(exit::FAILURE, error))?;
+        write(path, &png)?;
+    }
+    if let Some(path) = options.svg {
+        write(path, qr.svg().as_bytes())?;
+    }
+    Ok(())
+}
+
+fn version(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
+    let ours = env!("CARGO_PKG_VERSION");
+    let mut session = match Session::connect(cli) {
+        Ok(session) => session,
+        Err(failure) => {
+            if !cli.json {
+                writeln!(out, "wawebctl {ours} (protocol {PROTOCOL_VERSION})").map_err(output)?;
+            }
+            return Err(failure);
+        }
+    };
+    let (raw, daemon) = session.call::<methods::Version>(&NoParams)?;
+    if cli.json {
+        session.print_raw(out, &raw)?;
+    } else {
+        let [major, minor, patch] = daemon.wa_version;
+        writeln!(out, "wawebctl {ours} (protocol {PROTOCOL_VERSION})").map_err(output)?;
+        writeln!(
+            out,
+            "wawebd {} (protocol {}, WhatsApp Web {major}.{minor}.{patch})",
+            daemon.daemon, daemon.protocol
+        )
+        .map_err(output)?;
+    }
+    if daemon.protocol != PROTOCOL_VERSION {
+        return Err(Failure::new(
+            exit::FAILURE,
+            format!(
+                "protocol mismatch: wawebd speaks {}, wawebctl {PROTOCOL_VERSION}; restart the \
+                 daemon after upgrading, or use the wawebctl that came with it",
+                daemon.protocol
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// After a reply that did not parse: ask the daemon for its version and say whether that is the
+/// cause, rather than leaving the user with a parse error.
+fn skew_hint(path: &Path) -> String {
+    let daemon =
+        Client::connect(path).and_then(|mut client| client.call::<methods::Version>(&NoParams));
+    match daemon {
+        Ok(VersionResult {
+            protocol, daemon, ..
+        }) if protocol != PROTOCOL_VERSION => format!(
+            "; wawebd {daemon} speaks protocol {protocol} and wawebctl {PROTOCOL_VERSION}: \
+             restart the daemon after upgrading"
+        ),
+        Ok(_) => String::new(),
+        Err(_) => "; is the daemon of another version? restart it after upgrading".to_owned(),
+    }
+}
+
+/// Classifies a client error by exit status, with a message that says what to do.
+fn failure(error: ClientError, path: &Path) -> Failure {
+    match error {
+        ClientError::NoSocketPath(error) => Failure::usage(error.to_string()),
+        error @ ClientError::Connect { .. } if error.is_daemon_absent() => Failure::new(
+            exit::NO_DAEMON,
+            format!(
+                "the daemon is not running on {} (start it with: wawebd, or: systemctl --user start wawebd)",
+                path.display()
+            ),
+        ),
+        ClientError::Connect { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
+            Failure::new(
+                exit::FAILURE,
+                format!(
+                    "permission denied on {}: the daemon belongs to another user",
+                    path.display()
+                ),
+            )
+        }
+        ClientError::Closed => Failure::new(
+            exit::NO_DAEMON,
+            format!("the daemon closed the connection ({})", path.display()),
+        ),
+        ClientError::Rpc(error) => {
+            let code = match error.kind() {
+                ErrorKind::NotLoggedIn => exit::NOT_LOGGED_IN,
+                ErrorKind::NotConnected | ErrorKind::Timeout => exit::UNAVAILABLE,
+                ErrorKind::InvalidParams => exit::USAGE,
+                _ => exit::FAILURE,
+            };
+            let mut message = error.message.clone();
+            match error.kind() {
+                // The daemon's wording speaks of the `login` method; name the command instead.
+                ErrorKind::NotLoggedIn => message = "not logged in (run: wawebctl login)".into(),
+                ErrorKind::MethodNotFound => message
+                    .push_str("; is the daemon older than wawebctl? restart it after upgrading"),
+                _ => {}
+            }
+            Failure::new(code, message)
+        }
+        other => Failure::new(exit::FAILURE, other.to_string()),
+    }
+}
+
+/// Reads `--media`: inline JSON, `@FILE` or `-`; a media object, a message event or a whole
+/// notification line.
+fn media_params(media: &str, output: &Path) -> Result<MediaDownloadParams, Failure> {
+    let text = if media == "-" {
+        let mut text = String::new();
+        io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|error| Failure::usage(format!("cannot read --media from stdin: {error}")))?;
+        text
+    } else if let Some(file) = media.strip_prefix('@') {
+        std::fs::read_to_string(file)
+            .map_err(|error| Failure::usage(format!("cannot read --media from {file}: {error}")))?
+    } else {
+        media.to_owned()
+    };
+    // Events come one per line; take the first non-empty one.
+    let line = text
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("");
+    let mut value: Value = serde_json::from_str(line)
+        .map_err(|error| Failure::usage(format!("--media is not JSON: {error}")))?;
+    if let Some(params) = value.get_mut("params") {
+        value = params.take();
+    }
+    if value.get("type").is_some() || value.get("from_me").is_some() {
+        value = match value.get_mut("media").map(Value::take) {
+            Some(Value::Null) | None => return Err(Failure::usage("this message has no media")),
+            Some(media) => media,
+        };
+    }
+    let media = serde_json::from_value(value)
+        .map_err(|error| Failure::usage(format!("--media is not a media object: {error}")))?;
+    // The daemon has its own working directory; hand it an absolute path.
+    let output = if output.is_absolute() {
+        output.to_owned()
+    } else {
+        std::env::current_dir()
+            .map_err(|error| {
+                Failure::new(
+                    exit::FAILURE,
+                    format!("cannot find the current directory: {error}"),
+                )
+            })?
+            .join(output)
+    };
+    Ok(MediaDownloadParams { media, output })
+}
+
+fn write_status(out: &mut dyn Write, status: &StatusResult) -> io::Result<()> {
+    let unknown = || "unknown".to_owned();
+    writeln!(out, "state:           {}", status.state)?;
+    match &status.me {
+        Some(me) => writeln!(
+            out,
+            "account:         {} \"{}\" ({})",
+            me.wid, me.pushname, me.platform
+        )?,
+        None => writeln!(out, "account:         none")?,
+    }
+    let stored = if status.session_stored { "yes" } else { "no" };
+    writeln!(out, "session stored:  {stored}")?;
+    writeln!(out, "server:          {}", status.server_url)?;
+    let pong = status
+        .last_pong_ms_ago
+        .map(|ms| format!("{:.1} s ago", ms as f64 / 1000.0))
+        .unwrap_or_else(unknown);
+    writeln!(out, "last pong:       {pong}")?;
+    let phone = match status.phone_online {
+        Some(true) => "online".to_owned(),
+        Some(false) => "offline".to_owned(),
+        None => unknown(),
+    };
+    writeln!(out, "phone:           {phone}")?;
+    let battery = status
+        .battery
+        .map(|battery| {
+            let mut notes = Vec::new();
+            if battery.plugged {
+                notes.push("charging");
+            }
+            if battery.powersave {
+                notes.push("power saving");
+            }
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join(", "))
+            };
+            format!("{}%{notes}", battery.percent)
+        })
+        .unwrap_or_else(unknown);
+    writeln!(out, "battery:         {battery}")?;
+    writeln!(out, "reconnects:      {}", status.reconnects)
+}

@@ -1,0 +1,569 @@
+//! wawebctl against a scripted fake daemon: a std Unix listener in a thread answering JSON-RPC
+//! lines the way a test tells it to.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+
+use clap::Parser;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use wawebctl::{Cli, Failure, exit, run};
+
+/// What the fake writes back for one request: reply and event lines, then maybe hang up.
+struct Answer {
+    lines: Vec<Value>,
+    close: bool,
+}
+
+impl Answer {
+    fn result(request: &Value, result: Value) -> Answer {
+        Answer {
+            lines: vec![json!({"jsonrpc": "2.0", "id": request["id"], "result": result})],
+            close: false,
+        }
+    }
+
+    fn error(request: &Value, code: i64, kind: &str, message: &str) -> Answer {
+        let error = json!({"code": code, "message": message, "data": {"kind": kind}});
+        Answer {
+            lines: vec![json!({"jsonrpc": "2.0", "id": request["id"], "error": error})],
+            close: false,
+        }
+    }
+
+    fn then_event(mut self, params: Value) -> Answer {
+        self.lines
+            .push(json!({"jsonrpc": "2.0", "method": "event", "params": params}));
+        self
+    }
+
+    fn then_close(mut self) -> Answer {
+        self.close = true;
+        self
+    }
+}
+
+/// A fake daemon on a socket in a temp dir; every request it gets is reported on `requests`.
+struct Fake {
+    _dir: TempDir,
+    path: PathBuf,
+    requests: mpsc::Receiver<Value>,
+}
+
+impl Fake {
+    fn start(script: impl FnMut(&Value) -> Answer + Send + 'static) -> Fake {
+        let dir = tempfile::Builder::new()
+            .prefix("wawebctl")
+            .tempdir()
+            .unwrap();
+        let path = dir.path().join("wawebd.sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        let (seen, requests) = mpsc::channel();
+        let script = Arc::new(Mutex::new(script));
+        // Like the daemon, serve connections concurrently: wawebctl may open a second one (to
+        // ask for the version) while the first is still open.
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let (script, seen) = (script.clone(), seen.clone());
+                thread::spawn(move || {
+                    let mut writer = stream.try_clone().unwrap();
+                    for line in BufReader::new(stream).lines() {
+                        let Ok(line) = line else { break };
+                        let request: Value = serde_json::from_str(&line).unwrap();
+                        let answer = (script.lock().unwrap())(&request);
+                        let _ = seen.send(request);
+                        for line in answer.lines {
+                            if writeln!(writer, "{line}").is_err() {
+                                break;
+                            }
+                        }
+                        if answer.close {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        Fake {
+            _dir: dir,
+            path,
+            requests,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> (Result<(), Failure>, String) {
+        let mut argv = vec!["wawebctl", "--socket", self.path.to_str().unwrap()];
+        argv.extend_from_slice(args);
+        let cli = Cli::try_parse_from(argv).unwrap();
+        let mut out = Vec::new();
+        let result = run(&cli, &mut out, false);
+        (result, String::from_utf8(out).unwrap())
+    }
+
+    fn requests(&self) -> Vec<Value> {
+        self.requests.try_iter().collect()
+    }
+}
+
+fn status_result() -> Value {
+    json!({"state": "connected", "me": {"wid": "4915100000000@s.whatsapp.net", "pushname": "Ada",
+        "platform": "android", "phone": {"os_version": "11"}}, "server_url": "ws://127.0.0.1:9/ws",
+        "session_stored": true, "last_pong_ms_ago": 1500, "phone_online": true,
+        "battery": {"percent": 52, "plugged": true, "powersave": false}, "reconnects": 3})
+}
+
+/// Answers every method sensibly; `subscribe` echoes its types.
+fn default_answer(request: &Value) -> Answer {
+    match request["method"].as_str().unwrap() {
+        "status" => Answer::result(request, status_result()),
+        "version" => Answer::result(
+            request,
+            json!({"daemon": "9.9.9", "protocol": 1, "wa_version": [2, 2142, 12]}),
+        ),
+        "subscribe" => {
+            let events = match &request["params"]["events"] {
+                Value::Null => json!([
+                    "state",
+                    "qr",
+                    "connected",
+                    "disconnected",
+                    "logged_out",
+                    "battery",
+                    "message",
+                    "ack",
+                    "node",
+                    "json",
+                    "error"
+                ]),
+                events => events.clone(),
+            };
+            Answer::result(request, json!({"events": events}))
+        }
+        "logout" => Answer::result(request, json!({"server_notified": true})),
+        "send_text" => Answer::result(
+            request,
+            json!({"id": "3EB0C0FFEE", "status": 200, "t": 1600000000}),
+        ),
+        "query" => Answer::result(request, json!({"reply": {"status": 200}})),
+        "media_download" => {
+            let path = request["params"]["output"].clone();
+            Answer::result(request, json!({"path": path, "bytes": 3, "sha256": "c2hh"}))
+        }
+        _ => Answer::error(request, -32601, "method_not_found", "no such method"),
+    }
+}
+
+#[test]
+fn json_status_prints_the_result_object_as_is() {
+    let fake = Fake::start(default_answer);
+    let (result, out) = fake.run(&["--json", "status"]);
+    assert_eq!(result, Ok(()));
+    assert_eq!(out.lines().count(), 1);
+    let printed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(printed, status_result());
+    // Order kept too: exactly as the daemon wrote it.
+    assert_eq!(out.trim_end(), status_result().to_string());
+}
+
+#[test]
+fn human_status_is_readable() {
+    let fake = Fake::start(default_answer);
+    let (result, out) = fake.run(&["status"]);
+    assert_eq!(result, Ok(()));
+    assert!(out.contains("state:           connected"), "{out}");
+    assert!(
+        out.contains("4915100000000@s.whatsapp.net \"Ada\" (android)"),
+        "{out}"
+    );
+    assert!(out.contains("1.5 s ago"), "{out}");
+    assert!(out.contains("52% (charging)"), "{out}");
+    assert!(out.contains("reconnects:      3"), "{out}");
+}
+
+#[test]
+fn an_absent_daemon_is_exit_3_with_a_hint() {
+    let dir = tempfile::Builder::new()
+        .prefix("wawebctl")
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join("nobody.sock");
+    let cli =
+        Cli::try_parse_from(["wawebctl", "--socket", path.to_str().unwrap(), "status"]).unwrap();
+    let failure = run(&cli, &mut Vec::new(), false).unwrap_err();
+    assert_eq!(failure.code, exit::NO_DAEMON);
+    assert!(
+        failure.message.contains("systemctl --user start wawebd"),
+        "{failure}"
+    );
+    assert!(!failure.message.contains('\n'));
+
+    // A socket file nobody listens on is the same thing.
+    drop(UnixListener::bind(&path).unwrap());
+    let failure = run(&cli, &mut Vec::new(), false).unwrap_err();
+    assert_eq!(failure.code, exit::NO_DAEMON);
+}
+
+#[test]
+fn daemon_errors_map_to_exit_codes() {
+    let fake = Fake::start(|request| {
+        let text = request["params"]["text"].as_str().unwrap_or_default();
+        match text {
+            "nli" => Answer::error(request, -32001, "not_logged_in", "not logged in"),
+            "nc" => Answer::error(request, -32003, "not_connected", "not connected"),
+            "to" => Answer::error(request, -32005, "timeout", "timed out"),
+            "bad" => Answer::error(request, -32602, "invalid_params", "bad recipient"),
+            _ => {
+                let error = json!({"code": -32004, "message": "the server answered 404",
+                    "data": {"kind": "server_error", "status": 404}});
+                Answer {
+                    lines: vec![json!({"jsonrpc": "2.0", "id": request["id"], "error": error})],
+                    close: false,
+                }
+            }
+        }
+    });
+    let cases = [
+        ("nli", exit::NOT_LOGGED_IN),
+        ("nc", exit::UNAVAILABLE),
+        ("to", exit::UNAVAILABLE),
+        ("bad", exit::USAGE),
+        ("server", exit::FAILURE),
+    ];
+    for (text, code) in cases {
+        let (result, out) = fake.run(&["send", "+49 1", text]);
+        let failure = result.unwrap_err();
+        assert_eq!(failure.code, code, "{text}: {failure}");
+        assert!(out.is_empty());
+    }
+    let (result, _) = fake.run(&["send", "1", "nli"]);
+    assert!(result.unwrap_err().message.contains("wawebctl login"));
+}
+
+#[test]
+fn send_passes_recipient_and_text() {
+    let fake = Fake::start(default_answer);
+    let (result, out) = fake.run(&["send", "+49 151 2345-678", "hello there"]);
+    assert_eq!(result, Ok(()));
+    assert_eq!(out, "sent 3EB0C0FFEE (server status 200)\n");
+    let requests = fake.requests();
+    assert_eq!(requests[0]["method"], "send_text");
+    assert_eq!(
+        requests[0]["params"],
+        json!({"to": "+49 151 2345-678", "text": "hello there"})
+    );
+}
+
+#[test]
+fn query_checks_its_json_before_asking() {
+    let fake = Fake::start(default_answer);
+    let (result, _) = fake.run(&["query", "[not json"]);
+    assert_eq!(result.unwrap_err().code, exit::USAGE);
+    assert!(fake.requests().is_empty());
+
+    let (result, out) = fake.run(&["--json", "query", r#"["query","exist","1@c.us"]"#]);
+    assert_eq!(result, Ok(()));
+    assert_eq!(out, "{\"reply\":{\"status\":200}}\n");
+    assert_eq!(
+        fake.requests()[0]["params"],
+        json!({"json": ["query", "exist", "1@c.us"]})
+    );
+}
+
+#[test]
+fn logout_and_version() {
+    let fake = Fake::start(default_answer);
+    let (result, out) = fake.run(&["logout"]);
+    assert_eq!(result, Ok(()));
+    assert!(out.starts_with("logged out"), "{out}");
+
+    let (result, out) = fake.run(&["version"]);
+    assert_eq!(result, Ok(()));
+    assert!(
+        out.contains(&format!("wawebctl {}", env!("CARGO_PKG_VERSION"))),
+        "{out}"
+    );
+    assert!(
+        out.contains("wawebd 9.9.9 (protocol 1, WhatsApp Web 2.2142.12)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_daemon_of_another_protocol_is_named_as_the_cause() {
+    let fake = Fake::start(|request| match request["method"].as_str() {
+        Some("version") => Answer::result(
+            request,
+            json!({"daemon": "7.0.0", "protocol": 2, "wa_version": [2, 3000, 1]}),
+        ),
+        _ => Answer::result(request, json!({"state": "quantum"})),
+    });
+    let (result, _) = fake.run(&["status"]);
+    let failure = result.unwrap_err();
+    assert_eq!(failure.code, exit::FAILURE);
+    assert!(failure.message.contains("protocol 2"), "{failure}");
+    assert!(failure.message.contains("restart the daemon"), "{failure}");
+
+    let (result, _) = fake.run(&["version"]);
+    assert!(result.unwrap_err().message.contains("protocol mismatch"));
+}
+
+#[test]
+fn events_prints_params_lines_and_fails_when_the_daemon_leaves() {
+    let fake = Fake::start(|request| {
+        default_answer(request)
+            .then_event(json!({"type": "state", "state": "connected"}))
+            .then_event(json!({"type": "ack", "id": "M", "ack": 3, "chat": "1@s.whatsapp.net"}))
+            .then_event(json!({"type": "from_a_newer_daemon", "x": 1}))
+            .then_close()
+    });
+    let (result, out) = fake.run(&["events", "state", "ack"]);
+    assert_eq!(result.unwrap_err().code, exit::NO_DAEMON);
+    assert_eq!(
+        out,
+        "{\"type\":\"state\",\"state\":\"connected\"}\n\
+         {\"type\":\"ack\",\"id\":\"M\",\"ack\":3,\"chat\":\"1@s.whatsapp.net\"}\n\
+         {\"type\":\"from_a_newer_daemon\",\"x\":1}\n"
+    );
+    let requests = fake.requests();
+    assert_eq!(requests[0]["method"], "subscribe");
+    assert_eq!(requests[0]["params"], json!({"events": ["state", "ack"]}));
+}
+
+#[test]
+fn events_reports_being_dropped_for_lagging() {
+    let fake = Fake::start(|request| {
+        default_answer(request)
+            .then_event(json!({"type": "error", "kind": "lagged", "message": "fell behind"}))
+            .then_close()
+    });
+    let (result, out) = fake.run(&["events"]);
+    let failure = result.unwrap_err();
+    assert_eq!(failure.code, exit::FAILURE);
+    assert!(failure.message.contains("fell behind"), "{failure}");
+    assert!(out.contains("\"lagged\""));
+    assert!(
+        fake.requests()[0]["params"].get("events").is_none(),
+        "no types: all"
+    );
+}
+
+#[test]
+fn unknown_event_types_are_usage_errors() {
+    let error = Cli::try_parse_from(["wawebctl", "events", "gossip"]).unwrap_err();
+    assert_eq!(error.exit_code(), 2);
+    assert!(error.to_string().contains("logged_out"));
+    let error = Cli::try_parse_from(["wawebctl", "frobnicate"]).unwrap_err();
+    assert_eq!(error.exit_code(), 2);
+}
+
+const QR_CONTENT: &str = "1@ZyYxNzk4MTI0OTg5NDI0OTk2MTY,JXRl2Zl0pUGnmo4pFs8Ib8Lnw7t4uR+1xq8gQ0pOVkc=,Cqv7vK/3JUVVL/nU86bXGA==";
+
+/// A login that pairs: a QR code, the scan, the login.
+fn pairing_answer(request: &Value, end: Value) -> Answer {
+    match request["method"].as_str().unwrap() {
+        "login" => Answer::result(request, json!({"state": "pairing"}))
+            .then_event(json!({"type": "state", "state": "pairing"}))
+            .then_event(
+                json!({"type": "qr", "content": QR_CONTENT, "ref": "1@Zy", "ttl_ms": 20000,
+                "attempt": 1, "attempts_max": 6}),
+            )
+            .then_event(json!({"type": "state", "state": "logging_in"}))
+            .then_event(end),
+        "subscribe" => {
+            default_answer(request).then_event(json!({"type": "state", "state": "logged_out"}))
+        }
+        _ => default_answer(request),
+    }
+}
+
+fn decode_png(path: &Path) -> String {
+    let file = std::fs::File::open(path).unwrap();
+    let decoder = png::Decoder::new(std::io::BufReader::new(file));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Grayscale);
+    let (width, height) = (info.width as usize, info.height as usize);
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * width + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1);
+    grids[0].decode().unwrap().1
+}
+
+#[test]
+fn login_draws_the_qr_writes_png_and_svg_and_exits_0_when_connected() {
+    let connected = json!({"type": "connected", "me": {"wid": "4915100000000@s.whatsapp.net",
+        "pushname": "Ada", "platform": "android", "phone": {}}, "restored": false});
+    let fake = Fake::start(move |request| pairing_answer(request, connected.clone()));
+    let dir = tempfile::Builder::new()
+        .prefix("wawebctl-qr")
+        .tempdir()
+        .unwrap();
+    let png = dir.path().join("qr.png");
+    let svg = dir.path().join("qr.svg");
+    let (result, out) = fake.run(&[
+        "login",
+        "--png",
+        png.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(result, Ok(()), "{out}");
+    assert_eq!(decode_png(&png), QR_CONTENT);
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert!(
+        out.contains('\u{2580}') || out.contains('\u{2584}'),
+        "the QR is drawn"
+    );
+    assert!(out.contains("Code 1 of 6, valid for 20 s"), "{out}");
+    assert!(
+        out.contains("logged in as 4915100000000@s.whatsapp.net (Ada)"),
+        "{out}"
+    );
+
+    let requests = fake.requests();
+    let methods: Vec<&str> = requests
+        .iter()
+        .map(|r| r["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        ["subscribe", "login"],
+        "subscribed before asking to log in"
+    );
+    assert_eq!(
+        requests[0]["params"]["events"],
+        json!(["state", "qr", "connected", "logged_out"])
+    );
+}
+
+#[test]
+fn login_fails_with_6_when_pairing_expires() {
+    let expired = json!({"type": "logged_out", "reason": "pairing_expired", "status": null});
+    let fake = Fake::start(move |request| pairing_answer(request, expired.clone()));
+    let (result, _) = fake.run(&["login", "--no-terminal"]);
+    let failure = result.unwrap_err();
+    assert_eq!(failure.code, exit::LOGIN_FAILED);
+    assert!(failure.message.contains("pairing_expired"), "{failure}");
+}
+
+#[test]
+fn login_in_json_mode_prints_the_events() {
+    let connected = json!({"type": "connected", "me": {"wid": "1@s.whatsapp.net",
+        "pushname": "A", "platform": "iphone", "phone": {}}, "restored": false});
+    let fake = Fake::start(move |request| pairing_answer(request, connected.clone()));
+    let (result, out) = fake.run(&["--json", "login"]);
+    assert_eq!(result, Ok(()));
+    let types: Vec<String> = out
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(types, ["state", "state", "qr", "state", "connected"]);
+}
+
+#[test]
+fn login_when_already_logged_in_succeeds() {
+    let fake = Fake::start(|request| match request["method"].as_str() {
+        Some("login") => Answer::error(request, -32002, "already_logged_in", "already logged in"),
+        _ => default_answer(request),
+    });
+    let (result, out) = fake.run(&["login"]);
+    assert_eq!(result, Ok(()));
+    assert!(out.contains("already logged in"));
+}
+
+#[test]
+fn login_fails_with_3_when_the_daemon_goes_away() {
+    let fake = Fake::start(|request| match request["method"].as_str() {
+        Some("login") => Answer::result(request, json!({"state": "pairing"})).then_close(),
+        _ => default_answer(request),
+    });
+    let (result, _) = fake.run(&["login"]);
+    assert_eq!(result.unwrap_err().code, exit::NO_DAEMON);
+}
+
+#[test]
+fn media_download_takes_a_message_event_from_a_file_and_an_absolute_path() {
+    let fake = Fake::start(default_answer);
+    let dir = tempfile::Builder::new()
+        .prefix("wawebctl-media")
+        .tempdir()
+        .unwrap();
+    let event = json!({"jsonrpc": "2.0", "method": "event", "params": {"type": "message", "id": "M",
+        "chat": "1@s.whatsapp.net", "from_me": false, "participant": null, "timestamp": 1,
+        "push_name": null, "kind": "image", "text": null, "media": {"kind": "image",
+        "url": "https://h/x.enc", "direct_path": null, "media_key": "AAEC", "mimetype": "image/jpeg",
+        "file_sha256": "c2hh", "file_enc_sha256": "ZW5j", "file_length": 3}}});
+    let file = dir.path().join("event.json");
+    std::fs::write(&file, format!("{event}\n")).unwrap();
+    let media_arg = format!("@{}", file.display());
+    let (result, out) = fake.run(&[
+        "media",
+        "download",
+        "--media",
+        &media_arg,
+        "-o",
+        "photo.jpg",
+    ]);
+    assert_eq!(result, Ok(()), "{out}");
+    let request = &fake.requests()[0];
+    assert_eq!(request["method"], "media_download");
+    assert_eq!(request["params"]["media"]["media_key"], "AAEC");
+    let output = PathBuf::from(request["params"]["output"].as_str().unwrap());
+    assert!(output.is_absolute());
+    assert!(output.ends_with("photo.jpg"));
+    assert!(out.starts_with("wrote "), "{out}");
+
+    // A bare media object inline works too; a message without media is a usage error.
+    let media = event["params"]["media"].to_string();
+    let (result, _) = fake.run(&["media", "download", "--media", &media, "-o", "/tmp/x"]);
+    assert_eq!(result, Ok(()));
+    let text_message = json!({"type": "message", "kind": "text", "media": null}).to_string();
+    let (result, _) = fake.run(&[
+        "media",
+        "download",
+        "--media",
+        &text_message,
+        "-o",
+        "/tmp/x",
+    ]);
+    assert_eq!(result.unwrap_err().code, exit::USAGE);
+}
+
+#[test]
+fn completions_need_no_daemon() {
+    let cli = Cli::try_parse_from([
+        "wawebctl",
+        "--socket",
+        "/nonexistent",
+        "completions",
+        "bash",
+    ])
+    .unwrap();
+    let mut out = Vec::new();
+    assert_eq!(run(&cli, &mut out, false), Ok(()));
+    let script = String::from_utf8(out).unwrap();
+    assert!(script.contains("wawebctl"));
+    assert!(script.contains("logout"));
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let error = Cli::try_parse_from(["wawebctl", "--help"]).unwrap_err();
+    let help = error.to_string();
+    assert!(help.contains("Exit status:"), "{help}");
+    assert!(help.contains("3  the daemon is not running"));
+    assert!(help.contains("4  not logged in"));
+}

@@ -1,0 +1,94 @@
+//! `wawebd [run]`: the daemon itself.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use tracing_subscriber::EnvFilter;
+use waweb_proto::Event;
+use wawebd::config::{Config, Overrides};
+use wawebd::daemon::Daemon;
+
+/// Where the daemon connects and keeps its files (flags win over environment variables, which
+/// win over the config file).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Args {
+    /// The server's websocket URL (`ws://` for local peers).
+    #[arg(long, value_name = "URL", env = "WAWEBD_SERVER_URL")]
+    server_url: Option<String>,
+    /// The control socket [default: $XDG_RUNTIME_DIR/wawebd/wawebd.sock].
+    #[arg(long, value_name = "PATH", env = "WAWEBD_SOCKET")]
+    socket: Option<PathBuf>,
+    /// Where the session is stored [default: $STATE_DIRECTORY or $XDG_STATE_HOME/wawebd].
+    #[arg(long, value_name = "DIR", env = "WAWEBD_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+    /// The config file [default: $XDG_CONFIG_HOME/wawebd/config.toml, if present].
+    #[arg(long, value_name = "FILE", env = "WAWEBD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log filter, e.g. `info` or `wawebd=debug`.
+    #[arg(long, value_name = "FILTER", env = "WAWEBD_LOG")]
+    log_level: Option<String>,
+}
+
+impl Args {
+    pub fn resolve(self) -> anyhow::Result<Config> {
+        let overrides = Overrides {
+            server_url: self.server_url,
+            socket: self.socket,
+            state_dir: self.state_dir,
+            config: self.config,
+            log_level: self.log_level,
+        };
+        Ok(Config::resolve(overrides, &|name| {
+            std::env::var(name).ok()
+        })?)
+    }
+}
+
+/// Human lines on a terminal; plain lines without timestamps when systemd's journal reads stderr.
+pub fn init_logging(filter: &str) {
+    let journal = std::env::var_os("JOURNAL_STREAM").is_some();
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = if journal {
+        builder.without_time().with_ansi(false).try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = args.resolve()?;
+    init_logging(&config.log_level);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let daemon = Daemon::new(config);
+        let mut events = daemon.bus().subscribe();
+        // systemd's `STATUS=` follows the session's state.
+        tokio::spawn(async move {
+            while let Ok(event) = events.recv().await {
+                if let Event::State { state, reason, .. } = &*event {
+                    let status = match reason {
+                        Some(reason) => format!("{} ({})", state.as_str(), reason.description()),
+                        None => state.as_str().to_owned(),
+                    };
+                    let _ = sd_notify::notify(&[sd_notify::NotifyState::Status(&status)]);
+                }
+            }
+        });
+        daemon
+            .run(super::shutdown_signal(), || {
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+            })
+            .await?;
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,362 @@
+//! The daemon's settings: flags win over environment variables, which win over the config file,
+//! which wins over the defaults (DESIGN.md section 2).
+//!
+//! ```toml
+//! # $XDG_CONFIG_HOME/wawebd/config.toml
+//! server_url = "wss://web.whatsapp.com/ws"
+//! socket = "/run/user/1000/wawebd/wawebd.sock"
+//! state_dir = "/home/ada/.local/state/wawebd"
+//! log_level = "info"
+//! client_version = [2, 2142, 12]
+//! reref_budget = 5
+//! [browser]
+//! os = "Linux"
+//! name = "wawebd"
+//! version = "0.1.0"
+//! [reconnect]
+//! initial_ms = 1000
+//! max_ms = 120000
+//! ```
+//!
+//! Unknown keys are an error that names the key: a typo must not silently fall back.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The official web client's last version; the legacy service refused much older ones.
+pub const DEFAULT_CLIENT_VERSION: [u32; 3] = [2, 2142, 12];
+/// The real service's websocket.
+pub const DEFAULT_SERVER_URL: &str = "wss://web.whatsapp.com/ws";
+
+/// Everything the daemon needs to know before it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `wss://…/ws`, or `ws://…` for local peers.
+    pub server_url: String,
+    /// The control socket.
+    pub socket: PathBuf,
+    /// Where `session.json` lives.
+    pub state_dir: PathBuf,
+    /// `[os, app, version]` shown on the phone.
+    pub browser: [String; 3],
+    /// The web client version announced in `admin init`.
+    pub client_version: [u32; 3],
+    /// First reconnect delay (before jitter).
+    pub reconnect_initial: Duration,
+    /// Longest reconnect delay.
+    pub reconnect_max: Duration,
+    /// `reref`s asked for before pairing gives up.
+    pub reref_budget: u32,
+    /// A `tracing` filter such as `info` or `wawebd=debug`.
+    pub log_level: String,
+    /// Interval of `?,,` keepalives.
+    pub keepalive: Duration,
+    /// The connection is dead when no pong came this long after a keepalive.
+    pub pong_timeout: Duration,
+    /// How long `send_text` and `query` wait for the server.
+    pub request_timeout: Duration,
+}
+
+/// Values given on the command line or in the environment (clap merges those two).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--server-url` / `WAWEBD_SERVER_URL`.
+    pub server_url: Option<String>,
+    /// `--socket` / `WAWEBD_SOCKET`.
+    pub socket: Option<PathBuf>,
+    /// `--state-dir` / `WAWEBD_STATE_DIR`.
+    pub state_dir: Option<PathBuf>,
+    /// `--config` / `WAWEBD_CONFIG`.
+    pub config: Option<PathBuf>,
+    /// `--log-level` / `WAWEBD_LOG`.
+    pub log_level: Option<String>,
+}
+
+/// Why no usable configuration could be built.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file could not be read.
+    #[error("reading config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for these settings (unknown keys included).
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said, naming the key.
+        message: String,
+    },
+    /// A value is out of range or of the wrong form.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    server_url: Option<String>,
+    socket: Option<PathBuf>,
+    state_dir: Option<PathBuf>,
+    log_level: Option<String>,
+    client_version: Option<[u32; 3]>,
+    reref_budget: Option<u32>,
+    browser: Option<BrowserFile>,
+    reconnect: Option<ReconnectFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BrowserFile {
+    os: Option<String>,
+    name: Option<String>,
+    version: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReconnectFile {
+    initial_ms: Option<u64>,
+    max_ms: Option<u64>,
+}
+
+/// Reads one environment variable, ignoring empty values.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+fn first_path(value: Option<String>) -> Option<PathBuf> {
+    // systemd passes several directories separated by colons; ours is the first.
+    value
+        .and_then(|value| value.split(':').next().map(str::to_owned))
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+}
+
+impl Config {
+    /// Builds the configuration from overrides, the environment and the config file.
+    pub fn resolve(overrides: Overrides, env: Env<'_>) -> Result<Config, Error> {
+        let env = |name: &str| env(name).filter(|value| !value.is_empty());
+        let (file, file_path) = match &overrides.config {
+            Some(path) => (Some(read_file(path)?), Some(path.clone())),
+            None => {
+                let default = env("XDG_CONFIG_HOME")
+                    .map(PathBuf::from)
+                    .or_else(|| env("HOME").map(|home| Path::new(&home).join(".config")))
+                    .map(|dir| dir.join("wawebd/config.toml"));
+                match default.filter(|path| path.exists()) {
+                    Some(path) => (Some(read_file(&path)?), Some(path)),
+                    None => (None, None),
+                }
+            }
+        };
+        let _ = file_path;
+        let file = file.unwrap_or_default();
+
+        let server_url = overrides
+            .server_url
+            .or(file.server_url)
+            .unwrap_or_else(|| DEFAULT_SERVER_URL.to_owned());
+        if !(server_url.starts_with("wss://") || server_url.starts_with("ws://")) {
+            return Err(Error::Invalid(format!(
+                "server URL {server_url:?} must start with wss:// or ws://"
+            )));
+        }
+        let socket = overrides
+            .socket
+            .or(file.socket)
+            .or_else(|| first_path(env("RUNTIME_DIRECTORY")).map(|dir| dir.join("wawebd.sock")))
+            .or_else(|| {
+                env("XDG_RUNTIME_DIR").map(|dir| Path::new(&dir).join("wawebd/wawebd.sock"))
+            })
+            .ok_or_else(|| {
+                Error::Invalid(
+                    "no socket path: pass --socket or set WAWEBD_SOCKET or XDG_RUNTIME_DIR".into(),
+                )
+            })?;
+        let state_dir = overrides
+            .state_dir
+            .or(file.state_dir)
+            .or_else(|| first_path(env("STATE_DIRECTORY")))
+            .or_else(|| env("XDG_STATE_HOME").map(|dir| Path::new(&dir).join("wawebd")))
+            .or_else(|| env("HOME").map(|home| Path::new(&home).join(".local/state/wawebd")))
+            .ok_or_else(|| {
+                Error::Invalid("no state directory: pass --state-dir or set HOME".into())
+            })?;
+        let browser_file = file.browser.unwrap_or(BrowserFile {
+            os: None,
+            name: None,
+            version: None,
+        });
+        let browser = [
+            browser_file
+                .os
+                .unwrap_or_else(|| std::env::consts::OS.to_owned()),
+            browser_file.name.unwrap_or_else(|| "wawebd".to_owned()),
+            browser_file
+                .version
+                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
+        ];
+        let reconnect = file.reconnect.unwrap_or(ReconnectFile {
+            initial_ms: None,
+            max_ms: None,
+        });
+        let reconnect_initial = Duration::from_millis(reconnect.initial_ms.unwrap_or(1_000));
+        let reconnect_max = Duration::from_millis(reconnect.max_ms.unwrap_or(120_000));
+        if reconnect_initial.is_zero() || reconnect_initial > reconnect_max {
+            return Err(Error::Invalid(
+                "reconnect.initial_ms must be positive and at most reconnect.max_ms".into(),
+            ));
+        }
+        let log_level = overrides
+            .log_level
+            .or(file.log_level)
+            .unwrap_or_else(|| "info".to_owned());
+        Ok(Config {
+            server_url,
+            socket,
+            state_dir,
+            browser,
+            client_version: file.client_version.unwrap_or(DEFAULT_CLIENT_VERSION),
+            reconnect_initial,
+            reconnect_max,
+            reref_budget: file.reref_budget.unwrap_or(5),
+            log_level,
+            keepalive: Duration::from_secs(20),
+            pong_timeout: Duration::from_secs(25),
+            request_timeout: Duration::from_secs(20),
+        })
+    }
+
+    /// Where the logout request of PROTOCOL.md section 6 goes: the real service's `dyn` host,
+    /// or the same host as the websocket for a local peer.
+    pub fn logout_url(&self) -> String {
+        let (scheme, rest) = match self.server_url.split_once("://") {
+            Some(("ws", rest)) => ("http", rest),
+            Some((_, rest)) => ("https", rest),
+            None => ("https", self.server_url.as_str()),
+        };
+        let authority = rest.split('/').next().unwrap_or_default();
+        let host = authority.split(':').next().unwrap_or_default();
+        if host == "web.whatsapp.com" || host.ends_with(".web.whatsapp.com") {
+            "https://dyn.web.whatsapp.com/logout".to_owned()
+        } else {
+            format!("{scheme}://{authority}/logout")
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<File, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|error| Error::Parse {
+        path: path.to_owned(),
+        message: error.message().to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn defaults_follow_xdg_and_systemd() {
+        let env = env_of(&[("XDG_RUNTIME_DIR", "/run/user/7"), ("HOME", "/home/ada")]);
+        let config = Config::resolve(Overrides::default(), &env).unwrap();
+        assert_eq!(config.server_url, DEFAULT_SERVER_URL);
+        assert_eq!(
+            config.socket,
+            PathBuf::from("/run/user/7/wawebd/wawebd.sock")
+        );
+        assert_eq!(
+            config.state_dir,
+            PathBuf::from("/home/ada/.local/state/wawebd")
+        );
+        assert_eq!(config.client_version, [2, 2142, 12]);
+        assert_eq!(config.logout_url(), "https://dyn.web.whatsapp.com/logout");
+
+        let env = env_of(&[
+            ("RUNTIME_DIRECTORY", "/run/wawebd:/run/other"),
+            ("STATE_DIRECTORY", "/var/lib/wawebd"),
+            ("XDG_RUNTIME_DIR", "/x"),
+        ]);
+        let config = Config::resolve(Overrides::default(), &env).unwrap();
+        assert_eq!(config.socket, PathBuf::from("/run/wawebd/wawebd.sock"));
+        assert_eq!(config.state_dir, PathBuf::from("/var/lib/wawebd"));
+
+        let error = Config::resolve(Overrides::default(), &env_of(&[("HOME", "/h")])).unwrap_err();
+        assert!(error.to_string().contains("--socket"));
+    }
+
+    #[test]
+    fn file_then_overrides_and_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "server_url = \"ws://127.0.0.1:9/ws\"\nsocket = \"/tmp/s.sock\"\nstate_dir = \"/tmp/st\"\n\
+             reref_budget = 2\n[browser]\nos = \"TestOS\"\n[reconnect]\ninitial_ms = 10\nmax_ms = 20\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            config: Some(path.clone()),
+            socket: Some("/tmp/flag.sock".into()),
+            ..Overrides::default()
+        };
+        let config = Config::resolve(overrides, &env_of(&[])).unwrap();
+        assert_eq!(config.server_url, "ws://127.0.0.1:9/ws");
+        assert_eq!(config.socket, PathBuf::from("/tmp/flag.sock"));
+        assert_eq!(config.browser[0], "TestOS");
+        assert_eq!(config.browser[1], "wawebd");
+        assert_eq!(
+            (config.reref_budget, config.reconnect_initial),
+            (2, Duration::from_millis(10))
+        );
+        assert_eq!(config.logout_url(), "http://127.0.0.1:9/logout");
+
+        std::fs::write(&path, "server_url = \"ws://x/ws\"\nsokcet = \"/tmp/s\"\n").unwrap();
+        let overrides = Overrides {
+            config: Some(path.clone()),
+            ..Overrides::default()
+        };
+        let error = Config::resolve(overrides, &env_of(&[("XDG_RUNTIME_DIR", "/r")]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("sokcet"), "{error}");
+
+        let overrides = Overrides {
+            config: Some(dir.path().join("missing.toml")),
+            ..Overrides::default()
+        };
+        assert!(
+            Config::resolve(overrides, &env_of(&[]))
+                .unwrap_err()
+                .to_string()
+                .contains("missing.toml")
+        );
+
+        let overrides = Overrides {
+            server_url: Some("http://nope".into()),
+            socket: Some("/s".into()),
+            state_dir: Some("/d".into()),
+            ..Overrides::default()
+        };
+        assert!(Config::resolve(overrides, &env_of(&[])).is_err());
+    }
+}

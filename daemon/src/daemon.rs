@@ -1,0 +1,80 @@
+//! The daemon as a library: wiring only. `main` (or a test) gives it a configuration and a
+//! shutdown future; it loads the session, binds the socket, starts the session actor and serves
+//! until the future resolves, then stops everything and removes the socket.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::bus::Bus;
+use crate::config::Config;
+use crate::ipc::{self, Listener, ListenerError};
+use crate::session::{Actor, SessionHandle};
+use crate::store::{self, Store};
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The state directory or the session file.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// The control socket.
+    #[error(transparent)]
+    Socket(#[from] ListenerError),
+}
+
+/// A daemon ready to run; its bus can be subscribed to before it starts (the demo does).
+#[derive(Debug)]
+pub struct Daemon {
+    config: Arc<Config>,
+    bus: Bus,
+}
+
+impl Daemon {
+    /// A daemon for `config`.
+    pub fn new(config: Config) -> Self {
+        Self {
+            config: Arc::new(config),
+            bus: Bus::new(),
+        }
+    }
+
+    /// The event bus every subscriber reads.
+    pub fn bus(&self) -> Bus {
+        self.bus.clone()
+    }
+
+    /// Runs until `shutdown` resolves. `on_ready` is called once the session is loaded and the
+    /// socket is listening (the moment to tell systemd `READY=1`).
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()>,
+        on_ready: impl FnOnce(),
+    ) -> Result<(), Error> {
+        let store = Store::open(&self.config.state_dir)?;
+        let credentials = store.load()?;
+        tracing::info!(
+            state_dir = %self.config.state_dir.display(),
+            session_stored = credentials.is_some(),
+            "session loaded"
+        );
+        let listener = Listener::bind(&self.config.socket)?;
+        tracing::info!(socket = %listener.path().display(), "listening");
+        let (handle, commands) = SessionHandle::new(64);
+        let (stop, stopped) = watch::channel(false);
+        let actor = Actor::new(self.config.clone(), store, self.bus.clone(), credentials);
+        let actor = tokio::spawn(actor.run(commands, stopped.clone()));
+        on_ready();
+        let mut ipc_stopped = stopped.clone();
+        let server = tokio::spawn(ipc::serve(listener, handle, self.bus.clone(), async move {
+            let _ = ipc_stopped.wait_for(|stop| *stop).await;
+        }));
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = stop.send(true);
+        let _ = actor.await;
+        let _ = server.await;
+        Ok(())
+    }
+}

@@ -1,0 +1,918 @@
+//! The Unix socket server: JSON-RPC 2.0 lines in, replies and events out.
+//!
+//! [`Listener`] owns the socket file: it refuses to start next to a live daemon, replaces a
+//! stale file, makes the file 0600 inside a 0700 directory and removes it again on drop.
+//! [`serve`] runs one task per connection until the shutdown future resolves.
+//!
+//! Each connection has two halves running side by side. The reader takes lines (at most
+//! [`MAX_LINE`] bytes; longer ones are skipped without being held in memory), answers what it
+//! can at once (parse errors, `version`, `subscribe`), and spawns a task for every session
+//! request, so a slow `query` does not hold up a `status` behind it. The writer is the only one
+//! that touches the socket's write side: replies and events pass through one bounded queue, so
+//! lines never interleave. An event that finds that queue full means the client is not reading;
+//! it gets an `error` event and is disconnected, and nobody else notices.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::fs::{self, DirBuilder};
+use std::future::Future;
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio::time::timeout;
+use tracing::{debug, warn};
+use waweb_proto::methods::{self, Method};
+use waweb_proto::{
+    ErrorKind, Event, EventType, EventsParams, EventsResult, Id, LAGGED, MAX_LINE,
+    MediaDownloadParams, Notification, PROTOCOL_VERSION, QueryParams, Reply, Response, RpcError,
+    SendTextParams, VersionResult,
+};
+
+use crate::bus::{Bus, BusError, Subscription};
+use crate::session::{SessionError, SessionHandle};
+
+/// The WhatsApp Web version reported by `version` unless [`Options::wa_version`] says otherwise.
+pub const WA_VERSION: [u32; 3] = [2, 2142, 12];
+
+/// Tuning of the socket server; [`Options::default`] is what the daemon uses.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The `wa_version` of the `version` result.
+    pub wa_version: [u32; 3],
+    /// How many lines (replies and events) may wait to be written to one connection. An event
+    /// arriving when this many are waiting disconnects the subscriber as lagging.
+    pub queue_lines: usize,
+    /// The same bound in bytes, so a few huge events cannot pile up either.
+    pub queue_bytes: usize,
+    /// How many requests of one connection may run at once; reading pauses beyond that.
+    pub max_in_flight: usize,
+    /// How long a lagging subscriber gets to take its last line and the `error` event before the
+    /// connection is cut regardless.
+    pub evict_grace: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            wa_version: WA_VERSION,
+            queue_lines: 4096,
+            queue_bytes: 32 << 20,
+            max_in_flight: 64,
+            evict_grace: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Why the socket could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ListenerError {
+    /// A daemon answered on the path.
+    #[error("another wawebd is running on {}", path.display())]
+    AlreadyRunning {
+        /// The socket path.
+        path: PathBuf,
+    },
+    /// Something other than a socket is at the path; it is left alone.
+    #[error("{} exists and is not a socket; refusing to replace it", path.display())]
+    NotASocket {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A filesystem or socket call failed.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// On what.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> ListenerError {
+    let path = path.to_owned();
+    move |source| ListenerError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// The bound socket; dropping it removes the socket file (if it is still ours).
+///
+/// Permissions: a missing parent directory is created 0700, and the socket is chmod-ed to 0600
+/// right after `bind`, before anything is accepted. `bind` itself creates the file with the
+/// process umask, which leaves a short window; the 0700 directory is what closes it (nobody else
+/// can reach the file inside it), and the peer-credential check on every connection backs both
+/// up, so even a socket in a shared directory never serves another user. Changing the umask
+/// around `bind` would close the window too, but the umask is process-wide and would race with
+/// every other thread creating files.
+#[derive(Debug)]
+pub struct Listener {
+    listener: UnixListener,
+    path: PathBuf,
+    /// Device and inode of the file we bound, so drop never removes a successor's socket.
+    identity: (u64, u64),
+    /// Our effective uid: the one user (besides root) allowed to connect.
+    owner: u32,
+}
+
+impl Listener {
+    /// Binds the socket at `path`. Must be called within a Tokio runtime.
+    pub fn bind(path: impl AsRef<Path>) -> Result<Listener, ListenerError> {
+        let path = path.as_ref();
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            prepare_dir(dir)?;
+        }
+        match fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_socket() => {
+                match std::os::unix::net::UnixStream::connect(path) {
+                    Ok(_) => {
+                        return Err(ListenerError::AlreadyRunning {
+                            path: path.to_owned(),
+                        });
+                    }
+                    Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {
+                        debug!(path = %path.display(), "removing a stale socket");
+                        fs::remove_file(path).map_err(io_error("remove the stale socket", path))?;
+                    }
+                    Err(error) => return Err(io_error("probe the existing socket", path)(error)),
+                }
+            }
+            Ok(_) => {
+                return Err(ListenerError::NotASocket {
+                    path: path.to_owned(),
+                });
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => return Err(io_error("inspect", path)(error)),
+        }
+
+        let listener = UnixListener::bind(path).map_err(io_error("bind", path))?;
+        let finish = || -> Result<((u64, u64), u32), ListenerError> {
+            fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+                .map_err(io_error("set the mode of", path))?;
+            let meta = fs::symlink_metadata(path).map_err(io_error("inspect", path))?;
+            Ok((
+                (meta.dev(), meta.ino()),
+                own_uid().map_err(io_error("find our uid for", path))?,
+            ))
+        };
+        match finish() {
+            Ok((identity, owner)) => Ok(Listener {
+                listener,
+                path: path.to_owned(),
+                identity,
+                owner,
+            }),
+            Err(error) => {
+                let _ = fs::remove_file(path);
+                Err(error)
+            }
+        }
+    }
+
+    /// The socket path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let ours = fs::symlink_metadata(&self.path)
+            .is_ok_and(|meta| (meta.dev(), meta.ino()) == self.identity);
+        if ours && let Err(error) = fs::remove_file(&self.path) {
+            warn!(path = %self.path.display(), %error, "cannot remove the socket");
+        }
+    }
+}
+
+fn prepare_dir(dir: &Path) -> Result<(), ListenerError> {
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => {
+            if meta.permissions().mode() & 0o077 != 0 {
+                warn!(
+                    dir = %dir.display(),
+                    "the socket's directory is open to other users; only the peer check protects the socket"
+                );
+            }
+            Ok(())
+        }
+        Ok(_) => Err(io_error("use as the socket's directory", dir)(
+            io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
+        )),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io_error("create", dir))?;
+            // The mode given to mkdir is masked by the umask; make sure it is exactly 0700.
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .map_err(io_error("set the mode of", dir))
+        }
+        Err(error) => Err(io_error("inspect", dir)(error)),
+    }
+}
+
+/// Our effective uid, read as the kernel reports it to a peer: through a socket pair.
+fn own_uid() -> io::Result<u32> {
+    let (ours, _theirs) = UnixStream::pair()?;
+    Ok(ours.peer_cred()?.uid())
+}
+
+/// Only our own user and root may use the socket.
+fn peer_allowed(peer: u32, owner: u32) -> bool {
+    peer == owner || peer == 0
+}
+
+/// Serves the socket until `shutdown` resolves, then closes every connection and removes the
+/// socket file. Uses [`Options::default`].
+pub async fn serve(
+    listener: Listener,
+    handle: SessionHandle,
+    bus: Bus,
+    shutdown: impl Future<Output = ()>,
+) {
+    serve_with(listener, handle, bus, Options::default(), shutdown).await;
+}
+
+/// [`serve`] with explicit [`Options`].
+pub async fn serve_with(
+    listener: Listener,
+    handle: SessionHandle,
+    bus: Bus,
+    options: Options,
+    shutdown: impl Future<Output = ()>,
+) {
+    let shared = Arc::new(Shared {
+        handle,
+        bus,
+        owner: listener.owner,
+        options,
+    });
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let mut pause = false;
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(connection(stream, shared.clone()));
+                }
+                Err(error) => {
+                    // Typically out of file descriptors: wait a little instead of spinning.
+                    warn!(%error, "cannot accept a connection");
+                    pause = true;
+                }
+            },
+            Some(done) = connections.join_next(), if !connections.is_empty() => {
+                if let Err(error) = done
+                    && error.is_panic()
+                {
+                    warn!(%error, "a connection task panicked");
+                }
+            }
+        }
+        if pause {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    connections.shutdown().await;
+    drop(listener);
+}
+
+/// What every connection shares.
+struct Shared {
+    handle: SessionHandle,
+    bus: Bus,
+    owner: u32,
+    options: Options,
+}
+
+/// What the reader hands the writer, in order.
+enum Out {
+    /// A reply line, `\n` included.
+    Line(String),
+    /// A new event filter, after the reply that announces it (if the request had an id). An
+    /// empty filter ends the subscription; `subscription` is set when there was none before.
+    Filter {
+        reply: Option<String>,
+        types: BTreeSet<EventType>,
+        subscription: Option<Subscription>,
+    },
+}
+
+async fn connection(stream: UnixStream, shared: Arc<Shared>) {
+    let peer = match stream.peer_cred() {
+        Ok(cred) => cred,
+        Err(error) => {
+            debug!(%error, "cannot read the peer's credentials; closing");
+            return;
+        }
+    };
+    let (read, mut write) = stream.into_split();
+    if !peer_allowed(peer.uid(), shared.owner) {
+        warn!(uid = peer.uid(), pid = ?peer.pid(), "refusing a connection from another user");
+        let error = RpcError::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "uid {} may not use this socket; only uid {} and root may",
+                peer.uid(),
+                shared.owner
+            ),
+        );
+        let line = response_line(None, Err(error));
+        let _ = timeout(Duration::from_secs(1), write.write_all(line.as_bytes())).await;
+        return;
+    }
+    debug!(pid = ?peer.pid(), "client connected");
+
+    let (out, out_rx) = mpsc::channel(16);
+    let writer = Writer {
+        out: out_rx,
+        inputs_open: true,
+        queue: VecDeque::new(),
+        queued_bytes: 0,
+        types: BTreeSet::new(),
+        subscription: None,
+        options: shared.options.clone(),
+    }
+    .run(write);
+    tokio::pin!(writer);
+
+    let mut reader = Reader {
+        permits: Arc::new(Semaphore::new(shared.options.max_in_flight.max(1))),
+        shared,
+        out,
+        requests: JoinSet::new(),
+        types: BTreeSet::new(),
+    };
+    tokio::select! {
+        () = &mut writer => return,
+        () = reader.read_all(read) => {}
+    }
+
+    // The client closed its sending side: answer what it asked, then keep streaming events (if
+    // it subscribed) until it closes the rest.
+    let Reader {
+        mut requests, out, ..
+    } = reader;
+    let finish = async move {
+        while requests.join_next().await.is_some() {}
+        drop(out);
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        () = &mut writer => {}
+        () = finish => {}
+    }
+    debug!("client disconnected");
+}
+
+/// The reading half of a connection: parses lines and dispatches requests.
+struct Reader {
+    shared: Arc<Shared>,
+    out: mpsc::Sender<Out>,
+    requests: JoinSet<()>,
+    permits: Arc<Semaphore>,
+    /// The event types subscribed, as the client asked; the writer gets a copy of each change.
+    types: BTreeSet<EventType>,
+}
+
+impl Reader {
+    /// Reads until the client closes its side (or the connection fails).
+    async fn read_all(&mut self, read: OwnedReadHalf) {
+        let mut lines = LineReader::new(read, MAX_LINE);
+        loop {
+            let next = tokio::select! {
+                next = lines.next() => next,
+                Some(done) = self.requests.join_next(), if !self.requests.is_empty() => {
+                    if let Err(error) = done
+                        && error.is_panic()
+                    {
+                        warn!(%error, "a request task panicked");
+                    }
+                    continue;
+                }
+            };
+            match next {
+                Ok(Some(Line::Text(line))) => self.handle_line(&line).await,
+                Ok(Some(Line::TooLong)) => {
+                    let error = RpcError::new(
+                        ErrorKind::LineTooLong,
+                        format!("line longer than {MAX_LINE} bytes; it was skipped"),
+                    );
+                    self.send(response_line(None, Err(error))).await;
+                }
+                Ok(None) => return,
+                Err(error) => {
+                    debug!(%error, "reading from the client failed");
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn send(&self, line: String) {
+        // Fails only when the writer is gone, and then the connection is ending anyway.
+        let _ = self.out.send(Out::Line(line)).await;
+    }
+
+    async fn handle_line(&mut self, line: &[u8]) {
+        let value: Value = match serde_json::from_slice(line) {
+            Ok(value) => value,
+            Err(error) => {
+                let error = RpcError::new(ErrorKind::ParseError, format!("not JSON: {error}"));
+                return self.send(response_line(None, Err(error))).await;
+            }
+        };
+        let (id, call) = match parse_request(value) {
+            Ok(request) => request,
+            // An unreadable request is answered even without an id: the client cannot know
+            // whether its id was seen.
+            Err((id, error)) => return self.send(response_line(id, Err(error))).await,
+        };
+        let call = match call {
+            Ok(call) => call,
+            Err(error) => {
+                if id.is_some() {
+                    self.send(response_line(id, Err(error))).await;
+                }
+                return;
+            }
+        };
+        match call {
+            Call::Version => {
+                let result = VersionResult {
+                    daemon: env!("CARGO_PKG_VERSION").to_owned(),
+                    protocol: PROTOCOL_VERSION,
+                    wa_version: self.shared.options.wa_version,
+                };
+                if id.is_some() {
+                    self.send(response_line(id, to_reply(Ok(result)))).await;
+                }
+            }
+            Call::Subscribe(params) => self.subscribe(id, params).await,
+            Call::Unsubscribe(params) => self.unsubscribe(id, params).await,
+            session_call => self.spawn(id, session_call).await,
+        }
+    }
+
+    async fn subscribe(&mut self, id: Option<Id>, params: EventsParams) {
+        let had_subscription = !self.types.is_empty();
+        self.types = match params.events {
+            Some(events) if !events.is_empty() => events.into_iter().collect(),
+            _ => EventType::ALL.into_iter().collect(),
+        };
+        // A new subscription is taken now, before the reply is queued, so nothing published in
+        // between is missed; its snapshot still comes out after the reply.
+        let subscription = (!had_subscription).then(|| self.shared.bus.subscribe());
+        self.send_filter(id, subscription).await;
+    }
+
+    async fn unsubscribe(&mut self, id: Option<Id>, params: EventsParams) {
+        match params.events {
+            Some(events) if !events.is_empty() => {
+                for event in events {
+                    self.types.remove(&event);
+                }
+            }
+            _ => self.types.clear(),
+        }
+        self.send_filter(id, None).await;
+    }
+
+    async fn send_filter(&mut self, id: Option<Id>, subscription: Option<Subscription>) {
+        let reply = id.map(|id| {
+            let result = EventsResult {
+                events: self.types.iter().copied().collect(),
+            };
+            response_line(Some(id), to_reply(Ok(result)))
+        });
+        let _ = self
+            .out
+            .send(Out::Filter {
+                reply,
+                types: self.types.clone(),
+                subscription,
+            })
+            .await;
+    }
+
+    /// Runs a session request in its own task, so later requests need not wait for it.
+    async fn spawn(&mut self, id: Option<Id>, call: Call) {
+        let Ok(permit) = self.permits.clone().acquire_owned().await else {
+            return;
+        };
+        let handle = self.shared.handle.clone();
+        let out = self.out.clone();
+        self.requests.spawn(async move {
+            let _permit: OwnedSemaphorePermit = permit;
+            let reply = run_call(&handle, call).await;
+            if id.is_some() {
+                let _ = out.send(Out::Line(response_line(id, reply))).await;
+            }
+        });
+    }
+}
+
+/// A request, parsed as far as the method's params.
+enum Call {
+    Version,
+    Status,
+    Login,
+    Logout,
+    Subscribe(EventsParams),
+    Unsubscribe(EventsParams),
+    SendText(SendTextParams),
+    Query(QueryParams),
+    MediaDownload(MediaDownloadParams),
+}
+
+/// Splits a request into its id and call.
+///
+/// The outer error is an invalid request (answered even without an id, with the id when one
+/// could be read); the inner one a bad method or bad params (answered only when there is an id).
+#[allow(clippy::type_complexity)]
+fn parse_request(
+    value: Value,
+) -> Result<(Option<Id>, Result<Call, RpcError>), (Option<Id>, RpcError)> {
+    let invalid = |message: &str| RpcError::new(ErrorKind::InvalidRequest, message);
+    let mut object = match value {
+        Value::Object(object) => object,
+        Value::Array(_) => {
+            let error = RpcError::new(
+                ErrorKind::BatchUnsupported,
+                "batches are not supported; send each request on its own line",
+            );
+            return Err((None, error));
+        }
+        _ => return Err((None, invalid("a request must be a JSON object"))),
+    };
+    let id = match object.remove("id") {
+        None => None,
+        Some(value) => match Id::from_value(&value) {
+            Some(id) => Some(id),
+            None => {
+                let message =
+                    "`id` must be an integer or a string (leave it out for a notification)";
+                return Err((None, invalid(message)));
+            }
+        },
+    };
+    if object.remove("jsonrpc") != Some(Value::String("2.0".into())) {
+        return Err((id, invalid("`jsonrpc` must be \"2.0\"")));
+    }
+    let method = match object.remove("method") {
+        Some(Value::String(method)) => method,
+        Some(_) => return Err((id, invalid("`method` must be a string"))),
+        None => return Err((id, invalid("`method` is missing"))),
+    };
+    let params = object.remove("params");
+    Ok((id, parse_call(&method, params)))
+}
+
+fn parse_call(method: &str, params: Option<Value>) -> Result<Call, RpcError> {
+    match method {
+        methods::Version::NAME => params_of::<methods::Version>(params).map(|_| Call::Version),
+        methods::Status::NAME => params_of::<methods::Status>(params).map(|_| Call::Status),
+        methods::Login::NAME => params_of::<methods::Login>(params).map(|_| Call::Login),
+        methods::Logout::NAME => params_of::<methods::Logout>(params).map(|_| Call::Logout),
+        methods::Subscribe::NAME => params_of::<methods::Subscribe>(params).map(Call::Subscribe),
+        methods::Unsubscribe::NAME => {
+            params_of::<methods::Unsubscribe>(params).map(Call::Unsubscribe)
+        }
+        methods::SendText::NAME => params_of::<methods::SendText>(params).map(Call::SendText),
+        methods::Query::NAME => params_of::<methods::Query>(params).map(Call::Query),
+        methods::MediaDownload::NAME => {
+            params_of::<methods::MediaDownload>(params).map(Call::MediaDownload)
+        }
+        _ => Err(RpcError::new(
+            ErrorKind::MethodNotFound,
+            format!(
+                "no method {method:?}; the methods are {}",
+                methods::METHODS.join(", ")
+            ),
+        )),
+    }
+}
+
+fn params_of<M: Method>(params: Option<Value>) -> Result<M::Params, RpcError> {
+    let params = match params {
+        None | Some(Value::Null) => Value::Object(Default::default()),
+        Some(params @ (Value::Object(_) | Value::Array(_))) => params,
+        Some(_) => {
+            return Err(RpcError::new(
+                ErrorKind::InvalidParams,
+                "`params` must be an object",
+            ));
+        }
+    };
+    serde_json::from_value(params).map_err(|error| {
+        RpcError::new(
+            ErrorKind::InvalidParams,
+            format!("bad params for {}: {error}", M::NAME),
+        )
+    })
+}
+
+async fn run_call(handle: &SessionHandle, call: Call) -> Reply {
+    match call {
+        Call::Status => to_reply(handle.status().await),
+        Call::Login => to_reply(handle.login().await),
+        Call::Logout => to_reply(handle.logout().await),
+        Call::SendText(SendTextParams { to, text }) => to_reply(handle.send_text(to, text).await),
+        Call::Query(QueryParams { json }) => to_reply(handle.query(json).await),
+        Call::MediaDownload(MediaDownloadParams { media, output }) => {
+            to_reply(handle.media_download(media, output).await)
+        }
+        // Answered by the reader itself; never spawned.
+        Call::Version | Call::Subscribe(_) | Call::Unsubscribe(_) => Err(RpcError::new(
+            ErrorKind::InternalError,
+            "this method is not a session request",
+        )),
+    }
+}
+
+fn to_reply<T: Serialize>(result: Result<T, SessionError>) -> Reply {
+    let value = result.map_err(|error| error.to_rpc_error())?;
+    serde_json::to_value(value).map_err(|error| {
+        RpcError::new(
+            ErrorKind::InternalError,
+            format!("cannot encode the result: {error}"),
+        )
+    })
+}
+
+fn response_line(id: Option<Id>, reply: Reply) -> String {
+    let response = Response { id, reply };
+    let mut line = serde_json::to_string(&response).unwrap_or_else(|error| {
+        // Only a non-string map key could fail, and results have none; still never panic.
+        let error = RpcError::new(
+            ErrorKind::InternalError,
+            format!("cannot encode the reply: {error}"),
+        );
+        let fallback = Response {
+            id: response.id.clone(),
+            reply: Err(error),
+        };
+        serde_json::to_string(&fallback).unwrap_or_default()
+    });
+    line.push('\n');
+    line
+}
+
+fn event_line(event: &Event) -> Option<String> {
+    match serde_json::to_string(&Notification::event(event)) {
+        Ok(mut line) => {
+            line.push('\n');
+            Some(line)
+        }
+        Err(error) => {
+            warn!(%error, "cannot encode an event; skipping it");
+            None
+        }
+    }
+}
+
+/// One line from the client.
+#[derive(Debug, PartialEq, Eq)]
+enum Line {
+    /// A line without its `\n`.
+    Text(Vec<u8>),
+    /// A line longer than the limit, reported as soon as it crosses the limit; the rest of it is
+    /// read and dropped.
+    TooLong,
+}
+
+/// Splits the client's bytes into lines of bounded length.
+///
+/// Cancel-safe: everything read so far lives in `self`, and the only await is `fill_buf`, which
+/// keeps its data until `consume`.
+struct LineReader<R> {
+    inner: BufReader<R>,
+    line: Vec<u8>,
+    max: usize,
+    discarding: bool,
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> LineReader<R> {
+    fn new(read: R, max: usize) -> Self {
+        LineReader {
+            inner: BufReader::new(read),
+            line: Vec::new(),
+            max,
+            discarding: false,
+        }
+    }
+
+    /// The next non-blank line; `None` at the end of the stream.
+    async fn next(&mut self) -> io::Result<Option<Line>> {
+        loop {
+            let buf = self.inner.fill_buf().await?;
+            if buf.is_empty() {
+                // A last line without `\n` still counts.
+                let line = std::mem::take(&mut self.line);
+                self.discarding = false;
+                if is_blank(&line) {
+                    return Ok(None);
+                }
+                return Ok(Some(Line::Text(line)));
+            }
+            let newline = buf.iter().position(|&byte| byte == b'\n');
+            let take = newline.unwrap_or(buf.len());
+            let consumed = newline.map_or(take, |at| at + 1);
+            let mut result = None;
+            if self.discarding {
+                self.discarding = newline.is_none();
+            } else if self.line.len() + take > self.max {
+                self.line = Vec::new();
+                self.discarding = newline.is_none();
+                result = Some(Line::TooLong);
+            } else {
+                self.line.extend_from_slice(&buf[..take]);
+                if newline.is_some() {
+                    let line = std::mem::take(&mut self.line);
+                    if !is_blank(&line) {
+                        result = Some(Line::Text(line));
+                    }
+                }
+            }
+            self.inner.consume(consumed);
+            if result.is_some() {
+                return Ok(result);
+            }
+        }
+    }
+}
+
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
+}
+
+type WriteFuture = Pin<Box<dyn Future<Output = (OwnedWriteHalf, io::Result<()>)> + Send>>;
+
+/// The writing half of a connection: the only code that writes to the socket.
+struct Writer {
+    out: mpsc::Receiver<Out>,
+    /// False once every sender is gone (the client closed its side and all replies are queued).
+    inputs_open: bool,
+    queue: VecDeque<String>,
+    queued_bytes: usize,
+    types: BTreeSet<EventType>,
+    subscription: Option<Subscription>,
+    options: Options,
+}
+
+impl Writer {
+    async fn run(mut self, write: OwnedWriteHalf) {
+        let mut idle = Some(write);
+        let mut writing: Option<WriteFuture> = None;
+        loop {
+            if writing.is_none()
+                && let Some(line) = self.queue.pop_front()
+                && let Some(mut write) = idle.take()
+            {
+                self.queued_bytes -= line.len();
+                writing = Some(Box::pin(async move {
+                    let result = write.write_all(line.as_bytes()).await;
+                    (write, result)
+                }));
+            }
+            if writing.is_none() && !self.inputs_open && self.subscription.is_none() {
+                break;
+            }
+            let room = self.queue.len() < self.options.queue_lines
+                && self.queued_bytes < self.options.queue_bytes;
+            tokio::select! {
+                biased;
+                (write, result) = finish_write(&mut writing) => {
+                    writing = None;
+                    if let Err(error) = result {
+                        debug!(%error, "writing to the client failed");
+                        return;
+                    }
+                    idle = Some(write);
+                }
+                out = self.out.recv(), if self.inputs_open && room => match out {
+                    Some(Out::Line(line)) => self.push(line),
+                    Some(Out::Filter { reply, types, subscription }) => {
+                        if let Some(reply) = reply {
+                            self.push(reply);
+                        }
+                        if types.is_empty() {
+                            self.subscription = None;
+                        } else if subscription.is_some() {
+                            self.subscription = subscription;
+                        }
+                        self.types = types;
+                    }
+                    None => self.inputs_open = false,
+                },
+                event = next_event(&mut self.subscription) => match event {
+                    Ok(event) => {
+                        let wanted = self.types.contains(&event.event_type())
+                            || matches!(*event, Event::Error { .. });
+                        if !wanted {
+                            continue;
+                        }
+                        if !room {
+                            let message = format!(
+                                "this subscriber did not read its events and fell {} lines behind; \
+                                 it is disconnected, reconnect and subscribe again",
+                                self.queue.len()
+                            );
+                            return self.evict(writing, idle, message).await;
+                        }
+                        if let Some(line) = event_line(&event) {
+                            self.push(line);
+                        }
+                    }
+                    Err(BusError::Lagged(missed)) => {
+                        let message = format!(
+                            "this subscriber fell behind and missed {missed} events; \
+                             it is disconnected, reconnect and subscribe again"
+                        );
+                        return self.evict(writing, idle, message).await;
+                    }
+                    // The daemon is stopping; replies can still go out.
+                    Err(BusError::Closed) => self.subscription = None,
+                },
+            }
+        }
+        if let Some(mut write) = idle {
+            let _ = write.shutdown().await;
+        }
+    }
+
+    fn push(&mut self, line: String) {
+        self.queued_bytes += line.len();
+        self.queue.push_back(line);
+    }
+
+    /// Drops the backlog, lets the line being written finish and sends the `error` event, each
+    /// within the grace period, then closes the connection.
+    async fn evict(
+        self,
+        writing: Option<WriteFuture>,
+        idle: Option<OwnedWriteHalf>,
+        message: String,
+    ) {
+        debug!(%message, "disconnecting a lagging subscriber");
+        let grace = self.options.evict_grace;
+        drop(self);
+        let write = match (writing, idle) {
+            (Some(writing), _) => match timeout(grace, writing).await {
+                Ok((write, Ok(()))) => write,
+                _ => return,
+            },
+            (None, Some(write)) => write,
+            (None, None) => return,
+        };
+        let event = Event::Error {
+            kind: LAGGED.to_owned(),
+            message,
+        };
+        let Some(line) = event_line(&event) else {
+            return;
+        };
+        let mut write = write;
+        let _ = timeout(grace, async {
+            write.write_all(line.as_bytes()).await?;
+            write.shutdown().await
+        })
+        .await;
+    }
+}
+
+async fn finish_write(writing: &mut Option<WriteFuture>) -> (OwnedWriteHalf, io::Result<()>) {
+    match writing {
+        Some(writing) => writing.await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_event(subscription: &mut Option<Subscription>) -> Result<Arc<Event>, BusError> {
+    match subscription {
+        Some(subscription) => subscription.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests;

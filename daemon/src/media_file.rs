@@ -1,0 +1,845 @@
+//! Media bodies on disk and in pipes: the blocking IO half of [`crate::media`] (std only).
+//!
+//! Decrypted plaintext is unauthenticated until the body's last byte has been read, so nothing
+//! reaches its destination before then: a target path is written through a private temporary
+//! file beside it (mode 0600, exclusive create, random name) that is fsynced and renamed over the
+//! target only once the MAC and any announced hashes have been verified, and removed on any
+//! failure. Output for a stream (standard output) is spooled into an unlinked temporary file and
+//! copied out after verification.
+//!
+//! Decryption is a pipeline of two threads on bounded channels, because one core cannot do both
+//! HMAC-SHA256 (about 1.8 GB/s with SHA-NI, and serial) and AES-CBC plus the copies in and out of
+//! the kernel at that rate: the caller's thread reads and authenticates, a second thread
+//! deciphers and writes. Reading sits with the MAC because the write side, with the kernel's page
+//! allocation, is the heavier of the rest. A fixed set of chunk buffers circulates between the
+//! two, so memory stays at a few MiB whatever the size of the file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread;
+
+use sha2::{Digest, Sha256};
+
+use crate::crypto::{BLOCK, fill_random};
+use crate::media::{
+    self, BlockDecryptor, BlockEncryptor, BodyMac, BodySealer, CARRY_MAX, Encrypted, Expected,
+    MAC_LEN, MediaKeys, releasable, split_tail,
+};
+
+/// Bytes read per chunk. Large enough that channel hand-offs and syscalls are noise, small
+/// enough that the chunks in flight stay in the shared cache and the process stays small.
+pub const CHUNK: usize = 1 << 20;
+
+/// Chunk buffers in circulation: one being read, one authenticated, one deciphered and written,
+/// and one spare to absorb jitter between the stages.
+pub const DEPTH: usize = 4;
+
+/// Why a media file could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The body is malformed, fails its MAC, or does not match what was announced.
+    #[error(transparent)]
+    Media(#[from] media::Error),
+    /// Reading, writing or renaming failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done, naming the file.
+        context: String,
+        /// The underlying error.
+        source: io::Error,
+    },
+}
+
+fn io_error(context: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
+    let context = context.into();
+    move |source| Error::Io { context, source }
+}
+
+/// Decrypts a body from `input` and writes the plaintext to `output` as it goes, returning the
+/// plaintext length once the MAC and the `expected` hashes have been verified.
+///
+/// On error `output` has received unauthenticated plaintext (everything but the final block) and
+/// must be discarded; [`decrypt_to_path`] and [`decrypt_to_writer`] do that for you.
+pub fn decrypt_stream<R: Read, W: Write + Send>(
+    input: R,
+    output: &mut W,
+    keys: &MediaKeys,
+    expected: &Expected,
+) -> Result<u64, Error> {
+    decrypt_pipeline(
+        input,
+        output,
+        keys,
+        expected,
+        "writing the plaintext",
+        CHUNK,
+    )
+}
+
+/// Decrypts a body from `input` into the file `target`, which appears (or is replaced) only if
+/// the body verified. Returns the plaintext length.
+///
+/// A target that exists but is not a regular file (`/dev/null`, a named pipe) cannot be replaced;
+/// it is written like standard output, after verification.
+pub fn decrypt_to_path<R: Read>(
+    input: R,
+    target: &Path,
+    keys: &MediaKeys,
+    expected: &Expected,
+) -> Result<u64, Error> {
+    match Destination::open(target)? {
+        Destination::Stream(mut file) => decrypt_to_writer(input, &mut file, keys, expected),
+        Destination::Replace(mut temp, target) => {
+            let context = format!("writing {}", temp.path.display());
+            let len = decrypt_pipeline(input, &mut temp.file, keys, expected, &context, CHUNK)?;
+            temp.persist(&target)?;
+            Ok(len)
+        }
+    }
+}
+
+/// Decrypts a body from `input` and copies the plaintext to `output` only once it verified,
+/// spooling it meanwhile in an unlinked file of the temporary directory.
+pub fn decrypt_to_writer<R: Read, W: Write>(
+    input: R,
+    output: &mut W,
+    keys: &MediaKeys,
+    expected: &Expected,
+) -> Result<u64, Error> {
+    let mut spool = TempFile::unlinked_in(&std::env::temp_dir())?;
+    let len = decrypt_pipeline(
+        input,
+        &mut spool,
+        keys,
+        expected,
+        "writing the spool file",
+        CHUNK,
+    )?;
+    spool
+        .seek(SeekFrom::Start(0))
+        .map_err(io_error("rewinding the spool file"))?;
+    // `io::copy` from a file lets the kernel move the bytes (sendfile, splice) where it can.
+    io::copy(&mut spool, output).map_err(io_error("writing the plaintext"))?;
+    output.flush().map_err(io_error("writing the plaintext"))?;
+    Ok(len)
+}
+
+/// Encrypts `input` into the file `target` (and the streaming sidecar into `sidecar`, if given),
+/// each of which appears only complete. Returns what a message announces about the file.
+pub fn encrypt_to_path<R: Read>(
+    input: R,
+    target: &Path,
+    sidecar: Option<&Path>,
+    keys: &MediaKeys,
+) -> Result<Encrypted, Error> {
+    let mut body = Destination::open(target)?;
+    let mut side = sidecar.map(Destination::open).transpose()?;
+    let encrypted = encrypt_stream(
+        input,
+        body.file(),
+        side.as_mut().map(Destination::file),
+        keys,
+    )?;
+    if let Some(side) = side {
+        side.finish()?;
+    }
+    body.finish()?;
+    Ok(encrypted)
+}
+
+/// Encrypts `input` into `output` (and the streaming sidecar into `sidecar`, if given) as it
+/// goes. A failed read leaves a partial body in `output`.
+pub fn encrypt_stream<R: Read, W: Write + Send>(
+    input: R,
+    output: &mut W,
+    sidecar: Option<&mut File>,
+    keys: &MediaKeys,
+) -> Result<Encrypted, Error> {
+    encrypt_pipeline(input, output, sidecar, keys, CHUNK)
+}
+
+fn encrypt_pipeline<R: Read, W: Write + Send>(
+    mut input: R,
+    output: &mut W,
+    sidecar: Option<&mut File>,
+    keys: &MediaKeys,
+    chunk: usize,
+) -> Result<Encrypted, Error> {
+    // Both halves are serial (CBC encryption, HMAC), so each gets a core: the caller's thread
+    // reads, hashes and enciphers; a second thread MACs, hashes the body, builds the sidecar and
+    // writes.
+    let sealer = BodySealer::new(keys, sidecar.is_some())?;
+    let mut cipher = Some(BlockEncryptor::new(keys));
+    let (free_tx, free_rx) = sync_channel::<Vec<u8>>(DEPTH);
+    let (full_tx, full_rx) = sync_channel::<(Vec<u8>, bool)>(DEPTH);
+    for _ in 0..DEPTH {
+        let buf = Vec::with_capacity(chunk + BLOCK + MAC_LEN);
+        free_tx.send(buf).map_err(|_| pipeline_broken())?;
+    }
+    thread::scope(|scope| {
+        let writer = scope.spawn(move || seal_and_write(sealer, full_rx, free_tx, output, sidecar));
+        let mut plain = vec![0u8; chunk];
+        let read = (|| -> Result<Option<([u8; 32], u64)>, Error> {
+            loop {
+                // A closed channel means the writer stopped; its own error tells why.
+                let Ok(mut body) = free_rx.recv() else {
+                    return Ok(None);
+                };
+                body.clear();
+                let (len, eof) =
+                    fill(&mut input, &mut plain, 0).map_err(io_error("reading the plaintext"))?;
+                let Some(state) = cipher.as_mut() else {
+                    return Err(pipeline_broken());
+                };
+                state.update(&plain[..len], &mut body);
+                if eof && let Some(state) = cipher.take() {
+                    let (file_sha256, file_length) = state.finish(&mut body);
+                    let sent = full_tx.send((body, true));
+                    return Ok(sent.ok().map(|()| (file_sha256, file_length)));
+                }
+                if full_tx.send((body, false)).is_err() {
+                    return Ok(None);
+                }
+            }
+        })();
+        drop(full_tx);
+        let written = join(writer);
+        let read = read?;
+        let file_enc_sha256 = written?;
+        match (read, file_enc_sha256) {
+            (Some((file_sha256, file_length)), Some(file_enc_sha256)) => Ok(Encrypted {
+                file_sha256,
+                file_enc_sha256,
+                file_length,
+            }),
+            _ => Err(pipeline_broken()),
+        }
+    })
+}
+
+/// The second half of encryption: seals each chunk of ciphertext and writes it, appending the
+/// MAC to the last. Returns the body's SHA-256, or `None` if the input never ended.
+fn seal_and_write<W: Write>(
+    sealer: BodySealer,
+    from_cipher: Receiver<(Vec<u8>, bool)>,
+    free: SyncSender<Vec<u8>>,
+    output: &mut W,
+    mut sidecar: Option<&mut File>,
+) -> Result<Option<[u8; 32]>, Error> {
+    let mut sealer = Some(sealer);
+    let mut side = Vec::new();
+    for (mut body, last) in from_cipher {
+        let Some(state) = sealer.as_mut() else {
+            break;
+        };
+        state.update(&body);
+        state.drain_sidecar(&mut side);
+        let digest = if last {
+            sealer
+                .take()
+                .map(|state| state.finish(&mut body, &mut side))
+        } else {
+            None
+        };
+        output
+            .write_all(&body)
+            .map_err(io_error("writing the encrypted body"))?;
+        if let Some(file) = sidecar.as_mut() {
+            file.write_all(&side)
+                .map_err(io_error("writing the sidecar"))?;
+        }
+        side.clear();
+        if digest.is_some() {
+            output
+                .flush()
+                .map_err(io_error("writing the encrypted body"))?;
+            return Ok(digest);
+        }
+        // The reader may have stopped already; then nobody needs the buffer back.
+        let _ = free.send(body);
+    }
+    Ok(None)
+}
+
+/// A chunk of body on its way through the decryption pipeline.
+struct Chunk {
+    buf: Box<[u8]>,
+    /// Leading bytes of `buf`: whole cipher blocks, authenticated, ready to decipher.
+    ready: usize,
+    /// Whether this is the end of the body.
+    last: bool,
+    /// Set on the last chunk once the MAC verified, so a forged final block is never opened.
+    mac_ok: bool,
+}
+
+fn decrypt_pipeline<R: Read, W: Write + Send>(
+    mut input: R,
+    output: &mut W,
+    keys: &MediaKeys,
+    expected: &Expected,
+    output_context: &str,
+    chunk: usize,
+) -> Result<u64, Error> {
+    let (free_tx, free_rx) = sync_channel::<Box<[u8]>>(DEPTH);
+    for _ in 0..DEPTH {
+        // The carry of the previous chunk goes in front, so every read can be a whole chunk.
+        let buf = vec![0u8; chunk + CARRY_MAX].into_boxed_slice();
+        free_tx.send(buf).map_err(|_| pipeline_broken())?;
+    }
+    let (plain_tx, plain_rx) = sync_channel::<Chunk>(DEPTH);
+    let hash_plain = expected.file_sha256.is_some();
+    thread::scope(|scope| {
+        let decipher = scope.spawn(move || {
+            decipher(
+                BlockDecryptor::new(keys),
+                hash_plain,
+                plain_rx,
+                free_tx,
+                output,
+                output_context,
+            )
+        });
+        // `authenticate` owns the sending end, so the decipher stage sees the end of the body
+        // (or this stage's failure) as its channel closing.
+        let authenticated = authenticate(&mut input, keys, expected, free_rx, plain_tx);
+        let written = join(decipher);
+        // A read failure or a forged body explains any failure after it.
+        let body_sha = authenticated?;
+        let (plain_len, plain_sha) = written?.ok_or_else(pipeline_broken)?;
+        if let Some(digest) = body_sha {
+            expected.check_file_enc_sha256(&digest)?;
+        }
+        expected.check_length(plain_len)?;
+        if let Some(digest) = plain_sha {
+            expected.check_file_sha256(&digest)?;
+        }
+        Ok(plain_len)
+    })
+}
+
+/// Stage 1, on the caller's thread: fills buffers, carrying the possible end of the body over
+/// to the next one, and runs the HMAC (the serial bottleneck) over each before passing it on.
+///
+/// Returns the body's SHA-256 if `expected` announces one. A forged body is an error here, and
+/// its last chunk goes on marked as such, so its final block is never deciphered.
+fn authenticate<R: Read>(
+    input: &mut R,
+    keys: &MediaKeys,
+    expected: &Expected,
+    free: Receiver<Box<[u8]>>,
+    to_decipher: SyncSender<Chunk>,
+) -> Result<Option<[u8; 32]>, Error> {
+    let mut mac = Some(BodyMac::new(keys));
+    let mut sha = expected.file_enc_sha256.map(|_| Sha256::new());
+    let mut carry = [0u8; CARRY_MAX];
+    let mut carry_len = 0;
+    let mut body_len = 0u64;
+    loop {
+        // A closed channel means the decipher stage stopped; its own error tells why.
+        let Ok(mut buf) = free.recv() else {
+            return Ok(None);
+        };
+        buf[..carry_len].copy_from_slice(&carry[..carry_len]);
+        let (len, eof) =
+            fill(input, &mut buf, carry_len).map_err(io_error("reading the media body"))?;
+        if let Some(sha) = &mut sha {
+            sha.update(&buf[carry_len..len]);
+        }
+        body_len += (len - carry_len) as u64;
+        let (ready, verdict) = match (eof, mac.take()) {
+            (false, Some(mut state)) => {
+                let ready = releasable(len);
+                carry_len = len - ready;
+                carry[..carry_len].copy_from_slice(&buf[ready..len]);
+                state.update(&buf[..ready]);
+                mac = Some(state);
+                (ready, None)
+            }
+            (true, Some(mut state)) => {
+                let (enc, tag) = split_tail(&buf[..len], body_len)?;
+                state.update(enc);
+                (enc.len(), Some(state.verify(tag)))
+            }
+            (_, None) => return Err(pipeline_broken()),
+        };
+        let chunk = Chunk {
+            buf,
+            ready,
+            last: eof,
+            mac_ok: matches!(verdict, Some(Ok(()))),
+        };
+        let sent = to_decipher.send(chunk);
+        if let Some(verdict) = verdict {
+            verdict?;
+            return Ok(sha.map(|sha| sha.finalize().into()));
+        }
+        if sent.is_err() {
+            return Ok(None);
+        }
+    }
+}
+
+/// The plaintext length and, if asked for, its SHA-256.
+type Deciphered = (u64, Option<[u8; 32]>);
+
+/// Stage 2: deciphers in place, hashes if asked, writes, and recycles the buffer.
+///
+/// Returns the plaintext length and digest, or `None` if the body never ended or its MAC failed.
+fn decipher<W: Write>(
+    cipher: BlockDecryptor,
+    hash: bool,
+    from_mac: Receiver<Chunk>,
+    free: SyncSender<Box<[u8]>>,
+    output: &mut W,
+    context: &str,
+) -> Result<Option<Deciphered>, Error> {
+    let mut sha = hash.then(Sha256::new);
+    let mut cipher = Some(cipher);
+    let mut written = 0u64;
+    for mut chunk in from_mac {
+        let blocks = &mut chunk.buf[..chunk.ready];
+        let plain = match (chunk.last, cipher.as_mut()) {
+            (false, Some(cipher)) => cipher.decrypt(blocks)?,
+            (true, Some(_)) if chunk.mac_ok => match cipher.take() {
+                Some(cipher) => cipher.decrypt_last(blocks)?,
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        if let Some(sha) = &mut sha {
+            sha.update(plain);
+        }
+        output.write_all(plain).map_err(io_error(context))?;
+        written += plain.len() as u64;
+        if chunk.last {
+            output.flush().map_err(io_error(context))?;
+            return Ok(Some((written, sha.map(|sha| sha.finalize().into()))));
+        }
+        // The reader may have stopped already; then nobody needs the buffer back.
+        let _ = free.send(chunk.buf);
+    }
+    Ok(None)
+}
+
+/// Reads into `buf[len..]` until it is full or the input ends; returns the new length and
+/// whether the input ended.
+fn fill<R: Read>(input: &mut R, buf: &mut [u8], mut len: usize) -> io::Result<(usize, bool)> {
+    while len < buf.len() {
+        match input.read(&mut buf[len..]) {
+            Ok(0) => return Ok((len, true)),
+            Ok(n) => len += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok((len, false))
+}
+
+fn join<T>(handle: thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+fn pipeline_broken() -> Error {
+    Error::Io {
+        context: "media pipeline".into(),
+        source: io::Error::other("a stage stopped before the end of the data"),
+    }
+}
+
+/// Where an output goes.
+enum Destination {
+    /// A regular file (or nothing yet): written beside, then renamed over the path (symbolic
+    /// links resolved, so the file they point to is the one replaced).
+    Replace(TempFile, PathBuf),
+    /// Something that is not a regular file, such as `/dev/null` or a named pipe: renaming over
+    /// it would destroy it, so it is opened and written in place.
+    Stream(File),
+}
+
+impl Destination {
+    fn open(target: &Path) -> Result<Self, Error> {
+        let target = match fs::symlink_metadata(target) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf())
+            }
+            _ => target.to_path_buf(),
+        };
+        match fs::metadata(&target) {
+            // Refused up front rather than after all the work, when the rename would fail.
+            Ok(meta) if meta.is_dir() => Err(io_error(format!("writing {}", target.display()))(
+                io::ErrorKind::IsADirectory.into(),
+            )),
+            Ok(meta) if !meta.is_file() => {
+                let file = OpenOptions::new()
+                    .write(true)
+                    .open(&target)
+                    .map_err(io_error(format!("opening {}", target.display())))?;
+                Ok(Self::Stream(file))
+            }
+            _ => Ok(Self::Replace(TempFile::beside(&target)?, target)),
+        }
+    }
+
+    fn file(&mut self) -> &mut File {
+        match self {
+            Self::Replace(temp, _) => &mut temp.file,
+            Self::Stream(file) => file,
+        }
+    }
+
+    fn finish(self) -> Result<(), Error> {
+        match self {
+            Self::Replace(temp, target) => temp.persist(&target),
+            Self::Stream(mut file) => file.flush().map_err(io_error("flushing the output")),
+        }
+    }
+}
+
+/// A private file that is removed on drop unless it was persisted.
+struct TempFile {
+    file: File,
+    path: PathBuf,
+    persisted: bool,
+}
+
+impl TempFile {
+    /// Creates a file in the folder of `target`, so that the final rename stays on one file
+    /// system and is atomic.
+    fn beside(target: &Path) -> Result<Self, Error> {
+        let dir = match target.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        Self::create_in(dir)
+    }
+
+    /// Creates a file in `dir` and unlinks it at once, so that it vanishes with the process
+    /// whatever happens.
+    fn unlinked_in(dir: &Path) -> Result<File, Error> {
+        let (file, path) = create_exclusive(dir)?;
+        fs::remove_file(&path).map_err(io_error(format!("unlinking {}", path.display())))?;
+        Ok(file)
+    }
+
+    fn create_in(dir: &Path) -> Result<Self, Error> {
+        let (file, path) = create_exclusive(dir)?;
+        Ok(Self {
+            file,
+            path,
+            persisted: false,
+        })
+    }
+
+    /// Flushes the data to disk, then renames the file over `target`.
+    fn persist(mut self, target: &Path) -> Result<(), Error> {
+        self.file
+            .sync_all()
+            .map_err(io_error(format!("syncing {}", self.path.display())))?;
+        fs::rename(&self.path, target).map_err(io_error(format!(
+            "renaming {} to {}",
+            self.path.display(),
+            target.display()
+        )))?;
+        self.persisted = true;
+        // Make the rename itself durable. Best effort: some file systems refuse to sync a
+        // directory, and the file is complete and in place either way.
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Ok(dir) = File::open(dir)
+        {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.persisted {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Creates a new private file with a random name in `dir`.
+fn create_exclusive(dir: &Path) -> Result<(File, PathBuf), Error> {
+    let mut attempt = 0;
+    loop {
+        let mut random = [0u8; 8];
+        fill_random(&mut random);
+        let path = dir.join(format!(".wawebd-{}.part", crate::hex::encode(&random)));
+        // Exclusive creation: never follow or reuse something another process put there.
+        let opened = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path);
+        match opened {
+            Ok(file) => return Ok((file, path)),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists && attempt < 8 => {
+                attempt += 1;
+            }
+            Err(error) => {
+                return Err(io_error(format!("creating a file in {}", dir.display()))(
+                    error,
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::{self, MediaType};
+
+    fn keys() -> MediaKeys {
+        MediaKeys::derive(&[0x33; 32], MediaType::Video).unwrap()
+    }
+
+    fn plaintext(len: usize) -> Vec<u8> {
+        (0..len)
+            .map(|n| (n as u32).wrapping_mul(2_654_435_761).to_be_bytes()[1])
+            .collect()
+    }
+
+    /// Hands out data in pieces of awkward sizes, with interruptions, as pipes do.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+        calls: usize,
+        fail_after: Option<usize>,
+    }
+
+    impl<'a> Trickle<'a> {
+        fn new(data: &'a [u8]) -> Self {
+            Self {
+                data,
+                step: 0,
+                calls: 0,
+                fail_after: None,
+            }
+        }
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.calls += 1;
+            if self.calls.is_multiple_of(7) {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            if let Some(limit) = self.fail_after
+                && self.data.len() <= limit
+            {
+                return Err(io::Error::other("disk on fire"));
+            }
+            self.step = (self.step * 5 + 3) % 4099;
+            let n = (self.step + 1).min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    struct Broken;
+
+    impl Write for Broken {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::other("no space left"))
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn announced(encrypted: &Encrypted) -> Expected {
+        Expected {
+            file_sha256: Some(encrypted.file_sha256),
+            file_enc_sha256: Some(encrypted.file_enc_sha256),
+            file_length: Some(encrypted.file_length),
+        }
+    }
+
+    #[test]
+    fn pipeline_matches_the_pure_decryptor_at_every_chunk_boundary() {
+        let keys = keys();
+        for len in [0, 1, 15, 16, 17, 31, 32, 33, 100, 1000, 4096, 10_000] {
+            let plain = plaintext(len);
+            let sealed = media::encrypt(&keys, &plain, false).unwrap();
+            let expected = announced(&sealed.encrypted);
+            for chunk in [1, 2, 15, 16, 17, 26, 41, 42, 64, 100, 1000, 1 << 20] {
+                let mut out = Vec::new();
+                let got =
+                    decrypt_pipeline(&sealed.body[..], &mut out, &keys, &expected, "test", chunk);
+                assert_eq!(got.unwrap(), len as u64, "len {len} chunk {chunk}");
+                assert!(out == plain, "len {len} chunk {chunk}");
+                let mut out = Vec::new();
+                let trickle = Trickle::new(&sealed.body);
+                decrypt_pipeline(trickle, &mut out, &keys, &expected, "test", chunk).unwrap();
+                assert!(out == plain, "trickled, len {len} chunk {chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn pipeline_handles_bodies_around_the_real_chunk_size() {
+        let keys = keys();
+        for len in [
+            CHUNK - 42,
+            CHUNK - 26,
+            CHUNK - 17,
+            CHUNK - 10,
+            CHUNK,
+            CHUNK + 6,
+            3 * CHUNK + 1,
+        ] {
+            let plain = plaintext(len);
+            let sealed = media::encrypt(&keys, &plain, false).unwrap();
+            let mut out = Vec::new();
+            let got = decrypt_stream(
+                &sealed.body[..],
+                &mut out,
+                &keys,
+                &announced(&sealed.encrypted),
+            );
+            assert_eq!(got.unwrap(), len as u64);
+            assert!(out == plain, "len {len}");
+        }
+    }
+
+    #[test]
+    fn pipeline_refuses_forgeries_truncations_and_wrong_hashes() {
+        let keys = keys();
+        let plain = plaintext(5000);
+        let sealed = media::encrypt(&keys, &plain, false).unwrap();
+        let expected = announced(&sealed.encrypted);
+        let run = |body: &[u8], expected: &Expected, chunk| {
+            let mut out = Vec::new();
+            let result = decrypt_pipeline(body, &mut out, &keys, expected, "test", chunk);
+            (result.map_err(|e| e.to_string()), out)
+        };
+        for at in [0, 15, 16, 2000, 5007, 5008, 5017] {
+            let mut body = sealed.body.clone();
+            body[at] ^= 0x40;
+            for chunk in [16, 1000, CHUNK] {
+                let (result, out) = run(&body, &expected, chunk);
+                assert_eq!(result, Err(media::Error::Mac.to_string()), "byte {at}");
+                // The final block is never deciphered when the MAC fails.
+                assert!(out.len() < plain.len() - plain.len() % 16);
+            }
+        }
+        for len in [0, 10, 26 + 3, 5017] {
+            let (result, _) = run(&sealed.body[..len], &expected, 64);
+            assert_eq!(result, Err(media::Error::Truncated(len as u64).to_string()));
+        }
+        let mut wrong = expected.clone();
+        wrong.file_sha256 = Some([0; 32]);
+        assert_eq!(
+            run(&sealed.body, &wrong, 999).0,
+            Err(media::Error::FileSha256.to_string())
+        );
+        let mut wrong = expected.clone();
+        wrong.file_enc_sha256 = Some([0; 32]);
+        assert_eq!(
+            run(&sealed.body, &wrong, 999).0,
+            Err(media::Error::FileEncSha256.to_string())
+        );
+        let wrong = Expected {
+            file_length: Some(4999),
+            ..Expected::default()
+        };
+        assert!(
+            run(&sealed.body, &wrong, 999)
+                .0
+                .unwrap_err()
+                .contains("fileLength")
+        );
+    }
+
+    #[test]
+    fn io_failures_are_reported_and_leave_nothing_behind() {
+        let keys = keys();
+        let plain = plaintext(3 * CHUNK);
+        let sealed = media::encrypt(&keys, &plain, false).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out");
+
+        let mut failing = Trickle::new(&sealed.body);
+        failing.fail_after = Some(CHUNK);
+        let error = decrypt_to_path(failing, &target, &keys, &Expected::default()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("reading the media body: disk on fire"),
+            "{error}"
+        );
+
+        let error = decrypt_stream(&sealed.body[..], &mut Broken, &keys, &Expected::default());
+        let error = error.unwrap_err().to_string();
+        assert!(
+            error.contains("writing the plaintext: no space left"),
+            "{error}"
+        );
+
+        let error = encrypt_stream(&plain[..], &mut Broken, None, &keys).unwrap_err();
+        assert!(error.to_string().contains("no space left"), "{error}");
+
+        fs::write(&target, b"old").unwrap();
+        let mut forged = sealed.body.clone();
+        *forged.last_mut().unwrap() ^= 1;
+        let error = decrypt_to_path(&forged[..], &target, &keys, &Expected::default());
+        assert!(matches!(error, Err(Error::Media(media::Error::Mac))));
+        assert_eq!(fs::read(&target).unwrap(), b"old");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["out"]);
+
+        let error = decrypt_to_path(&sealed.body[..], dir.path(), &keys, &Expected::default());
+        assert!(error.unwrap_err().to_string().contains("directory"));
+    }
+
+    #[test]
+    fn files_round_trip_with_a_sidecar_and_through_the_spool() {
+        let keys = keys();
+        let plain = plaintext(CHUNK + 70_000);
+        let dir = tempfile::tempdir().unwrap();
+        let body_path = dir.path().join("body");
+        let sidecar_path = dir.path().join("sidecar");
+        let encrypted =
+            encrypt_to_path(&plain[..], &body_path, Some(&sidecar_path), &keys).unwrap();
+        let sealed = media::encrypt(&keys, &plain, true).unwrap();
+        assert_eq!(encrypted, sealed.encrypted);
+        assert!(fs::read(&body_path).unwrap() == sealed.body);
+        assert_eq!(fs::read(&sidecar_path).unwrap(), sealed.sidecar.unwrap());
+        // A small chunk puts many chunk edges inside one sidecar window.
+        let mut small = Vec::new();
+        let again = encrypt_pipeline(&plain[..], &mut small, None, &keys, 1000).unwrap();
+        assert_eq!(again, encrypted);
+        assert!(small == sealed.body);
+
+        let mut out = Vec::new();
+        let body = fs::File::open(&body_path).unwrap();
+        let len = decrypt_to_writer(body, &mut out, &keys, &announced(&encrypted)).unwrap();
+        assert_eq!(len, plain.len() as u64);
+        assert!(out == plain);
+
+        let target = dir.path().join("plain");
+        let body = fs::File::open(&body_path).unwrap();
+        decrypt_to_path(body, &target, &keys, &announced(&encrypted)).unwrap();
+        assert!(fs::read(&target).unwrap() == plain);
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["body", "plain", "sidecar"]);
+    }
+}

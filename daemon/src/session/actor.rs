@@ -1,0 +1,1497 @@
+//! The session actor: the only owner of the connection and the session's state. One loop awaits
+//! the websocket, commands, timers and shutdown; the protocol decisions are in [`crate::login`]
+//! and the codecs, the waiting is here.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{
+    STANDARD, STANDARD_PAD_INDIFFERENT, URL_SAFE_PAD_INDIFFERENT,
+};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, sleep_until};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use waweb_proto::message::{Media, MediaKind};
+use waweb_proto::{
+    Battery, Event, LoginResult, LogoutResult, Me, MediaDownloadResult, QueryResult, Reason,
+    SendTextResult, State, StatusResult,
+};
+
+use super::handle::{Command, Reply, SessionError};
+use crate::binary::{self, Content, Node};
+use crate::bus::Bus;
+use crate::config::Config;
+use crate::crypto::{self, KeyPair};
+use crate::login::{self, Credentials, Failure, Login, Output};
+use crate::media::{Expected, MediaKeys, MediaType};
+use crate::message;
+use crate::store::Store;
+use crate::transport::{self, Socket};
+use crate::wire::{self, FrameCipher, ServerText, TagCounter, flags, metric};
+use crate::{http_client, media_file};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
+const LOGOUT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the phone is probed with `["admin","test"]` while connected.
+const PHONE_PROBE: Duration = Duration::from_secs(120);
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Exponential backoff with full jitter: the n-th wait is uniform in `[0, min(max, initial·2ⁿ)]`,
+/// never below a floor, so a fleet of clients does not reconnect in lockstep.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    initial: Duration,
+    max: Duration,
+    attempt: u32,
+}
+
+impl Backoff {
+    /// A backoff starting at `initial`, capped at `max`.
+    pub fn new(initial: Duration, max: Duration) -> Self {
+        Self {
+            initial,
+            max,
+            attempt: 0,
+        }
+    }
+
+    /// The next wait.
+    pub fn next_delay(&mut self) -> Duration {
+        let ceiling = self
+            .initial
+            .saturating_mul(1u32.checked_shl(self.attempt.min(20)).unwrap_or(u32::MAX))
+            .min(self.max);
+        self.attempt = self.attempt.saturating_add(1);
+        let mut random = [0u8; 8];
+        crypto::fill_random(&mut random);
+        let fraction = (u64::from_le_bytes(random) >> 11) as f64 / (1u64 << 53) as f64;
+        let floor = self.initial / 4;
+        floor + ceiling.saturating_sub(floor).mul_f64(fraction)
+    }
+
+    /// After a successful login.
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+/// How a connection ended.
+#[derive(Debug)]
+enum Ended {
+    Shutdown,
+    /// Lost; reconnect after a backoff if there is a session.
+    Lost(Reason),
+    /// A login failure.
+    Failed(Failure),
+    /// Another browser took over.
+    Replaced,
+    /// The phone removed this device.
+    Unpaired,
+    /// `logout` succeeded while connected, or pairing was cancelled.
+    LoggedOut,
+}
+
+enum PendingKind {
+    SendText {
+        id: String,
+        jid: String,
+        text: String,
+        reply: Reply<SendTextResult>,
+    },
+    Query {
+        reply: Reply<QueryResult>,
+    },
+    /// A request of our own (start-up queries, phone probe) whose answer only updates state.
+    Internal,
+}
+
+struct Pending {
+    kind: PendingKind,
+    deadline: Instant,
+}
+
+/// Per-connection state.
+struct Connection {
+    socket: Socket,
+    tags: TagCounter,
+    cipher: Option<FrameCipher>,
+    login: Login,
+    ref_deadline: Option<Instant>,
+    login_deadline: Instant,
+    pending: HashMap<String, Pending>,
+    epoch: u64,
+    ping_sent: Option<Instant>,
+    next_ping: Instant,
+    next_probe: Instant,
+    current_qr: Option<Event>,
+}
+
+impl Connection {
+    fn next_epoch(&mut self) -> String {
+        self.epoch += 1;
+        self.epoch.to_string()
+    }
+}
+
+/// The actor's state.
+pub struct Actor {
+    config: Arc<Config>,
+    store: Store,
+    bus: Bus,
+    credentials: Option<Credentials>,
+    state: State,
+    me: Option<Me>,
+    battery: Option<Battery>,
+    phone_online: Option<bool>,
+    last_pong: Option<Instant>,
+    reconnects: u64,
+    wants_pairing: bool,
+    /// After `replaced` or a refusal that must not be retried: no reconnect until restart.
+    halted: bool,
+    backoff: Backoff,
+}
+
+impl Actor {
+    /// An actor for a loaded session (or none).
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        bus: Bus,
+        credentials: Option<Credentials>,
+    ) -> Self {
+        let backoff = Backoff::new(config.reconnect_initial, config.reconnect_max);
+        Self {
+            config,
+            store,
+            bus,
+            credentials,
+            state: State::LoggedOut,
+            me: None,
+            battery: None,
+            phone_online: None,
+            last_pong: None,
+            reconnects: 0,
+            wants_pairing: false,
+            halted: false,
+            backoff,
+        }
+    }
+
+    fn set_state(&mut self, state: State, reason: Option<Reason>) {
+        if self.state == state && reason.is_none() {
+            return;
+        }
+        self.state = state;
+        let message = reason
+            .as_ref()
+            .map(|reason| reason.description().to_owned());
+        match &reason {
+            Some(reason) => tracing::info!(
+                state = state.as_str(),
+                reason = reason.as_str(),
+                "state changed"
+            ),
+            None => tracing::info!(state = state.as_str(), "state changed"),
+        }
+        self.bus.publish(Event::State {
+            state,
+            reason,
+            message,
+        });
+    }
+
+    fn status(&self) -> StatusResult {
+        StatusResult {
+            state: self.state,
+            me: self.me.clone(),
+            server_url: self.config.server_url.clone(),
+            session_stored: self.credentials.is_some(),
+            last_pong_ms_ago: match self.state {
+                State::Connected | State::Pairing | State::LoggingIn => {
+                    self.last_pong.map(|at| at.elapsed().as_millis() as u64)
+                }
+                _ => None,
+            },
+            phone_online: self.phone_online,
+            battery: self.battery,
+            reconnects: self.reconnects,
+        }
+    }
+
+    fn save(&self) {
+        if let Some(credentials) = &self.credentials
+            && let Err(error) = self.store.save(credentials)
+        {
+            tracing::error!("could not store the session: {error}");
+        }
+    }
+
+    fn erase(&mut self) {
+        self.credentials = None;
+        self.me = None;
+        self.battery = None;
+        self.phone_online = None;
+        if let Err(error) = self.store.erase() {
+            tracing::error!("could not erase the session file: {error}");
+        }
+    }
+
+    /// Runs until `shutdown` flips to true.
+    pub async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        // The first state is published even though it equals the initial value: it is the
+        // snapshot every subscriber starts from.
+        self.bus.publish(Event::State {
+            state: self.state,
+            reason: None,
+            message: None,
+        });
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let restore = self.credentials.is_some() && !self.halted;
+            if !restore && !self.wants_pairing {
+                // Idle: nothing to connect to until someone logs in.
+                tokio::select! {
+                    command = commands.recv() => match command {
+                        Some(command) => self.idle_command(command).await,
+                        None => return,
+                    },
+                    _ = shutdown.changed() => return,
+                }
+                continue;
+            }
+            let ended = self.connect_and_serve(&mut commands, &mut shutdown).await;
+            tracing::debug!(?ended, "connection ended");
+            match ended {
+                Ended::Shutdown => return,
+                Ended::LoggedOut => {
+                    self.wants_pairing = false;
+                    self.set_state(State::LoggedOut, Some(Reason::Logout));
+                }
+                Ended::Replaced => {
+                    self.halted = true;
+                    self.wants_pairing = false;
+                    self.bus.publish(Event::Disconnected {
+                        reason: Reason::Replaced,
+                        retry_in_ms: None,
+                    });
+                    self.set_state(State::Replaced, Some(Reason::Replaced));
+                }
+                Ended::Unpaired => self.end_session(Reason::Unpaired, None),
+                Ended::Failed(failure) => {
+                    self.on_failure(failure, &mut commands, &mut shutdown).await
+                }
+                Ended::Lost(reason) => {
+                    if self.credentials.is_some() && !self.halted {
+                        if !self
+                            .wait_backoff(reason, &mut commands, &mut shutdown)
+                            .await
+                        {
+                            return;
+                        }
+                    } else {
+                        // A pairing attempt that lost its connection ends; the user asks again.
+                        self.wants_pairing = false;
+                        self.bus.publish(Event::LoggedOut {
+                            reason: reason.clone(),
+                            status: None,
+                        });
+                        self.set_state(State::LoggedOut, Some(reason));
+                    }
+                }
+            }
+        }
+    }
+
+    fn end_session(&mut self, reason: Reason, status: Option<u16>) {
+        self.erase();
+        self.wants_pairing = false;
+        tracing::warn!(
+            reason = reason.as_str(),
+            "session ended: {}",
+            reason.description()
+        );
+        self.bus.publish(Event::LoggedOut {
+            reason: reason.clone(),
+            status,
+        });
+        self.set_state(State::LoggedOut, Some(reason));
+    }
+
+    async fn on_failure(
+        &mut self,
+        failure: Failure,
+        commands: &mut mpsc::Receiver<Command>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) {
+        tracing::warn!(
+            reason = failure.reason.as_str(),
+            status = failure.status,
+            "login failed: {}",
+            failure.message
+        );
+        if failure.erase_session {
+            self.end_session(failure.reason, failure.status);
+        } else if failure.retry && self.credentials.is_some() {
+            self.wait_backoff(failure.reason, commands, shutdown).await;
+        } else {
+            self.wants_pairing = false;
+            if self.credentials.is_some() {
+                // Kept, but not retried in a loop (403 and friends): a restart or logout decides.
+                self.halted = true;
+            }
+            self.bus.publish(Event::LoggedOut {
+                reason: failure.reason.clone(),
+                status: failure.status,
+            });
+            self.set_state(State::LoggedOut, Some(failure.reason));
+        }
+    }
+
+    /// Waits out a backoff while still answering commands; false on shutdown.
+    async fn wait_backoff(
+        &mut self,
+        reason: Reason,
+        commands: &mut mpsc::Receiver<Command>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> bool {
+        let delay = self.backoff.next_delay();
+        self.reconnects += 1;
+        self.phone_online = None;
+        tracing::info!(
+            reason = reason.as_str(),
+            retry_in_ms = delay.as_millis() as u64,
+            "disconnected"
+        );
+        self.bus.publish(Event::Disconnected {
+            reason: reason.clone(),
+            retry_in_ms: Some(delay.as_millis() as u64),
+        });
+        self.set_state(State::Reconnecting, Some(reason));
+        let until = Instant::now() + delay;
+        loop {
+            tokio::select! {
+                () = sleep_until(until) => return true,
+                command = commands.recv() => match command {
+                    Some(command) => {
+                        self.idle_command(command).await;
+                        if self.credentials.is_none() {
+                            return true;
+                        }
+                    }
+                    None => return false,
+                },
+                _ = shutdown.changed() => return false,
+            }
+        }
+    }
+
+    /// Commands while there is no connection.
+    async fn idle_command(&mut self, command: Command) {
+        match command {
+            Command::Status { reply } => {
+                let _ = reply.send(Ok(self.status()));
+            }
+            Command::Login { reply } => {
+                let result = if self.credentials.is_some() {
+                    Err(SessionError::AlreadyLoggedIn)
+                } else {
+                    self.wants_pairing = true;
+                    Ok(LoginResult {
+                        state: State::Pairing,
+                    })
+                };
+                let _ = reply.send(result);
+            }
+            Command::Logout { reply } => {
+                let Some(credentials) = self.credentials.clone() else {
+                    let _ = reply.send(Err(SessionError::NotLoggedIn));
+                    return;
+                };
+                let server_notified = self.http_logout(&credentials).await;
+                self.erase();
+                self.halted = false;
+                self.bus.publish(Event::LoggedOut {
+                    reason: Reason::Logout,
+                    status: None,
+                });
+                self.set_state(State::LoggedOut, Some(Reason::Logout));
+                let _ = reply.send(Ok(LogoutResult { server_notified }));
+            }
+            Command::SendText { reply, .. } => {
+                let _ = reply.send(Err(self.not_available()));
+            }
+            Command::Query { reply, .. } => {
+                let _ = reply.send(Err(self.not_available()));
+            }
+            Command::MediaDownload {
+                media,
+                output,
+                reply,
+            } => self.spawn_download(media, output, reply),
+        }
+    }
+
+    fn not_available(&self) -> SessionError {
+        if self.credentials.is_some() {
+            SessionError::NotConnected
+        } else {
+            SessionError::NotLoggedIn
+        }
+    }
+
+    /// The logout request of PROTOCOL.md section 6, best effort.
+    async fn http_logout(&self, credentials: &Credentials) -> bool {
+        let url = format!(
+            "{}?t={}&m={}",
+            self.config.logout_url(),
+            percent_encode(credentials.browser_token.expose()),
+            percent_encode(&credentials.keys.logout_token())
+        );
+        let request = http_client::request("POST", &url, &[("Origin", transport::ORIGIN)], b"");
+        match tokio::time::timeout(LOGOUT_TIMEOUT, request).await {
+            Ok(Ok(response)) => {
+                tracing::info!(status = response.status, "logout request answered");
+                (200..300).contains(&response.status)
+            }
+            Ok(Err(error)) => {
+                tracing::warn!("logout request failed: {error}");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("logout request timed out");
+                false
+            }
+        }
+    }
+
+    fn spawn_download(&self, media: Media, output: PathBuf, reply: Reply<MediaDownloadResult>) {
+        tokio::spawn(async move {
+            let _ = reply.send(download(media, output).await);
+        });
+    }
+
+    // ---- one connection ----
+
+    async fn connect_and_serve(
+        &mut self,
+        commands: &mut mpsc::Receiver<Command>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Ended {
+        self.set_state(State::Connecting, None);
+        let connecting = transport::connect(&self.config.server_url, CONNECT_TIMEOUT);
+        let socket = tokio::select! {
+            socket = connecting => socket,
+            _ = shutdown.changed() => return Ended::Shutdown,
+        };
+        let socket = match socket {
+            Ok(socket) => socket,
+            Err(error) => {
+                tracing::warn!("{error}");
+                return Ended::Lost(Reason::ConnectionLost);
+            }
+        };
+        self.set_state(State::LoggingIn, None);
+        let settings = login::Settings {
+            version: self.config.client_version,
+            browser: self.config.browser.clone(),
+            reref_budget: self.config.reref_budget,
+        };
+        let mut tags = TagCounter::new(unix_now());
+        let (login, outputs) = match self.credentials.clone().filter(|_| !self.halted) {
+            Some(credentials) => Login::restore(settings, credentials, &mut tags),
+            None => {
+                let mut client_id = [0u8; 16];
+                crypto::fill_random(&mut client_id);
+                Login::pair(
+                    settings,
+                    STANDARD.encode(client_id),
+                    KeyPair::generate(),
+                    &mut tags,
+                )
+            }
+        };
+        let now = Instant::now();
+        let mut connection = Connection {
+            socket,
+            tags,
+            cipher: None,
+            login,
+            ref_deadline: None,
+            login_deadline: now + LOGIN_TIMEOUT,
+            pending: HashMap::new(),
+            epoch: 0,
+            ping_sent: None,
+            next_ping: now + self.config.keepalive,
+            next_probe: now + PHONE_PROBE,
+            current_qr: None,
+        };
+        self.last_pong = Some(now);
+        if let Some(ended) = self.apply_login(&mut connection, outputs).await {
+            return ended;
+        }
+        let ended = self.serve(&mut connection, commands, shutdown).await;
+        for (_, pending) in connection.pending.drain() {
+            match pending.kind {
+                PendingKind::SendText { reply, .. } => {
+                    let _ = reply.send(Err(SessionError::NotConnected));
+                }
+                PendingKind::Query { reply } => {
+                    let _ = reply.send(Err(SessionError::NotConnected));
+                }
+                PendingKind::Internal => {}
+            }
+        }
+        if !matches!(ended, Ended::Lost(_)) {
+            let _ =
+                tokio::time::timeout(Duration::from_secs(2), connection.socket.close(None)).await;
+        }
+        self.last_pong = None;
+        ended
+    }
+
+    async fn send_text_frame(
+        connection: &mut Connection,
+        tag: &str,
+        json: &Value,
+    ) -> Result<(), Ended> {
+        let frame = wire::text_frame(tag, &json.to_string());
+        connection
+            .socket
+            .send(WsMessage::text(frame))
+            .await
+            .map_err(|_| Ended::Lost(Reason::ConnectionLost))
+    }
+
+    async fn send_node(
+        connection: &mut Connection,
+        tag: &str,
+        metric: u8,
+        flags: u8,
+        node: &Node,
+    ) -> Result<(), Ended> {
+        let Some(cipher) = &connection.cipher else {
+            return Err(Ended::Lost(Reason::ConnectionLost));
+        };
+        let frame = cipher.seal_client_frame(tag, metric, flags, &binary::encode(node));
+        connection
+            .socket
+            .send(WsMessage::binary(frame))
+            .await
+            .map_err(|_| Ended::Lost(Reason::ConnectionLost))
+    }
+
+    async fn apply_login(
+        &mut self,
+        connection: &mut Connection,
+        outputs: Vec<Output>,
+    ) -> Option<Ended> {
+        for output in outputs {
+            match output {
+                Output::Send { tag, json } => {
+                    if let Err(ended) = Self::send_text_frame(connection, &tag, &json).await {
+                        return Some(ended);
+                    }
+                }
+                Output::Qr {
+                    content,
+                    reference,
+                    ttl,
+                    attempt,
+                    attempts_max,
+                } => {
+                    let event = Event::Qr {
+                        content,
+                        reference,
+                        ttl_ms: ttl.as_millis() as u64,
+                        attempt,
+                        attempts_max,
+                    };
+                    connection.current_qr = Some(event.clone());
+                    // A QR wait can take minutes; the login deadline is for the server only.
+                    connection.login_deadline = Instant::now() + ttl + LOGIN_TIMEOUT;
+                    self.set_state(State::Pairing, None);
+                    self.bus.publish(event);
+                }
+                Output::ArmRefTimer(ttl) => connection.ref_deadline = Some(Instant::now() + ttl),
+                Output::Challenged => tracing::info!("the server asked for the restore challenge"),
+                Output::LoggedIn {
+                    credentials,
+                    conn,
+                    restored,
+                    challenged,
+                } => {
+                    connection.cipher = Some(FrameCipher::new(&credentials.keys));
+                    connection.ref_deadline = None;
+                    connection.current_qr = None;
+                    self.me = Some(login::me_from_conn(&conn, &credentials));
+                    self.credentials = Some(*credentials);
+                    self.wants_pairing = false;
+                    self.halted = false;
+                    self.save();
+                    self.battery_from_conn(&conn);
+                    self.backoff.reset();
+                    tracing::info!(restored, challenged, "logged in");
+                    self.set_state(State::Connected, None);
+                    if let Some(me) = self.me.clone() {
+                        self.bus.publish(Event::Connected { me, restored });
+                    }
+                    if let Err(ended) = self.after_login(connection).await {
+                        return Some(ended);
+                    }
+                }
+                Output::Failed(failure) => return Some(Ended::Failed(failure)),
+            }
+        }
+        None
+    }
+
+    /// What the official client did right after login: announce presence (so the phone
+    /// forwards events promptly) and ask whether the phone is online.
+    async fn after_login(&mut self, connection: &mut Connection) -> Result<(), Ended> {
+        let epoch = connection.next_epoch();
+        let presence = Node::new("action")
+            .attr("type", "set")
+            .attr("epoch", epoch)
+            .with_content(Content::List(vec![
+                Node::new("presence").attr("type", "available"),
+            ]));
+        let tag = connection.tags.next_tag();
+        Self::send_node(
+            connection,
+            &tag,
+            metric::PRESENCE,
+            flags::IGNORE | flags::AVAILABLE,
+            &presence,
+        )
+        .await?;
+        self.track_internal(connection, tag);
+        self.probe_phone(connection).await
+    }
+
+    fn track_internal(&self, connection: &mut Connection, tag: String) {
+        connection.pending.insert(
+            tag,
+            Pending {
+                kind: PendingKind::Internal,
+                deadline: Instant::now() + self.config.request_timeout,
+            },
+        );
+    }
+
+    async fn probe_phone(&mut self, connection: &mut Connection) -> Result<(), Ended> {
+        let tag = connection.tags.next_tag();
+        Self::send_text_frame(connection, &tag, &json!(["admin", "test"])).await?;
+        self.track_internal(connection, tag);
+        connection.next_probe = Instant::now() + PHONE_PROBE;
+        Ok(())
+    }
+
+    fn battery_from_conn(&mut self, conn: &Value) {
+        if let Some(percent) = conn.get("battery").and_then(Value::as_u64) {
+            let battery = Battery {
+                percent: percent.min(100) as u8,
+                plugged: conn
+                    .get("plugged")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                powersave: false,
+            };
+            self.set_battery(battery);
+        }
+    }
+
+    fn set_battery(&mut self, battery: Battery) {
+        if self.battery != Some(battery) {
+            self.battery = Some(battery);
+            self.bus.publish(Event::Battery(battery));
+        }
+    }
+
+    async fn serve(
+        &mut self,
+        connection: &mut Connection,
+        commands: &mut mpsc::Receiver<Command>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Ended {
+        loop {
+            let pong_deadline = connection
+                .ping_sent
+                .map(|sent| sent + self.config.pong_timeout);
+            let request_deadline = connection
+                .pending
+                .values()
+                .map(|pending| pending.deadline)
+                .min();
+            let login_deadline = (!connection.login.is_done()).then_some(connection.login_deadline);
+            let far = Instant::now() + Duration::from_secs(3600);
+            let result = tokio::select! {
+                frame = connection.socket.next() => self.on_frame(connection, frame).await,
+                command = commands.recv() => match command {
+                    Some(command) => self.connected_command(connection, command).await,
+                    None => Err(Ended::Shutdown),
+                },
+                () = sleep_until(connection.next_ping) => {
+                    connection.next_ping = Instant::now() + self.config.keepalive;
+                    if connection.ping_sent.is_none() {
+                        connection.ping_sent = Some(Instant::now());
+                    }
+                    connection.socket.send(WsMessage::text(wire::KEEPALIVE)).await.map_err(|_| Ended::Lost(Reason::ConnectionLost))
+                }
+                () = sleep_until(pong_deadline.unwrap_or(far)), if pong_deadline.is_some() => {
+                    tracing::warn!("no pong within {:?}", self.config.pong_timeout);
+                    Err(Ended::Lost(Reason::PongTimeout))
+                }
+                () = sleep_until(connection.ref_deadline.unwrap_or(far)), if connection.ref_deadline.is_some() => {
+                    connection.ref_deadline = None;
+                    let outputs = connection.login.on_ref_expired(&mut connection.tags);
+                    match self.apply_login(connection, outputs).await {
+                        Some(ended) => Err(ended),
+                        None => Ok(()),
+                    }
+                }
+                () = sleep_until(login_deadline.unwrap_or(far)), if login_deadline.is_some() => {
+                    tracing::warn!("the server did not complete the login in time");
+                    Err(Ended::Lost(Reason::ConnectionLost))
+                }
+                () = sleep_until(request_deadline.unwrap_or(far)), if request_deadline.is_some() => {
+                    self.expire_requests(connection);
+                    Ok(())
+                }
+                () = sleep_until(connection.next_probe), if connection.login.is_done() => {
+                    self.probe_phone(connection).await
+                }
+                _ = shutdown.changed() => Err(Ended::Shutdown),
+            };
+            if let Err(ended) = result {
+                return ended;
+            }
+        }
+    }
+
+    fn expire_requests(&mut self, connection: &mut Connection) {
+        let now = Instant::now();
+        let expired: Vec<String> = connection
+            .pending
+            .iter()
+            .filter(|(_, pending)| pending.deadline <= now)
+            .map(|(tag, _)| tag.clone())
+            .collect();
+        for tag in expired {
+            if let Some(pending) = connection.pending.remove(&tag) {
+                match pending.kind {
+                    PendingKind::SendText { reply, .. } => {
+                        let _ = reply.send(Err(SessionError::Timeout));
+                    }
+                    PendingKind::Query { reply } => {
+                        let _ = reply.send(Err(SessionError::Timeout));
+                    }
+                    PendingKind::Internal => {}
+                }
+            }
+        }
+    }
+
+    async fn on_frame(
+        &mut self,
+        connection: &mut Connection,
+        frame: Option<Result<WsMessage, tokio_tungstenite::tungstenite::Error>>,
+    ) -> Result<(), Ended> {
+        match frame {
+            Some(Ok(WsMessage::Text(text))) => self.on_text(connection, text.as_str()).await,
+            Some(Ok(WsMessage::Binary(data))) => {
+                self.on_binary(connection, &data);
+                Ok(())
+            }
+            Some(Ok(WsMessage::Close(_))) | None => Err(Ended::Lost(Reason::ServerClosed)),
+            Some(Ok(_)) => Ok(()),
+            Some(Err(error)) => {
+                tracing::warn!("connection error: {error}");
+                Err(Ended::Lost(Reason::ConnectionLost))
+            }
+        }
+    }
+
+    async fn on_text(&mut self, connection: &mut Connection, text: &str) -> Result<(), Ended> {
+        let (tag, json) = match wire::parse_server_text(text) {
+            Ok(ServerText::Pong(_)) => {
+                self.last_pong = Some(Instant::now());
+                connection.ping_sent = None;
+                return Ok(());
+            }
+            Ok(ServerText::EmptyAck(_)) => return Ok(()),
+            Ok(ServerText::Json { tag, json }) => (tag, json),
+            Err(error) => {
+                tracing::warn!("unreadable text frame from the server: {error}");
+                return Ok(());
+            }
+        };
+        let payload: Value = match serde_json::from_str(json) {
+            Ok(payload) => payload,
+            Err(error) => {
+                tracing::warn!(tag, "text frame is not JSON: {error}");
+                return Ok(());
+            }
+        };
+        if let Some(outputs) = connection
+            .login
+            .on_json(tag, &payload, &mut connection.tags)
+        {
+            return match self.apply_login(connection, outputs).await {
+                Some(ended) => Err(ended),
+                None => Ok(()),
+            };
+        }
+        if let Some(pending) = connection.pending.remove(tag) {
+            self.resolve_json(pending, &payload);
+            return Ok(());
+        }
+        self.on_push(tag, payload)
+    }
+
+    fn resolve_json(&mut self, pending: Pending, payload: &Value) {
+        match pending.kind {
+            PendingKind::SendText {
+                id,
+                jid,
+                text,
+                reply,
+            } => {
+                let status = payload.get("status").and_then(Value::as_u64).unwrap_or(0);
+                let result = if status == 200 {
+                    let t = payload
+                        .get("t")
+                        .and_then(Value::as_u64)
+                        .unwrap_or_else(unix_now);
+                    self.publish_own_message(&id, &jid, &text, t);
+                    Ok(SendTextResult { id, status: 200, t })
+                } else {
+                    Err(SessionError::Server {
+                        status: u16::try_from(status).unwrap_or(0),
+                        message: format!("the server refused the message: {payload}"),
+                    })
+                };
+                let _ = reply.send(result);
+            }
+            PendingKind::Query { reply } => {
+                let _ = reply.send(Ok(QueryResult::Reply(payload.clone())));
+            }
+            PendingKind::Internal => {
+                if payload.get(0).and_then(Value::as_str) == Some("Pong") {
+                    self.phone_online = payload.get(1).and_then(Value::as_bool);
+                }
+            }
+        }
+    }
+
+    fn publish_own_message(&self, id: &str, jid: &str, text: &str, t: u64) {
+        self.bus
+            .publish(Event::Message(waweb_proto::message::Message {
+                id: id.to_owned(),
+                chat: jid.to_owned(),
+                from_me: true,
+                participant: None,
+                timestamp: t,
+                push_name: None,
+                kind: waweb_proto::message::MessageKind::Text,
+                text: Some(text.to_owned()),
+                media: None,
+            }));
+    }
+
+    /// An unsolicited JSON push: typed event where one exists, otherwise `json`.
+    fn on_push(&mut self, tag: &str, payload: Value) -> Result<(), Ended> {
+        let kind = payload
+            .get(0)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let body = payload.get(1).cloned().unwrap_or(Value::Null);
+        match kind.as_str() {
+            "Conn" => {
+                if let Some(credentials) = &mut self.credentials {
+                    credentials.update_from_conn(&body);
+                    if let (Some(me), Some(name)) =
+                        (&mut self.me, body.get("pushname").and_then(Value::as_str))
+                    {
+                        me.pushname = name.to_owned();
+                    }
+                    self.save();
+                }
+                self.battery_from_conn(&body);
+                self.bus.publish(Event::Json {
+                    tag: tag.to_owned(),
+                    payload: redact_conn(payload),
+                });
+                return Ok(());
+            }
+            "Cmd" if body["type"] == "disconnect" => {
+                return Err(if body["kind"] == "replaced" {
+                    Ended::Replaced
+                } else {
+                    Ended::Unpaired
+                });
+            }
+            "Msg" | "MsgInfo" => {
+                let own = self
+                    .me
+                    .as_ref()
+                    .map(|me| me.wid.clone())
+                    .unwrap_or_default();
+                let from = message::normalize_jid(body["from"].as_str().unwrap_or_default());
+                let to = message::normalize_jid(body["to"].as_str().unwrap_or_default());
+                let chat = if from == own { to } else { from };
+                let ack = body["ack"].as_i64().unwrap_or(0);
+                let ids: Vec<String> = match &body["id"] {
+                    Value::String(id) => vec![id.clone()],
+                    Value::Array(ids) => ids
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                if body["cmd"]
+                    .as_str()
+                    .is_some_and(|cmd| cmd == "ack" || cmd == "acks")
+                    && !ids.is_empty()
+                {
+                    for id in ids {
+                        self.bus.publish(Event::Ack {
+                            id,
+                            ack,
+                            chat: chat.clone(),
+                        });
+                    }
+                    return Ok(());
+                }
+            }
+            "Pong" => self.phone_online = body.as_bool(),
+            _ => {}
+        }
+        self.bus.publish(Event::Json {
+            tag: tag.to_owned(),
+            payload,
+        });
+        Ok(())
+    }
+
+    fn on_binary(&mut self, connection: &mut Connection, data: &[u8]) {
+        let Some(cipher) = &connection.cipher else {
+            tracing::warn!("binary frame before login; ignored");
+            return;
+        };
+        let (tag, bytes) = match cipher.open_server_frame(data) {
+            Ok(opened) => opened,
+            Err(error) => {
+                tracing::warn!("dropping a server frame that does not open: {error}");
+                return;
+            }
+        };
+        let node = match binary::decode(&bytes) {
+            Ok(node) => node,
+            Err(error) => {
+                tracing::warn!(
+                    tag,
+                    "dropping a server frame whose node does not decode: {error}"
+                );
+                return;
+            }
+        };
+        if let Some(pending) = connection.pending.remove(tag) {
+            match pending.kind {
+                PendingKind::Query { reply } => {
+                    let node_json = serde_json::to_value(&node).unwrap_or(Value::Null);
+                    let _ = reply.send(Ok(QueryResult::ReplyNode(node_json)));
+                }
+                PendingKind::SendText { reply, .. } => {
+                    let _ = reply.send(Err(SessionError::Server {
+                        status: 0,
+                        message: "unexpected binary answer to a message".into(),
+                    }));
+                }
+                PendingKind::Internal => {}
+            }
+            return;
+        }
+        self.dispatch_node(tag, node);
+    }
+
+    fn dispatch_node(&mut self, frame_tag: &str, node: Node) {
+        if node.tag != "action" || !matches!(node.get("add"), None | Some("relay")) {
+            self.publish_node(frame_tag, &node);
+            return;
+        }
+        let mut unmapped = Vec::new();
+        let Node {
+            tag,
+            attrs,
+            content,
+        } = node;
+        let children = match content {
+            Content::List(children) => children,
+            other => {
+                self.publish_node(
+                    frame_tag,
+                    &Node {
+                        tag,
+                        attrs,
+                        content: other,
+                    },
+                );
+                return;
+            }
+        };
+        for child in children {
+            match child.tag.as_ref() {
+                "message" => {
+                    let event = child
+                        .content_bytes()
+                        .ok_or_else(|| "no content".to_owned())
+                        .and_then(|bytes| {
+                            message::decode_web_message_info(bytes).map_err(|e| e.to_string())
+                        })
+                        .and_then(|info| message::into_event(info).map_err(|e| e.to_string()));
+                    match event {
+                        Ok(event) => self.bus.publish(Event::Message(event)),
+                        Err(error) => {
+                            tracing::warn!(frame_tag, "message that does not decode: {error}");
+                            unmapped.push(child);
+                        }
+                    }
+                }
+                "received" => {
+                    let ack = match child.get("type") {
+                        Some("read") => 3,
+                        Some("played") => 4,
+                        Some("error") => -1,
+                        _ => 2,
+                    };
+                    match (child.get("index"), child.get("jid")) {
+                        (Some(id), Some(jid)) => self.bus.publish(Event::Ack {
+                            id: id.to_owned(),
+                            ack,
+                            chat: message::normalize_jid(jid),
+                        }),
+                        _ => unmapped.push(child),
+                    }
+                }
+                "battery" => match child
+                    .get("value")
+                    .and_then(|value| value.parse::<u8>().ok())
+                {
+                    Some(percent) => self.set_battery(Battery {
+                        percent: percent.min(100),
+                        plugged: child.get("live") == Some("true"),
+                        powersave: child.get("powersave") == Some("true"),
+                    }),
+                    None => unmapped.push(child),
+                },
+                _ => unmapped.push(child),
+            }
+        }
+        if !unmapped.is_empty() {
+            self.publish_node(
+                frame_tag,
+                &Node {
+                    tag,
+                    attrs,
+                    content: Content::List(unmapped),
+                },
+            );
+        }
+    }
+
+    fn publish_node(&self, frame_tag: &str, node: &Node) {
+        let value = serde_json::to_value(node).unwrap_or(Value::Null);
+        self.bus.publish(Event::Node {
+            tag: node.tag.to_string(),
+            attrs: value["attrs"].clone(),
+            content: value["content"].clone(),
+            frame_tag: frame_tag.to_owned(),
+        });
+    }
+
+    // ---- commands while connected ----
+
+    async fn connected_command(
+        &mut self,
+        connection: &mut Connection,
+        command: Command,
+    ) -> Result<(), Ended> {
+        let logged_in = connection.login.is_done() && connection.cipher.is_some();
+        match command {
+            Command::Status { reply } => {
+                let _ = reply.send(Ok(self.status()));
+            }
+            Command::Login { reply } => {
+                if let (false, Some(qr)) = (logged_in, connection.current_qr.clone()) {
+                    self.bus.publish(qr);
+                    let _ = reply.send(Ok(LoginResult {
+                        state: State::Pairing,
+                    }));
+                } else if !logged_in && connection.login.is_pairing() {
+                    let _ = reply.send(Ok(LoginResult {
+                        state: State::Pairing,
+                    }));
+                } else {
+                    let _ = reply.send(Err(SessionError::AlreadyLoggedIn));
+                }
+            }
+            Command::Logout { reply } => {
+                if logged_in {
+                    // The server has no reply to goodbye; it drops the session and closes.
+                    let _ = connection
+                        .socket
+                        .send(WsMessage::text(
+                            "goodbye,,[\"admin\",\"Conn\",\"disconnect\"]",
+                        ))
+                        .await;
+                    self.erase();
+                    self.bus.publish(Event::LoggedOut {
+                        reason: Reason::Logout,
+                        status: None,
+                    });
+                    let _ = reply.send(Ok(LogoutResult {
+                        server_notified: true,
+                    }));
+                    return Err(Ended::LoggedOut);
+                }
+                if connection.login.is_pairing() {
+                    // Cancelling a pairing: nothing is stored, nothing to tell the server.
+                    self.bus.publish(Event::LoggedOut {
+                        reason: Reason::Logout,
+                        status: None,
+                    });
+                    let _ = reply.send(Ok(LogoutResult {
+                        server_notified: false,
+                    }));
+                    return Err(Ended::LoggedOut);
+                }
+                // Restoring: tell the server over HTTP instead.
+                let Some(credentials) = self.credentials.clone() else {
+                    let _ = reply.send(Err(SessionError::NotLoggedIn));
+                    return Ok(());
+                };
+                let server_notified = self.http_logout(&credentials).await;
+                self.erase();
+                self.bus.publish(Event::LoggedOut {
+                    reason: Reason::Logout,
+                    status: None,
+                });
+                let _ = reply.send(Ok(LogoutResult { server_notified }));
+                return Err(Ended::LoggedOut);
+            }
+            Command::SendText { to, text, reply } => {
+                if !logged_in {
+                    let _ = reply.send(Err(self.not_available()));
+                    return Ok(());
+                }
+                let jid = match message::parse_recipient(&to) {
+                    Ok(jid) => jid,
+                    Err(error) => {
+                        let _ = reply.send(Err(SessionError::InvalidParams(error.to_string())));
+                        return Ok(());
+                    }
+                };
+                let id = message::new_message_id();
+                let info = message::text_message(&jid, &id, &text, unix_now());
+                let epoch = connection.next_epoch();
+                let node = Node::new("action")
+                    .attr("type", "relay")
+                    .attr("epoch", epoch)
+                    .with_content(Content::List(vec![
+                        Node::new("message").with_content(Content::Bytes(message::encode(&info))),
+                    ]));
+                let own = self.me.as_ref().is_some_and(|me| me.wid == jid);
+                let flag = if own {
+                    flags::ACK_REQUEST
+                } else {
+                    flags::IGNORE
+                };
+                if let Err(ended) =
+                    Self::send_node(connection, &id, metric::MESSAGE, flag, &node).await
+                {
+                    let _ = reply.send(Err(SessionError::NotConnected));
+                    return Err(ended);
+                }
+                connection.pending.insert(
+                    id.clone(),
+                    Pending {
+                        kind: PendingKind::SendText {
+                            id,
+                            jid,
+                            text,
+                            reply,
+                        },
+                        deadline: Instant::now() + self.config.request_timeout,
+                    },
+                );
+            }
+            Command::Query { json, reply } => {
+                if !logged_in {
+                    let _ = reply.send(Err(self.not_available()));
+                    return Ok(());
+                }
+                let tag = connection.tags.next_tag();
+                if let Err(ended) = Self::send_text_frame(connection, &tag, &json).await {
+                    let _ = reply.send(Err(SessionError::NotConnected));
+                    return Err(ended);
+                }
+                connection.pending.insert(
+                    tag,
+                    Pending {
+                        kind: PendingKind::Query { reply },
+                        deadline: Instant::now() + self.config.request_timeout,
+                    },
+                );
+            }
+            Command::MediaDownload {
+                media,
+                output,
+                reply,
+            } => self.spawn_download(media, output, reply),
+        }
+        Ok(())
+    }
+}
+
+/// `Conn` as an event: without the secret and the tokens, which never leave the daemon.
+fn redact_conn(mut payload: Value) -> Value {
+    if let Some(body) = payload.get_mut(1).and_then(Value::as_object_mut) {
+        for field in ["secret", "clientToken", "serverToken", "browserToken"] {
+            body.remove(field);
+        }
+    }
+    payload
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn decode_base64(field: &'static str, text: &str) -> Result<Vec<u8>, SessionError> {
+    STANDARD_PAD_INDIFFERENT
+        .decode(text)
+        .or_else(|_| URL_SAFE_PAD_INDIFFERENT.decode(text))
+        .map_err(|_| SessionError::InvalidParams(format!("media.{field} is not base64")))
+}
+
+/// `media_download`: fetch, verify the MAC (and the hashes the message announced), decrypt into
+/// `output` atomically. Runs beside the actor; it needs nothing of the connection.
+async fn download(media: Media, output: PathBuf) -> Result<MediaDownloadResult, SessionError> {
+    if !output.is_absolute() {
+        return Err(SessionError::InvalidParams(
+            "output must be an absolute path".into(),
+        ));
+    }
+    match output.parent() {
+        Some(parent) if parent.is_dir() => {}
+        _ => {
+            return Err(SessionError::InvalidParams(format!(
+                "the folder of {} does not exist",
+                output.display()
+            )));
+        }
+    }
+    let kind = match media.kind {
+        MediaKind::Image => MediaType::Image,
+        MediaKind::Video => MediaType::Video,
+        MediaKind::Audio => MediaType::Audio,
+        MediaKind::Document => MediaType::Document,
+        MediaKind::Sticker => MediaType::Sticker,
+    };
+    let media_key = decode_base64("media_key", &media.media_key)?;
+    let keys = MediaKeys::derive(&media_key, kind)
+        .map_err(|error| SessionError::InvalidParams(error.to_string()))?;
+    let file_sha256 = decode_base64("file_sha256", &media.file_sha256)?;
+    let file_enc_sha256 = decode_base64("file_enc_sha256", &media.file_enc_sha256)?;
+    let to_array = |bytes: &[u8]| <[u8; 32]>::try_from(bytes).ok();
+    let expected = Expected {
+        file_sha256: to_array(&file_sha256),
+        file_enc_sha256: to_array(&file_enc_sha256),
+        file_length: (media.file_length > 0).then_some(media.file_length),
+    };
+    let url = match (&media.url, &media.direct_path) {
+        (Some(url), _) if !url.is_empty() => url.clone(),
+        (_, Some(path)) if !path.is_empty() => format!("https://mmg.whatsapp.net{path}"),
+        _ => {
+            return Err(SessionError::InvalidParams(
+                "media has neither url nor direct_path".into(),
+            ));
+        }
+    };
+    let mut response = http_client::request("GET", &url, &[("Origin", transport::ORIGIN)], b"")
+        .await
+        .map_err(|error| SessionError::Io(format!("downloading {url}: {error}")))?;
+    match response.status {
+        200 => {}
+        404 | 410 => {
+            return Err(SessionError::MediaExpired(format!(
+                "the media host answered {}",
+                response.status
+            )));
+        }
+        status => {
+            return Err(SessionError::Io(format!(
+                "the media host answered {status}"
+            )));
+        }
+    }
+    // The body streams through a bounded channel into the blocking decryptor, which writes a temp
+    // file beside `output` and renames it only once everything verified.
+    let (sender, receiver) = mpsc::channel::<Result<Vec<u8>, String>>(16);
+    let target = output.clone();
+    let verified_sha256 = expected.file_sha256;
+    let decrypting = tokio::task::spawn_blocking(move || {
+        let reader = ChannelReader {
+            receiver,
+            current: Vec::new(),
+            offset: 0,
+        };
+        media_file::decrypt_to_path(reader, &target, &keys, &expected)
+    });
+    let mut download_error = None;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if sender.send(Ok(chunk)).await.is_err() {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(error) => {
+                download_error = Some(error.to_string());
+                let _ = sender.send(Err(error.to_string())).await;
+                break;
+            }
+        }
+    }
+    drop(sender);
+    let decrypted = decrypting
+        .await
+        .map_err(|error| SessionError::Io(format!("decryption task failed: {error}")))?;
+    let bytes = match decrypted {
+        Ok(bytes) => bytes,
+        Err(_) if download_error.is_some() => {
+            return Err(SessionError::Io(format!(
+                "downloading {url}: {}",
+                download_error.unwrap_or_default()
+            )));
+        }
+        Err(media_file::Error::Media(error)) => {
+            return Err(SessionError::Integrity(error.to_string()));
+        }
+        Err(error) => return Err(SessionError::Io(error.to_string())),
+    };
+    let sha256 = match verified_sha256 {
+        Some(verified) => verified,
+        None => {
+            let path = output.clone();
+            tokio::task::spawn_blocking(move || hash_file(&path))
+                .await
+                .map_err(|error| SessionError::Io(error.to_string()))?
+                .map_err(|error| SessionError::Io(error.to_string()))?
+        }
+    };
+    Ok(MediaDownloadResult {
+        path: output.clone(),
+        bytes,
+        sha256: STANDARD.encode(sha256),
+    })
+}
+
+fn hash_file(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// A blocking reader over the chunks the async download sends.
+struct ChannelReader {
+    receiver: mpsc::Receiver<Result<Vec<u8>, String>>,
+    current: Vec<u8>,
+    offset: usize,
+}
+
+impl std::io::Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.offset >= self.current.len() {
+            match self.receiver.blocking_recv() {
+                Some(Ok(chunk)) => {
+                    self.current = chunk;
+                    self.offset = 0;
+                }
+                Some(Err(error)) => return Err(std::io::Error::other(error)),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.offset);
+        buf[..n].copy_from_slice(&self.current[self.offset..self.offset + n]);
+        self.offset += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_under_the_cap() {
+        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(120));
+        let mut ceilings = Vec::new();
+        for attempt in 0..12 {
+            let delay = backoff.next_delay();
+            let ceiling = Duration::from_secs(1u64 << attempt).min(Duration::from_secs(120));
+            assert!(
+                delay >= Duration::from_millis(250) && delay <= ceiling,
+                "{attempt}: {delay:?}"
+            );
+            ceilings.push(ceiling);
+        }
+        backoff.reset();
+        assert!(backoff.next_delay() <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn conn_events_never_carry_secrets() {
+        let payload = json!(["Conn", {"secret": "s", "clientToken": "c", "serverToken": "t", "browserToken": "b", "pushname": "Ada"}]);
+        assert_eq!(redact_conn(payload), json!(["Conn", {"pushname": "Ada"}]));
+        assert_eq!(percent_encode("1@a+b/="), "1%40a%2Bb%2F%3D");
+    }
+}

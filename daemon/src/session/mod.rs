@@ -1,0 +1,8 @@
+//! The session: the one task that owns the connection, and the handle others use to reach it.
+
+pub mod handle;
+
+pub use handle::{Command, SessionError, SessionHandle};
+pub mod actor;
+
+pub use actor::{Actor, Backoff};

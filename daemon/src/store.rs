@@ -1,0 +1,298 @@
+//! The session file (DESIGN.md section 3): `<state-dir>/session.json`, mode 0600 in a 0700
+//! directory, replaced atomically (temp file, fsync, rename, fsync of the directory) after every
+//! `Conn`, because the tokens rotate on every login.
+//!
+//! ```json
+//! {"version":1,"clientId":"…","clientToken":"…","serverToken":"1@…","browserToken":"1@…","encKey":"<base64>","macKey":"<base64>","wid":"4915100000000@c.us","pushname":"Ada"}
+//! ```
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::crypto::{self, Secret, SessionKeys};
+use crate::login::{Credentials, SecretString};
+
+const FILE_NAME: &str = "session.json";
+const FORMAT_VERSION: u32 = 1;
+
+/// Why the state directory or the session file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The directory is open to other users: the session's keys would be readable.
+    #[error(
+        "state directory {path} has mode {mode:04o}; it must not be accessible by group or others (chmod 700 it)"
+    )]
+    InsecureDirectory {
+        /// The directory.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A file system operation failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// On what.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The file exists but is not a session this version can read; it is left untouched.
+    #[error("session file {path} is unreadable ({reason}); move it away to pair again")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Error + 'a {
+    move |source| Error::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SessionFile {
+    version: u32,
+    client_id: String,
+    client_token: String,
+    server_token: String,
+    browser_token: String,
+    enc_key: String,
+    mac_key: String,
+    wid: String,
+    pushname: String,
+}
+
+/// The state directory and the session file in it.
+#[derive(Debug, Clone)]
+pub struct Store {
+    path: PathBuf,
+}
+
+/// Creates `dir` (and missing parents) with mode 0700, or checks that an existing one is not
+/// accessible by group or others.
+pub fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
+    match fs::metadata(dir) {
+        Ok(metadata) => {
+            let mode = metadata.permissions().mode() & 0o7777;
+            if mode & 0o077 != 0 {
+                return Err(Error::InsecureDirectory {
+                    path: dir.to_owned(),
+                    mode,
+                });
+            }
+            Ok(())
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io_error("creating", dir))?;
+            // `mode` applies to the last component only after umask; make sure of it.
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .map_err(io_error("securing", dir))
+        }
+        Err(error) => Err(Error::Io {
+            action: "inspecting",
+            path: dir.to_owned(),
+            source: error,
+        }),
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the state directory.
+    pub fn open(dir: &Path) -> Result<Store, Error> {
+        ensure_private_dir(dir)?;
+        Ok(Store {
+            path: dir.join(FILE_NAME),
+        })
+    }
+
+    /// The session file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether a session file exists.
+    pub fn exists(&self) -> bool {
+        self.path.exists()
+    }
+
+    /// Reads the stored session, if there is one.
+    pub fn load(&self) -> Result<Option<Credentials>, Error> {
+        let mut text = match fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(io_error("reading", &self.path)(error)),
+        };
+        let parsed = serde_json::from_str::<SessionFile>(&text);
+        text.zeroize();
+        let corrupt = |reason: String| Error::Corrupt {
+            path: self.path.clone(),
+            reason,
+        };
+        let file = parsed.map_err(|error| corrupt(error.to_string()))?;
+        if file.version != FORMAT_VERSION {
+            return Err(corrupt(format!(
+                "format version {} is not {FORMAT_VERSION}",
+                file.version
+            )));
+        }
+        let key = |name: &'static str, text: &str| -> Result<Secret<32>, Error> {
+            let mut bytes = BASE64
+                .decode(text)
+                .map_err(|_| corrupt(format!("{name} is not base64")))?;
+            let key = Secret::from_slice(name, &bytes).map_err(|error| corrupt(error.to_string()));
+            bytes.zeroize();
+            key
+        };
+        Ok(Some(Credentials {
+            client_id: file.client_id.clone(),
+            client_token: SecretString::new(file.client_token.clone()),
+            server_token: SecretString::new(file.server_token.clone()),
+            browser_token: SecretString::new(file.browser_token.clone()),
+            keys: SessionKeys {
+                enc: key("encKey", &file.enc_key)?,
+                mac: key("macKey", &file.mac_key)?,
+            },
+            wid: file.wid.clone(),
+            pushname: file.pushname.clone(),
+        }))
+    }
+
+    /// Replaces the stored session atomically: a reader sees the old file or the new one.
+    pub fn save(&self, credentials: &Credentials) -> Result<(), Error> {
+        let file = SessionFile {
+            version: FORMAT_VERSION,
+            client_id: credentials.client_id.clone(),
+            client_token: credentials.client_token.expose().to_owned(),
+            server_token: credentials.server_token.expose().to_owned(),
+            browser_token: credentials.browser_token.expose().to_owned(),
+            enc_key: BASE64.encode(credentials.keys.enc.expose()),
+            mac_key: BASE64.encode(credentials.keys.mac.expose()),
+            wid: credentials.wid.clone(),
+            pushname: credentials.pushname.clone(),
+        };
+        let mut bytes = serde_json::to_vec(&file).expect("plain strings serialise");
+        let result = self.write_atomically(&bytes);
+        bytes.zeroize();
+        result
+    }
+
+    fn write_atomically(&self, bytes: &[u8]) -> Result<(), Error> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let mut suffix = [0u8; 6];
+        crypto::fill_random(&mut suffix);
+        let temp = dir.join(format!(".{FILE_NAME}.{}.tmp", crate::hex::encode(&suffix)));
+        let written = (|| {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&temp)
+                .map_err(io_error("creating", &temp))?;
+            file.write_all(bytes).map_err(io_error("writing", &temp))?;
+            file.sync_all().map_err(io_error("syncing", &temp))?;
+            fs::rename(&temp, &self.path).map_err(io_error("replacing", &self.path))?;
+            // The rename itself must survive a crash too.
+            File::open(dir)
+                .and_then(|dir| dir.sync_all())
+                .map_err(io_error("syncing", dir))
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        written
+    }
+
+    /// Removes the stored session; a missing file is not an error.
+    pub fn erase(&self) -> Result<(), Error> {
+        match fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(io_error("removing", &self.path)(error)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn credentials() -> Credentials {
+        Credentials {
+            client_id: "AAECAwQFBgcICQoLDA0ODw==".into(),
+            client_token: SecretString::new("ct"),
+            server_token: SecretString::new("1@st"),
+            browser_token: SecretString::new("1@bt"),
+            keys: SessionKeys::random(),
+            wid: "4915100000000@c.us".into(),
+            pushname: "Ada".into(),
+        }
+    }
+
+    #[test]
+    fn save_load_erase_with_private_modes() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state/wawebd");
+        let store = Store::open(&state).unwrap();
+        assert_eq!(
+            fs::metadata(&state).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        assert!(store.load().unwrap().is_none());
+        let saved = credentials();
+        store.save(&saved).unwrap();
+        assert_eq!(
+            fs::metadata(store.path()).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(store.load().unwrap().unwrap(), saved);
+        let mut rotated = saved.clone();
+        rotated.client_token = SecretString::new("ct2");
+        store.save(&rotated).unwrap();
+        assert_eq!(store.load().unwrap().unwrap().client_token.expose(), "ct2");
+        // No temp files are left behind.
+        assert_eq!(fs::read_dir(&state).unwrap().count(), 1);
+        store.erase().unwrap();
+        store.erase().unwrap();
+        assert!(!store.exists());
+    }
+
+    #[test]
+    fn refuses_an_open_directory_and_keeps_a_corrupt_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("open");
+        fs::create_dir(&open).unwrap();
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o755)).unwrap();
+        let error = Store::open(&open).unwrap_err().to_string();
+        assert!(
+            error.contains("mode 0755") && error.contains("chmod 700"),
+            "{error}"
+        );
+
+        let private = dir.path().join("private");
+        let store = Store::open(&private).unwrap();
+        fs::write(store.path(), b"{\"version\":1,").unwrap();
+        assert!(matches!(store.load(), Err(Error::Corrupt { .. })));
+        assert_eq!(fs::read(store.path()).unwrap(), b"{\"version\":1,");
+        fs::write(store.path(), br#"{"version":2}"#).unwrap();
+        assert!(store.load().unwrap_err().to_string().contains("unreadable"));
+    }
+}

@@ -1,0 +1,367 @@
+//! Events: what the daemon pushes to subscribers as `event` notifications.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::de::Deserializer;
+use serde::ser::Serializer;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::message::Message;
+use crate::methods::{Battery, Me, State, UnknownName};
+
+/// One event, the `params` of an `event` notification, tagged by `type`.
+///
+/// ```json
+/// {"jsonrpc":"2.0","method":"event","params":{"type":"qr","content":"1@Ab,Cd=,Ef==","ref":"1@Ab","ttl_ms":20000,"attempt":1,"attempts_max":6}}
+/// ```
+///
+/// Readers should skip (not fail on) types they do not know, and ignore fields they do not
+/// know: new ones are added without a protocol version bump.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The session changed state; the first event of every subscription that includes `state`.
+    ///
+    /// `{"type":"state","state":"reconnecting","reason":"pong_timeout","message":"the server stopped answering keepalives"}`
+    State {
+        /// The new state.
+        state: State,
+        /// Why, when the change was not asked for; left out otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<Reason>,
+        /// The reason in words, for people; left out with `reason`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// A QR code to scan with the phone; a new one replaces the last.
+    ///
+    /// `{"type":"qr","content":"1@Ab,Cd=,Ef==","ref":"1@Ab","ttl_ms":20000,"attempt":1,"attempts_max":6}`
+    Qr {
+        /// What the QR code encodes: exactly `ref,base64(publicKey),clientId`.
+        content: String,
+        /// The server's reference inside `content`.
+        #[serde(rename = "ref")]
+        reference: String,
+        /// How long this code is valid, as the server said.
+        ttl_ms: u64,
+        /// Which code this is, counting from 1.
+        attempt: u32,
+        /// How many codes pairing shows before it gives up (`logged_out` with `pairing_expired`).
+        attempts_max: u32,
+    },
+    /// Logged in: after a scan (`restored: false`) or from a stored session (`restored: true`).
+    ///
+    /// `{"type":"connected","me":{"wid":"4915100000000@s.whatsapp.net","pushname":"Ada","platform":"android","phone":{}},"restored":false}`
+    Connected {
+        /// The account.
+        me: Me,
+        /// Whether a stored session was used instead of a QR scan.
+        restored: bool,
+    },
+    /// The connection was lost; the session is kept.
+    ///
+    /// `{"type":"disconnected","reason":"connection_lost","retry_in_ms":2000}`
+    Disconnected {
+        /// Why.
+        reason: Reason,
+        /// When the daemon tries again; `null` when it will not by itself (as after `replaced`).
+        retry_in_ms: Option<u64>,
+    },
+    /// The session ended and was erased (or pairing gave up); a new `login` is needed.
+    ///
+    /// `{"type":"logged_out","reason":"unpaired","status":401}`
+    LoggedOut {
+        /// Why.
+        reason: Reason,
+        /// The server's status behind it; `null` when none applies (`logout`, `pairing_expired`).
+        status: Option<u16>,
+    },
+    /// The phone's battery changed.
+    ///
+    /// `{"type":"battery","percent":52,"plugged":false,"powersave":false}`
+    Battery(Battery),
+    /// A chat message arrived or was sent (from this daemon or from the phone); see
+    /// [`Message`] for the fields.
+    ///
+    /// `{"type":"message","id":"3EB0A38DBC008F49C0BC","chat":"4915100000000@s.whatsapp.net","from_me":false,"participant":null,"timestamp":1600000000,"push_name":"Contact 0","kind":"text","text":"hi","media":null}`
+    Message(Message),
+    /// A message's delivery state changed.
+    ///
+    /// `{"type":"ack","id":"3EB0C0FFEE","ack":3,"chat":"4915100000000@s.whatsapp.net"}`
+    Ack {
+        /// The message's id.
+        id: String,
+        /// The number the server sent (PROTOCOL.md 3.7): 1 sent, 2 delivered, 3 read, 4 played,
+        /// -1 error.
+        ack: i64,
+        /// The chat of the message.
+        chat: String,
+    },
+    /// A decrypted binary node that no event above describes, so nothing is dropped silently.
+    ///
+    /// `{"type":"node","tag":"action","attrs":{"add":"relay"},"content":[{"tag":"received","attrs":{"index":"1"},"content":null}],"frame_tag":"12345.--7"}`
+    Node {
+        /// The node's tag.
+        tag: String,
+        /// The node's attributes, a JSON object of strings.
+        attrs: Value,
+        /// `null`, a string, `{"base64":…}` for bytes, or an array of nodes.
+        content: Value,
+        /// The message tag of the frame that carried it.
+        frame_tag: String,
+    },
+    /// A JSON push that no event above describes, as it was.
+    ///
+    /// `{"type":"json","tag":"s3","payload":["Props",{"imageMaxKBytes":1024}]}`
+    Json {
+        /// The frame's message tag.
+        tag: String,
+        /// The whole JSON of the frame.
+        payload: Value,
+    },
+    /// This subscription ends: the last event before the daemon closes the connection.
+    ///
+    /// `{"type":"error","kind":"lagged","message":"the subscriber fell 1024 events behind and was disconnected"}`
+    Error {
+        /// Why: `lagged` when the client did not read its events fast enough.
+        kind: String,
+        /// The same in words.
+        message: String,
+    },
+}
+
+impl Event {
+    /// The `type` of this event.
+    pub fn event_type(&self) -> EventType {
+        match self {
+            Event::State { .. } => EventType::State,
+            Event::Qr { .. } => EventType::Qr,
+            Event::Connected { .. } => EventType::Connected,
+            Event::Disconnected { .. } => EventType::Disconnected,
+            Event::LoggedOut { .. } => EventType::LoggedOut,
+            Event::Battery(_) => EventType::Battery,
+            Event::Message(_) => EventType::Message,
+            Event::Ack { .. } => EventType::Ack,
+            Event::Node { .. } => EventType::Node,
+            Event::Json { .. } => EventType::Json,
+            Event::Error { .. } => EventType::Error,
+        }
+    }
+}
+
+/// The `kind` of the `error` event sent to a subscriber that fell behind.
+pub const LAGGED: &str = "lagged";
+
+/// An event type, as named in `type` and in `subscribe` filters.
+///
+/// `"message"`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    /// `"state"`
+    State,
+    /// `"qr"`
+    Qr,
+    /// `"connected"`
+    Connected,
+    /// `"disconnected"`
+    Disconnected,
+    /// `"logged_out"`
+    LoggedOut,
+    /// `"battery"`
+    Battery,
+    /// `"message"`
+    Message,
+    /// `"ack"`
+    Ack,
+    /// `"node"`
+    Node,
+    /// `"json"`
+    Json,
+    /// `"error"`: always delivered to a subscriber that is about to be dropped, whatever its
+    /// filter; subscribing to it changes nothing.
+    Error,
+}
+
+impl EventType {
+    /// Every type, in the order `subscribe` results list them.
+    pub const ALL: [EventType; 11] = [
+        EventType::State,
+        EventType::Qr,
+        EventType::Connected,
+        EventType::Disconnected,
+        EventType::LoggedOut,
+        EventType::Battery,
+        EventType::Message,
+        EventType::Ack,
+        EventType::Node,
+        EventType::Json,
+        EventType::Error,
+    ];
+
+    /// The snake_case name, as on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::State => "state",
+            EventType::Qr => "qr",
+            EventType::Connected => "connected",
+            EventType::Disconnected => "disconnected",
+            EventType::LoggedOut => "logged_out",
+            EventType::Battery => "battery",
+            EventType::Message => "message",
+            EventType::Ack => "ack",
+            EventType::Node => "node",
+            EventType::Json => "json",
+            EventType::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EventType {
+    type Err = UnknownName;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        EventType::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+            .ok_or_else(|| UnknownName(name.to_owned()))
+    }
+}
+
+/// Why the session changed state, lost its connection or ended: a snake_case code.
+///
+/// Codes this version does not know read as [`Reason::Other`] and are written back unchanged.
+///
+/// `"reason":"logged_in_elsewhere"`
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// `"logout"`: a `logout` request.
+    Logout,
+    /// `"unpaired"`: the phone removed this device (401).
+    Unpaired,
+    /// `"forbidden"`: the server refused the account (403).
+    Forbidden,
+    /// `"already_logged_in"`: the server said this client is already logged in (405).
+    AlreadyLoggedIn,
+    /// `"logged_in_elsewhere"`: the session is in use by another browser (409).
+    LoggedInElsewhere,
+    /// `"session_invalid"`: the server no longer accepts the stored tokens (419).
+    SessionInvalid,
+    /// `"pairing_expired"`: every QR code expired without a scan, or the server said 429.
+    PairingExpired,
+    /// `"replaced"`: another browser took the session over.
+    Replaced,
+    /// `"connection_lost"`: the websocket failed or closed unexpectedly.
+    ConnectionLost,
+    /// `"pong_timeout"`: the server stopped answering keepalives.
+    PongTimeout,
+    /// `"server_closed"`: the server closed the connection cleanly.
+    ServerClosed,
+    /// Any other code, as written.
+    Other(String),
+}
+
+impl Reason {
+    const KNOWN: [Reason; 11] = [
+        Reason::Logout,
+        Reason::Unpaired,
+        Reason::Forbidden,
+        Reason::AlreadyLoggedIn,
+        Reason::LoggedInElsewhere,
+        Reason::SessionInvalid,
+        Reason::PairingExpired,
+        Reason::Replaced,
+        Reason::ConnectionLost,
+        Reason::PongTimeout,
+        Reason::ServerClosed,
+    ];
+
+    /// The snake_case code, as on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Reason::Logout => "logout",
+            Reason::Unpaired => "unpaired",
+            Reason::Forbidden => "forbidden",
+            Reason::AlreadyLoggedIn => "already_logged_in",
+            Reason::LoggedInElsewhere => "logged_in_elsewhere",
+            Reason::SessionInvalid => "session_invalid",
+            Reason::PairingExpired => "pairing_expired",
+            Reason::Replaced => "replaced",
+            Reason::ConnectionLost => "connection_lost",
+            Reason::PongTimeout => "pong_timeout",
+            Reason::ServerClosed => "server_closed",
+            Reason::Other(code) => code,
+        }
+    }
+
+    /// The reason behind a server's failure status at login, if the status has one.
+    ///
+    /// ```
+    /// use waweb_proto::Reason;
+    /// assert_eq!(Reason::from_status(401), Some(Reason::Unpaired));
+    /// ```
+    pub fn from_status(status: u16) -> Option<Reason> {
+        match status {
+            401 => Some(Reason::Unpaired),
+            403 => Some(Reason::Forbidden),
+            405 => Some(Reason::AlreadyLoggedIn),
+            409 => Some(Reason::LoggedInElsewhere),
+            419 => Some(Reason::SessionInvalid),
+            _ => None,
+        }
+    }
+
+    /// A short human explanation to put beside the code (the `message` of a `state` event).
+    pub fn description(&self) -> &str {
+        match self {
+            Reason::Logout => "logged out on request",
+            Reason::Unpaired => "the phone removed this device (401)",
+            Reason::Forbidden => "the server refused this account (403)",
+            Reason::AlreadyLoggedIn => "the server says this client is already logged in (405)",
+            Reason::LoggedInElsewhere => "the session is in use by another browser (409)",
+            Reason::SessionInvalid => "the server no longer accepts the stored session (419)",
+            Reason::PairingExpired => "no QR code was scanned in time",
+            Reason::Replaced => "another browser took the session over",
+            Reason::ConnectionLost => "the connection was lost",
+            Reason::PongTimeout => "the server stopped answering keepalives",
+            Reason::ServerClosed => "the server closed the connection",
+            Reason::Other(code) => code,
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for Reason {
+    fn from(code: &str) -> Self {
+        Reason::KNOWN
+            .into_iter()
+            .find(|known| known.as_str() == code)
+            .unwrap_or_else(|| Reason::Other(code.to_owned()))
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Reason {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        Ok(Reason::from(&*code))
+    }
+}

@@ -1,0 +1,554 @@
+//! The methods a client can call: their names, params and results.
+//!
+//! Each method is a unit type implementing [`Method`], so a caller names the method once and
+//! gets both types right: `client.call::<Status>(&NoParams)` returns a [`StatusResult`].
+//!
+//! Params refuse unknown fields, so a misspelt field is an `invalid_params` error instead of
+//! being silently ignored; results accept unknown fields, so a newer daemon may add some.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::event::EventType;
+use crate::message::Media;
+
+/// A method of the socket protocol: its wire name and the shapes of its params and result.
+pub trait Method {
+    /// The `method` member of the request.
+    const NAME: &'static str;
+    /// What goes in `params`.
+    type Params: Serialize + DeserializeOwned;
+    /// What comes back in `result`.
+    type Result: Serialize + DeserializeOwned;
+}
+
+/// The params of a method that takes none.
+///
+/// Written as `{}`; the daemon also accepts the `params` member being left out or `null`.
+///
+/// `"params":{}`
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoParams;
+
+impl Serialize for NoParams {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serde::ser::SerializeMap::end(serializer.serialize_map(Some(0))?)
+    }
+}
+
+impl<'de> Deserialize<'de> for NoParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Empty;
+
+        impl<'de> serde::de::Visitor<'de> for Empty {
+            type Value = NoParams;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("no params (an empty object)")
+            }
+
+            fn visit_unit<E: serde::de::Error>(self) -> Result<NoParams, E> {
+                Ok(NoParams)
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<NoParams, A::Error> {
+                match map.next_key::<String>()? {
+                    None => Ok(NoParams),
+                    Some(key) => Err(serde::de::Error::custom(format!(
+                        "this method takes no params, but `{key}` was given"
+                    ))),
+                }
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<NoParams, A::Error> {
+                match seq.next_element::<serde::de::IgnoredAny>()? {
+                    None => Ok(NoParams),
+                    Some(_) => Err(serde::de::Error::custom("this method takes no params")),
+                }
+            }
+        }
+
+        deserializer.deserialize_any(Empty)
+    }
+}
+
+macro_rules! method {
+    ($(#[$doc:meta])* $name:ident, $wire:literal, $params:ty, $result:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $name;
+
+        impl Method for $name {
+            const NAME: &'static str = $wire;
+            type Params = $params;
+            type Result = $result;
+        }
+    };
+}
+
+method!(
+    /// `version`: which daemon and protocol answer, answered by the socket server itself.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":1,"method":"version"}
+    /// {"jsonrpc":"2.0","id":1,"result":{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}}
+    /// ```
+    Version, "version", NoParams, VersionResult
+);
+
+method!(
+    /// `status`: a snapshot of the session, the connection and the phone.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":2,"method":"status"}
+    /// ```
+    Status, "status", NoParams, StatusResult
+);
+
+method!(
+    /// `login`: start pairing; the QR codes then arrive as `qr` events, so subscribe first.
+    ///
+    /// Refused with `already_logged_in` when connected or holding a stored session; while
+    /// already pairing it re-emits the current `qr` event.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":3,"method":"login"}
+    /// {"jsonrpc":"2.0","id":3,"result":{"state":"pairing"}}
+    /// ```
+    Login, "login", NoParams, LoginResult
+);
+
+method!(
+    /// `logout`: tell the server goodbye (best effort) and erase the stored session.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":4,"method":"logout"}
+    /// {"jsonrpc":"2.0","id":4,"result":{"server_notified":true}}
+    /// ```
+    Logout, "logout", NoParams, LogoutResult
+);
+
+method!(
+    /// `subscribe`: receive `event` notifications of the given types on this connection.
+    ///
+    /// A new subscription first gets the current `state` event (if `state` is subscribed),
+    /// then every event as it happens. A second `subscribe` replaces the filter.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":5,"method":"subscribe","params":{"events":["qr","state"]}}
+    /// {"jsonrpc":"2.0","id":5,"result":{"events":["state","qr"]}}
+    /// ```
+    Subscribe, "subscribe", EventsParams, EventsResult
+);
+
+method!(
+    /// `unsubscribe`: stop some event types, or all when `events` is absent or empty.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":6,"method":"unsubscribe","params":{"events":["qr"]}}
+    /// {"jsonrpc":"2.0","id":6,"result":{"events":["state"]}}
+    /// ```
+    Unsubscribe, "unsubscribe", EventsParams, EventsResult
+);
+
+method!(
+    /// `send_text`: send a text message; the reply comes once the server acknowledged it.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":7,"method":"send_text","params":{"to":"+49 151 2345-678","text":"hi"}}
+    /// {"jsonrpc":"2.0","id":7,"result":{"id":"3EB0C0FFEE","status":200,"t":1600000000}}
+    /// ```
+    SendText, "send_text", SendTextParams, SendTextResult
+);
+
+method!(
+    /// `query`: send any JSON command to the server and return its reply (20 s timeout).
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":8,"method":"query","params":{"json":["query","exist","4915100000000@c.us"]}}
+    /// {"jsonrpc":"2.0","id":8,"result":{"reply":{"status":200}}}
+    /// ```
+    Query, "query", QueryParams, QueryResult
+);
+
+method!(
+    /// `media_download`: download, decrypt and verify the attachment of a message.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":9,"method":"media_download","params":{"media":{"kind":"image","url":"https://mmg.whatsapp.net/d/f/Ab.enc","direct_path":null,"media_key":"AAEC…","mimetype":"image/jpeg","file_sha256":"47DE…","file_enc_sha256":"n4bQ…","file_length":1024},"output":"/tmp/photo.jpg"}}
+    /// {"jsonrpc":"2.0","id":9,"result":{"path":"/tmp/photo.jpg","bytes":1024,"sha256":"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}}
+    /// ```
+    MediaDownload, "media_download", MediaDownloadParams, MediaDownloadResult
+);
+
+/// Every method name, in the order of DESIGN.md's table.
+pub const METHODS: [&str; 9] = [
+    Version::NAME,
+    Status::NAME,
+    Login::NAME,
+    Logout::NAME,
+    Subscribe::NAME,
+    Unsubscribe::NAME,
+    SendText::NAME,
+    Query::NAME,
+    MediaDownload::NAME,
+];
+
+/// The result of `version`.
+///
+/// `{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionResult {
+    /// The daemon's package version.
+    ///
+    /// `"daemon":"0.1.0"`
+    pub daemon: String,
+    /// The socket protocol version it speaks; compare with [`PROTOCOL_VERSION`](crate::PROTOCOL_VERSION).
+    ///
+    /// `"protocol":1`
+    pub protocol: u32,
+    /// The WhatsApp Web version the daemon announces to the server.
+    ///
+    /// `"wa_version":[2,2142,12]`
+    pub wa_version: [u32; 3],
+}
+
+/// Where the session stands.
+///
+/// `"state":"pairing"`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// `"logged_out"`: no session; `login` starts pairing.
+    LoggedOut,
+    /// `"connecting"`: the websocket is opening.
+    Connecting,
+    /// `"pairing"`: a QR code waits for a scan.
+    Pairing,
+    /// `"logging_in"`: init, restore or challenge in progress.
+    LoggingIn,
+    /// `"connected"`: logged in and online.
+    Connected,
+    /// `"reconnecting"`: waiting out a backoff before connecting again.
+    Reconnecting,
+    /// `"replaced"`: another browser took the session over; the daemon does not reconnect by
+    /// itself, since that would take it back.
+    Replaced,
+}
+
+impl State {
+    /// Every state, in the order a session usually passes through them.
+    pub const ALL: [State; 7] = [
+        State::LoggedOut,
+        State::Connecting,
+        State::Pairing,
+        State::LoggingIn,
+        State::Connected,
+        State::Reconnecting,
+        State::Replaced,
+    ];
+
+    /// The snake_case name, as on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::LoggedOut => "logged_out",
+            State::Connecting => "connecting",
+            State::Pairing => "pairing",
+            State::LoggingIn => "logging_in",
+            State::Connected => "connected",
+            State::Reconnecting => "reconnecting",
+            State::Replaced => "replaced",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for State {
+    type Err = UnknownName;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        State::ALL
+            .into_iter()
+            .find(|state| state.as_str() == name)
+            .ok_or_else(|| UnknownName(name.to_owned()))
+    }
+}
+
+/// A name that is not one of the known states or event types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownName(pub String);
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown name {:?}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+/// The account the session belongs to, as the server described it when logging in.
+///
+/// `{"wid":"4915100000000@s.whatsapp.net","pushname":"Ada","platform":"android","phone":{"wa_version":"2.21.23.23","device_manufacturer":"Google"}}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    /// Our own JID, with `@s.whatsapp.net` (the server says `@c.us`; it is rewritten).
+    ///
+    /// `"wid":"4915100000000@s.whatsapp.net"`
+    pub wid: String,
+    /// Our display name.
+    ///
+    /// `"pushname":"Ada"`
+    pub pushname: String,
+    /// The phone's platform as the server names it.
+    ///
+    /// `"platform":"android"`
+    pub platform: String,
+    /// The `phone` object of the server's `Conn` frame, as it was (`wa_version`, `mcc`, `mnc`,
+    /// `os_version`, `device_manufacturer`, `device_model`, `os_build_number`).
+    ///
+    /// `"phone":{"wa_version":"2.21.23.23","os_version":"11"}`
+    pub phone: Value,
+}
+
+/// The phone's battery.
+///
+/// `{"percent":52,"plugged":false,"powersave":false}`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Battery {
+    /// Charge in percent.
+    ///
+    /// `"percent":52`
+    pub percent: u8,
+    /// Whether it is charging.
+    ///
+    /// `"plugged":true`
+    pub plugged: bool,
+    /// Whether the phone is in power-saving mode; `false` when the phone did not say.
+    ///
+    /// `"powersave":false`
+    #[serde(default)]
+    pub powersave: bool,
+}
+
+/// The result of `status`.
+///
+/// Every field is always written; unknown values are `null`.
+///
+/// ```json
+/// {"state":"connected","me":{"wid":"4915100000000@s.whatsapp.net","pushname":"Ada","platform":"android","phone":{}},"server_url":"wss://web.whatsapp.com/ws","session_stored":true,"last_pong_ms_ago":1200,"phone_online":true,"battery":{"percent":52,"plugged":false,"powersave":false},"reconnects":0}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusResult {
+    /// The session's state.
+    ///
+    /// `"state":"connected"`
+    pub state: State,
+    /// The logged-in account; `null` before the first login.
+    ///
+    /// `"me":null`
+    pub me: Option<Me>,
+    /// The websocket URL the daemon connects to.
+    ///
+    /// `"server_url":"wss://web.whatsapp.com/ws"`
+    pub server_url: String,
+    /// Whether a session file is stored, so a restart restores without a QR.
+    ///
+    /// `"session_stored":true`
+    pub session_stored: bool,
+    /// How long ago the server last answered a keepalive; `null` when unknown (not connected).
+    /// A large value means the connection is dead even if `state` has not caught up yet.
+    ///
+    /// `"last_pong_ms_ago":1200`
+    pub last_pong_ms_ago: Option<u64>,
+    /// Whether the server last said the phone is connected; `null` when unknown.
+    ///
+    /// `"phone_online":true`
+    pub phone_online: Option<bool>,
+    /// The phone's battery; `null` when unknown.
+    ///
+    /// `"battery":{"percent":52,"plugged":false,"powersave":false}`
+    pub battery: Option<Battery>,
+    /// Reconnect attempts since the daemon started.
+    ///
+    /// `"reconnects":0`
+    pub reconnects: u64,
+}
+
+/// The result of `login`.
+///
+/// `{"state":"pairing"}`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResult {
+    /// The state the session is in now: `pairing`.
+    ///
+    /// `"state":"pairing"`
+    pub state: State,
+}
+
+/// The result of `logout`.
+///
+/// `{"server_notified":false}`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoutResult {
+    /// Whether the server was told (live goodbye, or the logout-token request when offline).
+    /// The local session is erased either way.
+    ///
+    /// `"server_notified":true`
+    pub server_notified: bool,
+}
+
+/// The params of `subscribe` and `unsubscribe`.
+///
+/// Absent or empty `events` means every type. Unknown type names are refused with
+/// `invalid_params`.
+///
+/// `{"events":["message","ack"]}`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsParams {
+    /// The event types; `None` (left out) for all.
+    ///
+    /// `"events":["message"]`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventType>>,
+}
+
+impl EventsParams {
+    /// Every type.
+    pub fn all() -> Self {
+        EventsParams { events: None }
+    }
+
+    /// Just these types (an empty list also means every type).
+    pub fn only(types: impl IntoIterator<Item = EventType>) -> Self {
+        EventsParams {
+            events: Some(types.into_iter().collect()),
+        }
+    }
+}
+
+/// The result of `subscribe` and `unsubscribe`: every type now subscribed, in the order of
+/// [`EventType::ALL`].
+///
+/// `{"events":["state","qr"]}`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsResult {
+    /// The subscribed types; empty when nothing is subscribed.
+    ///
+    /// `"events":["state","qr"]`
+    pub events: Vec<EventType>,
+}
+
+/// The params of `send_text`.
+///
+/// `{"to":"+49 151 2345-678","text":"hi"}`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendTextParams {
+    /// A phone number (`+49 151 2345-678`: the digits are kept), bare digits, or a JID ending in
+    /// `@s.whatsapp.net`, `@c.us` or `@g.us`.
+    ///
+    /// `"to":"4915123456789@s.whatsapp.net"`
+    pub to: String,
+    /// The message text.
+    ///
+    /// `"text":"hi"`
+    pub text: String,
+}
+
+/// The result of `send_text`.
+///
+/// `{"id":"3EB0C0FFEE","status":200,"t":1600000000}`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendTextResult {
+    /// The new message's id; `ack` events for it carry the same id.
+    ///
+    /// `"id":"3EB0C0FFEE"`
+    pub id: String,
+    /// The server's status for it (200).
+    ///
+    /// `"status":200`
+    pub status: u16,
+    /// The server's time, unix seconds.
+    ///
+    /// `"t":1600000000`
+    pub t: u64,
+}
+
+/// The params of `query`.
+///
+/// `{"json":["query","exist","4915100000000@c.us"]}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryParams {
+    /// The raw command, sent to the server as the JSON payload of a tagged frame.
+    ///
+    /// `"json":["query","ProfilePicThumb","4915100000000@c.us"]`
+    pub json: Value,
+}
+
+/// The result of `query`: the server's reply, JSON or a binary node.
+///
+/// `{"reply":{"status":200}}` or `{"reply_node":{"tag":"response","attrs":{"type":"chat"},"content":null}}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryResult {
+    /// A JSON reply, as it was.
+    ///
+    /// `{"reply":{"status":200}}`
+    Reply(Value),
+    /// A binary reply, as a node in JSON (`{"tag","attrs","content"}`).
+    ///
+    /// `{"reply_node":{"tag":"response","attrs":{},"content":null}}`
+    ReplyNode(Value),
+}
+
+/// The params of `media_download`.
+///
+/// `{"media":{"kind":"image",…},"output":"/home/ada/photo.jpg"}`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaDownloadParams {
+    /// The `media` object of a `message` event, as it came.
+    pub media: Media,
+    /// Where to write the file: an absolute path (the daemon's working directory is not the
+    /// caller's) whose folder exists; an existing file is replaced atomically.
+    ///
+    /// `"output":"/home/ada/photo.jpg"`
+    pub output: PathBuf,
+}
+
+/// The result of `media_download`.
+///
+/// `{"path":"/home/ada/photo.jpg","bytes":1024,"sha256":"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaDownloadResult {
+    /// The file written: the `output` param.
+    ///
+    /// `"path":"/home/ada/photo.jpg"`
+    pub path: PathBuf,
+    /// Its size.
+    ///
+    /// `"bytes":1024`
+    pub bytes: u64,
+    /// SHA-256 of the decrypted file, standard base64 (as `file_sha256`).
+    ///
+    /// `"sha256":"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="`
+    pub sha256: String,
+}

@@ -1,0 +1,420 @@
+//! The JSON shapes scripts rely on, checked as exact lines.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::thread;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::message::{Message, MessageKind};
+use crate::methods::{self, Status};
+use crate::*;
+
+fn line<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap()
+}
+
+fn event_line(event: &Event) -> String {
+    line(&Notification::event(event))
+}
+
+#[test]
+fn state_event_leaves_out_absent_reason() {
+    let event = Event::State {
+        state: State::Connected,
+        reason: None,
+        message: None,
+    };
+    assert_eq!(
+        event_line(&event),
+        r#"{"jsonrpc":"2.0","method":"event","params":{"type":"state","state":"connected"}}"#
+    );
+    let event = Event::State {
+        state: State::Reconnecting,
+        reason: Some(Reason::PongTimeout),
+        message: Some(Reason::PongTimeout.description().into()),
+    };
+    assert_eq!(
+        line(&event),
+        r#"{"type":"state","state":"reconnecting","reason":"pong_timeout","message":"the server stopped answering keepalives"}"#
+    );
+}
+
+#[test]
+fn qr_event_uses_ref() {
+    let event = Event::Qr {
+        content: "1@Ab,Cd=,Ef==".into(),
+        reference: "1@Ab".into(),
+        ttl_ms: 20_000,
+        attempt: 1,
+        attempts_max: 6,
+    };
+    let text = line(&event);
+    assert_eq!(
+        text,
+        r#"{"type":"qr","content":"1@Ab,Cd=,Ef==","ref":"1@Ab","ttl_ms":20000,"attempt":1,"attempts_max":6}"#
+    );
+    assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), event);
+}
+
+#[test]
+fn ending_events_write_null_rather_than_leave_out() {
+    let disconnected = Event::Disconnected {
+        reason: Reason::Replaced,
+        retry_in_ms: None,
+    };
+    assert_eq!(
+        line(&disconnected),
+        r#"{"type":"disconnected","reason":"replaced","retry_in_ms":null}"#
+    );
+    let logged_out = Event::LoggedOut {
+        reason: Reason::Unpaired,
+        status: Some(401),
+    };
+    assert_eq!(
+        line(&logged_out),
+        r#"{"type":"logged_out","reason":"unpaired","status":401}"#
+    );
+}
+
+#[test]
+fn message_event_is_flat() {
+    let event = Event::Message(Message {
+        id: "3EB0A38DBC008F49C0BC".into(),
+        chat: "4915100000000@s.whatsapp.net".into(),
+        from_me: false,
+        participant: None,
+        timestamp: 1_600_000_000,
+        push_name: Some("Contact 0".into()),
+        kind: MessageKind::Text,
+        text: Some("hi".into()),
+        media: None,
+    });
+    let text = line(&event);
+    assert_eq!(
+        text,
+        r#"{"type":"message","id":"3EB0A38DBC008F49C0BC","chat":"4915100000000@s.whatsapp.net","from_me":false,"participant":null,"timestamp":1600000000,"push_name":"Contact 0","kind":"text","text":"hi","media":null}"#
+    );
+    assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), event);
+}
+
+#[test]
+fn every_event_reads_back_and_names_its_type() {
+    let me = Me {
+        wid: "4915100000000@s.whatsapp.net".into(),
+        pushname: "Ada".into(),
+        platform: "android".into(),
+        phone: json!({"wa_version": "2.21.23.23"}),
+    };
+    let events = [
+        Event::Connected { me, restored: true },
+        Event::Battery(Battery {
+            percent: 52,
+            plugged: true,
+            powersave: false,
+        }),
+        Event::Ack {
+            id: "X".into(),
+            ack: -1,
+            chat: "1@g.us".into(),
+        },
+        Event::Node {
+            tag: "action".into(),
+            attrs: json!({"add": "relay"}),
+            content: json!([{"tag": "x", "attrs": {}, "content": {"base64": "AA=="}}]),
+            frame_tag: "1.--2".into(),
+        },
+        Event::Json {
+            tag: "s3".into(),
+            payload: json!(["Props", {"a": 1}]),
+        },
+        Event::Error {
+            kind: LAGGED.into(),
+            message: "behind".into(),
+        },
+    ];
+    for event in events {
+        let value = serde_json::to_value(&event).unwrap();
+        assert_eq!(value["type"], json!(event.event_type().as_str()));
+        assert_eq!(serde_json::from_value::<Event>(value).unwrap(), event);
+    }
+    assert_eq!(
+        line(&Event::Battery(Battery {
+            percent: 52,
+            plugged: false,
+            powersave: false
+        })),
+        r#"{"type":"battery","percent":52,"plugged":false,"powersave":false}"#
+    );
+}
+
+#[test]
+fn event_types_parse_and_print_alike() {
+    for kind in EventType::ALL {
+        assert_eq!(kind.as_str().parse::<EventType>().unwrap(), kind);
+        assert_eq!(serde_json::to_value(kind).unwrap(), json!(kind.as_str()));
+    }
+    assert!("messages".parse::<EventType>().is_err());
+    let params: Result<EventsParams, _> = serde_json::from_value(json!({"events": ["bogus"]}));
+    assert!(params.is_err());
+}
+
+#[test]
+fn unknown_reasons_survive_a_round_trip() {
+    let reason: Reason = serde_json::from_value(json!("cosmic_rays")).unwrap();
+    assert_eq!(reason, Reason::Other("cosmic_rays".into()));
+    assert_eq!(serde_json::to_value(&reason).unwrap(), json!("cosmic_rays"));
+    let known: Reason = serde_json::from_value(json!("logged_in_elsewhere")).unwrap();
+    assert_eq!(known, Reason::LoggedInElsewhere);
+    assert_eq!(Reason::from_status(409), Some(Reason::LoggedInElsewhere));
+    assert_eq!(Reason::from_status(500), None);
+}
+
+#[test]
+fn error_lines_are_exact() {
+    let too_long = Response::error(None, RpcError::new(ErrorKind::LineTooLong, "line too long"));
+    assert_eq!(
+        line(&too_long),
+        r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"line too long","data":{"kind":"line_too_long"}}}"#
+    );
+    let server = Response::error(
+        Some(Id::Number(4)),
+        RpcError::server_error(404, "the server answered 404"),
+    );
+    assert_eq!(
+        line(&server),
+        r#"{"jsonrpc":"2.0","id":4,"error":{"code":-32004,"message":"the server answered 404","data":{"kind":"server_error","status":404}}}"#
+    );
+    let ok = Response::ok(Some(Id::from("a")), json!({"server_notified": true}));
+    assert_eq!(
+        line(&ok),
+        r#"{"jsonrpc":"2.0","id":"a","result":{"server_notified":true}}"#
+    );
+}
+
+#[test]
+fn every_kind_has_its_design_code() {
+    let table = [
+        (ErrorKind::ParseError, -32700, "parse_error"),
+        (ErrorKind::InvalidRequest, -32600, "invalid_request"),
+        (ErrorKind::LineTooLong, -32600, "line_too_long"),
+        (ErrorKind::BatchUnsupported, -32600, "batch_unsupported"),
+        (ErrorKind::MethodNotFound, -32601, "method_not_found"),
+        (ErrorKind::InvalidParams, -32602, "invalid_params"),
+        (ErrorKind::NotLoggedIn, -32001, "not_logged_in"),
+        (ErrorKind::AlreadyLoggedIn, -32002, "already_logged_in"),
+        (ErrorKind::NotConnected, -32003, "not_connected"),
+        (ErrorKind::ServerError, -32004, "server_error"),
+        (ErrorKind::Timeout, -32005, "timeout"),
+        (ErrorKind::Integrity, -32006, "integrity"),
+        (ErrorKind::Io, -32007, "io"),
+        (ErrorKind::MediaExpired, -32008, "media_expired"),
+    ];
+    for (kind, code, name) in table {
+        assert_eq!(kind.code(), code, "{name}");
+        assert_eq!(kind.as_str(), name);
+        assert_eq!(serde_json::to_value(kind).unwrap(), json!(name));
+        let error = RpcError::new(kind, "x");
+        assert_eq!(error.kind(), kind);
+    }
+    // Errors from a newer daemon, or from a peer that leaves out `data`, still classify.
+    let newer: RpcError =
+        serde_json::from_value(json!({"code": -32001, "message": "m", "data": {"kind": "new"}}))
+            .unwrap();
+    assert_eq!(newer.kind(), ErrorKind::NotLoggedIn);
+    let bare: RpcError = serde_json::from_value(json!({"code": -32602, "message": "m"})).unwrap();
+    assert_eq!(bare.kind(), ErrorKind::InvalidParams);
+}
+
+#[test]
+fn responses_read_back_including_null_results() {
+    let null_result: Response =
+        serde_json::from_str(r#"{"jsonrpc":"2.0","id":1,"result":null}"#).unwrap();
+    assert_eq!(null_result.reply, Ok(Value::Null));
+    let both = serde_json::from_str::<Response>(
+        r#"{"jsonrpc":"2.0","id":1,"result":1,"error":{"code":1,"message":"m"}}"#,
+    );
+    assert!(both.is_err());
+    let wrong_version = serde_json::from_str::<Response>(r#"{"jsonrpc":"1.0","id":1,"result":1}"#);
+    assert!(wrong_version.is_err());
+}
+
+#[test]
+fn requests_leave_out_absent_id_and_params() {
+    assert_eq!(
+        line(&Request::notification("logout", None)),
+        r#"{"jsonrpc":"2.0","method":"logout"}"#
+    );
+    assert_eq!(
+        line(&Request::new(1, "status", Some(json!({})))),
+        r#"{"jsonrpc":"2.0","id":1,"method":"status","params":{}}"#
+    );
+}
+
+#[test]
+fn results_have_the_design_fields() {
+    let status = StatusResult {
+        state: State::LoggedOut,
+        me: None,
+        server_url: "wss://web.whatsapp.com/ws".into(),
+        session_stored: false,
+        last_pong_ms_ago: None,
+        phone_online: None,
+        battery: None,
+        reconnects: 0,
+    };
+    assert_eq!(
+        line(&status),
+        r#"{"state":"logged_out","me":null,"server_url":"wss://web.whatsapp.com/ws","session_stored":false,"last_pong_ms_ago":null,"phone_online":null,"battery":null,"reconnects":0}"#
+    );
+    assert_eq!(
+        line(&QueryResult::ReplyNode(
+            json!({"tag": "response", "attrs": {}, "content": null})
+        )),
+        r#"{"reply_node":{"tag":"response","attrs":{},"content":null}}"#
+    );
+    assert_eq!(
+        line(&QueryResult::Reply(json!({"status": 200}))),
+        r#"{"reply":{"status":200}}"#
+    );
+    assert_eq!(
+        line(&VersionResult {
+            daemon: "0.1.0".into(),
+            protocol: PROTOCOL_VERSION,
+            wa_version: [2, 2142, 12]
+        }),
+        r#"{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}"#
+    );
+    assert_eq!(methods::METHODS.len(), 9);
+}
+
+#[test]
+fn params_refuse_unknown_fields() {
+    let typo = serde_json::from_value::<SendTextParams>(json!({"to": "1", "txt": "hi"}));
+    assert!(typo.is_err());
+    let no_params: NoParams = serde_json::from_value(json!({})).unwrap();
+    assert_eq!(no_params, NoParams);
+    assert!(serde_json::from_value::<NoParams>(json!({"x": 1})).is_err());
+    assert_eq!(line(&NoParams), "{}");
+}
+
+#[test]
+fn socket_path_prefers_the_explicit_variable_and_never_guesses() {
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| OsString::from(value))
+        }
+    };
+    let both = socket_path_from(env(&[
+        ("WAWEBD_SOCKET", "/tmp/x.sock"),
+        ("XDG_RUNTIME_DIR", "/run/user/1"),
+    ]));
+    assert_eq!(both.unwrap().to_str(), Some("/tmp/x.sock"));
+    let xdg = socket_path_from(env(&[
+        ("WAWEBD_SOCKET", ""),
+        ("XDG_RUNTIME_DIR", "/run/user/1"),
+    ]));
+    assert_eq!(
+        xdg.unwrap().to_str(),
+        Some("/run/user/1/wawebd/wawebd.sock")
+    );
+    assert_eq!(socket_path_from(env(&[])), Err(SocketPathError::Unset));
+    assert!(matches!(
+        socket_path_from(env(&[("XDG_RUNTIME_DIR", "run")])),
+        Err(SocketPathError::RelativeRuntimeDir(_))
+    ));
+}
+
+/// A peer that answers the first request only after sending two events and a stray reply.
+#[test]
+fn client_keeps_events_that_arrive_before_the_reply() {
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let peer = thread::spawn(move || {
+        let mut reader = BufReader::new(theirs.try_clone().unwrap());
+        let mut writer = theirs;
+        let mut request = String::new();
+        reader.read_line(&mut request).unwrap();
+        let request: Value = serde_json::from_str(&request).unwrap();
+        assert_eq!(request["method"], "status");
+        let id = request["id"].clone();
+        let status = json!({"state":"connected","me":null,"server_url":"ws://x","session_stored":true,
+            "last_pong_ms_ago":5,"phone_online":true,"battery":null,"reconnects":2});
+        let lines = [
+            r#"{"jsonrpc":"2.0","method":"event","params":{"type":"state","state":"connected"}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":999,"result":{}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","method":"event","params":{"type":"from_the_future"}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","method":"event","params":{"type":"ack","id":"M","ack":2,"chat":"1@s.whatsapp.net"}}"#.to_owned(),
+            json!({"jsonrpc":"2.0","id":id,"result":status}).to_string(),
+        ];
+        for text in lines {
+            writer.write_all(text.as_bytes()).unwrap();
+            writer.write_all(b"\n").unwrap();
+        }
+        // Half a line, then the rest after the client's first timeout.
+        let last = r#"{"jsonrpc":"2.0","method":"event","params":{"type":"json","tag":"s9","payload":["Props","é"]}}"#;
+        let split = last.find('é').unwrap() + 1;
+        writer.write_all(&last.as_bytes()[..split]).unwrap();
+        thread::sleep(Duration::from_millis(300));
+        writer.write_all(&last.as_bytes()[split..]).unwrap();
+        writer.write_all(b"\n").unwrap();
+    });
+
+    let mut client = Client::from_stream(ours).unwrap();
+    let status = client.call::<Status>(&NoParams).unwrap();
+    assert_eq!(status.reconnects, 2);
+    assert!(matches!(
+        client.recv_event(None).unwrap(),
+        Some(Event::State {
+            state: State::Connected,
+            ..
+        })
+    ));
+    assert!(matches!(
+        client.recv_event(None).unwrap(),
+        Some(Event::Ack { ack: 2, .. })
+    ));
+    assert_eq!(
+        client.recv_event(Some(Duration::from_millis(50))).unwrap(),
+        None
+    );
+    let Some(Event::Json { payload, .. }) =
+        client.recv_event(Some(Duration::from_secs(5))).unwrap()
+    else {
+        panic!("expected the json event");
+    };
+    assert_eq!(payload, json!(["Props", "é"]));
+    peer.join().unwrap();
+    assert!(matches!(client.recv_event(None), Err(ClientError::Closed)));
+}
+
+#[test]
+fn client_reports_rpc_errors_and_absent_daemons() {
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let peer = thread::spawn(move || {
+        let mut reader = BufReader::new(theirs.try_clone().unwrap());
+        let mut writer = theirs;
+        let mut request = String::new();
+        reader.read_line(&mut request).unwrap();
+        let request: Value = serde_json::from_str(&request).unwrap();
+        let reply = json!({"jsonrpc":"2.0","id":request["id"],"error":{"code":-32001,"message":"not logged in","data":{"kind":"not_logged_in"}}});
+        writeln!(writer, "{reply}").unwrap();
+    });
+    let mut client = Client::from_stream(ours).unwrap();
+    let error = client
+        .call::<methods::Logout>(&NoParams)
+        .expect_err("the peer refuses");
+    let ClientError::Rpc(error) = error else {
+        panic!("expected an rpc error, got {error:?}");
+    };
+    assert_eq!(error.kind(), ErrorKind::NotLoggedIn);
+    peer.join().unwrap();
+
+    let dir = std::env::temp_dir().join(format!("waweb-proto-{}", std::process::id()));
+    let absent = Client::connect(dir.join("nothing.sock")).expect_err("nobody listens");
+    assert!(absent.is_daemon_absent());
+}

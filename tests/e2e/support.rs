@@ -1,0 +1,263 @@
+//! The harness: a simulator on 127.0.0.1:0 and a real daemon (`Daemon::run`) in the same
+//! runtime, with its own temp dir, socket and state; a JSON-lines client over the socket; waits
+//! with deadlines, never sleeps.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::{broadcast, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::timeout;
+use wawebd::config::Config;
+use wawebd::daemon::Daemon;
+use wawebd::sim::{self, Sim};
+
+pub const DEADLINE: Duration = Duration::from_secs(15);
+
+pub struct Harness {
+    pub sim: Sim,
+    pub sim_output: broadcast::Receiver<Value>,
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+    daemon: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+}
+
+pub struct Options {
+    pub ttl: Duration,
+    pub reref_budget: u32,
+    pub keepalive: Duration,
+    pub pong_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            ttl: Duration::from_secs(20),
+            reref_budget: 5,
+            keepalive: Duration::from_secs(20),
+            pong_timeout: Duration::from_secs(25),
+        }
+    }
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        Harness::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Harness {
+        let sim = Sim::start(sim::Config {
+            ttl: options.ttl,
+            reply_gap: Duration::from_millis(5),
+            push_delay: Duration::from_millis(5),
+            ..sim::Config::default()
+        })
+        .await
+        .unwrap();
+        let sim_output = sim.subscribe();
+        let dir = tempfile::Builder::new().prefix("waweb").tempdir().unwrap();
+        let config = Config {
+            server_url: sim.ws_url().to_owned(),
+            socket: dir.path().join("run/wawebd.sock"),
+            state_dir: dir.path().join("state"),
+            browser: ["Linux".into(), "wawebd-test".into(), "0.1.0".into()],
+            client_version: [2, 2142, 12],
+            reconnect_initial: Duration::from_millis(40),
+            reconnect_max: Duration::from_millis(300),
+            reref_budget: options.reref_budget,
+            log_level: "debug".into(),
+            keepalive: options.keepalive,
+            pong_timeout: options.pong_timeout,
+            request_timeout: Duration::from_secs(5),
+        };
+        let mut harness = Harness {
+            sim,
+            sim_output,
+            dir,
+            config,
+            daemon: None,
+        };
+        harness.start_daemon().await;
+        harness
+    }
+
+    pub async fn start_daemon(&mut self) {
+        let daemon = Daemon::new(self.config.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let task = tokio::spawn(async move {
+            daemon
+                .run(
+                    async {
+                        let _ = stopped.await;
+                    },
+                    move || {
+                        let _ = ready_tx.send(());
+                    },
+                )
+                .await
+                .unwrap();
+        });
+        timeout(DEADLINE, ready_rx).await.unwrap().unwrap();
+        self.daemon = Some((stop, task));
+    }
+
+    pub async fn stop_daemon(&mut self) {
+        if let Some((stop, task)) = self.daemon.take() {
+            let _ = stop.send(());
+            timeout(DEADLINE, task).await.unwrap().unwrap();
+        }
+    }
+
+    pub fn socket(&self) -> &Path {
+        &self.config.socket
+    }
+
+    pub fn session_file(&self) -> PathBuf {
+        self.config.state_dir.join("session.json")
+    }
+
+    pub async fn client(&self) -> Client {
+        Client::connect(self.socket()).await
+    }
+
+    pub async fn sim_command(&self, command: Value) -> Value {
+        self.sim.command(command).await.unwrap()
+    }
+
+    /// The next simulator line of `kind` (skipping others).
+    pub async fn sim_line(&mut self, kind: &str) -> Value {
+        let output = &mut self.sim_output;
+        timeout(DEADLINE, async {
+            loop {
+                match output.recv().await {
+                    Ok(line) if line["type"] == kind => return line,
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(error) => panic!("sim output closed: {error}"),
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no sim {kind} line in time"))
+    }
+
+    /// Subscribes, logs in, scans the QR with the simulated phone; returns the subscribed client.
+    pub async fn pair(&mut self) -> Client {
+        let mut client = self.client().await;
+        client.call("subscribe", json!({})).await.unwrap();
+        assert_eq!(
+            client.call("login", Value::Null).await.unwrap(),
+            json!({"state": "pairing"})
+        );
+        let qr = client.event("qr").await;
+        self.sim_command(json!({"cmd": "scan", "qr": qr["content"]}))
+            .await;
+        let connected = client.event("connected").await;
+        assert_eq!(connected["restored"], false);
+        client
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some((stop, _)) = self.daemon.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub struct Client {
+    reader: BufReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+    next_id: u64,
+    events: Vec<Value>,
+}
+
+impl Client {
+    pub async fn connect(path: &Path) -> Client {
+        let stream = UnixStream::connect(path).await.unwrap();
+        let (read, writer) = stream.into_split();
+        Client {
+            reader: BufReader::new(read),
+            writer,
+            next_id: 1,
+            events: Vec::new(),
+        }
+    }
+
+    pub async fn send_line(&mut self, line: &str) {
+        self.writer.write_all(line.as_bytes()).await.unwrap();
+        self.writer.write_all(b"\n").await.unwrap();
+    }
+
+    pub async fn read_line(&mut self) -> Option<Value> {
+        let mut line = String::new();
+        let n = timeout(DEADLINE, self.reader.read_line(&mut line))
+            .await
+            .expect("a line in time")
+            .unwrap();
+        if n == 0 {
+            return None;
+        }
+        Some(serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+    }
+
+    /// Calls a method and returns its result or its error object; events read meanwhile are kept.
+    pub async fn call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut request = json!({"jsonrpc": "2.0", "id": id, "method": method});
+        if !params.is_null() {
+            request["params"] = params;
+        }
+        self.send_line(&request.to_string()).await;
+        loop {
+            let line = self
+                .read_line()
+                .await
+                .expect("daemon closed the connection");
+            if line["id"] == id {
+                return match line.get("error") {
+                    Some(error) => Err(error.clone()),
+                    None => Ok(line["result"].clone()),
+                };
+            }
+            if line["method"] == "event" {
+                self.events.push(line["params"].clone());
+            }
+        }
+    }
+
+    /// The next event of `kind`, skipping (and forgetting) others.
+    pub async fn event(&mut self, kind: &str) -> Value {
+        if let Some(position) = self.events.iter().position(|event| event["type"] == kind) {
+            let event = self.events.remove(position);
+            self.events.drain(..position);
+            return event;
+        }
+        self.events.clear();
+        loop {
+            let line = self
+                .read_line()
+                .await
+                .unwrap_or_else(|| panic!("closed while waiting for {kind}"));
+            if line["method"] == "event" && line["params"]["type"] == kind {
+                return line["params"].clone();
+            }
+        }
+    }
+
+    /// The next `state` event whose state is `state`.
+    pub async fn state(&mut self, state: &str) -> Value {
+        loop {
+            let event = self.event("state").await;
+            if event["state"] == state {
+                return event;
+            }
+        }
+    }
+}
