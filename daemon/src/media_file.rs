@@ -7,12 +7,12 @@
 //! failure. Output for a stream (standard output) is spooled into an unlinked temporary file and
 //! copied out after verification.
 //!
-//! Decryption is a pipeline of two threads on bounded channels, because one core cannot do both
+//! Decryption runs on two threads joined by bounded channels, because one core cannot do both
 //! HMAC-SHA256 (about 1.8 GB/s with SHA-NI, and serial) and AES-CBC plus the copies in and out of
-//! the kernel at that rate: the caller's thread reads and authenticates, a second thread
-//! deciphers and writes. Reading sits with the MAC because the write side, with the kernel's page
-//! allocation, is the heavier of the rest. A fixed set of chunk buffers circulates between the
-//! two, so memory stays at a few MiB whatever the size of the file.
+//! the kernel at that rate. One thread does nothing but the MAC, the bottleneck; the caller's
+//! thread reads ahead to keep it fed, and deciphers and writes what comes back. A fixed set of
+//! chunk buffers circulates between the two, so memory stays at a few MiB whatever the size of
+//! the file.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -63,7 +63,7 @@ fn io_error(context: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
 ///
 /// On error `output` has received unauthenticated plaintext (everything but the final block) and
 /// must be discarded; [`decrypt_to_path`] and [`decrypt_to_writer`] do that for you.
-pub fn decrypt_stream<R: Read, W: Write + Send>(
+pub fn decrypt_stream<R: Read, W: Write>(
     input: R,
     output: &mut W,
     keys: &MediaKeys,
@@ -267,15 +267,21 @@ fn seal_and_write<W: Write>(
 /// A chunk of body on its way through the decryption pipeline.
 struct Chunk {
     buf: Box<[u8]>,
-    /// Leading bytes of `buf`: whole cipher blocks, authenticated, ready to decipher.
+    /// Leading bytes of `buf` that are whole cipher blocks.
     ready: usize,
-    /// Whether this is the end of the body.
-    last: bool,
+    /// The MAC tag, on the last chunk of the body only.
+    tag: Option<[u8; MAC_LEN]>,
     /// Set on the last chunk once the MAC verified, so a forged final block is never opened.
     mac_ok: bool,
 }
 
-fn decrypt_pipeline<R: Read, W: Write + Send>(
+/// The plaintext length and, if asked for, its SHA-256.
+type Deciphered = (u64, Option<[u8; 32]>);
+
+/// The MAC thread's verdict on the whole body, with the body's SHA-256 if asked for.
+type Verdict = Result<Option<[u8; 32]>, media::Error>;
+
+fn decrypt_pipeline<R: Read, W: Write>(
     mut input: R,
     output: &mut W,
     keys: &MediaKeys,
@@ -283,33 +289,31 @@ fn decrypt_pipeline<R: Read, W: Write + Send>(
     output_context: &str,
     chunk: usize,
 ) -> Result<u64, Error> {
-    let (free_tx, free_rx) = sync_channel::<Box<[u8]>>(DEPTH);
-    for _ in 0..DEPTH {
-        // The carry of the previous chunk goes in front, so every read can be a whole chunk.
-        let buf = vec![0u8; chunk + CARRY_MAX].into_boxed_slice();
-        free_tx.send(buf).map_err(|_| pipeline_broken())?;
-    }
-    let (plain_tx, plain_rx) = sync_channel::<Chunk>(DEPTH);
-    let hash_plain = expected.file_sha256.is_some();
+    let (to_mac, from_reader) = sync_channel::<Chunk>(DEPTH);
+    let (to_decipher, from_mac) = sync_channel::<Chunk>(DEPTH);
+    let hash_body = expected.file_enc_sha256.is_some();
     thread::scope(|scope| {
-        let decipher = scope.spawn(move || {
-            decipher(
-                BlockDecryptor::new(keys),
-                hash_plain,
-                plain_rx,
-                free_tx,
-                output,
-                output_context,
-            )
-        });
-        // `authenticate` owns the sending end, so the decipher stage sees the end of the body
-        // (or this stage's failure) as its channel closing.
-        let authenticated = authenticate(&mut input, keys, expected, free_rx, plain_tx);
-        let written = join(decipher);
-        // A read failure or a forged body explains any failure after it.
-        let body_sha = authenticated?;
-        let (plain_len, plain_sha) = written?.ok_or_else(pipeline_broken)?;
-        if let Some(digest) = body_sha {
+        let mac = scope
+            .spawn(move || authenticate(BodyMac::new(keys), hash_body, from_reader, to_decipher));
+        // `read_and_decipher` owns the sending end, so the MAC thread sees the end of the body
+        // (or this thread's failure) as its channel closing.
+        let body = BodyReader::new(&mut input, chunk);
+        let deciphered = read_and_decipher(
+            body,
+            output,
+            keys,
+            expected.file_sha256.is_some(),
+            output_context,
+            to_mac,
+            from_mac,
+        );
+        // A forged body explains any other failure; a read failure explains a missing verdict.
+        let body_sha = match join(mac) {
+            Some(verdict) => Some(verdict?),
+            None => None,
+        };
+        let (plain_len, plain_sha) = deciphered?.ok_or_else(pipeline_broken)?;
+        if let Some(digest) = body_sha.flatten() {
             expected.check_file_enc_sha256(&digest)?;
         }
         expected.check_length(plain_len)?;
@@ -320,88 +324,98 @@ fn decrypt_pipeline<R: Read, W: Write + Send>(
     })
 }
 
-/// Stage 1, on the caller's thread: fills buffers, carrying the possible end of the body over
-/// to the next one, and runs the HMAC (the serial bottleneck) over each before passing it on.
-///
-/// Returns the body's SHA-256 if `expected` announces one. A forged body is an error here, and
-/// its last chunk goes on marked as such, so its final block is never deciphered.
-fn authenticate<R: Read>(
-    input: &mut R,
-    keys: &MediaKeys,
-    expected: &Expected,
-    free: Receiver<Box<[u8]>>,
-    to_decipher: SyncSender<Chunk>,
-) -> Result<Option<[u8; 32]>, Error> {
-    let mut mac = Some(BodyMac::new(keys));
-    let mut sha = expected.file_enc_sha256.map(|_| Sha256::new());
-    let mut carry = [0u8; CARRY_MAX];
-    let mut carry_len = 0;
-    let mut body_len = 0u64;
-    loop {
-        // A closed channel means the decipher stage stopped; its own error tells why.
-        let Ok(mut buf) = free.recv() else {
-            return Ok(None);
-        };
-        buf[..carry_len].copy_from_slice(&carry[..carry_len]);
-        let (len, eof) =
-            fill(input, &mut buf, carry_len).map_err(io_error("reading the media body"))?;
-        if let Some(sha) = &mut sha {
-            sha.update(&buf[carry_len..len]);
+/// Splits the input into chunks of whole cipher blocks, carrying the possible end of the body
+/// (the last block and the MAC) over to the next chunk until the input ends.
+struct BodyReader<'a, R> {
+    input: &'a mut R,
+    chunk: usize,
+    carry: [u8; CARRY_MAX],
+    carry_len: usize,
+    body_len: u64,
+    done: bool,
+}
+
+impl<'a, R: Read> BodyReader<'a, R> {
+    fn new(input: &'a mut R, chunk: usize) -> Self {
+        Self {
+            input,
+            chunk,
+            carry: [0; CARRY_MAX],
+            carry_len: 0,
+            body_len: 0,
+            done: false,
         }
-        body_len += (len - carry_len) as u64;
-        let (ready, verdict) = match (eof, mac.take()) {
-            (false, Some(mut state)) => {
-                let ready = releasable(len);
-                carry_len = len - ready;
-                carry[..carry_len].copy_from_slice(&buf[ready..len]);
-                state.update(&buf[..ready]);
-                mac = Some(state);
-                (ready, None)
-            }
-            (true, Some(mut state)) => {
-                let (enc, tag) = split_tail(&buf[..len], body_len)?;
-                state.update(enc);
-                (enc.len(), Some(state.verify(tag)))
-            }
-            (_, None) => return Err(pipeline_broken()),
+    }
+
+    /// A buffer for [`next`](Self::next): the carry goes in front, so every read is a whole
+    /// chunk.
+    fn buffer(&self) -> Box<[u8]> {
+        vec![0u8; self.chunk + CARRY_MAX].into_boxed_slice()
+    }
+
+    fn next(&mut self, mut buf: Box<[u8]>) -> Result<Chunk, Error> {
+        let carry_len = self.carry_len;
+        buf[..carry_len].copy_from_slice(&self.carry[..carry_len]);
+        let (len, eof) =
+            fill(self.input, &mut buf, carry_len).map_err(io_error("reading the media body"))?;
+        self.body_len += (len - carry_len) as u64;
+        let (ready, tag) = if eof {
+            let (enc, tag) = split_tail(&buf[..len], self.body_len)?;
+            self.done = true;
+            (enc.len(), Some(*tag))
+        } else {
+            let ready = releasable(len);
+            self.carry_len = len - ready;
+            self.carry[..self.carry_len].copy_from_slice(&buf[ready..len]);
+            (ready, None)
         };
-        let chunk = Chunk {
+        Ok(Chunk {
             buf,
             ready,
-            last: eof,
-            mac_ok: matches!(verdict, Some(Ok(()))),
-        };
-        let sent = to_decipher.send(chunk);
-        if let Some(verdict) = verdict {
-            verdict?;
-            return Ok(sha.map(|sha| sha.finalize().into()));
-        }
-        if sent.is_err() {
-            return Ok(None);
-        }
+            tag,
+            mac_ok: false,
+        })
     }
 }
 
-/// The plaintext length and, if asked for, its SHA-256.
-type Deciphered = (u64, Option<[u8; 32]>);
-
-/// Stage 2: deciphers in place, hashes if asked, writes, and recycles the buffer.
+/// The caller's thread: reads ahead to keep the MAC thread (the serial bottleneck) fed, and
+/// deciphers, hashes if asked, and writes each chunk that comes back authenticated.
 ///
 /// Returns the plaintext length and digest, or `None` if the body never ended or its MAC failed.
-fn decipher<W: Write>(
-    cipher: BlockDecryptor,
-    hash: bool,
-    from_mac: Receiver<Chunk>,
-    free: SyncSender<Box<[u8]>>,
+fn read_and_decipher<R: Read, W: Write>(
+    mut body: BodyReader<'_, R>,
     output: &mut W,
+    keys: &MediaKeys,
+    hash_plain: bool,
     context: &str,
+    to_mac: SyncSender<Chunk>,
+    from_mac: Receiver<Chunk>,
 ) -> Result<Option<Deciphered>, Error> {
-    let mut sha = hash.then(Sha256::new);
-    let mut cipher = Some(cipher);
+    let mut spare: Vec<Box<[u8]>> = (0..DEPTH).map(|_| body.buffer()).collect();
+    let mut in_flight = 0usize;
+    let mut cipher = Some(BlockDecryptor::new(keys));
+    let mut sha = hash_plain.then(Sha256::new);
     let mut written = 0u64;
-    for mut chunk in from_mac {
+    loop {
+        while !body.done
+            && let Some(buf) = spare.pop()
+        {
+            // A closed channel means the MAC thread stopped, which it does not on its own.
+            if to_mac.send(body.next(buf)?).is_err() {
+                return Ok(None);
+            }
+            in_flight += 1;
+        }
+        if in_flight == 0 {
+            return Ok(None);
+        }
+        let Ok(mut chunk) = from_mac.recv() else {
+            return Ok(None);
+        };
+        in_flight -= 1;
+        let last = chunk.tag.is_some();
         let blocks = &mut chunk.buf[..chunk.ready];
-        let plain = match (chunk.last, cipher.as_mut()) {
+        let plain = match (last, cipher.as_mut()) {
             (false, Some(cipher)) => cipher.decrypt(blocks)?,
             (true, Some(_)) if chunk.mac_ok => match cipher.take() {
                 Some(cipher) => cipher.decrypt_last(blocks)?,
@@ -414,14 +428,54 @@ fn decipher<W: Write>(
         }
         output.write_all(plain).map_err(io_error(context))?;
         written += plain.len() as u64;
-        if chunk.last {
+        if last {
             output.flush().map_err(io_error(context))?;
             return Ok(Some((written, sha.map(|sha| sha.finalize().into()))));
         }
-        // The reader may have stopped already; then nobody needs the buffer back.
-        let _ = free.send(chunk.buf);
+        spare.push(chunk.buf);
     }
-    Ok(None)
+}
+
+/// The MAC thread: HMAC (and the optional body hash) over every chunk, in order, checking the
+/// tag on the last one.
+///
+/// Returns the verdict, or `None` if the body never ended (the other thread stopped early).
+fn authenticate(
+    mac: BodyMac,
+    hash_body: bool,
+    from_reader: Receiver<Chunk>,
+    to_decipher: SyncSender<Chunk>,
+) -> Option<Verdict> {
+    let mut mac = Some(mac);
+    let mut sha = hash_body.then(Sha256::new);
+    for mut chunk in from_reader {
+        let enc = &chunk.buf[..chunk.ready];
+        if let Some(state) = mac.as_mut() {
+            state.update(enc);
+        }
+        if let Some(sha) = &mut sha {
+            sha.update(enc);
+        }
+        let mut verdict = None;
+        if let Some(tag) = chunk.tag
+            && let Some(state) = mac.take()
+        {
+            let result = state.verify(&tag);
+            chunk.mac_ok = result.is_ok();
+            verdict = Some(result.map(|()| {
+                sha.take().map(|mut sha| {
+                    sha.update(tag);
+                    sha.finalize().into()
+                })
+            }));
+        }
+        // If the other thread is gone it failed, and says why; the verdict still counts.
+        let sent = to_decipher.send(chunk);
+        if verdict.is_some() || sent.is_err() {
+            return verdict;
+        }
+    }
+    None
 }
 
 /// Reads into `buf[len..]` until it is full or the input ends; returns the new length and

@@ -27,10 +27,7 @@ pub async fn run_control_channel(
                 Ok(Some(line)) if line.trim().is_empty() => {}
                 Ok(Some(line)) => match serde_json::from_str::<Value>(&line) {
                     Ok(command) => sim.submit(command).await,
-                    Err(error) => {
-                        let line = json!({"type": "error", "cmd": null, "message": format!("invalid JSON: {error}")});
-                        write_line(&mut stdout, &line).await?;
-                    }
+                    Err(error) => sim.submit_unreadable(format!("invalid JSON: {error}")).await,
                 },
                 Ok(None) | Err(_) => stdin_open = false,
             },

@@ -52,6 +52,10 @@ pub enum Input {
         command: Value,
         reply: oneshot::Sender<Value>,
     },
+    /// A control line that was not JSON; answered in order with the commands around it.
+    Unreadable {
+        message: String,
+    },
     HttpLogout {
         query: HashMap<String, String>,
         reply: oneshot::Sender<(u16, String)>,
@@ -282,6 +286,9 @@ impl Core {
                     };
                     self.emit(line.clone());
                     let _ = reply.send(line);
+                }
+                Input::Unreadable { message } => {
+                    self.emit(json!({"type": "error", "cmd": null, "message": message}));
                 }
                 Input::HttpLogout { query, reply } => {
                     let _ = reply.send(self.on_http_logout(&query));

@@ -156,6 +156,14 @@ impl Sim {
             .await;
     }
 
+    /// Reports an unreadable control line in order with the commands around it.
+    pub async fn submit_unreadable(&self, message: String) {
+        let _ = self
+            .commands
+            .send(core::Input::Unreadable { message })
+            .await;
+    }
+
     /// Stops the core; connections close.
     pub async fn shutdown(&self) {
         let _ = self.commands.send(core::Input::Shutdown).await;
