@@ -1,10 +1,10 @@
-//! Media decryption of a 16 MiB body held in memory, stage by stage and whole, in bytes per
-//! second: the HMAC alone (the ceiling: it is serial and the slowest stage), the CBC decryption
-//! alone, the single-threaded streaming [`Decryptor`], and the three-thread pipeline of
-//! `media_file` writing to a sink. Encryption is measured for comparison.
+//! Media decryption of a body held in memory, stage by stage and whole, in bytes per second: the
+//! HMAC alone (the ceiling: it is serial and the slowest stage), the CBC decryption alone, the
+//! single-threaded streaming [`Decryptor`], and the two-thread pipeline of `media_file` writing
+//! to a sink. Encryption is measured for comparison.
 //!
-//! `cargo bench -p wawebd --bench media`; the whole-file figure with disk IO comes from
-//! `scripts/bench-media.sh`.
+//! `cargo bench -p wawebd --bench media` (16 MiB; `WAWEBD_BENCH_MEDIA_MIB=256` for a larger
+//! body). The whole-file figure, with the kernel's copies, comes from `scripts/bench-media.sh`.
 
 use std::hint::black_box;
 use std::io;

@@ -5,12 +5,12 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::bus::Bus;
 use crate::config::Config;
 use crate::ipc::{self, Listener, ListenerError};
-use crate::session::{Actor, SessionHandle};
+use crate::session::{Actor, Command, SessionHandle};
 use crate::store::{self, Store};
 
 /// Why the daemon could not start.
@@ -24,20 +24,31 @@ pub enum Error {
     Socket(#[from] ListenerError),
 }
 
-/// A daemon ready to run; its bus can be subscribed to before it starts (the demo does).
+/// A daemon ready to run; its bus can be subscribed to and its session handle cloned before it
+/// starts (the demo does both).
 #[derive(Debug)]
 pub struct Daemon {
     config: Arc<Config>,
     bus: Bus,
+    handle: SessionHandle,
+    commands: mpsc::Receiver<Command>,
 }
 
 impl Daemon {
     /// A daemon for `config`.
     pub fn new(config: Config) -> Self {
+        let (handle, commands) = SessionHandle::new(64);
         Self {
             config: Arc::new(config),
             bus: Bus::new(),
+            handle,
+            commands,
         }
+    }
+
+    /// A handle to the session, as the socket server has.
+    pub fn handle(&self) -> SessionHandle {
+        self.handle.clone()
     }
 
     /// The event bus every subscriber reads.
@@ -61,13 +72,18 @@ impl Daemon {
         );
         let listener = Listener::bind(&self.config.socket)?;
         tracing::info!(socket = %listener.path().display(), "listening");
-        let (handle, commands) = SessionHandle::new(64);
+        let Daemon {
+            config,
+            bus,
+            handle,
+            commands,
+        } = self;
         let (stop, stopped) = watch::channel(false);
-        let actor = Actor::new(self.config.clone(), store, self.bus.clone(), credentials);
+        let actor = Actor::new(config, store, bus.clone(), credentials);
         let actor = tokio::spawn(actor.run(commands, stopped.clone()));
         on_ready();
         let mut ipc_stopped = stopped.clone();
-        let server = tokio::spawn(ipc::serve(listener, handle, self.bus.clone(), async move {
+        let server = tokio::spawn(ipc::serve(listener, handle, bus, async move {
             let _ = ipc_stopped.wait_for(|stop| *stop).await;
         }));
         shutdown.await;

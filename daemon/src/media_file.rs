@@ -33,8 +33,8 @@ use crate::media::{
 /// enough that the chunks in flight stay in the shared cache and the process stays small.
 pub const CHUNK: usize = 1 << 20;
 
-/// Chunk buffers in circulation: one being read, one authenticated, one deciphered and written,
-/// and one spare to absorb jitter between the stages.
+/// Chunk buffers in circulation: enough that the MAC thread always finds a chunk queued while
+/// the other thread reads, deciphers and writes, with one spare to absorb jitter.
 pub const DEPTH: usize = 4;
 
 /// Why a media file could not be produced.

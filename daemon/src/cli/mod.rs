@@ -1,6 +1,7 @@
 //! The command line of `wawebd` (DESIGN.md section 2).
 
 mod decode;
+mod demo;
 mod media;
 mod run;
 mod sim;
@@ -20,6 +21,10 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Run against an in-process simulator whose phone scans the QR by itself and whose
+    /// contacts keep writing; nothing leaves the machine.
+    #[arg(long)]
+    demo: bool,
     #[command(flatten)]
     run: run::Args,
 }
@@ -44,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Media(command)) => media::run(command),
         Some(Command::Sim(args)) => sim::run(args),
         Some(Command::Run(args)) => run::run(args),
+        None if cli.demo => demo::run(cli.run),
         None => run::run(cli.run),
     }
 }

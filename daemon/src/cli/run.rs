@@ -31,6 +31,22 @@ pub struct Args {
 }
 
 impl Args {
+    pub fn has_socket(&self) -> bool {
+        self.socket.is_some()
+    }
+
+    pub fn set_socket(&mut self, socket: PathBuf) {
+        self.socket = Some(socket);
+    }
+
+    pub fn set_state_dir(&mut self, dir: PathBuf) {
+        self.state_dir = Some(dir);
+    }
+
+    pub fn has_log_level(&self) -> bool {
+        self.log_level.is_some()
+    }
+
     pub fn resolve(self) -> anyhow::Result<Config> {
         let overrides = Overrides {
             server_url: self.server_url,

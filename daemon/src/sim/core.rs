@@ -1131,9 +1131,31 @@ impl Core {
                 let index = self.chatter_index;
                 self.chatter_index += 1;
                 let contact = &CONTACTS[index % CONTACTS.len()];
-                let text = LINES[index % LINES.len()];
                 let chat = (index % 4 == 3).then(|| self.group_jid());
-                let _ = self.deliver_text(contact.number, chat.as_deref(), text);
+                let result = match index % 6 {
+                    2 => self.deliver_media(
+                        contact.number,
+                        chat.as_deref(),
+                        MediaType::Image,
+                        &gradient_bmp(index),
+                        Some("the view from here"),
+                        "view.bmp",
+                    ),
+                    5 => self.deliver_media(
+                        contact.number,
+                        chat.as_deref(),
+                        MediaType::Document,
+                        b"milk\neggs\ncoffee\nbread\n",
+                        None,
+                        "shopping-list.txt",
+                    ),
+                    _ => self
+                        .deliver_text(contact.number, chat.as_deref(), LINES[index % LINES.len()])
+                        .map(|id| json!({"id": id})),
+                };
+                if let Err(error) = result {
+                    tracing::debug!("sim chatter: {error}");
+                }
             }
         }
     }
@@ -1424,6 +1446,8 @@ impl Core {
         let sealed = media::encrypt(&keys, plaintext, false).map_err(|error| error.to_string())?;
         let (url, direct_path) = self.store.put(sealed.body);
         let (media_kind, mimetype) = match kind {
+            MediaType::Image if path.ends_with(".bmp") => (MediaKind::Image, "image/bmp"),
+            MediaType::Image if path.ends_with(".bmp") => (MediaKind::Image, "image/bmp"),
             MediaType::Image => (MediaKind::Image, "image/jpeg"),
             MediaType::Video => (MediaKind::Video, "video/mp4"),
             MediaType::Audio => (MediaKind::Audio, "audio/ogg; codecs=opus"),
@@ -1482,6 +1506,33 @@ impl Core {
     }
 }
 
+/// A small 24-bit BMP with a colour gradient: a real picture the demo can send as an image.
+fn gradient_bmp(seed: usize) -> Vec<u8> {
+    const SIDE: u32 = 64;
+    let row = SIDE * 3;
+    let size = 54 + row * SIDE;
+    let mut bmp = Vec::with_capacity(size as usize);
+    bmp.extend_from_slice(b"BM");
+    bmp.extend_from_slice(&size.to_le_bytes());
+    bmp.extend_from_slice(&[0, 0, 0, 0, 54, 0, 0, 0, 40, 0, 0, 0]);
+    bmp.extend_from_slice(&SIDE.to_le_bytes());
+    bmp.extend_from_slice(&SIDE.to_le_bytes());
+    bmp.extend_from_slice(&[1, 0, 24, 0, 0, 0, 0, 0]);
+    bmp.extend_from_slice(&(row * SIDE).to_le_bytes());
+    bmp.extend_from_slice(&[0; 16]);
+    let shift = (seed as u32).wrapping_mul(37);
+    for y in 0..SIDE {
+        for x in 0..SIDE {
+            bmp.extend_from_slice(&[
+                (x * 4).wrapping_add(shift) as u8,
+                (y * 4) as u8,
+                ((x + y) * 2).wrapping_add(shift) as u8,
+            ]);
+        }
+    }
+    bmp
+}
+
 fn mime_of(path: &str) -> &'static str {
     match path
         .rsplit('.')
@@ -1489,6 +1540,7 @@ fn mime_of(path: &str) -> &'static str {
         .map(str::to_ascii_lowercase)
         .as_deref()
     {
+        Some("bmp") => "image/bmp",
         Some("pdf") => "application/pdf",
         Some("txt") => "text/plain",
         Some("json") => "application/json",

@@ -1,0 +1,227 @@
+//! `wawebd --demo`: the daemon against an in-process simulator whose phone scans every QR by
+//! itself and whose contacts keep writing. Nothing leaves the machine; the session lives in a
+//! temporary directory, so the real one (if any) is never touched.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use qrcode::QrCode;
+use qrcode::render::unicode::Dense1x2;
+use serde_json::json;
+use waweb_proto::Event;
+use wawebd::daemon::Daemon;
+use wawebd::sim::{self, Sim};
+
+/// How long the simulated phone takes to "scan" a QR: long enough to see it.
+const SCAN_AFTER: Duration = Duration::from_millis(1500);
+/// How often simulated contacts write.
+const CHATTER: Duration = Duration::from_secs(4);
+
+pub fn run(mut args: super::run::Args) -> anyhow::Result<ExitCode> {
+    let state = tempfile_dir("wawebd-demo-state")?;
+    args.set_state_dir(state.path.clone());
+    let explicit_socket = args.has_socket();
+    let explicit_log_level = args.has_log_level();
+    let mut config = match args.clone().resolve() {
+        Ok(config) => config,
+        // No XDG_RUNTIME_DIR (a container, cron): put the socket beside the demo's state.
+        Err(_) if !explicit_socket => {
+            args.set_socket(state.path.join("wawebd.sock"));
+            args.resolve()?
+        }
+        Err(error) => return Err(error),
+    };
+    if !explicit_log_level {
+        config.log_level = "warn".into();
+    }
+    super::run::init_logging(&config.log_level);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let result = runtime.block_on(async move {
+        let sim = Sim::start(sim::Config {
+            chatter: Some(CHATTER),
+            ..sim::Config::default()
+        })
+        .await
+        .context("starting the simulator")?;
+        config.server_url = sim.ws_url().to_owned();
+        let socket = config.socket.clone();
+        let daemon = Daemon::new(config);
+        let handle = daemon.handle();
+        let events = daemon.bus().subscribe();
+        tokio::spawn(narrate(events, sim.clone()));
+        let ready = move || {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(
+                out,
+                "wawebd demo: a simulated WhatsApp Web service on {}",
+                sim.ws_url()
+            );
+            let _ = writeln!(out, "Nothing leaves this machine. Press Ctrl-C to stop.");
+            let _ = writeln!(out, "From another terminal:");
+            let socket_flag = if explicit_socket || std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+                format!(" --socket {}", socket.display())
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "  wawebctl{socket_flag} status");
+            let _ = writeln!(out, "  wawebctl{socket_flag} events");
+            let _ = writeln!(
+                out,
+                "  wawebctl{socket_flag} send 4915100000001 'Hello Alice'"
+            );
+            let _ = writeln!(out);
+        };
+        let login = async move {
+            // Pairing starts by itself, as if someone had run `wawebctl login`.
+            if let Err(error) = handle.login().await {
+                eprintln!("wawebd demo: could not start pairing: {error}");
+            }
+        };
+        let (finished, ()) = tokio::join!(daemon.run(super::shutdown_signal(), ready), login);
+        finished?;
+        println!("\nwawebd demo: stopped.");
+        anyhow::Ok(ExitCode::SUCCESS)
+    });
+    drop(state);
+    result
+}
+
+/// Tells the story of the session in the terminal, and plays the phone's part in pairing.
+async fn narrate(mut events: wawebd::bus::Subscription, sim: Sim) {
+    while let Ok(event) = events.recv().await {
+        match &*event {
+            Event::Qr {
+                content,
+                attempt,
+                attempts_max,
+                ttl_ms,
+                ..
+            } => {
+                if let Ok(code) = QrCode::new(content.as_bytes()) {
+                    let drawing = code
+                        .render::<Dense1x2>()
+                        .dark_color(Dense1x2::Light)
+                        .light_color(Dense1x2::Dark)
+                        .quiet_zone(true)
+                        .build();
+                    println!("{drawing}");
+                }
+                println!(
+                    "Scan this QR code with the phone (code {attempt} of {attempts_max}, valid {} s).",
+                    ttl_ms / 1000
+                );
+                println!("The simulated phone scans it by itself in a moment…\n");
+                let sim = sim.clone();
+                let content = content.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(SCAN_AFTER).await;
+                    let _ = sim.command(json!({"cmd": "scan", "qr": content})).await;
+                });
+            }
+            Event::Connected { me, restored } => {
+                let number = me.wid.split('@').next().unwrap_or_default();
+                let how = if *restored {
+                    "restored the session"
+                } else {
+                    "paired"
+                };
+                println!("✔ Logged in as {} (+{number}): {how}.", me.pushname);
+                println!("Messages appear below as they arrive.\n");
+            }
+            Event::Message(message) => {
+                let who = message.push_name.as_deref().unwrap_or(if message.from_me {
+                    "me"
+                } else {
+                    "?"
+                });
+                let place = if message.chat.ends_with("@g.us") {
+                    " in the group"
+                } else {
+                    ""
+                };
+                match (&message.text, &message.media) {
+                    (Some(text), _) => println!("💬 {who}{place}: {text}"),
+                    (None, Some(media)) => {
+                        let caption = media
+                            .caption
+                            .as_deref()
+                            .map(|c| format!(" “{c}”"))
+                            .unwrap_or_default();
+                        println!(
+                            "📎 {who}{place} sent {} {} ({} bytes){caption}; fetch it with `wawebctl media download`",
+                            article(&name_of(&media.kind)),
+                            name_of(&media.kind),
+                            media.file_length
+                        );
+                    }
+                    (None, None) => {
+                        println!("• {who}{place} sent a {} message", kind_name(message))
+                    }
+                }
+            }
+            Event::Ack { id, ack: 3, .. } => println!("✓✓ read: {id}"),
+            Event::LoggedOut { reason, .. } => println!("Logged out: {}.", reason.description()),
+            Event::Disconnected {
+                reason,
+                retry_in_ms,
+            } => match retry_in_ms {
+                Some(ms) => println!(
+                    "Disconnected ({}); retrying in {ms} ms.",
+                    reason.description()
+                ),
+                None => println!("Disconnected ({}).", reason.description()),
+            },
+            _ => {}
+        }
+    }
+}
+
+fn kind_name(message: &waweb_proto::message::Message) -> String {
+    name_of(&message.kind)
+}
+
+/// The snake_case name a kind has on the wire.
+fn name_of(kind: &impl serde::Serialize) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "other".into())
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// A private temporary directory removed when dropped.
+struct TempDir {
+    path: std::path::PathBuf,
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+fn tempfile_dir(prefix: &str) -> anyhow::Result<TempDir> {
+    let mut random = [0u8; 6];
+    wawebd::crypto::fill_random(&mut random);
+    let path = std::env::temp_dir().join(format!("{prefix}-{}", wawebd::hex::encode(&random)));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    Ok(TempDir { path })
+}
+
+use std::os::unix::fs::DirBuilderExt as _;
