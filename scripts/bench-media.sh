@@ -25,11 +25,13 @@ fi
 dir=$(mktemp -d "$base/wawebd-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 
-# measure CMD... : runs CMD, sets $wall (seconds) and $rss (peak RSS, KiB).
+# measure CMD... : runs CMD, sets $wall (seconds), $rss (peak RSS, KiB) and $invol (involuntary
+# context switches: more than a few dozen means another process took a core, and the run is
+# not representative).
 if [[ -x /usr/bin/time ]]; then
     measure() {
-        /usr/bin/time -f '%e %M' -o "$dir/time" "$@"
-        read -r wall rss < "$dir/time"
+        /usr/bin/time -f '%e %M %c' -o "$dir/time" "$@"
+        read -r wall rss invol < "$dir/time"
     }
 else
     # No GNU time: wall time from bash, peak RSS by polling VmHWM while the process runs.
@@ -39,6 +41,7 @@ else
         "$@" &
         pid=$!
         rss=0
+        invol='?'
         while kill -0 "$pid" 2>/dev/null; do
             hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
             [[ -n $hwm && $hwm -gt $rss ]] && rss=$hwm
@@ -70,24 +73,26 @@ rm "$dir/plain"
 
 decrypt=("$bin" media decrypt --type video --key "$key" --input "$dir/body")
 best=
+walls=()
 for ((i = 1; i <= runs; i++)); do
     rm -f "$dir/out"
     sleep "$settle"
     measure "${decrypt[@]}" --output "$dir/out"
-    echo "decrypt to file, run $i: ${wall} s, $(rate "$size" "$wall"), peak RSS ${rss} KiB"
+    echo "decrypt to file, run $i: ${wall} s, $(rate "$size" "$wall"), peak RSS ${rss} KiB, ${invol} involuntary switches"
+    walls+=("$wall")
     if [[ -z $best ]] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$wall; fi
 done
 
 rm -f "$dir/out"
 sleep "$settle"
 measure env TMPDIR="$dir" "${decrypt[@]}" --output - > /dev/null
-echo "decrypt to stdout (spooled in the same folder, then copied to /dev/null): ${wall} s, $(rate "$size" "$wall"), peak RSS ${rss} KiB"
+echo "decrypt to stdout (spooled in the same folder, then copied to /dev/null): ${wall} s, $(rate "$size" "$wall"), peak RSS ${rss} KiB, ${invol} involuntary switches"
 
 rm -f "$dir/out"
 sleep "$settle"
 measure "${decrypt[@]}" --output "$dir/out" \
     --file-sha256 "$file_sha256" --file-enc-sha256 "$file_enc_sha256" --file-length "$file_length"
-echo "decrypt to file, checking fileSha256, fileEncSha256 and fileLength: ${wall} s, $(rate "$size" "$wall"), peak RSS ${rss} KiB"
+echo "decrypt to file, checking fileSha256, fileEncSha256 and fileLength: ${wall} s, $(rate "$size" "$wall"), peak RSS ${rss} KiB, ${invol} involuntary switches"
 rm -f "$dir/out"
 
 # The same bytes copied by dd, under the same conditions: what reading and writing 1 GiB
@@ -103,4 +108,6 @@ hmac_k=$(openssl speed -seconds 2 -bytes 65536 -hmac sha256 2> /dev/null | awk '
 hmac_mb=$(awk -v k="$hmac_k" 'BEGIN { printf "%.0f", k / 1000 }')
 best_mb=$(awk -v b="$size" -v s="$best" 'BEGIN { printf "%.0f", b / s / 1e6 }')
 echo "  HMAC-SHA256, one core: ${hmac_mb} MB/s"
+median=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{ w[NR] = $1 } END { print w[int((NR + 1) / 2)] }')
+echo "median decrypt to file: ${median} s, $(rate "$size" "$median")"
 echo "best decrypt to file: ${best_mb} MB/s = $(awk -v a="$best_mb" -v b="$hmac_mb" 'BEGIN { printf "%.0f", 100 * a / b }')% of openssl HMAC-SHA256"

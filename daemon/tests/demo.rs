@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 fn demo_pairs_by_itself_and_prints_messages() {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("demo.sock");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wawebd"))
+    let child = Command::new(env!("CARGO_BIN_EXE_wawebd"))
         .args(["--demo", "--socket"])
         .arg(&socket)
         .stdin(Stdio::null())
@@ -18,7 +18,8 @@ fn demo_pairs_by_itself_and_prints_messages() {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let mut child = KillOnDrop(child);
+    let stdout = child.0.stdout.take().unwrap();
     let (sender, lines) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -63,9 +64,21 @@ fn demo_pairs_by_itself_and_prints_messages() {
 
     let _ = Command::new("kill")
         .arg("-TERM")
-        .arg(child.id().to_string())
+        .arg(child.0.id().to_string())
         .status();
-    let exit = child.wait().unwrap();
+    let exit = child.0.wait().unwrap();
     assert!(exit.success(), "{exit:?}");
     assert!(!socket.exists(), "the socket is removed on SIGTERM");
+}
+
+/// The demo does not outlive a failed test.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }

@@ -2,12 +2,14 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use tracing_subscriber::EnvFilter;
 use waweb_proto::Event;
 use wawebd::config::{Config, Overrides};
 use wawebd::daemon::Daemon;
+use wawebd::session::SessionHandle;
 
 /// Where the daemon connects and keeps its files (flags win over environment variables, which
 /// win over the config file).
@@ -76,6 +78,24 @@ pub fn init_logging(filter: &str) {
     };
 }
 
+/// `WATCHDOG=1` at half the interval, but only when the session actor answers a status request
+/// quickly: a wedged loop stops the pings and systemd restarts the daemon.
+async fn feed_watchdog(handle: SessionHandle, interval: Duration) {
+    let period = interval / 2;
+    loop {
+        tokio::time::sleep(period).await;
+        match tokio::time::timeout(period / 2, handle.status()).await {
+            Ok(Ok(_)) => {
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+            }
+            Ok(Err(_)) => return,
+            Err(_) => {
+                tracing::warn!("the session loop did not answer in time; not feeding the watchdog")
+            }
+        }
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = args.resolve()?;
     init_logging(&config.log_level);
@@ -86,6 +106,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     runtime.block_on(async move {
         let daemon = Daemon::new(config);
+        if let Some(interval) = sd_notify::watchdog_enabled() {
+            tokio::spawn(feed_watchdog(daemon.handle(), interval));
+        }
         let mut events = daemon.bus().subscribe();
         // systemd's `STATUS=` follows the session's state.
         tokio::spawn(async move {
