@@ -429,6 +429,31 @@ mod tests {
         }
     }
 
+    #[test]
+    fn every_truncation_and_mutation_of_the_vector_frames_is_refused() {
+        let vectors = vectors();
+        let cipher = FrameCipher::new(&keys_of(&vectors));
+        for case in vectors["frames"].as_array().unwrap() {
+            let frame = hex::decode(case["frame"].as_str().unwrap()).unwrap();
+            for cut in 0..frame.len() {
+                assert!(
+                    cipher.open_server_frame(&frame[..cut]).is_err(),
+                    "cut at {cut}"
+                );
+            }
+            let comma = frame.iter().position(|&b| b == b',').unwrap();
+            for index in comma + 1..frame.len() {
+                let mut mutated = frame.clone();
+                mutated[index] ^= 0x01;
+                assert_eq!(
+                    cipher.open_server_frame(&mutated),
+                    Err(Error::BadMac),
+                    "byte {index}"
+                );
+            }
+        }
+    }
+
     /// PROTOCOL.md section 14: the frame-crypto vector, both directions.
     #[test]
     fn frame_crypto_vector_of_section_14() {

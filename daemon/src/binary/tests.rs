@@ -293,8 +293,7 @@ fn every_truncation_and_mutation_of_the_vectors_is_handled() {
                 case["name"]
             );
         }
-        let step = (bytes.len() / 400).max(1);
-        for index in (0..bytes.len()).step_by(step) {
+        for index in 0..bytes.len() {
             for flip in [0x01, 0x80, 0xff] {
                 let mut mutated = bytes.clone();
                 mutated[index] ^= flip;

@@ -102,7 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stdin = io::stdin();
     let mut input = stdin.lock();
     let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     if args.stream {
         return stream(&mode, &mut input, &mut out);
     }
@@ -113,6 +113,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// Frames up to this size are read into a buffer sized from their prefix.
+const SMALL_FRAME: u64 = 1 << 20;
 
 fn stream(mode: &Mode, input: &mut impl Read, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let mut frame = Vec::new();
@@ -136,22 +139,31 @@ fn stream(mode: &Mode, input: &mut impl Read, out: &mut impl Write) -> anyhow::R
         }
         let len = u32::from_be_bytes(prefix) as u64;
         frame.clear();
-        // `take` grows the buffer as bytes arrive, so a lying prefix allocates nothing extra.
-        input
-            .take(len)
-            .read_to_end(&mut frame)
-            .context("reading stdin")?;
+        if len <= SMALL_FRAME {
+            // The common case: one exact read into the reused buffer.
+            frame.resize(len as usize, 0);
+            let got = read_full(input, &mut frame)?;
+            frame.truncate(got);
+        } else {
+            // `take` grows the buffer as bytes arrive, so a lying prefix allocates nothing extra.
+            input
+                .take(len)
+                .read_to_end(&mut frame)
+                .context("reading stdin")?;
+        }
         if (frame.len() as u64) < len {
             let message = format!("frame {index}: truncated ({} of {len} bytes)", frame.len());
             writeln!(out, "{}", error_line(&message))?;
             out.flush()?;
             return Ok(ExitCode::FAILURE);
         }
-        let line = match decode_one(mode, &frame, |decoded| serde_json::to_string(decoded)) {
-            Ok(line) => line,
-            Err(error) => error_line(&format!("{error:#}")),
-        };
-        writeln!(out, "{line}")?;
+        // Serialised straight into the buffered output: no line is built in between.
+        if let Err(error) = decode_one(mode, &frame, |decoded| {
+            serde_json::to_writer(&mut *out, decoded)
+        }) {
+            write!(out, "{}", error_line(&format!("{error:#}")))?;
+        }
+        out.write_all(b"\n")?;
         index += 1;
     }
     out.flush()?;
