@@ -2,6 +2,7 @@
 
 mod support;
 
+mod ctl;
 mod lifecycle;
 mod messaging;
 mod socket;
