@@ -250,6 +250,19 @@ async fn read_line_limited<R: AsyncBufReadExt + Unpin>(
     Ok(n)
 }
 
+/// Percent-encodes everything but RFC 3986's unreserved characters, for query values.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Sends one request and reads the response head; follows redirects for GET.
 pub async fn request(
     method: &str,

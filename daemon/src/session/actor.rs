@@ -461,8 +461,8 @@ impl Actor {
         let url = format!(
             "{}?t={}&m={}",
             self.config.logout_url(),
-            percent_encode(credentials.browser_token.expose()),
-            percent_encode(&credentials.keys.logout_token())
+            http_client::percent_encode(credentials.browser_token.expose()),
+            http_client::percent_encode(&credentials.keys.logout_token())
         );
         let request = http_client::request("POST", &url, &[("Origin", transport::ORIGIN)], b"");
         match tokio::time::timeout(LOGOUT_TIMEOUT, request).await {
@@ -1282,18 +1282,6 @@ fn redact_conn(mut payload: Value) -> Value {
     payload
 }
 
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 fn decode_base64(field: &'static str, text: &str) -> Result<Vec<u8>, SessionError> {
     STANDARD_PAD_INDIFFERENT
         .decode(text)
@@ -1492,6 +1480,6 @@ mod tests {
     fn conn_events_never_carry_secrets() {
         let payload = json!(["Conn", {"secret": "s", "clientToken": "c", "serverToken": "t", "browserToken": "b", "pushname": "Ada"}]);
         assert_eq!(redact_conn(payload), json!(["Conn", {"pushname": "Ada"}]));
-        assert_eq!(percent_encode("1@a+b/="), "1%40a%2Bb%2F%3D");
+        assert_eq!(http_client::percent_encode("1@a+b/="), "1%40a%2Bb%2F%3D");
     }
 }

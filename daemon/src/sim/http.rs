@@ -206,20 +206,6 @@ pub fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Percent-encodes everything but unreserved characters.
-#[cfg(test)]
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,7 +218,10 @@ mod tests {
         assert_eq!(percent_decode("%41%2b+x"), "A+ x");
         assert_eq!(percent_decode("%"), "%");
         assert_eq!(percent_decode("%4"), "%4");
-        assert_eq!(percent_decode(&percent_encode("1@a+b/c==")), "1@a+b/c==");
+        assert_eq!(
+            percent_decode(&crate::http_client::percent_encode("1@a+b/c==")),
+            "1@a+b/c=="
+        );
     }
 
     #[tokio::test]
