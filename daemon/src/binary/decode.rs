@@ -205,6 +205,10 @@ impl<'a> Reader<'a> {
         let agent = self.byte()?;
         let device = self.byte()?;
         let user = self.nested_string(depth)?.unwrap_or_default();
+        if user.is_empty() {
+            // Like a JID pair with an empty user: the server alone.
+            return Ok(Cow::Borrowed("s.whatsapp.net"));
+        }
         let mut jid = user.into_owned();
         if agent != 0 {
             jid.push('.');
@@ -214,7 +218,9 @@ impl<'a> Reader<'a> {
             jid.push(':');
             jid.push_str(&device.to_string());
         }
-        jid.push_str("@c.us");
+        // The official reader wrote `@c.us`; token 80 reads as `s.whatsapp.net` here, so the
+        // same account has one spelling whichever way it was encoded.
+        jid.push_str("@s.whatsapp.net");
         Ok(Cow::Owned(jid))
     }
 

@@ -75,9 +75,19 @@ fn string(text: &str, is_content: bool, out: &mut Vec<u8>) {
         // real server wrote them: a raw string would come back as bytes, and B then tries to
         // read those bytes as a WebMessageInfo and drops the session (PROTOCOL.md 8.3).
         packed(tag::NIBBLE_8, text, out);
+    } else if is_content && !text.is_empty() && hex_packable(text) {
+        // Likewise hex text: packed, it reads back as text rather than bytes.
+        packed(tag::HEX_8, text, out);
     } else {
         byte_length_and_bytes(text.as_bytes(), out);
     }
+}
+
+fn hex_packable(text: &str) -> bool {
+    text.len() <= PACKED_MAX
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
 }
 
 fn nibble_packable(text: &str) -> bool {
@@ -108,7 +118,8 @@ fn split_jid(text: &str) -> Option<(&str, &str)> {
     (known_server && valid_jid_user(user)).then_some((user, server))
 }
 
-/// A user part may end in `.<agent>` and/or `:<device>` of one or two digits, nothing else odd.
+/// A user part may end in `.<agent>` and/or `:<device>` (numbers up to 255, as JID_AD carries
+/// them), nothing else odd.
 fn valid_jid_user(user: &str) -> bool {
     let mut rest = user;
     if let Some((head, device)) = rest.rsplit_once(':') {
@@ -127,23 +138,15 @@ fn valid_jid_user(user: &str) -> bool {
 }
 
 fn short_number(text: &str) -> bool {
-    (1..=2).contains(&text.len()) && text.bytes().all(|byte| byte.is_ascii_digit())
+    (1..=3).contains(&text.len()) && text.bytes().all(|byte| byte.is_ascii_digit())
 }
 
 fn jid_user(user: &str, out: &mut Vec<u8>) {
     if user.is_empty() {
         out.push(tag::LIST_EMPTY);
-    } else if user.len() <= PACKED_MAX
-        && user
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.')
-    {
+    } else if nibble_packable(user) {
         packed(tag::NIBBLE_8, user, out);
-    } else if user.len() <= PACKED_MAX
-        && user
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
-    {
+    } else if hex_packable(user) {
         packed(tag::HEX_8, user, out);
     } else {
         string(user, false, out);

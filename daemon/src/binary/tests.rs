@@ -158,7 +158,10 @@ fn jid_forms() {
     );
     // JID_AD of the multi-device transition: agent 1, device 2.
     let ad = [0xf8, 0x03, 0x09, 0x2d, 0xf7, 0x01, 0x02, 0xff, 0x01, 0x49];
-    assert_eq!(decode(&ad).unwrap().get("jid"), Some("49.1:2@c.us"));
+    assert_eq!(
+        decode(&ad).unwrap().get("jid"),
+        Some("49.1:2@s.whatsapp.net")
+    );
 }
 
 #[test]
@@ -352,6 +355,7 @@ fn content_text_strategy() -> impl Strategy<Value = String> + Clone {
         "[0-9]{1,15}@s\\.whatsapp\\.net",
         "status@broadcast",
         "[0-9.-]{1,254}",
+        "[0-9A-F]{1,254}",
     ]
 }
 
