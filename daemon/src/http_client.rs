@@ -50,7 +50,8 @@ struct Target {
 }
 
 fn parse_url(url: &str) -> Result<Target, Error> {
-    let bad = || Error::BadUrl(url.to_owned());
+    // The query may carry tokens (the logout request does): never repeat it in an error.
+    let bad = || Error::BadUrl(url.split('?').next().unwrap_or_default().to_owned());
     let (tls, rest) = if let Some(rest) = url.strip_prefix("https://") {
         (true, rest)
     } else if let Some(rest) = url.strip_prefix("http://") {

@@ -611,6 +611,11 @@ impl Login {
                     Vec::new()
                 }
             }
+            // "Already logged in" with a Conn in hand is a login (PROTOCOL.md 5.2), and that
+            // Conn carries the rotated tokens, which must not be lost.
+            Some(405) if matches!(&self.mode, Mode::Restore { conn: Some(_), .. }) => {
+                self.logged_in()
+            }
             Some(status) => {
                 self.finish(Output::Failed(Failure::from_status(status, "admin login")))
             }
@@ -988,6 +993,16 @@ mod tests {
                 other => panic!("{status}: {other:?}"),
             }
         }
+        // 405 after Conn is a login with the new tokens.
+        let mut tags = TagCounter::new(0);
+        let (mut login, _) = Login::restore(settings(), credentials(), &mut tags);
+        login.on_json("s1", &json!(["Conn", {"clientToken": "ct9"}]), &mut tags);
+        let out = login
+            .on_json("0.--1", &json!({"status": 405}), &mut tags)
+            .unwrap();
+        assert!(
+            matches!(&out[..], [Output::LoggedIn { credentials, .. }] if credentials.client_token.expose() == "ct9")
+        );
         // Frames that are not part of the login are left to the caller.
         let mut tags = TagCounter::new(0);
         let (mut login, _) = Login::restore(settings(), credentials(), &mut tags);

@@ -60,7 +60,7 @@ async fn pairing_stores_the_session_and_reports_connected() {
         status["battery"],
         json!({"percent": 87, "plugged": false, "powersave": false})
     );
-    assert!(status["last_pong_ms_ago"].is_u64());
+    assert!(status["last_pong_ms_ago"].is_u64() || status["last_pong_ms_ago"].is_null());
     let mode = std::fs::metadata(harness.session_file())
         .unwrap()
         .permissions()
@@ -76,7 +76,12 @@ async fn pairing_stores_the_session_and_reports_connected() {
     );
     // The phone answers the daemon's probe.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while client.call("status", Value::Null).await.unwrap()["phone_online"] != true {
+    // The phone answers the daemon's probe, and the server the first keepalive.
+    loop {
+        let status = client.call("status", Value::Null).await.unwrap();
+        if status["phone_online"] == true && status["last_pong_ms_ago"].is_u64() {
+            break;
+        }
         assert!(
             tokio::time::Instant::now() < deadline,
             "phone_online never became true"
@@ -349,4 +354,31 @@ async fn login_refusals_end_in_named_states() {
             assert_eq!(harness.session_file().exists(), !erased, "{status}");
         }
     }
+}
+
+#[tokio::test]
+async fn a_pairing_that_loses_its_connection_ends_without_a_retry() {
+    let harness = Harness::start().await;
+    let mut client = harness.client().await;
+    client
+        .call(
+            "subscribe",
+            json!({"events": ["qr", "disconnected", "logged_out", "state"]}),
+        )
+        .await
+        .unwrap();
+    client.call("login", Value::Null).await.unwrap();
+    client.event("qr").await;
+    harness.sim_command(json!({"cmd": "drop"})).await;
+    let disconnected = client.event("disconnected").await;
+    assert_eq!(disconnected["retry_in_ms"], Value::Null);
+    assert!(
+        ["connection_lost", "server_closed"].contains(&disconnected["reason"].as_str().unwrap())
+    );
+    client.state("logged_out").await;
+    let status = client.call("status", Value::Null).await.unwrap();
+    assert_eq!(
+        (status["state"].clone(), status["last_pong_ms_ago"].clone()),
+        (json!("logged_out"), Value::Null)
+    );
 }

@@ -160,6 +160,38 @@ pub struct Actor {
     /// After `replaced` or a refusal that must not be retried: no reconnect until restart.
     halted: bool,
     backoff: Backoff,
+    /// Session-file writes, in order, off the actor's loop (they fsync).
+    store_ops: Option<(mpsc::UnboundedSender<StoreOp>, tokio::task::JoinHandle<()>)>,
+}
+
+/// A change to the session file, applied in order by one task.
+enum StoreOp {
+    Save(Box<Credentials>, Option<tokio::sync::oneshot::Sender<()>>),
+    Erase(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Applies session-file changes in the order they were made, on blocking threads.
+async fn apply_store_ops(store: Store, mut ops: mpsc::UnboundedReceiver<StoreOp>) {
+    while let Some(op) = ops.recv().await {
+        let store = store.clone();
+        let _ = tokio::task::spawn_blocking(move || match op {
+            StoreOp::Save(credentials, done) => {
+                if let Err(error) = store.save(&credentials) {
+                    tracing::error!("could not store the session: {error}");
+                }
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+            }
+            StoreOp::Erase(done) => {
+                if let Err(error) = store.erase() {
+                    tracing::error!("could not erase the session file: {error}");
+                }
+                let _ = done.send(());
+            }
+        })
+        .await;
+    }
 }
 
 impl Actor {
@@ -185,6 +217,7 @@ impl Actor {
             wants_pairing: false,
             halted: false,
             backoff,
+            store_ops: None,
         }
     }
 
@@ -229,27 +262,54 @@ impl Actor {
         }
     }
 
-    fn save(&self) {
-        if let Some(credentials) = &self.credentials
-            && let Err(error) = self.store.save(credentials)
-        {
-            tracing::error!("could not store the session: {error}");
+    fn store_op(&mut self, op: StoreOp) {
+        let (ops, _) = self.store_ops.get_or_insert_with(|| {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            let task = tokio::spawn(apply_store_ops(self.store.clone(), receiver));
+            (sender, task)
+        });
+        let _ = ops.send(op);
+    }
+
+    /// Stores the session; the write happens in order with every other, off this loop.
+    fn save(&mut self) {
+        if let Some(credentials) = self.credentials.clone() {
+            self.store_op(StoreOp::Save(Box::new(credentials), None));
         }
     }
 
-    fn erase(&mut self) {
+    /// Stores the session and waits until it is on disk: a login is only reported once it
+    /// would survive a crash.
+    async fn save_now(&mut self) {
+        if let Some(credentials) = self.credentials.clone() {
+            let (done, saved) = tokio::sync::oneshot::channel();
+            self.store_op(StoreOp::Save(Box::new(credentials), Some(done)));
+            let _ = saved.await;
+        }
+    }
+
+    /// Forgets the session and waits until the file is gone (callers report that it is).
+    async fn erase(&mut self) {
         self.credentials = None;
         self.me = None;
         self.battery = None;
         self.phone_online = None;
-        if let Err(error) = self.store.erase() {
-            tracing::error!("could not erase the session file: {error}");
+        let (done, erased) = tokio::sync::oneshot::channel();
+        self.store_op(StoreOp::Erase(done));
+        let _ = erased.await;
+    }
+
+    /// Runs until `shutdown` flips to true; the session file is up to date when it returns.
+    pub async fn run(mut self, commands: mpsc::Receiver<Command>, shutdown: watch::Receiver<bool>) {
+        self.serve_until_shutdown(commands, shutdown).await;
+        if let Some((ops, task)) = self.store_ops.take() {
+            drop(ops);
+            let _ = task.await;
         }
     }
 
-    /// Runs until `shutdown` flips to true.
-    pub async fn run(
-        mut self,
+    async fn serve_until_shutdown(
+        &mut self,
         mut commands: mpsc::Receiver<Command>,
         mut shutdown: watch::Receiver<bool>,
     ) {
@@ -293,7 +353,7 @@ impl Actor {
                     });
                     self.set_state(State::Replaced, Some(Reason::Replaced));
                 }
-                Ended::Unpaired => self.end_session(Reason::Unpaired, None),
+                Ended::Unpaired => self.end_session(Reason::Unpaired, None).await,
                 Ended::Failed(failure) => {
                     self.on_failure(failure, &mut commands, &mut shutdown).await
                 }
@@ -307,10 +367,11 @@ impl Actor {
                         }
                     } else {
                         // A pairing attempt that lost its connection ends; the user asks again.
+                        // No session existed, so this is a lost connection, not a logout.
                         self.wants_pairing = false;
-                        self.bus.publish(Event::LoggedOut {
+                        self.bus.publish(Event::Disconnected {
                             reason: reason.clone(),
-                            status: None,
+                            retry_in_ms: None,
                         });
                         self.set_state(State::LoggedOut, Some(reason));
                     }
@@ -319,8 +380,8 @@ impl Actor {
         }
     }
 
-    fn end_session(&mut self, reason: Reason, status: Option<u16>) {
-        self.erase();
+    async fn end_session(&mut self, reason: Reason, status: Option<u16>) {
+        self.erase().await;
         self.wants_pairing = false;
         tracing::warn!(
             reason = reason.as_str(),
@@ -347,7 +408,7 @@ impl Actor {
             failure.message
         );
         if failure.erase_session {
-            self.end_session(failure.reason, failure.status);
+            self.end_session(failure.reason, failure.status).await;
         } else if failure.retry && self.credentials.is_some() {
             self.wait_backoff(failure.reason, commands, shutdown).await;
         } else {
@@ -425,7 +486,7 @@ impl Actor {
                     return;
                 };
                 let server_notified = self.http_logout(&credentials).await;
-                self.erase();
+                self.erase().await;
                 self.halted = false;
                 self.bus.publish(Event::LoggedOut {
                     reason: Reason::Logout,
@@ -495,15 +556,32 @@ impl Actor {
         shutdown: &mut watch::Receiver<bool>,
     ) -> Ended {
         self.set_state(State::Connecting, None);
-        let connecting = transport::connect(&self.config.server_url, CONNECT_TIMEOUT);
-        let socket = tokio::select! {
-            socket = connecting => socket,
-            _ = shutdown.changed() => return Ended::Shutdown,
+        let config = self.config.clone();
+        let connecting = transport::connect(&config.server_url, CONNECT_TIMEOUT);
+        tokio::pin!(connecting);
+        // Status is answered at once; anything else waits the few moments until the
+        // connection exists (or has failed) and is then handled as usual.
+        let mut deferred = Vec::new();
+        let socket = loop {
+            tokio::select! {
+                socket = &mut connecting => break socket,
+                command = commands.recv() => match command {
+                    Some(Command::Status { reply }) => {
+                        let _ = reply.send(Ok(self.status()));
+                    }
+                    Some(command) => deferred.push(command),
+                    None => return Ended::Shutdown,
+                },
+                _ = shutdown.changed() => return Ended::Shutdown,
+            }
         };
         let socket = match socket {
             Ok(socket) => socket,
             Err(error) => {
                 tracing::warn!("{error}");
+                for command in deferred {
+                    self.idle_command(command).await;
+                }
                 return Ended::Lost(Reason::ConnectionLost);
             }
         };
@@ -538,15 +616,23 @@ impl Actor {
             pending: HashMap::new(),
             epoch: 0,
             ping_sent: None,
-            next_ping: now + self.config.keepalive,
+            // The first keepalive goes out at once, so liveness is known from the start.
+            next_ping: now,
             next_probe: now + PHONE_PROBE,
             current_qr: None,
         };
-        self.last_pong = Some(now);
-        if let Some(ended) = self.apply_login(&mut connection, outputs).await {
-            return ended;
+        let mut ended = self.apply_login(&mut connection, outputs).await;
+        for command in deferred {
+            if ended.is_none() {
+                ended = self.connected_command(&mut connection, command).await.err();
+            } else {
+                self.idle_command(command).await;
+            }
         }
-        let ended = self.serve(&mut connection, commands, shutdown).await;
+        let ended = match ended {
+            Some(ended) => ended,
+            None => self.serve(&mut connection, commands, shutdown).await,
+        };
         for (_, pending) in connection.pending.drain() {
             match pending.kind {
                 PendingKind::SendText { reply, .. } => {
@@ -629,7 +715,10 @@ impl Actor {
                     self.set_state(State::Pairing, None);
                     self.bus.publish(event);
                 }
-                Output::ArmRefTimer(ttl) => connection.ref_deadline = Some(Instant::now() + ttl),
+                Output::ArmRefTimer(ttl) => {
+                    connection.ref_deadline = Some(Instant::now() + ttl);
+                    connection.login_deadline = Instant::now() + ttl + LOGIN_TIMEOUT;
+                }
                 Output::Challenged => tracing::info!("the server asked for the restore challenge"),
                 Output::LoggedIn {
                     credentials,
@@ -644,9 +733,8 @@ impl Actor {
                     self.credentials = Some(*credentials);
                     self.wants_pairing = false;
                     self.halted = false;
-                    self.save();
+                    self.save_now().await;
                     self.battery_from_conn(&conn);
-                    self.backoff.reset();
                     tracing::info!(restored, challenged, "logged in");
                     self.set_state(State::Connected, None);
                     if let Some(me) = self.me.clone() {
@@ -833,6 +921,11 @@ impl Actor {
             Ok(ServerText::Pong(_)) => {
                 self.last_pong = Some(Instant::now());
                 connection.ping_sent = None;
+                // Only a connection that stays up and answers earns a fresh backoff; one the
+                // server drops right after login keeps backing off instead of looping.
+                if connection.login.is_done() && self.state == State::Connected {
+                    self.backoff.reset();
+                }
                 return Ok(());
             }
             Ok(ServerText::EmptyAck(_)) => return Ok(()),
@@ -1157,20 +1250,24 @@ impl Actor {
             Command::Logout { reply } => {
                 if logged_in {
                     // The server has no reply to goodbye; it drops the session and closes.
-                    let _ = connection
+                    let sent = connection
                         .socket
                         .send(WsMessage::text(
                             "goodbye,,[\"admin\",\"Conn\",\"disconnect\"]",
                         ))
-                        .await;
-                    self.erase();
+                        .await
+                        .is_ok();
+                    let server_notified = match (sent, self.credentials.clone()) {
+                        (true, _) => true,
+                        (false, Some(credentials)) => self.http_logout(&credentials).await,
+                        (false, None) => false,
+                    };
+                    self.erase().await;
                     self.bus.publish(Event::LoggedOut {
                         reason: Reason::Logout,
                         status: None,
                     });
-                    let _ = reply.send(Ok(LogoutResult {
-                        server_notified: true,
-                    }));
+                    let _ = reply.send(Ok(LogoutResult { server_notified }));
                     return Err(Ended::LoggedOut);
                 }
                 if connection.login.is_pairing() {
@@ -1190,7 +1287,7 @@ impl Actor {
                     return Ok(());
                 };
                 let server_notified = self.http_logout(&credentials).await;
-                self.erase();
+                self.erase().await;
                 self.bus.publish(Event::LoggedOut {
                     reason: Reason::Logout,
                     status: None,

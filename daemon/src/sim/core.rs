@@ -1077,7 +1077,12 @@ impl Core {
                     })
                 })?;
                 if node.get("kind") == Some("after") {
-                    position + 1..(position + 1 + count).min(messages.len())
+                    // `count` is the client's number: saturate rather than trust it.
+                    position + 1
+                        ..position
+                            .saturating_add(1)
+                            .saturating_add(count)
+                            .min(messages.len())
                 } else {
                     position.saturating_sub(count)..position
                 }
