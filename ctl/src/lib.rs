@@ -6,7 +6,7 @@
 //! crate has no codecs and no async runtime.
 
 mod cli;
-mod qr;
+pub mod qr;
 
 use std::fmt;
 use std::io::{self, Read, Write};

@@ -381,13 +381,9 @@ fn pairing_answer(request: &Value, end: Value) -> Answer {
 }
 
 fn decode_png(path: &Path) -> String {
-    let file = std::fs::File::open(path).unwrap();
-    let decoder = png::Decoder::new(std::io::BufReader::new(file));
-    let mut reader = decoder.read_info().unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut pixels).unwrap();
-    assert_eq!(info.color_type, png::ColorType::Grayscale);
-    let (width, height) = (info.width as usize, info.height as usize);
+    let bytes = std::fs::read(path).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let (width, height, pixels) = wawebctl::qr::read_png(&bytes).expect("a PNG wawebctl wrote");
     let mut image =
         rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * width + x]);
     let grids = image.detect_grids();

@@ -29,13 +29,8 @@ fn spawn_ctl(
 }
 
 fn decode_png(path: &Path) -> String {
-    let file = std::fs::File::open(path).unwrap();
-    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
-        .read_info()
-        .unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut pixels).unwrap();
-    let (width, height) = (info.width as usize, info.height as usize);
+    let bytes = std::fs::read(path).unwrap();
+    let (width, height, pixels) = wawebctl::qr::read_png(&bytes).expect("a PNG wawebctl wrote");
     let mut image =
         rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * width + x]);
     let grids = image.detect_grids();
