@@ -103,11 +103,12 @@ fn an_open_state_directory_or_a_live_socket_is_refused() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+    // The same paths through the environment (an empty variable counts as unset).
     let second = Command::new(env!("CARGO_BIN_EXE_wawebd"))
-        .arg("--socket")
-        .arg(&socket)
-        .arg("--state-dir")
-        .arg(&state)
+        .env("WAWEBD_SOCKET", &socket)
+        .env("WAWEBD_STATE_DIR", &state)
+        .env("WAWEBD_LOG", "")
+        .env("WAWEBD_CONFIG", "")
         .stdin(Stdio::null())
         .output()
         .unwrap();

@@ -15,20 +15,22 @@ use wawebd::session::SessionHandle;
 /// win over the config file).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
-    /// The server's websocket URL (`ws://` for local peers).
-    #[arg(long, value_name = "URL", env = "WAWEBD_SERVER_URL")]
+    /// The server's websocket URL (`ws://` for local peers) [env: WAWEBD_SERVER_URL].
+    #[arg(long, value_name = "URL")]
     server_url: Option<String>,
-    /// The control socket [default: $XDG_RUNTIME_DIR/wawebd/wawebd.sock].
-    #[arg(long, value_name = "PATH", env = "WAWEBD_SOCKET")]
+    /// The control socket [env: WAWEBD_SOCKET] [default: $XDG_RUNTIME_DIR/wawebd/wawebd.sock].
+    #[arg(long, value_name = "PATH")]
     socket: Option<PathBuf>,
-    /// Where the session is stored [default: $STATE_DIRECTORY or $XDG_STATE_HOME/wawebd].
-    #[arg(long, value_name = "DIR", env = "WAWEBD_STATE_DIR")]
+    /// Where the session is stored [env: WAWEBD_STATE_DIR] [default: $STATE_DIRECTORY or
+    /// $XDG_STATE_HOME/wawebd].
+    #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
-    /// The config file [default: $XDG_CONFIG_HOME/wawebd/config.toml, if present].
-    #[arg(long, value_name = "FILE", env = "WAWEBD_CONFIG")]
+    /// The config file [env: WAWEBD_CONFIG] [default: $XDG_CONFIG_HOME/wawebd/config.toml, if
+    /// present].
+    #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Log filter, e.g. `info` or `wawebd=debug`.
-    #[arg(long, value_name = "FILTER", env = "WAWEBD_LOG")]
+    /// Log filter, e.g. `info` or `wawebd=debug` [env: WAWEBD_LOG].
+    #[arg(long, value_name = "FILTER")]
     log_level: Option<String>,
 }
 
@@ -50,12 +52,22 @@ impl Args {
     }
 
     pub fn resolve(self) -> anyhow::Result<Config> {
+        // Flags win over the environment; an empty variable (`WAWEBD_SOCKET=`) means "not
+        // set", as it does for XDG_RUNTIME_DIR and friends.
+        let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let text = |flag: Option<String>, name: &str| {
+            flag.filter(|value| !value.is_empty()).or_else(|| env(name))
+        };
+        let path = |flag: Option<PathBuf>, name: &str| {
+            flag.filter(|value| !value.as_os_str().is_empty())
+                .or_else(|| env(name).map(PathBuf::from))
+        };
         let overrides = Overrides {
-            server_url: self.server_url,
-            socket: self.socket,
-            state_dir: self.state_dir,
-            config: self.config,
-            log_level: self.log_level,
+            server_url: text(self.server_url, "WAWEBD_SERVER_URL"),
+            socket: path(self.socket, "WAWEBD_SOCKET"),
+            state_dir: path(self.state_dir, "WAWEBD_STATE_DIR"),
+            config: path(self.config, "WAWEBD_CONFIG"),
+            log_level: text(self.log_level, "WAWEBD_LOG"),
         };
         Ok(Config::resolve(overrides, &|name| {
             std::env::var(name).ok()
