@@ -116,6 +116,21 @@ enum PendingKind {
     Internal,
 }
 
+impl PendingKind {
+    /// Answers the waiting caller with `error` (internal requests have nobody waiting).
+    fn fail(self, error: SessionError) {
+        match self {
+            PendingKind::SendText { reply, .. } => {
+                let _ = reply.send(Err(error));
+            }
+            PendingKind::Query { reply } => {
+                let _ = reply.send(Err(error));
+            }
+            PendingKind::Internal => {}
+        }
+    }
+}
+
 struct Pending {
     kind: PendingKind,
     deadline: Instant,
@@ -634,15 +649,7 @@ impl Actor {
             None => self.serve(&mut connection, commands, shutdown).await,
         };
         for (_, pending) in connection.pending.drain() {
-            match pending.kind {
-                PendingKind::SendText { reply, .. } => {
-                    let _ = reply.send(Err(SessionError::NotConnected));
-                }
-                PendingKind::Query { reply } => {
-                    let _ = reply.send(Err(SessionError::NotConnected));
-                }
-                PendingKind::Internal => {}
-            }
+            pending.kind.fail(SessionError::NotConnected);
         }
         if !matches!(ended, Ended::Lost(_)) {
             let _ =
@@ -883,15 +890,7 @@ impl Actor {
             .collect();
         for tag in expired {
             if let Some(pending) = connection.pending.remove(&tag) {
-                match pending.kind {
-                    PendingKind::SendText { reply, .. } => {
-                        let _ = reply.send(Err(SessionError::Timeout));
-                    }
-                    PendingKind::Query { reply } => {
-                        let _ = reply.send(Err(SessionError::Timeout));
-                    }
-                    PendingKind::Internal => {}
-                }
+                pending.kind.fail(SessionError::Timeout);
             }
         }
     }
