@@ -6,8 +6,7 @@
 
 use std::hint::black_box;
 
-use serde::Serialize;
-use waweb_proto::message::Message;
+use waweb_proto::{Event, Notification};
 use wawebd::binary::{self, Content, Node};
 use wawebd::crypto::SessionKeys;
 use wawebd::message;
@@ -51,28 +50,10 @@ fn fixture() -> Fixture {
     }
 }
 
-#[derive(Serialize)]
-struct Notification<'a> {
-    jsonrpc: &'static str,
-    method: &'static str,
-    params: EventParams<'a>,
-}
-
-/// The shape of the socket's events: internally tagged, so no buffering of the payload.
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum EventParams<'a> {
-    Message(&'a Message),
-}
-
-fn json_line(event: &Message, out: &mut Vec<u8>) {
+/// The line exactly as the socket server writes it.
+fn json_line(event: &Event, out: &mut Vec<u8>) {
     out.clear();
-    let notification = Notification {
-        jsonrpc: "2.0",
-        method: "event",
-        params: EventParams::Message(event),
-    };
-    serde_json::to_writer(&mut *out, &notification).expect("serialisable");
+    serde_json::to_writer(&mut *out, &Notification::event(event)).expect("serialisable");
     out.push(b'\n');
 }
 
@@ -93,7 +74,7 @@ fn frame_to_json_line(bencher: divan::Bencher) {
             for child in node.children() {
                 if let Some(bytes) = child.content_bytes() {
                     let info = message::decode_web_message_info(bytes).unwrap();
-                    let event = message::into_event(info).unwrap();
+                    let event = Event::Message(message::into_event(info).unwrap());
                     json_line(&event, &mut line);
                 }
             }
@@ -130,8 +111,8 @@ fn stage_protobuf_and_event(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 500, sample_size = 200)]
 fn stage_json_line(bencher: divan::Bencher) {
     let fixture = fixture();
-    let event =
-        message::to_event(&message::decode_web_message_info(&fixture.wmi).unwrap()).unwrap();
+    let info = message::decode_web_message_info(&fixture.wmi).unwrap();
+    let event = Event::Message(message::into_event(info).unwrap());
     let mut line = Vec::with_capacity(512);
     bencher.bench_local(|| json_line(black_box(&event), &mut line));
 }
