@@ -9,6 +9,7 @@
 //! log_level = "info"
 //! client_version = [2, 2142, 12]
 //! reref_budget = 5
+//! max_connections = 256
 //! [browser]
 //! os = "Linux"
 //! name = "wawebd"
@@ -57,6 +58,9 @@ pub struct Config {
     pub pong_timeout: Duration,
     /// How long `send_text` and `query` wait for the server.
     pub request_timeout: Duration,
+    /// How many socket clients may be connected at once; more are refused with
+    /// `too_many_connections`.
+    pub max_connections: usize,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -107,6 +111,7 @@ struct File {
     log_level: Option<String>,
     client_version: Option<[u32; 3]>,
     reref_budget: Option<u32>,
+    max_connections: Option<usize>,
     browser: Option<BrowserFile>,
     reconnect: Option<ReconnectFile>,
 }
@@ -212,6 +217,12 @@ impl Config {
                 "reconnect.initial_ms must be positive and at most reconnect.max_ms".into(),
             ));
         }
+        let max_connections = file
+            .max_connections
+            .unwrap_or(crate::ipc::DEFAULT_MAX_CONNECTIONS);
+        if max_connections == 0 {
+            return Err(Error::Invalid("max_connections must be at least 1".into()));
+        }
         let log_level = overrides
             .log_level
             .or(file.log_level)
@@ -229,6 +240,7 @@ impl Config {
             keepalive: Duration::from_secs(20),
             pong_timeout: Duration::from_secs(25),
             request_timeout: Duration::from_secs(20),
+            max_connections,
         })
     }
 
@@ -311,7 +323,7 @@ mod tests {
         std::fs::write(
             &path,
             "server_url = \"ws://127.0.0.1:9/ws\"\nsocket = \"/tmp/s.sock\"\nstate_dir = \"/tmp/st\"\n\
-             reref_budget = 2\n[browser]\nos = \"TestOS\"\n[reconnect]\ninitial_ms = 10\nmax_ms = 20\n",
+             reref_budget = 2\nmax_connections = 7\n[browser]\nos = \"TestOS\"\n[reconnect]\ninitial_ms = 10\nmax_ms = 20\n",
         )
         .unwrap();
         let overrides = Overrides {
@@ -328,6 +340,7 @@ mod tests {
             (config.reref_budget, config.reconnect_initial),
             (2, Duration::from_millis(10))
         );
+        assert_eq!(config.max_connections, 7);
         assert_eq!(config.logout_url(), "http://127.0.0.1:9/logout");
 
         std::fs::write(&path, "server_url = \"ws://x/ws\"\nsokcet = \"/tmp/s\"\n").unwrap();

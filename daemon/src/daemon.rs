@@ -78,14 +78,24 @@ impl Daemon {
             handle,
             commands,
         } = self;
+        let options = ipc::Options {
+            max_connections: config.max_connections,
+            ..ipc::Options::default()
+        };
         let (stop, stopped) = watch::channel(false);
         let actor = Actor::new(config, store, bus.clone(), credentials);
         let actor = tokio::spawn(actor.run(commands, stopped.clone()));
         on_ready();
         let mut ipc_stopped = stopped.clone();
-        let server = tokio::spawn(ipc::serve(listener, handle, bus, async move {
-            let _ = ipc_stopped.wait_for(|stop| *stop).await;
-        }));
+        let server = tokio::spawn(ipc::serve_with(
+            listener,
+            handle,
+            bus,
+            options,
+            async move {
+                let _ = ipc_stopped.wait_for(|stop| *stop).await;
+            },
+        ));
         shutdown.await;
         tracing::info!("shutting down");
         let _ = stop.send(true);

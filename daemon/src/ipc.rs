@@ -16,6 +16,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::fs::{self, DirBuilder};
 use std::future::Future;
 use std::io;
+use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -24,7 +25,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Interest};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -44,6 +45,10 @@ use crate::session::{SessionError, SessionHandle};
 /// The WhatsApp Web version reported by `version` unless [`Options::wa_version`] says otherwise.
 pub const WA_VERSION: [u32; 3] = [2, 2142, 12];
 
+/// The default of [`Options::max_connections`]: far below the 1,024 descriptors systemd allows
+/// by default, so the daemon's own files always find one.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
 /// Tuning of the socket server; [`Options::default`] is what the daemon uses.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -59,6 +64,9 @@ pub struct Options {
     /// How long a lagging subscriber gets to take its last line and the `error` event before the
     /// connection is cut regardless.
     pub evict_grace: Duration,
+    /// How many clients may be connected at once. One more is told so and closed at once, so
+    /// socket clients can never use up the descriptors the websocket and the session file need.
+    pub max_connections: usize,
 }
 
 impl Default for Options {
@@ -69,6 +77,7 @@ impl Default for Options {
             queue_bytes: 32 << 20,
             max_in_flight: 64,
             evict_grace: Duration::from_secs(2),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -265,6 +274,8 @@ pub async fn serve_with(
         options,
     });
     let mut connections = JoinSet::new();
+    let mut refusals = Throttled::new("refused connections over the limit");
+    let mut accept_errors = Throttled::new("failed accepts");
     tokio::pin!(shutdown);
     loop {
         let mut pause = false;
@@ -272,20 +283,27 @@ pub async fn serve_with(
             () = &mut shutdown => break,
             accepted = listener.listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    connections.spawn(connection(stream, shared.clone()));
+                    while let Some(done) = connections.try_join_next() {
+                        log_panic(done, "a connection task panicked");
+                    }
+                    let limit = shared.options.max_connections;
+                    if connections.len() >= limit {
+                        refuse(&stream, limit);
+                        refusals.hit(|count| {
+                            warn!(limit, count, "too many clients connected; refusing new ones")
+                        });
+                    } else {
+                        connections.spawn(connection(stream, shared.clone()));
+                    }
                 }
                 Err(error) => {
                     // Typically out of file descriptors: wait a little instead of spinning.
-                    warn!(%error, "cannot accept a connection");
+                    accept_errors.hit(|count| warn!(%error, count, "cannot accept a connection"));
                     pause = true;
                 }
             },
             Some(done) = connections.join_next(), if !connections.is_empty() => {
-                if let Err(error) = done
-                    && error.is_panic()
-                {
-                    warn!(%error, "a connection task panicked");
-                }
+                log_panic(done, "a connection task panicked");
             }
         }
         if pause {
@@ -294,6 +312,63 @@ pub async fn serve_with(
     }
     connections.shutdown().await;
     drop(listener);
+}
+
+fn log_panic(done: Result<(), tokio::task::JoinError>, what: &str) {
+    if let Err(error) = done
+        && error.is_panic()
+    {
+        warn!(%error, "{what}");
+    }
+}
+
+/// Tells a client over the limit why it is closed. A fresh socket's send buffer is empty, so the
+/// line is written at once without waiting; the stream is dropped right after.
+fn refuse(stream: &UnixStream, limit: usize) {
+    let error = RpcError::new(
+        ErrorKind::TooManyConnections,
+        format!("the daemon serves at most {limit} clients at once; close one and try again"),
+    );
+    let _ = stream.try_write(response_line(None, Err(error)).as_bytes());
+}
+
+/// A warning that may repeat many times a second: logged at once, then at most every
+/// [`Throttled::EVERY`] with the count of occurrences since, so a storm cannot flood the log.
+struct Throttled {
+    what: &'static str,
+    last: Option<tokio::time::Instant>,
+    count: u64,
+}
+
+impl Throttled {
+    const EVERY: Duration = Duration::from_secs(10);
+
+    fn new(what: &'static str) -> Self {
+        Throttled {
+            what,
+            last: None,
+            count: 0,
+        }
+    }
+
+    /// Counts one occurrence and calls `log` with the count when it is time to say so.
+    fn hit(&mut self, log: impl FnOnce(u64)) {
+        self.count += 1;
+        let now = tokio::time::Instant::now();
+        if self
+            .last
+            .is_none_or(|last| now.duration_since(last) >= Self::EVERY)
+        {
+            log(self.count);
+            debug!(
+                what = self.what,
+                "further occurrences are counted for {:?}",
+                Self::EVERY
+            );
+            self.last = Some(now);
+            self.count = 0;
+        }
+    }
 }
 
 /// What every connection shares.
@@ -362,13 +437,15 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>) {
         requests: JoinSet::new(),
         types: BTreeSet::new(),
     };
-    tokio::select! {
+    let read = tokio::select! {
         () = &mut writer => return,
-        () = reader.read_all(read) => {}
-    }
+        read = reader.read_all(read) => read,
+    };
 
-    // The client closed its sending side: answer what it asked, then keep streaming events (if
-    // it subscribed) until it closes the rest.
+    // The client closed its sending side. That is either a half-close by a client that still
+    // reads (answer what it asked, then keep streaming events if it subscribed) or a client that
+    // is gone altogether; only the second hangs the socket up, and then the connection ends at
+    // once, whatever its filter, instead of waiting for an event to fail to be written.
     let Reader {
         mut requests, out, ..
     } = reader;
@@ -380,8 +457,48 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>) {
     tokio::select! {
         () = &mut writer => {}
         () = finish => {}
+        () = hung_up(read) => debug!("client hung up"),
     }
     debug!("client disconnected");
+}
+
+/// Resolves once the peer has closed its end entirely (`EPOLLHUP`), as opposed to only its
+/// sending side (`shutdown(SHUT_WR)`, which leaves a client that still reads).
+///
+/// The watch runs on a duplicate of the descriptor with its own readiness, because clearing the
+/// shared one would stall the writer; it costs one descriptor per half-closed client only.
+async fn hung_up(read: Option<OwnedReadHalf>) {
+    let Some(read) = read else {
+        // The read side failed outright: the peer is gone.
+        return;
+    };
+    let watched = read
+        .as_ref()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(std::os::unix::net::UnixStream::from)
+        .and_then(|stream| {
+            stream.set_nonblocking(true)?;
+            UnixStream::from_std(stream)
+        });
+    drop(read);
+    let Ok(watched) = watched else {
+        // Out of descriptors: fall back to noticing the peer on the next write.
+        return std::future::pending().await;
+    };
+    loop {
+        match watched.ready(Interest::WRITABLE).await {
+            Ok(ready) if ready.is_write_closed() => return,
+            // Only writable: forget that readiness (nothing is ever written on this duplicate)
+            // and wait for the next change of the socket's state.
+            Ok(_) => {
+                let _ = watched.try_io(Interest::WRITABLE, || {
+                    Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                });
+            }
+            Err(_) => return,
+        }
+    }
 }
 
 /// The reading half of a connection: parses lines and dispatches requests.
@@ -395,8 +512,9 @@ struct Reader {
 }
 
 impl Reader {
-    /// Reads until the client closes its side (or the connection fails).
-    async fn read_all(&mut self, read: OwnedReadHalf) {
+    /// Reads until the client closes its side, and gives the read half back; `None` when reading
+    /// failed, which means the peer is gone.
+    async fn read_all(&mut self, read: OwnedReadHalf) -> Option<OwnedReadHalf> {
         let mut lines = LineReader::new(read, MAX_LINE);
         loop {
             let next = tokio::select! {
@@ -419,10 +537,10 @@ impl Reader {
                     );
                     self.send(response_line(None, Err(error))).await;
                 }
-                Ok(None) => return,
+                Ok(None) => return Some(lines.into_inner()),
                 Err(error) => {
                     debug!(%error, "reading from the client failed");
-                    return;
+                    return None;
                 }
             }
         }
@@ -719,6 +837,10 @@ impl<R: tokio::io::AsyncRead + Unpin> LineReader<R> {
             max,
             discarding: false,
         }
+    }
+
+    fn into_inner(self) -> R {
+        self.inner.into_inner()
     }
 
     /// The next non-blank line; `None` at the end of the stream.

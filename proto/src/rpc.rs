@@ -387,6 +387,10 @@ pub enum ErrorKind {
     Io,
     /// -32008 `media_expired`: the media host no longer has the file (HTTP 404/410).
     MediaExpired,
+    /// -32000 `too_many_connections`: the daemon already serves as many clients as it allows
+    /// (`max_connections`); written once before it closes the connection. Close an idle client
+    /// and connect again.
+    TooManyConnections,
     /// Any kind this version does not know (from a newer daemon); read only, written as
     /// `"unknown"`.
     #[default]
@@ -414,6 +418,7 @@ impl ErrorKind {
             ErrorKind::Integrity => -32006,
             ErrorKind::Io => -32007,
             ErrorKind::MediaExpired => -32008,
+            ErrorKind::TooManyConnections => -32000,
         }
     }
 
@@ -433,6 +438,7 @@ impl ErrorKind {
             -32006 => ErrorKind::Integrity,
             -32007 => ErrorKind::Io,
             -32008 => ErrorKind::MediaExpired,
+            -32000 => ErrorKind::TooManyConnections,
             _ => ErrorKind::Unknown,
         }
     }
@@ -456,6 +462,7 @@ impl ErrorKind {
             ErrorKind::Integrity => "integrity",
             ErrorKind::Io => "io",
             ErrorKind::MediaExpired => "media_expired",
+            ErrorKind::TooManyConnections => "too_many_connections",
             ErrorKind::Unknown => "unknown",
         }
     }

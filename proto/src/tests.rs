@@ -211,6 +211,11 @@ fn every_kind_has_its_design_code() {
         (ErrorKind::Integrity, -32006, "integrity"),
         (ErrorKind::Io, -32007, "io"),
         (ErrorKind::MediaExpired, -32008, "media_expired"),
+        (
+            ErrorKind::TooManyConnections,
+            -32000,
+            "too_many_connections",
+        ),
     ];
     for (kind, code, name) in table {
         assert_eq!(kind.code(), code, "{name}");

@@ -73,6 +73,7 @@ impl Harness {
             keepalive: options.keepalive,
             pong_timeout: options.pong_timeout,
             request_timeout: Duration::from_secs(5),
+            max_connections: wawebd::ipc::DEFAULT_MAX_CONNECTIONS,
         };
         let mut harness = Harness {
             sim,

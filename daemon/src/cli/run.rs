@@ -108,9 +108,30 @@ async fn feed_watchdog(handle: SessionHandle, interval: Duration) {
     }
 }
 
+/// Raises the soft limit on open descriptors to the hard one (systemd starts services with a
+/// soft 1,024). Not fatal: a sandbox may forbid `setrlimit` (the units set `LimitNOFILE=`
+/// instead), and the connection cap keeps the daemon's own files reachable either way.
+fn raise_descriptor_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current.is_some() && limit.current != limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => tracing::debug!(limit = ?limit.maximum, "raised the descriptor limit"),
+            Err(error) => {
+                tracing::debug!(%error, soft = ?limit.current, "cannot raise the descriptor limit")
+            }
+        }
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = args.resolve()?;
     init_logging(&config.log_level);
+    raise_descriptor_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -823,3 +823,86 @@ async fn line_reader_bounds_lines_and_keeps_the_rest() {
     );
     assert_eq!(reader.next().await.unwrap(), None);
 }
+
+/// Connects until the server takes the client (its cleanup of closed clients is asynchronous),
+/// and returns it with its `status` answered.
+async fn served_client(server: &Server) -> Client {
+    timeout(DEADLINE, async {
+        loop {
+            let mut client = server.client().await;
+            client
+                .send(json!({"jsonrpc": "2.0", "id": 1, "method": "status"}))
+                .await;
+            if let Some(reply) = client.try_recv().await
+                && reply["id"] == json!(1)
+            {
+                return client;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("a place frees up once closed clients are reclaimed")
+}
+
+#[tokio::test]
+async fn subscribers_that_hang_up_are_reclaimed_at_once_whatever_their_filter() {
+    let options = Options {
+        max_connections: 3,
+        ..Options::default()
+    };
+    let server = Server::start_with(options, Bus::new()).await;
+    // No event of these types ever comes: only the hang-up itself can end the connections.
+    for round in 0..300 {
+        let mut client = served_client(&server).await;
+        client
+            .call(2, "subscribe", json!({"events": ["logged_out"]}))
+            .await;
+        if round % 2 == 0 {
+            // Half-close first, then go: the hang-up still counts.
+            client.write.shutdown().await.unwrap();
+        }
+        drop(client);
+    }
+    // All three places are free again, and a fourth client is told why it is refused.
+    let mut kept = Vec::new();
+    for _ in 0..3 {
+        kept.push(served_client(&server).await);
+    }
+    let mut refused = server.client().await;
+    let line = refused.recv().await;
+    assert_eq!(line["id"], Value::Null);
+    assert_eq!(line["error"]["code"], -32000, "{line}");
+    assert_eq!(line["error"]["data"]["kind"], "too_many_connections");
+    assert!(
+        line["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 3")
+    );
+    assert_eq!(refused.try_recv().await, None, "then it is closed");
+    // The clients that were let in are still served.
+    for client in &mut kept {
+        assert_eq!(
+            client.call(9, "status", Value::Null).await["result"]["state"],
+            "connected"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_half_closed_subscriber_that_still_reads_keeps_its_events() {
+    let server = Server::start().await;
+    let mut client = server.client().await;
+    client
+        .call(1, "subscribe", json!({"events": ["json"]}))
+        .await;
+    client.write.shutdown().await.unwrap();
+    // Give the server time to see the end of input; it must not take it for a hang-up.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    server.bus.publish(json_event("still-here"));
+    let event = client.recv().await;
+    assert_eq!(event["params"]["tag"], "still-here");
+    server.stop().await;
+}
