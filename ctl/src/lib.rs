@@ -647,6 +647,9 @@ fn write_status(out: &mut dyn Write, status: &StatusResult) -> io::Result<()> {
     }
     let stored = if status.session_stored { "yes" } else { "no" };
     writeln!(out, "session stored:  {stored}")?;
+    if let Some(error) = &status.session_error {
+        writeln!(out, "session error:   {error}")?;
+    }
     writeln!(out, "server:          {}", status.server_url)?;
     let pong = status
         .last_pong_ms_ago

@@ -63,7 +63,18 @@ impl Daemon {
         shutdown: impl Future<Output = ()>,
         on_ready: impl FnOnce(),
     ) -> Result<(), Error> {
-        let store = Store::open(&self.config.state_dir)?;
+        let (store, leftovers) = Store::open(&self.config.state_dir)?;
+        if leftovers.recovered {
+            tracing::warn!(
+                "a save was interrupted after it was written: its session (the newest tokens) is now the session file"
+            );
+        }
+        if leftovers.removed > 0 {
+            tracing::warn!(
+                count = leftovers.removed,
+                "removed temp files of interrupted session saves"
+            );
+        }
         let credentials = store.load()?;
         tracing::info!(
             state_dir = %self.config.state_dir.display(),

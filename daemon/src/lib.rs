@@ -15,6 +15,7 @@ pub mod login;
 pub mod media;
 pub mod media_file;
 pub mod message;
+pub mod output;
 pub mod session;
 pub mod sim;
 pub mod store;

@@ -21,6 +21,9 @@ use crate::login::{Credentials, SecretString};
 
 const FILE_NAME: &str = "session.json";
 const FORMAT_VERSION: u32 = 1;
+/// Temp files of a save are `.session.json.<12 hex digits>.tmp`, beside the session file.
+const TEMP_PREFIX: &str = ".session.json.";
+const TEMP_SUFFIX: &str = ".tmp";
 
 /// Why the state directory or the session file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +80,65 @@ struct SessionFile {
     pushname: String,
 }
 
+/// Why a session file could not be read.
+enum ReadError {
+    Missing,
+    Io(io::Error),
+    Invalid(String),
+}
+
+/// Reads and checks one session file (the real one or a temp file of an interrupted save).
+fn read_session(path: &Path) -> Result<Credentials, ReadError> {
+    let mut text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Err(ReadError::Missing),
+        Err(error) if error.kind() == io::ErrorKind::InvalidData => {
+            return Err(ReadError::Invalid("not UTF-8".into()));
+        }
+        Err(error) => return Err(ReadError::Io(error)),
+    };
+    let parsed = serde_json::from_str::<SessionFile>(&text);
+    text.zeroize();
+    let file = parsed.map_err(|error| ReadError::Invalid(error.to_string()))?;
+    if file.version != FORMAT_VERSION {
+        return Err(ReadError::Invalid(format!(
+            "format version {} is not {FORMAT_VERSION}",
+            file.version
+        )));
+    }
+    let key = |name: &'static str, text: &str| -> Result<Secret<32>, ReadError> {
+        let mut bytes = BASE64
+            .decode(text)
+            .map_err(|_| ReadError::Invalid(format!("{name} is not base64")))?;
+        let key =
+            Secret::from_slice(name, &bytes).map_err(|error| ReadError::Invalid(error.to_string()));
+        bytes.zeroize();
+        key
+    };
+    Ok(Credentials {
+        client_id: file.client_id.clone(),
+        client_token: SecretString::new(file.client_token.clone()),
+        server_token: SecretString::new(file.server_token.clone()),
+        browser_token: SecretString::new(file.browser_token.clone()),
+        keys: SessionKeys {
+            enc: key("encKey", &file.enc_key)?,
+            mac: key("macKey", &file.mac_key)?,
+        },
+        wid: file.wid.clone(),
+        pushname: file.pushname.clone(),
+    })
+}
+
+/// What [`Store::open`] found of saves that a crash interrupted.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Leftovers {
+    /// A complete temp file newer than the session file was put in its place: it held the
+    /// tokens the server sent last.
+    pub recovered: bool,
+    /// Temp files removed (the recovered one not counted).
+    pub removed: usize,
+}
+
 /// The state directory and the session file in it.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -116,12 +178,78 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the state directory.
-    pub fn open(dir: &Path) -> Result<Store, Error> {
+    /// Opens (creating if needed) the state directory, and finishes or cleans up what a crash
+    /// left of a save (see [`Store::recover_leftovers`]).
+    pub fn open(dir: &Path) -> Result<(Store, Leftovers), Error> {
         ensure_private_dir(dir)?;
-        Ok(Store {
+        let store = Store {
             path: dir.join(FILE_NAME),
-        })
+        };
+        let leftovers = store.recover_leftovers()?;
+        Ok((store, leftovers))
+    }
+
+    fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// The temp files of saves that never reached their rename (a SIGKILL or a power cut in
+    /// between). Each holds complete keys and tokens, so none may stay behind.
+    fn temp_files(&self) -> Result<Vec<PathBuf>, Error> {
+        let dir = self.dir();
+        let entries = fs::read_dir(dir).map_err(io_error("listing", dir))?;
+        let mut temps = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io_error("listing", dir))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let is_file = entry.file_type().is_ok_and(|kind| kind.is_file());
+            if is_file && name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) {
+                temps.push(entry.path());
+            }
+        }
+        Ok(temps)
+    }
+
+    /// A temp file that is complete, valid and newer than the session file (or with no session
+    /// file at all) holds the tokens the server sent last: it replaces the session file. Every
+    /// other temp file is removed.
+    pub fn recover_leftovers(&self) -> Result<Leftovers, Error> {
+        let modified = |path: &Path| fs::metadata(path).and_then(|meta| meta.modified()).ok();
+        let current = modified(&self.path);
+        let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
+        let mut stale = Vec::new();
+        for temp in self.temp_files()? {
+            let newer = match (modified(&temp), current) {
+                (Some(at), Some(current)) => (at > current).then_some(at),
+                (Some(at), None) => Some(at),
+                (None, _) => None,
+            };
+            match newer.filter(|_| read_session(&temp).is_ok()) {
+                Some(at) if best.as_ref().is_none_or(|(best_at, _)| at > *best_at) => {
+                    stale.extend(best.replace((at, temp)).map(|(_, path)| path));
+                }
+                _ => stale.push(temp),
+            }
+        }
+        let mut leftovers = Leftovers::default();
+        if let Some((_, temp)) = best {
+            fs::rename(&temp, &self.path).map_err(io_error("recovering", &temp))?;
+            self.sync_dir()?;
+            leftovers.recovered = true;
+        }
+        for temp in stale {
+            remove_if_present(&temp)?;
+            leftovers.removed += 1;
+        }
+        Ok(leftovers)
+    }
+
+    fn sync_dir(&self) -> Result<(), Error> {
+        let dir = self.dir();
+        File::open(dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(io_error("syncing", dir))
     }
 
     /// The session file's path.
@@ -136,44 +264,15 @@ impl Store {
 
     /// Reads the stored session, if there is one.
     pub fn load(&self) -> Result<Option<Credentials>, Error> {
-        let mut text = match fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(io_error("reading", &self.path)(error)),
-        };
-        let parsed = serde_json::from_str::<SessionFile>(&text);
-        text.zeroize();
-        let corrupt = |reason: String| Error::Corrupt {
-            path: self.path.clone(),
-            reason,
-        };
-        let file = parsed.map_err(|error| corrupt(error.to_string()))?;
-        if file.version != FORMAT_VERSION {
-            return Err(corrupt(format!(
-                "format version {} is not {FORMAT_VERSION}",
-                file.version
-            )));
+        match read_session(&self.path) {
+            Ok(credentials) => Ok(Some(credentials)),
+            Err(ReadError::Missing) => Ok(None),
+            Err(ReadError::Io(error)) => Err(io_error("reading", &self.path)(error)),
+            Err(ReadError::Invalid(reason)) => Err(Error::Corrupt {
+                path: self.path.clone(),
+                reason,
+            }),
         }
-        let key = |name: &'static str, text: &str| -> Result<Secret<32>, Error> {
-            let mut bytes = BASE64
-                .decode(text)
-                .map_err(|_| corrupt(format!("{name} is not base64")))?;
-            let key = Secret::from_slice(name, &bytes).map_err(|error| corrupt(error.to_string()));
-            bytes.zeroize();
-            key
-        };
-        Ok(Some(Credentials {
-            client_id: file.client_id.clone(),
-            client_token: SecretString::new(file.client_token.clone()),
-            server_token: SecretString::new(file.server_token.clone()),
-            browser_token: SecretString::new(file.browser_token.clone()),
-            keys: SessionKeys {
-                enc: key("encKey", &file.enc_key)?,
-                mac: key("macKey", &file.mac_key)?,
-            },
-            wid: file.wid.clone(),
-            pushname: file.pushname.clone(),
-        }))
     }
 
     /// Replaces the stored session atomically: a reader sees the old file or the new one.
@@ -196,10 +295,13 @@ impl Store {
     }
 
     fn write_atomically(&self, bytes: &[u8]) -> Result<(), Error> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let dir = self.dir();
         let mut suffix = [0u8; 6];
         crypto::fill_random(&mut suffix);
-        let temp = dir.join(format!(".{FILE_NAME}.{}.tmp", crate::hex::encode(&suffix)));
+        let temp = dir.join(format!(
+            "{TEMP_PREFIX}{}{TEMP_SUFFIX}",
+            crate::hex::encode(&suffix)
+        ));
         let written = (|| {
             let mut file = OpenOptions::new()
                 .write(true)
@@ -211,9 +313,7 @@ impl Store {
             file.sync_all().map_err(io_error("syncing", &temp))?;
             fs::rename(&temp, &self.path).map_err(io_error("replacing", &self.path))?;
             // The rename itself must survive a crash too.
-            File::open(dir)
-                .and_then(|dir| dir.sync_all())
-                .map_err(io_error("syncing", dir))
+            self.sync_dir()
         })();
         if written.is_err() {
             let _ = fs::remove_file(&temp);
@@ -221,18 +321,29 @@ impl Store {
         written
     }
 
-    /// Removes the stored session; a missing file is not an error.
+    /// Removes the stored session and any temp file of an interrupted save; a missing file is
+    /// not an error.
     pub fn erase(&self) -> Result<(), Error> {
-        match fs::remove_file(&self.path) {
-            Ok(()) => Ok(()),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(error) => Err(io_error("removing", &self.path)(error)),
+        remove_if_present(&self.path)?;
+        for temp in self.temp_files()? {
+            remove_if_present(&temp)?;
         }
+        Ok(())
+    }
+}
+
+fn remove_if_present(path: &Path) -> Result<(), Error> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(io_error("removing", path)(error)),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn credentials() -> Credentials {
@@ -251,7 +362,7 @@ mod tests {
     fn save_load_erase_with_private_modes() {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state/wawebd");
-        let store = Store::open(&state).unwrap();
+        let store = Store::open(&state).unwrap().0;
         assert_eq!(
             fs::metadata(&state).unwrap().permissions().mode() & 0o777,
             0o700
@@ -275,6 +386,80 @@ mod tests {
         assert!(!store.exists());
     }
 
+    /// A temp file as a save leaves it when killed between its fsync and its rename.
+    fn interrupted_save(store: &Store, credentials: &Credentials, name: &str) -> PathBuf {
+        let other = tempfile::tempdir().unwrap();
+        let (scratch, _) = Store::open(&other.path().join("s")).unwrap();
+        scratch.save(credentials).unwrap();
+        let temp = store.dir().join(name);
+        fs::copy(scratch.path(), &temp).unwrap();
+        temp
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_complete_newer_temp_file_is_recovered_and_the_rest_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(&dir.path().join("s")).unwrap();
+        let old = credentials();
+        store.save(&old).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        let mut rotated = old.clone();
+        rotated.client_token = SecretString::new("rotated");
+        interrupted_save(&store, &rotated, ".session.json.0123456789ab.tmp");
+        // A truncated one (killed mid-write) and an unrelated file.
+        fs::write(
+            dir.path().join("s/.session.json.ffffffffffff.tmp"),
+            b"{\"version\":1,",
+        )
+        .unwrap();
+        fs::write(dir.path().join("s/notes.txt"), b"mine").unwrap();
+
+        let (store, leftovers) = Store::open(&dir.path().join("s")).unwrap();
+        assert_eq!(
+            leftovers,
+            Leftovers {
+                recovered: true,
+                removed: 1
+            }
+        );
+        assert_eq!(store.load().unwrap().unwrap(), rotated);
+        assert_eq!(names(&dir.path().join("s")), ["notes.txt", "session.json"]);
+    }
+
+    #[test]
+    fn an_older_temp_file_never_replaces_the_session_and_erase_removes_temps() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(&dir.path().join("s")).unwrap();
+        let mut stale = credentials();
+        stale.client_token = SecretString::new("stale");
+        interrupted_save(&store, &stale, ".session.json.aaaaaaaaaaaa.tmp");
+        std::thread::sleep(Duration::from_millis(20));
+        let current = credentials();
+        store.save(&current).unwrap();
+        let (store, leftovers) = Store::open(&dir.path().join("s")).unwrap();
+        assert_eq!(
+            leftovers,
+            Leftovers {
+                recovered: false,
+                removed: 1
+            }
+        );
+        assert_eq!(store.load().unwrap().unwrap(), current);
+
+        interrupted_save(&store, &stale, ".session.json.bbbbbbbbbbbb.tmp");
+        store.erase().unwrap();
+        assert!(names(&dir.path().join("s")).is_empty());
+    }
+
     #[test]
     fn refuses_an_open_directory_and_keeps_a_corrupt_file() {
         let dir = tempfile::tempdir().unwrap();
@@ -288,7 +473,7 @@ mod tests {
         );
 
         let private = dir.path().join("private");
-        let store = Store::open(&private).unwrap();
+        let store = Store::open(&private).unwrap().0;
         fs::write(store.path(), b"{\"version\":1,").unwrap();
         assert!(matches!(store.load(), Err(Error::Corrupt { .. })));
         assert_eq!(fs::read(store.path()).unwrap(), b"{\"version\":1,");

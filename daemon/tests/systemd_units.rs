@@ -265,6 +265,7 @@ fn units_keep_the_service_contract() {
             ("RuntimeDirectoryMode", "0700"),
             ("UMask", "0077"),
             ("NoNewPrivileges", "yes"),
+            ("LimitNOFILE", "8192"),
         ] {
             assert!(has(&unit, key, value), "{file} lacks {key}={value}");
         }

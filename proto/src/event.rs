@@ -265,12 +265,16 @@ pub enum Reason {
     PongTimeout,
     /// `"server_closed"`: the server closed the connection cleanly.
     ServerClosed,
+    /// `"session_not_stored"`: logged in, but the rotated tokens could not be written to the
+    /// session file; the daemon keeps retrying and is `connected` only once they are on disk
+    /// (`status.session_error` says why).
+    SessionNotStored,
     /// Any other code, as written.
     Other(String),
 }
 
 impl Reason {
-    const KNOWN: [Reason; 11] = [
+    const KNOWN: [Reason; 12] = [
         Reason::Logout,
         Reason::Unpaired,
         Reason::Forbidden,
@@ -282,6 +286,7 @@ impl Reason {
         Reason::ConnectionLost,
         Reason::PongTimeout,
         Reason::ServerClosed,
+        Reason::SessionNotStored,
     ];
 
     /// The snake_case code, as on the wire.
@@ -298,6 +303,7 @@ impl Reason {
             Reason::ConnectionLost => "connection_lost",
             Reason::PongTimeout => "pong_timeout",
             Reason::ServerClosed => "server_closed",
+            Reason::SessionNotStored => "session_not_stored",
             Reason::Other(code) => code,
         }
     }
@@ -333,6 +339,9 @@ impl Reason {
             Reason::ConnectionLost => "the connection was lost",
             Reason::PongTimeout => "the server stopped answering keepalives",
             Reason::ServerClosed => "the server closed the connection",
+            Reason::SessionNotStored => {
+                "the new session tokens could not be stored; retrying before going online"
+            }
             Reason::Other(code) => code,
         }
     }

@@ -21,7 +21,7 @@
 //!
 //! ```json
 //! {"jsonrpc":"2.0","id":1,"method":"status"}
-//! {"jsonrpc":"2.0","id":1,"result":{"state":"connected","me":{"wid":"4915100000000@s.whatsapp.net","pushname":"Ada","platform":"android","phone":{}},"server_url":"wss://web.whatsapp.com/ws","session_stored":true,"last_pong_ms_ago":1200,"phone_online":true,"battery":null,"reconnects":0}}
+//! {"jsonrpc":"2.0","id":1,"result":{"state":"connected","me":{"wid":"4915100000000@s.whatsapp.net","pushname":"Ada","platform":"android","phone":{}},"server_url":"wss://web.whatsapp.com/ws","session_stored":true,"session_error":null,"last_pong_ms_ago":1200,"phone_online":true,"battery":null,"reconnects":0}}
 //! ```
 //!
 //! Requests on one connection run concurrently, so **replies may come out of order**: a slow

@@ -351,7 +351,7 @@ pub struct Battery {
 /// Every field is always written; unknown values are `null`.
 ///
 /// ```json
-/// {"state":"connected","me":{"wid":"4915100000000@s.whatsapp.net","pushname":"Ada","platform":"android","phone":{}},"server_url":"wss://web.whatsapp.com/ws","session_stored":true,"last_pong_ms_ago":1200,"phone_online":true,"battery":{"percent":52,"plugged":false,"powersave":false},"reconnects":0}
+/// {"state":"connected","me":{"wid":"4915100000000@s.whatsapp.net","pushname":"Ada","platform":"android","phone":{}},"server_url":"wss://web.whatsapp.com/ws","session_stored":true,"session_error":null,"last_pong_ms_ago":1200,"phone_online":true,"battery":{"percent":52,"plugged":false,"powersave":false},"reconnects":0}
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusResult {
@@ -371,6 +371,13 @@ pub struct StatusResult {
     ///
     /// `"session_stored":true`
     pub session_stored: bool,
+    /// Why the session file could not be written, while that lasts; `null` otherwise. A login
+    /// whose tokens are not on disk is not reported as `connected` (state `logging_in`, reason
+    /// `session_not_stored`) and `session_stored` is false until a retry succeeds.
+    ///
+    /// `"session_error":"replacing /var/lib/wawebd/session.json: No space left on device"`
+    #[serde(default)]
+    pub session_error: Option<String>,
     /// How long ago the server last answered a keepalive; `null` when unknown (not connected).
     /// A large value means the connection is dead even if `state` has not caught up yet.
     ///

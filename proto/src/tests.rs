@@ -265,6 +265,7 @@ fn results_have_the_design_fields() {
         me: None,
         server_url: "wss://web.whatsapp.com/ws".into(),
         session_stored: false,
+        session_error: None,
         last_pong_ms_ago: None,
         phone_online: None,
         battery: None,
@@ -272,7 +273,7 @@ fn results_have_the_design_fields() {
     };
     assert_eq!(
         line(&status),
-        r#"{"state":"logged_out","me":null,"server_url":"wss://web.whatsapp.com/ws","session_stored":false,"last_pong_ms_ago":null,"phone_online":null,"battery":null,"reconnects":0}"#
+        r#"{"state":"logged_out","me":null,"server_url":"wss://web.whatsapp.com/ws","session_stored":false,"session_error":null,"last_pong_ms_ago":null,"phone_online":null,"battery":null,"reconnects":0}"#
     );
     assert_eq!(
         line(&QueryResult::ReplyNode(

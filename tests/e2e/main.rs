@@ -3,6 +3,7 @@
 mod support;
 
 mod ctl;
+mod files;
 mod lifecycle;
 mod messaging;
 mod socket;

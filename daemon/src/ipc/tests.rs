@@ -38,6 +38,7 @@ fn fake_session() -> SessionHandle {
                         me: None,
                         server_url: "ws://127.0.0.1:1/ws".into(),
                         session_stored: true,
+                        session_error: None,
                         last_pong_ms_ago: Some(5),
                         phone_online: Some(true),
                         battery: None,

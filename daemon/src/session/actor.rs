@@ -30,6 +30,7 @@ use crate::crypto::{self, KeyPair};
 use crate::login::{self, Credentials, Failure, Login, Output};
 use crate::media::{Expected, MediaKeys, MediaType};
 use crate::message;
+use crate::output::Protected;
 use crate::store::Store;
 use crate::transport::{self, Socket};
 use crate::wire::{self, FrameCipher, ServerText, TagCounter, flags, metric};
@@ -40,6 +41,16 @@ const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
 const LOGOUT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the phone is probed with `["admin","test"]` while connected.
 const PHONE_PROBE: Duration = Duration::from_secs(120);
+/// Pauses before the quick retries of a failed session save (a full disk may clear up, a
+/// descriptor may free), before the login is declared not stored.
+const SAVE_RETRIES: [Duration; 3] = [
+    Duration::ZERO,
+    Duration::from_millis(100),
+    Duration::from_millis(400),
+];
+/// Then the save is retried after this long, doubling up to [`SAVE_RETRY_MAX`].
+const SAVE_RETRY_FIRST: Duration = Duration::from_secs(1);
+const SAVE_RETRY_MAX: Duration = Duration::from_secs(30);
 
 fn unix_now() -> u64 {
     SystemTime::now()
@@ -150,6 +161,33 @@ struct Connection {
     next_ping: Instant,
     next_probe: Instant,
     current_qr: Option<Event>,
+    /// Set while the tokens the server sent are not on disk yet.
+    unsaved: Option<Unsaved>,
+}
+
+/// A session save that failed and is being retried (PROTOCOL.md 5.4: the rotated tokens are
+/// persisted before the connection is used).
+struct Unsaved {
+    /// The login to finish once the save succeeds (`restored`, `challenged`); `None` when the
+    /// connection was already in use and only a later `Conn` rotated the tokens.
+    login: Option<(bool, bool)>,
+    retry_at: Instant,
+    interval: Duration,
+}
+
+impl Unsaved {
+    fn new(login: Option<(bool, bool)>) -> Self {
+        Unsaved {
+            login,
+            retry_at: Instant::now() + SAVE_RETRY_FIRST,
+            interval: SAVE_RETRY_FIRST,
+        }
+    }
+
+    fn again(&mut self) {
+        self.interval = (self.interval * 2).min(SAVE_RETRY_MAX);
+        self.retry_at = Instant::now() + self.interval;
+    }
 }
 
 impl Connection {
@@ -177,11 +215,16 @@ pub struct Actor {
     backoff: Backoff,
     /// Session-file writes, in order, off the actor's loop (they fsync).
     store_ops: Option<(mpsc::UnboundedSender<StoreOp>, tokio::task::JoinHandle<()>)>,
+    /// Why the last session save failed, until one succeeds.
+    session_error: Option<String>,
 }
 
 /// A change to the session file, applied in order by one task.
 enum StoreOp {
-    Save(Box<Credentials>, Option<tokio::sync::oneshot::Sender<()>>),
+    Save(
+        Box<Credentials>,
+        tokio::sync::oneshot::Sender<Result<(), String>>,
+    ),
     Erase(tokio::sync::oneshot::Sender<()>),
 }
 
@@ -191,12 +234,7 @@ async fn apply_store_ops(store: Store, mut ops: mpsc::UnboundedReceiver<StoreOp>
         let store = store.clone();
         let _ = tokio::task::spawn_blocking(move || match op {
             StoreOp::Save(credentials, done) => {
-                if let Err(error) = store.save(&credentials) {
-                    tracing::error!("could not store the session: {error}");
-                }
-                if let Some(done) = done {
-                    let _ = done.send(());
-                }
+                let _ = done.send(store.save(&credentials).map_err(|error| error.to_string()));
             }
             StoreOp::Erase(done) => {
                 if let Err(error) = store.erase() {
@@ -233,6 +271,7 @@ impl Actor {
             halted: false,
             backoff,
             store_ops: None,
+            session_error: None,
         }
     }
 
@@ -264,7 +303,8 @@ impl Actor {
             state: self.state,
             me: self.me.clone(),
             server_url: self.config.server_url.clone(),
-            session_stored: self.credentials.is_some(),
+            session_stored: self.credentials.is_some() && self.session_error.is_none(),
+            session_error: self.session_error.clone(),
             last_pong_ms_ago: match self.state {
                 State::Connected | State::Pairing | State::LoggingIn => {
                     self.last_pong.map(|at| at.elapsed().as_millis() as u64)
@@ -286,20 +326,64 @@ impl Actor {
         let _ = ops.send(op);
     }
 
-    /// Stores the session; the write happens in order with every other, off this loop.
-    fn save(&mut self) {
-        if let Some(credentials) = self.credentials.clone() {
-            self.store_op(StoreOp::Save(Box::new(credentials), None));
+    /// Stores the session and waits until it is on disk, retrying a few times: a login is only
+    /// reported once it would survive a crash. The error is kept for `status` until a save
+    /// succeeds.
+    async fn persist(&mut self) -> Result<(), ()> {
+        let Some(credentials) = self.credentials.clone() else {
+            return Ok(());
+        };
+        for pause in SAVE_RETRIES {
+            tokio::time::sleep(pause).await;
+            let (done, saved) = tokio::sync::oneshot::channel();
+            self.store_op(StoreOp::Save(Box::new(credentials.clone()), done));
+            let error = match saved.await {
+                Ok(Ok(())) => {
+                    if self.session_error.take().is_some() {
+                        tracing::info!("the session is stored again");
+                    }
+                    return Ok(());
+                }
+                Ok(Err(error)) => error,
+                Err(_) => "the session writer stopped".to_owned(),
+            };
+            tracing::error!("could not store the session: {error}");
+            self.session_error = Some(error);
         }
+        Err(())
     }
 
-    /// Stores the session and waits until it is on disk: a login is only reported once it
-    /// would survive a crash.
-    async fn save_now(&mut self) {
-        if let Some(credentials) = self.credentials.clone() {
-            let (done, saved) = tokio::sync::oneshot::channel();
-            self.store_op(StoreOp::Save(Box::new(credentials), Some(done)));
-            let _ = saved.await;
+    /// The new tokens could not be stored: stay off `connected` and retry (see [`Unsaved`]).
+    fn hold_unsaved(&mut self, connection: &mut Connection, login: Option<(bool, bool)>) {
+        let login = connection
+            .unsaved
+            .take()
+            .and_then(|unsaved| unsaved.login)
+            .or(login);
+        connection.unsaved = Some(Unsaved::new(login));
+        tracing::error!(
+            "logged in, but the new session tokens are not on disk; retrying before going online"
+        );
+        self.set_state(State::LoggingIn, Some(Reason::SessionNotStored));
+    }
+
+    /// A retry of a failed save; once it succeeds the login is finished (or, for a later
+    /// `Conn`, the connection is back in use).
+    async fn retry_save(&mut self, connection: &mut Connection) -> Result<(), Ended> {
+        if self.persist().await.is_err() {
+            if let Some(unsaved) = &mut connection.unsaved {
+                unsaved.again();
+            }
+            return Ok(());
+        }
+        match connection.unsaved.take().and_then(|unsaved| unsaved.login) {
+            Some((restored, challenged)) => {
+                self.finish_login(connection, restored, challenged).await
+            }
+            None => {
+                self.set_state(State::Connected, None);
+                Ok(())
+            }
         }
     }
 
@@ -558,8 +642,13 @@ impl Actor {
     }
 
     fn spawn_download(&self, media: Media, output: PathBuf, reply: Reply<MediaDownloadResult>) {
+        let protected = Protected::new(&self.config.state_dir, &self.config.socket);
         tokio::spawn(async move {
-            let _ = reply.send(download(media, output).await);
+            let result = match protected.check_output(&output) {
+                Ok(()) => download(media, output).await,
+                Err(error) => Err(SessionError::InvalidParams(error.to_string())),
+            };
+            let _ = reply.send(result);
         });
     }
 
@@ -635,6 +724,7 @@ impl Actor {
             next_ping: now,
             next_probe: now + PHONE_PROBE,
             current_qr: None,
+            unsaved: None,
         };
         let mut ended = self.apply_login(&mut connection, outputs).await;
         for command in deferred {
@@ -740,14 +830,12 @@ impl Actor {
                     self.credentials = Some(*credentials);
                     self.wants_pairing = false;
                     self.halted = false;
-                    self.save_now().await;
                     self.battery_from_conn(&conn);
-                    tracing::info!(restored, challenged, "logged in");
-                    self.set_state(State::Connected, None);
-                    if let Some(me) = self.me.clone() {
-                        self.bus.publish(Event::Connected { me, restored });
+                    if self.persist().await.is_err() {
+                        self.hold_unsaved(connection, Some((restored, challenged)));
+                        continue;
                     }
-                    if let Err(ended) = self.after_login(connection).await {
+                    if let Err(ended) = self.finish_login(connection, restored, challenged).await {
                         return Some(ended);
                     }
                 }
@@ -755,6 +843,21 @@ impl Actor {
             }
         }
         None
+    }
+
+    /// The login is complete and its tokens are on disk: say so, and start using the connection.
+    async fn finish_login(
+        &mut self,
+        connection: &mut Connection,
+        restored: bool,
+        challenged: bool,
+    ) -> Result<(), Ended> {
+        tracing::info!(restored, challenged, "logged in");
+        self.set_state(State::Connected, None);
+        if let Some(me) = self.me.clone() {
+            self.bus.publish(Event::Connected { me, restored });
+        }
+        self.after_login(connection).await
     }
 
     /// What the official client did right after login: announce presence (so the phone
@@ -835,6 +938,7 @@ impl Actor {
                 .map(|pending| pending.deadline)
                 .min();
             let login_deadline = (!connection.login.is_done()).then_some(connection.login_deadline);
+            let save_retry = connection.unsaved.as_ref().map(|unsaved| unsaved.retry_at);
             let far = Instant::now() + Duration::from_secs(3600);
             let result = tokio::select! {
                 frame = connection.socket.next() => self.on_frame(connection, frame).await,
@@ -869,8 +973,11 @@ impl Actor {
                     self.expire_requests(connection);
                     Ok(())
                 }
-                () = sleep_until(connection.next_probe), if connection.login.is_done() => {
+                () = sleep_until(connection.next_probe), if connection.login.is_done() && connection.unsaved.is_none() => {
                     self.probe_phone(connection).await
+                }
+                () = sleep_until(save_retry.unwrap_or(far)), if save_retry.is_some() => {
+                    self.retry_save(connection).await
                 }
                 _ = shutdown.changed() => Err(Ended::Shutdown),
             };
@@ -954,7 +1061,32 @@ impl Actor {
             self.resolve_json(pending, &payload);
             return Ok(());
         }
+        if payload.get(0).and_then(Value::as_str) == Some("Conn") {
+            self.on_conn(connection, tag, payload).await;
+            return Ok(());
+        }
         self.on_push(tag, payload)
+    }
+
+    /// A `Conn` after login rotates the tokens again: they are stored before anything else.
+    async fn on_conn(&mut self, connection: &mut Connection, tag: &str, payload: Value) {
+        let body = payload.get(1).cloned().unwrap_or(Value::Null);
+        if let Some(credentials) = &mut self.credentials {
+            credentials.update_from_conn(&body);
+            if let (Some(me), Some(name)) =
+                (&mut self.me, body.get("pushname").and_then(Value::as_str))
+            {
+                me.pushname = name.to_owned();
+            }
+            if self.persist().await.is_err() {
+                self.hold_unsaved(connection, None);
+            }
+        }
+        self.battery_from_conn(&body);
+        self.bus.publish(Event::Json {
+            tag: tag.to_owned(),
+            payload: redact_conn(payload),
+        });
     }
 
     fn resolve_json(&mut self, pending: Pending, payload: &Value) {
@@ -1016,23 +1148,6 @@ impl Actor {
             .to_owned();
         let body = payload.get(1).cloned().unwrap_or(Value::Null);
         match kind.as_str() {
-            "Conn" => {
-                if let Some(credentials) = &mut self.credentials {
-                    credentials.update_from_conn(&body);
-                    if let (Some(me), Some(name)) =
-                        (&mut self.me, body.get("pushname").and_then(Value::as_str))
-                    {
-                        me.pushname = name.to_owned();
-                    }
-                    self.save();
-                }
-                self.battery_from_conn(&body);
-                self.bus.publish(Event::Json {
-                    tag: tag.to_owned(),
-                    payload: redact_conn(payload),
-                });
-                return Ok(());
-            }
             "Cmd" if body["type"] == "disconnect" => {
                 return Err(if body["kind"] == "replaced" {
                     Ended::Replaced
@@ -1228,6 +1343,8 @@ impl Actor {
         command: Command,
     ) -> Result<(), Ended> {
         let logged_in = connection.login.is_done() && connection.cipher.is_some();
+        // Not before the tokens are on disk (PROTOCOL.md 5.4).
+        let usable = logged_in && connection.unsaved.is_none();
         match command {
             Command::Status { reply } => {
                 let _ = reply.send(Ok(self.status()));
@@ -1295,7 +1412,7 @@ impl Actor {
                 return Err(Ended::LoggedOut);
             }
             Command::SendText { to, text, reply } => {
-                if !logged_in {
+                if !usable {
                     let _ = reply.send(Err(self.not_available()));
                     return Ok(());
                 }
@@ -1341,7 +1458,7 @@ impl Actor {
                 );
             }
             Command::Query { json, reply } => {
-                if !logged_in {
+                if !usable {
                     let _ = reply.send(Err(self.not_available()));
                     return Ok(());
                 }
@@ -1385,23 +1502,9 @@ fn decode_base64(field: &'static str, text: &str) -> Result<Vec<u8>, SessionErro
         .map_err(|_| SessionError::InvalidParams(format!("media.{field} is not base64")))
 }
 
-/// `media_download`: fetch, verify the MAC (and the hashes the message announced), decrypt into
+/// `media_download` to an output [`Protected::check_output`] allowed: fetch, verify the MAC (and the hashes the message announced), decrypt into
 /// `output` atomically. Runs beside the actor; it needs nothing of the connection.
 async fn download(media: Media, output: PathBuf) -> Result<MediaDownloadResult, SessionError> {
-    if !output.is_absolute() {
-        return Err(SessionError::InvalidParams(
-            "output must be an absolute path".into(),
-        ));
-    }
-    match output.parent() {
-        Some(parent) if parent.is_dir() => {}
-        _ => {
-            return Err(SessionError::InvalidParams(format!(
-                "the folder of {} does not exist",
-                output.display()
-            )));
-        }
-    }
     let kind = match media.kind {
         MediaKind::Image => MediaType::Image,
         MediaKind::Video => MediaType::Video,

@@ -1,0 +1,178 @@
+//! Where methods may write files the client names: anywhere the daemon's user may write, except
+//! inside the daemon's own folders.
+//!
+//! A bot that passes paths on from its users must not be able to overwrite the session or the
+//! socket (DESIGN.md 7.1: -32602), whether the path names the state dir directly, goes through a
+//! symlinked folder, or is itself a symlink into it.
+//!
+//! ```text
+//! media_download output=/home/ada/photo.jpg          -> allowed
+//! media_download output=/home/ada/.local/state/wawebd/session.json -> refused
+//! media_download output=/tmp/link/x (link -> the state dir)        -> refused
+//! ```
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Why an output path is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Not absolute: relative to what would be the daemon's working directory, not the client's.
+    #[error("output must be an absolute path")]
+    Relative,
+    /// The folder it would go in does not exist.
+    #[error("the folder of {} does not exist", .0.display())]
+    NoFolder(PathBuf),
+    /// It lies inside one of the daemon's own folders.
+    #[error("{} is inside the daemon's {what} ({}); choose another place", path.display(), dir.display())]
+    Protected {
+        /// The path as given.
+        path: PathBuf,
+        /// Which folder: "state directory" or "socket directory".
+        what: &'static str,
+        /// That folder.
+        dir: PathBuf,
+    },
+    /// The path could not be resolved.
+    #[error("cannot resolve {}: {source}", path.display())]
+    Resolve {
+        /// The path as given.
+        path: PathBuf,
+        /// What the file system said.
+        source: io::Error,
+    },
+}
+
+/// The daemon's own folders, resolved once.
+#[derive(Debug, Clone)]
+pub struct Protected {
+    dirs: Vec<(&'static str, PathBuf)>,
+}
+
+impl Protected {
+    /// The state directory and the socket's folder; a folder that cannot be resolved is kept as
+    /// given (it is compared against resolved paths, so it still matches what lies below it).
+    pub fn new(state_dir: &Path, socket: &Path) -> Protected {
+        let mut dirs = vec![("state directory", state_dir.to_owned())];
+        if let Some(dir) = socket.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            dirs.push(("socket directory", dir.to_owned()));
+        }
+        let dirs = dirs
+            .into_iter()
+            .map(|(what, dir)| (what, fs::canonicalize(&dir).unwrap_or(dir)))
+            .collect();
+        Protected { dirs }
+    }
+
+    /// Checks a path a client asked the daemon to write, before anything is written.
+    pub fn check_output(&self, output: &Path) -> Result<(), Error> {
+        if !output.is_absolute() {
+            return Err(Error::Relative);
+        }
+        let resolve = |path: &Path| {
+            fs::canonicalize(path).map_err(|source| Error::Resolve {
+                path: output.to_owned(),
+                source,
+            })
+        };
+        let (Some(parent), Some(name)) = (output.parent(), output.file_name()) else {
+            return Err(Error::NoFolder(output.to_owned()));
+        };
+        if !parent.is_dir() {
+            return Err(Error::NoFolder(output.to_owned()));
+        }
+        // The folder through any symlinks, then the file itself if it is a symlink: the write
+        // replaces the link, but a path that points into our folders is refused all the same.
+        let mut places = vec![resolve(parent)?.join(name)];
+        if fs::symlink_metadata(output).is_ok_and(|meta| meta.file_type().is_symlink()) {
+            match fs::canonicalize(output) {
+                Ok(target) => places.push(target),
+                Err(source) if source.kind() == io::ErrorKind::NotFound => {
+                    // Dangling: resolve the link's own text against its folder.
+                    let target = fs::read_link(output).map_err(|source| Error::Resolve {
+                        path: output.to_owned(),
+                        source,
+                    })?;
+                    let target = places[0].parent().unwrap_or(parent).join(target);
+                    if let (Some(folder), Some(name)) = (target.parent(), target.file_name()) {
+                        places.push(resolve(folder)?.join(name));
+                    }
+                }
+                Err(source) => {
+                    return Err(Error::Resolve {
+                        path: output.to_owned(),
+                        source,
+                    });
+                }
+            }
+        }
+        for place in &places {
+            if let Some((what, dir)) = self.dirs.iter().find(|(_, dir)| place.starts_with(dir)) {
+                return Err(Error::Protected {
+                    path: output.to_owned(),
+                    what,
+                    dir: dir.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+
+    #[test]
+    fn our_folders_are_refused_directly_and_through_symlinks() {
+        let root = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(root.path()).unwrap();
+        let state = root.join("state");
+        let run = root.join("run");
+        let free = root.join("free");
+        for dir in [&state, &run, &free] {
+            fs::create_dir(dir).unwrap();
+        }
+        fs::write(state.join("session.json"), b"{}").unwrap();
+        symlink(&state, free.join("to-state")).unwrap();
+        symlink(state.join("session.json"), free.join("session-link")).unwrap();
+        symlink(state.join("gone"), free.join("dangling")).unwrap();
+        symlink("../run/x", free.join("relative")).unwrap();
+        let protected = Protected::new(&state, &run.join("wawebd.sock"));
+
+        for refused in [
+            state.join("session.json"),
+            state.join("new.jpg"),
+            run.join("wawebd.sock"),
+            free.join("to-state/session.json"),
+            free.join("session-link"),
+            free.join("dangling"),
+            free.join("relative"),
+            root.join("free/../state/session.json"),
+        ] {
+            let error = protected.check_output(&refused).unwrap_err();
+            assert!(
+                matches!(error, Error::Protected { .. }),
+                "{}: {error}",
+                refused.display()
+            );
+        }
+        protected.check_output(&free.join("photo.jpg")).unwrap();
+        assert!(matches!(
+            protected.check_output(Path::new("photo.jpg")),
+            Err(Error::Relative)
+        ));
+        assert!(matches!(
+            protected.check_output(&free.join("missing/photo.jpg")),
+            Err(Error::NoFolder(_))
+        ));
+        let message = protected
+            .check_output(&state.join("x"))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("state directory"), "{message}");
+    }
+}
