@@ -7,6 +7,7 @@
 //! socket = "/run/user/1000/wawebd/wawebd.sock"
 //! state_dir = "/home/ada/.local/state/wawebd"
 //! log_level = "info"
+//! ca_file = "/etc/wawebd/extra-ca.pem"
 //! client_version = [2, 2142, 12]
 //! reref_budget = 5
 //! max_connections = 256
@@ -38,6 +39,8 @@ pub struct Config {
     pub server_url: String,
     /// The control socket.
     pub socket: PathBuf,
+    /// PEM certificates trusted besides the public CAs, for `wss://` and `https://`.
+    pub ca_file: Option<PathBuf>,
     /// Where `session.json` lives.
     pub state_dir: PathBuf,
     /// `[os, app, version]` shown on the phone.
@@ -72,6 +75,8 @@ pub struct Overrides {
     pub socket: Option<PathBuf>,
     /// `--state-dir` / `WAWEBD_STATE_DIR`.
     pub state_dir: Option<PathBuf>,
+    /// `--ca-file` / `WAWEBD_CA_FILE`.
+    pub ca_file: Option<PathBuf>,
     /// `--config` / `WAWEBD_CONFIG`.
     pub config: Option<PathBuf>,
     /// `--log-level` / `WAWEBD_LOG`.
@@ -108,6 +113,7 @@ struct File {
     server_url: Option<String>,
     socket: Option<PathBuf>,
     state_dir: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
     log_level: Option<String>,
     client_version: Option<[u32; 3]>,
     reref_budget: Option<u32>,
@@ -230,6 +236,7 @@ impl Config {
         Ok(Config {
             server_url,
             socket,
+            ca_file: overrides.ca_file.or(file.ca_file),
             state_dir,
             browser,
             client_version: file.client_version.unwrap_or(DEFAULT_CLIENT_VERSION),

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::ipc::{self, Listener, ListenerError};
 use crate::session::{Actor, Command, SessionHandle};
 use crate::store::{self, Store};
+use crate::transport::Net;
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,9 @@ pub enum Error {
     /// The control socket.
     #[error(transparent)]
     Socket(#[from] ListenerError),
+    /// The TLS settings (the CA file).
+    #[error(transparent)]
+    Net(#[from] crate::http::Error),
 }
 
 /// A daemon ready to run; its bus can be subscribed to and its session handle cloned before it
@@ -63,6 +67,7 @@ impl Daemon {
         shutdown: impl Future<Output = ()>,
         on_ready: impl FnOnce(),
     ) -> Result<(), Error> {
+        let net = Net::new(self.config.ca_file.as_deref())?;
         let (store, leftovers) = Store::open(&self.config.state_dir)?;
         if leftovers.recovered {
             tracing::warn!(
@@ -94,7 +99,7 @@ impl Daemon {
             ..ipc::Options::default()
         };
         let (stop, stopped) = watch::channel(false);
-        let actor = Actor::new(config, store, bus.clone(), credentials);
+        let actor = Actor::new(config, net, store, bus.clone(), credentials);
         let actor = tokio::spawn(actor.run(commands, stopped.clone()));
         on_ready();
         let mut ipc_stopped = stopped.clone();

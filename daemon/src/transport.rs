@@ -1,6 +1,9 @@
 //! The websocket to the server: opened with the web client's `Origin`, which the service
-//! required, over TLS for `wss://` (rustls, webpki roots) or plain for local `ws://` peers.
+//! required, over TLS for `wss://` (rustls, the anchors of [`crate::tls`]) or plain for local
+//! `ws://` peers. [`Net`] bundles it with the HTTP client, so both trust the same anchors.
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -38,10 +41,34 @@ pub enum Error {
     Timeout(String),
 }
 
-/// Opens the websocket within `limit`.
-pub async fn connect(url: &str, limit: Duration) -> Result<Socket, Error> {
-    // tokio-tungstenite's TLS takes the process-wide provider; ring is the one built in.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+/// Everything that opens connections: the websocket's TLS settings and the HTTP client.
+#[derive(Debug, Clone)]
+pub struct Net {
+    websocket_tls: Arc<rustls::ClientConfig>,
+    /// Media downloads and the logout request.
+    pub http: crate::http::Http,
+}
+
+impl Net {
+    /// Trusting the webpki roots and, if given, the certificates in `ca_file`.
+    pub fn new(ca_file: Option<&Path>) -> Result<Net, crate::http::Error> {
+        Ok(Net {
+            websocket_tls: crate::tls::client_config(ca_file, &[])?,
+            http: crate::http::Http::new(ca_file)?,
+        })
+    }
+
+    /// Opens the websocket within `limit`.
+    pub async fn connect(&self, url: &str, limit: Duration) -> Result<Socket, Error> {
+        connect(url, limit, self.websocket_tls.clone()).await
+    }
+}
+
+async fn connect(
+    url: &str,
+    limit: Duration,
+    tls: Arc<rustls::ClientConfig>,
+) -> Result<Socket, Error> {
     let mut request = url.into_client_request().map_err(|error| Error::BadUrl {
         url: url.to_owned(),
         message: error.to_string(),
@@ -49,7 +76,10 @@ pub async fn connect(url: &str, limit: Duration) -> Result<Socket, Error> {
     request
         .headers_mut()
         .insert("Origin", HeaderValue::from_static(ORIGIN));
-    match tokio::time::timeout(limit, tokio_tungstenite::connect_async(request)).await {
+    let connector = tokio_tungstenite::Connector::Rustls(tls);
+    let connecting =
+        tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector));
+    match tokio::time::timeout(limit, connecting).await {
         Ok(Ok((socket, _))) => Ok(socket),
         Ok(Err(error)) => Err(Error::Connect {
             url: url.to_owned(),

@@ -63,6 +63,7 @@ impl Harness {
         let config = Config {
             server_url: sim.ws_url().to_owned(),
             socket: dir.path().join("run/wawebd.sock"),
+            ca_file: None,
             state_dir: dir.path().join("state"),
             browser: ["Linux".into(), "wawebd-test".into(), "0.1.0".into()],
             client_version: [2, 2142, 12],

@@ -25,6 +25,10 @@ pub struct Args {
     /// $XDG_STATE_HOME/wawebd].
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
+    /// PEM certificates to trust besides the public CAs, for wss:// and https:// (a private CA,
+    /// or the certificate of `wawebd sim --tls`) [env: WAWEBD_CA_FILE].
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
     /// The config file [env: WAWEBD_CONFIG] [default: $XDG_CONFIG_HOME/wawebd/config.toml, if
     /// present].
     #[arg(long, value_name = "FILE")]
@@ -66,6 +70,7 @@ impl Args {
             server_url: text(self.server_url, "WAWEBD_SERVER_URL"),
             socket: path(self.socket, "WAWEBD_SOCKET"),
             state_dir: path(self.state_dir, "WAWEBD_STATE_DIR"),
+            ca_file: path(self.ca_file, "WAWEBD_CA_FILE"),
             config: path(self.config, "WAWEBD_CONFIG"),
             log_level: text(self.log_level, "WAWEBD_LOG"),
         };

@@ -27,14 +27,15 @@ use crate::binary::{self, Content, Node};
 use crate::bus::Bus;
 use crate::config::Config;
 use crate::crypto::{self, KeyPair};
+use crate::http::{self, Http};
 use crate::login::{self, Credentials, Failure, Login, Output};
 use crate::media::{Expected, MediaKeys, MediaType};
+use crate::media_file;
 use crate::message;
 use crate::output::Protected;
 use crate::store::Store;
-use crate::transport::{self, Socket};
+use crate::transport::{Net, Socket};
 use crate::wire::{self, FrameCipher, ServerText, TagCounter, flags, metric};
-use crate::{http_client, media_file};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -200,6 +201,7 @@ impl Connection {
 /// The actor's state.
 pub struct Actor {
     config: Arc<Config>,
+    net: Net,
     store: Store,
     bus: Bus,
     credentials: Option<Credentials>,
@@ -251,6 +253,7 @@ impl Actor {
     /// An actor for a loaded session (or none).
     pub fn new(
         config: Arc<Config>,
+        net: Net,
         store: Store,
         bus: Bus,
         credentials: Option<Credentials>,
@@ -258,6 +261,7 @@ impl Actor {
         let backoff = Backoff::new(config.reconnect_initial, config.reconnect_max);
         Self {
             config,
+            net,
             store,
             bus,
             credentials,
@@ -621,14 +625,13 @@ impl Actor {
         let url = format!(
             "{}?t={}&m={}",
             self.config.logout_url(),
-            http_client::percent_encode(credentials.browser_token.expose()),
-            http_client::percent_encode(&credentials.keys.logout_token())
+            http::percent_encode(credentials.browser_token.expose()),
+            http::percent_encode(&credentials.keys.logout_token())
         );
-        let request = http_client::request("POST", &url, &[("Origin", transport::ORIGIN)], b"");
-        match tokio::time::timeout(LOGOUT_TIMEOUT, request).await {
-            Ok(Ok(response)) => {
-                tracing::info!(status = response.status, "logout request answered");
-                (200..300).contains(&response.status)
+        match tokio::time::timeout(LOGOUT_TIMEOUT, self.net.http.post_empty(&url)).await {
+            Ok(Ok(status)) => {
+                tracing::info!(status, "logout request answered");
+                (200..300).contains(&status)
             }
             Ok(Err(error)) => {
                 tracing::warn!("logout request failed: {error}");
@@ -643,9 +646,10 @@ impl Actor {
 
     fn spawn_download(&self, media: Media, output: PathBuf, reply: Reply<MediaDownloadResult>) {
         let protected = Protected::new(&self.config.state_dir, &self.config.socket);
+        let http = self.net.http.clone();
         tokio::spawn(async move {
             let result = match protected.check_output(&output) {
-                Ok(()) => download(media, output).await,
+                Ok(()) => download(&http, media, output).await,
                 Err(error) => Err(SessionError::InvalidParams(error.to_string())),
             };
             let _ = reply.send(result);
@@ -661,7 +665,8 @@ impl Actor {
     ) -> Ended {
         self.set_state(State::Connecting, None);
         let config = self.config.clone();
-        let connecting = transport::connect(&config.server_url, CONNECT_TIMEOUT);
+        let net = self.net.clone();
+        let connecting = net.connect(&config.server_url, CONNECT_TIMEOUT);
         tokio::pin!(connecting);
         // Status is answered at once; anything else waits the few moments until the
         // connection exists (or has failed) and is then handled as usual.
@@ -1504,7 +1509,11 @@ fn decode_base64(field: &'static str, text: &str) -> Result<Vec<u8>, SessionErro
 
 /// `media_download` to an output [`Protected::check_output`] allowed: fetch, verify the MAC (and the hashes the message announced), decrypt into
 /// `output` atomically. Runs beside the actor; it needs nothing of the connection.
-async fn download(media: Media, output: PathBuf) -> Result<MediaDownloadResult, SessionError> {
+async fn download(
+    http: &Http,
+    media: Media,
+    output: PathBuf,
+) -> Result<MediaDownloadResult, SessionError> {
     let kind = match media.kind {
         MediaKind::Image => MediaType::Image,
         MediaKind::Video => MediaType::Video,
@@ -1532,15 +1541,16 @@ async fn download(media: Media, output: PathBuf) -> Result<MediaDownloadResult, 
             ));
         }
     };
-    let mut response = http_client::request("GET", &url, &[("Origin", transport::ORIGIN)], b"")
+    let host = url.split('?').next().unwrap_or_default().to_owned();
+    let response = http
+        .get(&url)
         .await
-        .map_err(|error| SessionError::Io(format!("downloading {url}: {error}")))?;
-    match response.status {
+        .map_err(|error| SessionError::Io(format!("downloading {host}: {error}")))?;
+    match response.status().as_u16() {
         200 => {}
-        404 | 410 => {
+        status @ (404 | 410) => {
             return Err(SessionError::MediaExpired(format!(
-                "the media host answered {}",
-                response.status
+                "the media host answered {status}"
             )));
         }
         status => {
@@ -1549,49 +1559,31 @@ async fn download(media: Media, output: PathBuf) -> Result<MediaDownloadResult, 
             )));
         }
     }
-    // The body streams through a bounded channel into the blocking decryptor, which writes a temp
-    // file beside `output` and renames it only once everything verified.
-    let (sender, receiver) = mpsc::channel::<Result<Vec<u8>, String>>(16);
+    // The body streams into the blocking decryptor through a sync bridge; it writes a temp file
+    // beside `output` and renames it only once everything verified. A failed read is told apart
+    // from a bad body by the marker its error carries.
+    let body = response.bytes_stream().map(|chunk| {
+        chunk.map_err(|error| std::io::Error::other(DownloadFailed(http::Error::from(error))))
+    });
+    let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(body));
     let target = output.clone();
     let verified_sha256 = expected.file_sha256;
-    let decrypting = tokio::task::spawn_blocking(move || {
-        let reader = ChannelReader {
-            receiver,
-            current: Vec::new(),
-            offset: 0,
-        };
+    let decrypted = tokio::task::spawn_blocking(move || {
         media_file::decrypt_to_path(reader, &target, &keys, &expected)
-    });
-    let mut download_error = None;
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if sender.send(Ok(chunk)).await.is_err() {
-                    break;
-                }
-            }
-            Ok(None) => break,
-            Err(error) => {
-                download_error = Some(error.to_string());
-                let _ = sender.send(Err(error.to_string())).await;
-                break;
-            }
-        }
-    }
-    drop(sender);
-    let decrypted = decrypting
-        .await
-        .map_err(|error| SessionError::Io(format!("decryption task failed: {error}")))?;
+    })
+    .await
+    .map_err(|error| SessionError::Io(format!("decryption task failed: {error}")))?;
     let bytes = match decrypted {
         Ok(bytes) => bytes,
-        Err(_) if download_error.is_some() => {
-            return Err(SessionError::Io(format!(
-                "downloading {url}: {}",
-                download_error.unwrap_or_default()
-            )));
-        }
         Err(media_file::Error::Media(error)) => {
             return Err(SessionError::Integrity(error.to_string()));
+        }
+        Err(media_file::Error::Io { source, .. })
+            if source
+                .get_ref()
+                .is_some_and(|inner| inner.is::<DownloadFailed>()) =>
+        {
+            return Err(SessionError::Io(format!("downloading {host}: {source}")));
         }
         Err(error) => return Err(SessionError::Io(error.to_string())),
     };
@@ -1612,6 +1604,11 @@ async fn download(media: Media, output: PathBuf) -> Result<MediaDownloadResult, 
     })
 }
 
+/// Marks a read error of the media download's body (as opposed to a local file error).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct DownloadFailed(http::Error);
+
 fn hash_file(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
     use sha2::Digest;
     use std::io::Read;
@@ -1626,32 +1623,6 @@ fn hash_file(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
         hasher.update(&buf[..n]);
     }
     Ok(hasher.finalize().into())
-}
-
-/// A blocking reader over the chunks the async download sends.
-struct ChannelReader {
-    receiver: mpsc::Receiver<Result<Vec<u8>, String>>,
-    current: Vec<u8>,
-    offset: usize,
-}
-
-impl std::io::Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.offset >= self.current.len() {
-            match self.receiver.blocking_recv() {
-                Some(Ok(chunk)) => {
-                    self.current = chunk;
-                    self.offset = 0;
-                }
-                Some(Err(error)) => return Err(std::io::Error::other(error)),
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len() - self.offset);
-        buf[..n].copy_from_slice(&self.current[self.offset..self.offset + n]);
-        self.offset += n;
-        Ok(n)
-    }
 }
 
 #[cfg(test)]
@@ -1679,6 +1650,6 @@ mod tests {
     fn conn_events_never_carry_secrets() {
         let payload = json!(["Conn", {"secret": "s", "clientToken": "c", "serverToken": "t", "browserToken": "b", "pushname": "Ada"}]);
         assert_eq!(redact_conn(payload), json!(["Conn", {"pushname": "Ada"}]));
-        assert_eq!(http_client::percent_encode("1@a+b/="), "1%40a%2Bb%2F%3D");
+        assert_eq!(http::percent_encode("1@a+b/="), "1%40a%2Bb%2F%3D");
     }
 }

@@ -219,7 +219,7 @@ mod tests {
         assert_eq!(percent_decode("%"), "%");
         assert_eq!(percent_decode("%4"), "%4");
         assert_eq!(
-            percent_decode(&crate::http_client::percent_encode("1@a+b/c==")),
+            percent_decode(&crate::http::percent_encode("1@a+b/c==")),
             "1@a+b/c=="
         );
     }

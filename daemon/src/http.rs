@@ -1,0 +1,102 @@
+//! HTTP for the protocol's plain exchanges: the media download (PROTOCOL.md 10.3) and the logout
+//! request (section 6). reqwest over the rustls settings of [`crate::tls`], so `https://` trusts
+//! the same anchors as the websocket; plain `http://` for local peers such as the simulator.
+//! Bodies stream, so a large download never sits in memory.
+//!
+//! ```text
+//! GET https://mmg.whatsapp.net/d/f/…enc   Origin: https://web.whatsapp.com
+//! ```
+
+use std::path::Path;
+use std::time::Duration;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::tls;
+use crate::transport::ORIGIN;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// The longest pause between two reads of a body; a stalled host fails instead of hanging.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+const MAX_REDIRECTS: usize = 5;
+
+/// What a query value may keep unescaped (RFC 3986 unreserved characters).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes a query value: tokens such as `1@a+b/=` must reach the server intact.
+///
+/// ```
+/// assert_eq!(wawebd::http::percent_encode("1@a+b/="), "1%40a%2Bb%2F%3D");
+/// ```
+pub fn percent_encode(text: &str) -> String {
+    utf8_percent_encode(text, QUERY_VALUE).to_string()
+}
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The TLS settings (the CA file) are unusable.
+    #[error(transparent)]
+    Tls(#[from] tls::Error),
+    /// Connecting, TLS, a timeout or reading the body failed. Never names the URL, whose query
+    /// may carry tokens.
+    #[error("{0}")]
+    Request(String),
+}
+
+impl From<reqwest::Error> for Error {
+    fn from(error: reqwest::Error) -> Self {
+        let error = error.without_url();
+        // reqwest's own text is generic ("error sending request"); its source says what failed.
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Error::Request(message)
+    }
+}
+
+/// A cheap, cloneable HTTP client (connections are pooled inside).
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+}
+
+impl Http {
+    /// A client trusting the webpki roots and `ca_file`.
+    pub fn new(ca_file: Option<&Path>) -> Result<Http, Error> {
+        let tls = tls::client_config(ca_file, &[b"http/1.1"])?;
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured((*tls).clone())
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(READ_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+            .no_proxy()
+            .build()?;
+        Ok(Http { client })
+    }
+
+    /// `GET url` with the web client's `Origin`; the body is left to stream.
+    pub async fn get(&self, url: &str) -> Result<reqwest::Response, Error> {
+        Ok(self.client.get(url).header("Origin", ORIGIN).send().await?)
+    }
+
+    /// `POST url` with an empty body and the web client's `Origin`; returns the status.
+    pub async fn post_empty(&self, url: &str) -> Result<u16, Error> {
+        let response = self
+            .client
+            .post(url)
+            .header("Origin", ORIGIN)
+            .body(Vec::new())
+            .send()
+            .await?;
+        Ok(response.status().as_u16())
+    }
+}
