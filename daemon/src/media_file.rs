@@ -1,4 +1,4 @@
-//! Media bodies on disk and in pipes: the blocking IO half of [`crate::media`] (std only).
+//! Media bodies on disk and in pipes: the blocking IO half of [`waweb_core::media`] (std only).
 //!
 //! Decrypted plaintext is unauthenticated until the body's last byte has been read, so nothing
 //! reaches its destination before then: a target path is written through a private temporary
@@ -22,9 +22,8 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
 use sha2::{Digest, Sha256};
-
-use crate::crypto::{BLOCK, fill_random};
-use crate::media::{
+use waweb_core::crypto::{BLOCK, fill_random};
+use waweb_core::media::{
     self, BlockDecryptor, BlockEncryptor, BodyMac, BodySealer, CARRY_MAX, Encrypted, Expected,
     MAC_LEN, MediaKeys, releasable, split_tail,
 };
@@ -625,7 +624,7 @@ fn create_exclusive(dir: &Path) -> Result<(File, PathBuf), Error> {
     loop {
         let mut random = [0u8; 8];
         fill_random(&mut random);
-        let path = dir.join(format!(".wawebd-{}.part", crate::hex::encode(&random)));
+        let path = dir.join(format!(".wawebd-{}.part", waweb_core::hex::encode(&random)));
         // Exclusive creation: never follow or reuse something another process put there.
         let opened = OpenOptions::new()
             .read(true)
@@ -650,7 +649,7 @@ fn create_exclusive(dir: &Path) -> Result<(File, PathBuf), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::{self, MediaType};
+    use waweb_core::media::{self, MediaType};
 
     fn keys() -> MediaKeys {
         MediaKeys::derive(&[0x33; 32], MediaType::Video).unwrap()

@@ -14,10 +14,9 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
+use waweb_core::crypto::{self, Secret, SessionKeys};
+use waweb_core::login::{Credentials, SecretString};
 use zeroize::{Zeroize, ZeroizeOnDrop};
-
-use crate::crypto::{self, Secret, SessionKeys};
-use crate::login::{Credentials, SecretString};
 
 const FILE_NAME: &str = "session.json";
 const FORMAT_VERSION: u32 = 1;
@@ -199,7 +198,10 @@ impl Store {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let mut suffix = [0u8; 6];
         crypto::fill_random(&mut suffix);
-        let temp = dir.join(format!(".{FILE_NAME}.{}.tmp", crate::hex::encode(&suffix)));
+        let temp = dir.join(format!(
+            ".{FILE_NAME}.{}.tmp",
+            waweb_core::hex::encode(&suffix)
+        ));
         let written = (|| {
             let mut file = OpenOptions::new()
                 .write(true)

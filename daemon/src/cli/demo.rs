@@ -215,8 +215,8 @@ impl Drop for TempDir {
 
 fn tempfile_dir(prefix: &str) -> anyhow::Result<TempDir> {
     let mut random = [0u8; 6];
-    wawebd::crypto::fill_random(&mut random);
-    let path = std::env::temp_dir().join(format!("{prefix}-{}", wawebd::hex::encode(&random)));
+    waweb_core::crypto::fill_random(&mut random);
+    let path = std::env::temp_dir().join(format!("{prefix}-{}", waweb_core::hex::encode(&random)));
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(&path)

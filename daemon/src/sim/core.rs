@@ -9,16 +9,16 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc, oneshot};
+use waweb_core::binary::{self, Content, Node};
+use waweb_core::crypto::{self, KeyPair, SessionKeys};
+use waweb_core::media::{self, MediaKeys, MediaType};
+use waweb_core::message::{self, MediaInfo, pb};
+use waweb_core::wire::{self, ClientText, FrameCipher};
 use waweb_proto::message::MediaKind;
 
 use super::Config;
 use super::media_host::Store;
 use super::server::Outgoing;
-use crate::binary::{self, Content, Node};
-use crate::crypto::{self, KeyPair, SessionKeys};
-use crate::media::{self, MediaKeys, MediaType};
-use crate::message::{self, MediaInfo, pb};
-use crate::wire::{self, ClientText, FrameCipher};
 
 /// The web client version the simulated service announces as current.
 const CURRENT_VERSION: &str = "2.2142.12";
