@@ -10,6 +10,5 @@ pub mod http_client;
 pub mod ipc;
 pub mod media_file;
 pub mod session;
-pub mod sim;
 pub mod store;
 pub mod transport;

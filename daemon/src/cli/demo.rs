@@ -11,8 +11,8 @@ use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
 use serde_json::json;
 use waweb_proto::Event;
+use waweb_sim::{self as sim, Sim};
 use wawebd::daemon::Daemon;
-use wawebd::sim::{self, Sim};
 
 /// How long the simulated phone takes to "scan" a QR: long enough to see it.
 const SCAN_AFTER: Duration = Duration::from_millis(1500);

@@ -17,7 +17,7 @@ use waweb_core::crypto::{KeyPair, SessionKeys};
 use waweb_core::media::{self, MediaKeys, MediaType};
 use waweb_core::message;
 use waweb_core::wire::{self, FrameCipher, ServerText};
-use wawebd::sim::{Config, Sim};
+use waweb_sim::{Config, Sim};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 

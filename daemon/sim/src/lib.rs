@@ -13,7 +13,8 @@
 //! {"type":"paired","conn":1,"wid":"4915100000000@c.us","client_id":"AAECAwQFBgcICQoLDA0ODw=="}
 //! ```
 //!
-//! Production code never imports this module; `wawebd sim`, `wawebd --demo` and tests do.
+//! Only `wawebd sim`, `wawebd --demo` (the command line) and tests use this crate; the daemon
+//! library never does.
 
 mod control;
 mod core;
