@@ -7,6 +7,7 @@ use waweb_core::binary::{self, Node};
 use waweb_core::media::{self, MediaType};
 
 use super::Core;
+use crate::command::{Command, Field};
 use crate::server::Outgoing;
 
 impl Core {
@@ -22,45 +23,29 @@ impl Core {
             .ok_or_else(|| "no client is connected".to_owned())
     }
 
-    pub(super) async fn on_command(
-        &mut self,
-        name: &str,
-        command: &Value,
-    ) -> Result<Value, String> {
-        let field = |key: &str| command.get(key).and_then(Value::as_str);
-        match name {
-            "scan" => self.scan(field("qr").ok_or("scan needs \"qr\"")?),
-            "send_text" => {
-                let from = field("from").ok_or("send_text needs \"from\"")?;
-                let text = field("text").ok_or("send_text needs \"text\"")?;
-                let id = self.deliver_text(from, field("chat"), text)?;
+    /// Carries out one command; the fields of its `done` line, or the message of its `error`.
+    pub(super) async fn on_command(&mut self, command: Command) -> Result<Value, String> {
+        match command {
+            Command::Scan { qr } => self.scan(&qr.need("scan", "qr")?),
+            Command::SendText { from, text, chat } => {
+                let from = from.need("send_text", "from")?;
+                let text = text.need("send_text", "text")?;
+                let id = self.deliver_text(&from, chat.get().as_deref(), &text)?;
                 Ok(json!({"id": id}))
             }
-            "send_media" => {
-                let from = field("from").ok_or("send_media needs \"from\"")?;
-                let kind: MediaType = field("kind")
-                    .ok_or("send_media needs \"kind\"")?
-                    .parse()
-                    .map_err(|error: media::Error| error.to_string())?;
-                let path = field("path").ok_or("send_media needs \"path\"")?;
-                let plaintext = tokio::fs::read(path)
-                    .await
-                    .map_err(|error| format!("cannot read {path}: {error}"))?;
-                self.deliver_media(
-                    from,
-                    field("chat"),
-                    kind,
-                    &plaintext,
-                    field("caption"),
-                    path,
-                )
-            }
-            "drop" => {
+            Command::SendMedia {
+                from,
+                kind,
+                path,
+                chat,
+                caption,
+            } => self.send_media(from, kind, path, chat, caption).await,
+            Command::Drop => {
                 let conn = self.active_conn()?;
                 self.close(conn, false);
                 Ok(json!({"conn": conn}))
             }
-            "replace" => {
+            Command::Replace => {
                 let conn = self.active_conn()?;
                 self.push_json(
                     conn,
@@ -69,92 +54,101 @@ impl Core {
                 self.close(conn, true);
                 Ok(json!({"conn": conn}))
             }
-            "unpair" => {
-                let client_id = self.target_session()?;
-                let session = self.sessions.remove(&client_id);
-                if let Some(conn) = session.and_then(|session| session.conn) {
-                    self.push_json(conn, &json!(["Cmd", {"type": "disconnect"}]));
-                    self.close(conn, true);
-                }
-                Ok(json!({"client_id": client_id}))
-            }
-            "challenge_next" => {
+            Command::Unpair => self.unpair(),
+            Command::ChallengeNext => {
                 self.knobs.challenge_next = true;
                 Ok(json!({}))
             }
-            "refuse_next" => {
-                let status = command
-                    .get("status")
-                    .and_then(Value::as_u64)
-                    .ok_or("refuse_next needs \"status\"")?;
+            Command::RefuseNext { status } => {
+                let status = status.need("refuse_next", "status")?;
                 self.knobs.refuse_next = Some(u16::try_from(status).map_err(|_| "bad status")?);
                 Ok(json!({}))
             }
-            "reref_next" => {
-                let status = command
-                    .get("status")
-                    .and_then(Value::as_u64)
-                    .ok_or("reref_next needs \"status\"")?;
+            Command::RerefNext { status } => {
+                let status = status.need("reref_next", "status")?;
                 self.knobs.reref_next = Some(u16::try_from(status).map_err(|_| "bad status")?);
                 Ok(json!({}))
             }
-            "garbage" => {
+            Command::Garbage => {
                 let conn = self.active_conn()?;
                 self.send_garbage(conn);
                 Ok(json!({"conn": conn}))
             }
-            "half_open" => {
+            Command::HalfOpen => {
                 let conn = self.active_conn()?;
                 if let Some(state) = self.conns.get_mut(&conn) {
                     state.half_open = true;
                 }
                 Ok(json!({"conn": conn}))
             }
-            "expire_media" => {
+            Command::ExpireMedia => {
                 self.store.expire_all();
                 Ok(json!({}))
             }
-            "battery" => {
-                let percent = command
-                    .get("percent")
-                    .and_then(Value::as_u64)
-                    .ok_or("battery needs \"percent\"")?;
-                self.battery = (
-                    percent.min(100) as u32,
-                    command
-                        .get("plugged")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                );
+            Command::Battery { percent, plugged } => {
+                let percent = percent.need("battery", "percent")?;
+                self.battery = (percent.min(100) as u32, plugged.get().unwrap_or(false));
                 let conn = self.active_conn()?;
                 let node = self.battery_node();
                 self.push_node(conn, &node, Duration::ZERO);
                 Ok(json!({}))
             }
-            "push_json" => {
-                let payload = command
-                    .get("payload")
-                    .ok_or("push_json needs \"payload\"")?
-                    .clone();
+            Command::PushJson { payload } => {
+                let payload = payload.need("push_json", "payload")?;
                 let conn = self.active_conn()?;
                 self.push_json(conn, &payload);
                 Ok(json!({}))
             }
-            "push_node" => {
-                let node = Node::from_json(command.get("node").ok_or("push_node needs \"node\"")?)
+            Command::PushNode { node } => {
+                let node = Node::from_json(&node.need("push_node", "node")?)
                     .map_err(|error| error.to_string())?;
                 let conn = self.active_conn()?;
                 self.push_node(conn, &node, Duration::ZERO);
                 Ok(json!({}))
             }
-            "status" => Ok(json!({
+            Command::Status => Ok(json!({
                 "connections": self.conns.len(),
                 "sessions": self.sessions.len(),
                 "logged_in": self.sessions.values().filter(|s| s.conn.is_some()).count(),
             })),
-            "" => Err("a command needs \"cmd\"".into()),
-            other => Err(format!("unknown command {other:?}")),
         }
+    }
+
+    async fn send_media(
+        &mut self,
+        from: Field<String>,
+        kind: Field<String>,
+        path: Field<String>,
+        chat: Field<String>,
+        caption: Field<String>,
+    ) -> Result<Value, String> {
+        let from = from.need("send_media", "from")?;
+        let kind: MediaType = kind
+            .need("send_media", "kind")?
+            .parse()
+            .map_err(|error: media::Error| error.to_string())?;
+        let path = path.need("send_media", "path")?;
+        let plaintext = tokio::fs::read(&path)
+            .await
+            .map_err(|error| format!("cannot read {path}: {error}"))?;
+        self.deliver_media(
+            &from,
+            chat.get().as_deref(),
+            kind,
+            &plaintext,
+            caption.get().as_deref(),
+            &path,
+        )
+    }
+
+    fn unpair(&mut self) -> Result<Value, String> {
+        let client_id = self.target_session()?;
+        let session = self.sessions.remove(&client_id);
+        if let Some(conn) = session.and_then(|session| session.conn) {
+            self.push_json(conn, &json!(["Cmd", {"type": "disconnect"}]));
+            self.close(conn, true);
+        }
+        Ok(json!({"client_id": client_id}))
     }
 
     fn send_garbage(&mut self, conn: u64) {

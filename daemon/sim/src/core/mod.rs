@@ -23,6 +23,7 @@ use waweb_core::message::{self, MediaInfo, pb};
 use waweb_core::wire::{self, FrameCipher};
 
 use super::Config;
+use super::command::Command;
 use super::media_host::Store;
 use super::server::Outgoing;
 
@@ -54,8 +55,10 @@ pub enum Input {
         conn: u64,
         reason: String,
     },
+    /// A control command, or why the line is none, with the `cmd` its answer names.
     Command {
-        command: Value,
+        name: String,
+        command: Result<Command, String>,
         reply: oneshot::Sender<Value>,
     },
     /// A control line that was not JSON; answered in order with the commands around it.
@@ -68,6 +71,18 @@ pub enum Input {
     },
     Timer(Timer),
     Shutdown,
+}
+
+impl Input {
+    /// A command line for the core, read into a [`Command`] on the way.
+    pub fn command(line: Value, reply: oneshot::Sender<Value>) -> Self {
+        let (name, command) = Command::parse(line);
+        Self::Command {
+            name,
+            command,
+            reply,
+        }
+    }
 }
 
 /// Phone behaviour that happens later.
@@ -255,13 +270,16 @@ impl Core {
                         json!({"type": "client_disconnected", "conn": conn, "reason": reason}),
                     );
                 }
-                Input::Command { command, reply } => {
-                    let name = command
-                        .get("cmd")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned();
-                    let line = match self.on_command(&name, &command).await {
+                Input::Command {
+                    name,
+                    command,
+                    reply,
+                } => {
+                    let done = match command {
+                        Ok(command) => self.on_command(command).await,
+                        Err(message) => Err(message),
+                    };
+                    let line = match done {
                         Ok(mut fields) => {
                             fields["type"] = json!("done");
                             fields["cmd"] = json!(name);
