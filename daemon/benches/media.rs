@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use divan::Bencher;
 use divan::counter::BytesCount;
-use wawebd::media::{self, BlockDecryptor, BodyMac, Decryptor, Expected, MediaKeys, MediaType};
+use waweb_core::media::{self, BlockDecryptor, BodyMac, Decryptor, Expected, MediaKeys, MediaType};
 use wawebd::media_file;
 
 fn main() {
@@ -40,7 +40,7 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let keys = MediaKeys::derive(&[0x42; 32], MediaType::Video).unwrap();
         let mut plaintext = vec![0u8; len()];
-        wawebd::crypto::fill_random(&mut plaintext);
+        waweb_core::crypto::fill_random(&mut plaintext);
         let body = media::encrypt(&keys, &plaintext, false).unwrap().body;
         Fixture {
             keys,

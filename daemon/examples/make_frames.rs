@@ -5,10 +5,10 @@
 
 use std::io::{BufWriter, Write};
 
-use wawebd::binary::{self, Content, Node};
-use wawebd::crypto::SessionKeys;
-use wawebd::wire::FrameCipher;
-use wawebd::{hex, message};
+use waweb_core::binary::{self, Content, Node};
+use waweb_core::crypto::SessionKeys;
+use waweb_core::wire::FrameCipher;
+use waweb_core::{hex, message};
 
 fn main() -> std::io::Result<()> {
     let count: usize = std::env::args()

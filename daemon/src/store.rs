@@ -14,10 +14,9 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
+use waweb_core::crypto::{self, Secret, SessionKeys};
+use waweb_core::login::{Credentials, SecretString};
 use zeroize::{Zeroize, ZeroizeOnDrop};
-
-use crate::crypto::{self, Secret, SessionKeys};
-use crate::login::{Credentials, SecretString};
 
 const FILE_NAME: &str = "session.json";
 const FORMAT_VERSION: u32 = 1;
@@ -300,7 +299,7 @@ impl Store {
         crypto::fill_random(&mut suffix);
         let temp = dir.join(format!(
             "{TEMP_PREFIX}{}{TEMP_SUFFIX}",
-            crate::hex::encode(&suffix)
+            waweb_core::hex::encode(&suffix)
         ));
         let written = (|| {
             let mut file = OpenOptions::new()

@@ -6,7 +6,11 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 fn vectors() -> Value {
-    serde_json::from_str(include_str!("vectors/frames.json")).unwrap()
+    serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/core/tests/vectors/frames.json"
+    )))
+    .unwrap()
 }
 
 fn unhex(text: &str) -> Vec<u8> {

@@ -23,7 +23,11 @@ struct Vector {
 }
 
 fn vectors() -> Vec<Vector> {
-    let json: serde_json::Value = serde_json::from_str(include_str!("vectors/media.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/core/tests/vectors/media.json"
+    )))
+    .unwrap();
     let text = |case: &serde_json::Value, key: &str| case[key].as_str().unwrap().to_owned();
     json.as_array()
         .unwrap()
@@ -34,8 +38,8 @@ fn vectors() -> Vec<Vector> {
             plaintext_sha256: text(case, "plaintext_sha256"),
             file_enc_sha256: text(case, "file_enc_sha256"),
             file_length: case["file_length"].as_u64().unwrap(),
-            plaintext: wawebd::hex::decode(&text(case, "plaintext")).unwrap(),
-            body: wawebd::hex::decode(&text(case, "body")).unwrap(),
+            plaintext: waweb_core::hex::decode(&text(case, "plaintext")).unwrap(),
+            body: waweb_core::hex::decode(&text(case, "body")).unwrap(),
             tampered: case["error"].as_str() == Some("mac"),
         })
         .collect()

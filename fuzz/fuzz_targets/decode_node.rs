@@ -5,7 +5,7 @@
 //! (nested JIDs, empty text) comes back as the same bytes rather than as text.
 
 use libfuzzer_sys::fuzz_target;
-use wawebd::binary::{self, Content, Node};
+use waweb_core::binary::{self, Content, Node};
 
 fn canonical(node: &Node) -> String {
     fn walk(node: &Node) -> Node {

@@ -2,9 +2,9 @@
 //! Whatever JSON the server sends during a login, the machine answers without panicking.
 
 use libfuzzer_sys::fuzz_target;
-use wawebd::crypto::KeyPair;
-use wawebd::login::{Login, Settings};
-use wawebd::wire::TagCounter;
+use waweb_core::crypto::KeyPair;
+use waweb_core::login::{Login, Settings};
+use waweb_core::wire::TagCounter;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

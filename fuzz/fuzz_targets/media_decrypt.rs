@@ -2,7 +2,7 @@
 //! Media bodies of any shape are refused or decrypted, never a panic.
 
 use libfuzzer_sys::fuzz_target;
-use wawebd::media::{self, Expected, MediaKeys, MediaType};
+use waweb_core::media::{self, Expected, MediaKeys, MediaType};
 
 fuzz_target!(|data: &[u8]| {
     let keys = MediaKeys::derive(&[7; 32], MediaType::Document).unwrap();

@@ -2,8 +2,8 @@
 //! Frame parsing and opening never panic, whatever a peer sends.
 
 use libfuzzer_sys::fuzz_target;
-use wawebd::crypto::{Secret, SessionKeys};
-use wawebd::wire::{self, FrameCipher};
+use waweb_core::crypto::{Secret, SessionKeys};
+use waweb_core::wire::{self, FrameCipher};
 
 fuzz_target!(|data: &[u8]| {
     let cipher = FrameCipher::new(&SessionKeys {

@@ -2,7 +2,7 @@
 //! Relayed protobuf never panics the message mapping.
 
 use libfuzzer_sys::fuzz_target;
-use wawebd::message;
+use waweb_core::message;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(info) = message::decode_web_message_info(data) {

@@ -12,9 +12,9 @@ use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
+use waweb_sim::{self as sim, Sim};
 use wawebd::config::Config;
 use wawebd::daemon::Daemon;
-use wawebd::sim::{self, Sim};
 
 pub const DEADLINE: Duration = Duration::from_secs(15);
 

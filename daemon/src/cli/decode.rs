@@ -10,10 +10,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use serde::Serialize;
-use wawebd::binary::{self, Node};
-use wawebd::crypto::{Secret, SessionKeys};
-use wawebd::hex;
-use wawebd::wire::{self, ClientText, FrameCipher, ServerText};
+use waweb_core::binary::{self, Node};
+use waweb_core::crypto::{Secret, SessionKeys};
+use waweb_core::hex;
+use waweb_core::wire::{self, ClientText, FrameCipher, ServerText};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -11,8 +11,8 @@ use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
 use serde_json::json;
 use waweb_proto::Event;
+use waweb_sim::{self as sim, Sim};
 use wawebd::daemon::Daemon;
-use wawebd::sim::{self, Sim};
 
 /// How long the simulated phone takes to "scan" a QR: long enough to see it.
 const SCAN_AFTER: Duration = Duration::from_millis(1500);
@@ -215,8 +215,8 @@ impl Drop for TempDir {
 
 fn tempfile_dir(prefix: &str) -> anyhow::Result<TempDir> {
     let mut random = [0u8; 6];
-    wawebd::crypto::fill_random(&mut random);
-    let path = std::env::temp_dir().join(format!("{prefix}-{}", wawebd::hex::encode(&random)));
+    waweb_core::crypto::fill_random(&mut random);
+    let path = std::env::temp_dir().join(format!("{prefix}-{}", waweb_core::hex::encode(&random)));
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(&path)

@@ -10,8 +10,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{
     STANDARD, STANDARD_PAD_INDIFFERENT, URL_SAFE_PAD_INDIFFERENT,
 };
-use wawebd::crypto::Secret;
-use wawebd::media::{Expected, MEDIA_KEY_LEN, MediaKeys, MediaType};
+use waweb_core::crypto::Secret;
+use waweb_core::media::{Expected, MEDIA_KEY_LEN, MediaKeys, MediaType};
 use wawebd::media_file;
 use zeroize::Zeroizing;
 
@@ -124,7 +124,7 @@ fn encrypt(args: EncryptArgs) -> anyhow::Result<()> {
         bail!("--output must be a file: standard output carries the JSON summary");
     }
     if args.sidecar.is_some() && !kind.has_sidecar() {
-        return Err(wawebd::media::Error::NoSidecar(kind).into());
+        return Err(waweb_core::media::Error::NoSidecar(kind).into());
     }
     let input = open_input(Some(&args.input))?;
     let encrypted =
@@ -175,7 +175,7 @@ fn decode_key(text: &str) -> anyhow::Result<Secret<MEDIA_KEY_LEN>> {
         bail!("--key is not valid base64 (standard or URL-safe)");
     };
     Secret::from_slice("media key", &bytes)
-        .map_err(|_| wawebd::media::Error::KeyLength(bytes.len()).into())
+        .map_err(|_| waweb_core::media::Error::KeyLength(bytes.len()).into())
 }
 
 fn decode_digest(flag: &str, text: &str) -> anyhow::Result<[u8; 32]> {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use wawebd::sim::{self, Sim};
+use waweb_sim::{self as sim, Sim};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

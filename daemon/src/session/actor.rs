@@ -1,5 +1,5 @@
 //! The session actor: the only owner of the connection and the session's state. One loop awaits
-//! the websocket, commands, timers and shutdown; the protocol decisions are in [`crate::login`]
+//! the websocket, commands, timers and shutdown; the protocol decisions are in [`waweb_core::login`]
 //! and the codecs, the waiting is here.
 
 use std::collections::HashMap;
@@ -16,6 +16,12 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
+use waweb_core::binary::{self, Content, Node};
+use waweb_core::crypto::{self, KeyPair};
+use waweb_core::login::{self, Credentials, Failure, Login, Output};
+use waweb_core::media::{Expected, MediaKeys, MediaType};
+use waweb_core::message;
+use waweb_core::wire::{self, FrameCipher, ServerText, TagCounter, flags, metric};
 use waweb_proto::message::{Media, MediaKind};
 use waweb_proto::{
     Battery, Event, LoginResult, LogoutResult, Me, MediaDownloadResult, QueryResult, Reason,
@@ -23,19 +29,13 @@ use waweb_proto::{
 };
 
 use super::handle::{Command, Reply, SessionError};
-use crate::binary::{self, Content, Node};
 use crate::bus::Bus;
 use crate::config::Config;
-use crate::crypto::{self, KeyPair};
 use crate::http::{self, Http};
-use crate::login::{self, Credentials, Failure, Login, Output};
-use crate::media::{Expected, MediaKeys, MediaType};
 use crate::media_file;
-use crate::message;
 use crate::output::Protected;
 use crate::store::Store;
 use crate::transport::{Net, Socket};
-use crate::wire::{self, FrameCipher, ServerText, TagCounter, flags, metric};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);

@@ -12,12 +12,12 @@ use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use wawebd::binary::{self, Content, Node};
-use wawebd::crypto::{KeyPair, SessionKeys};
-use wawebd::media::{self, MediaKeys, MediaType};
-use wawebd::message;
-use wawebd::sim::{Config, Sim};
-use wawebd::wire::{self, FrameCipher, ServerText};
+use waweb_core::binary::{self, Content, Node};
+use waweb_core::crypto::{KeyPair, SessionKeys};
+use waweb_core::media::{self, MediaKeys, MediaType};
+use waweb_core::message;
+use waweb_core::wire::{self, FrameCipher, ServerText};
+use waweb_sim::{Config, Sim};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -577,7 +577,7 @@ async fn contacts_send_text_and_media_through_the_media_host() {
     assert_eq!(media_event.caption.as_deref(), Some("look"));
     let body = http_get(media_event.url.as_deref().unwrap()).await.unwrap();
     assert_eq!(
-        BASE64.encode(wawebd::crypto::sha256(&body)),
+        BASE64.encode(waweb_core::crypto::sha256(&body)),
         media_event.file_enc_sha256
     );
     let keys = MediaKeys::derive(
@@ -622,7 +622,7 @@ async fn uploads_follow_media_conn() {
     let host = conn["hosts"][0]["hostname"].as_str().unwrap();
     let auth = conn["auth"].as_str().unwrap();
     let body = b"encrypted body bytes".to_vec();
-    let token = URL_SAFE_NO_PAD.encode(wawebd::crypto::sha256(&body));
+    let token = URL_SAFE_NO_PAD.encode(waweb_core::crypto::sha256(&body));
     let auth_query: String = auth
         .bytes()
         .map(|b| {

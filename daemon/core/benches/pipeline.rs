@@ -2,15 +2,15 @@
 //! AES-CBC decrypt), decode the node, decode the `WebMessageInfo`, map it to the `message` event
 //! and write the JSON line a subscriber reads.
 //!
-//! `cargo bench -p wawebd --bench pipeline`; frames per second = 1 / time per frame.
+//! `cargo bench -p waweb-core --bench pipeline`; frames per second = 1 / time per frame.
 
 use std::hint::black_box;
 
+use waweb_core::binary::{self, Content, Node};
+use waweb_core::crypto::SessionKeys;
+use waweb_core::message;
+use waweb_core::wire::FrameCipher;
 use waweb_proto::{Event, Notification};
-use wawebd::binary::{self, Content, Node};
-use wawebd::crypto::SessionKeys;
-use wawebd::message;
-use wawebd::wire::FrameCipher;
 
 fn main() {
     divan::main();

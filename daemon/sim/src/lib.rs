@@ -13,8 +13,10 @@
 //! {"type":"paired","conn":1,"wid":"4915100000000@c.us","client_id":"AAECAwQFBgcICQoLDA0ODw=="}
 //! ```
 //!
-//! Production code never imports this module; `wawebd sim`, `wawebd --demo` and tests do.
+//! Only `wawebd sim`, `wawebd --demo` (the command line) and tests use this crate; the daemon
+//! library never does.
 
+mod command;
 mod control;
 mod core;
 mod http;
@@ -132,7 +134,7 @@ impl Sim {
     pub async fn command(&self, command: Value) -> Result<Value, CommandError> {
         let (reply, done) = oneshot::channel();
         self.commands
-            .send(core::Input::Command { command, reply })
+            .send(core::Input::command(command, reply))
             .await
             .map_err(|_| CommandError("simulator stopped".into()))?;
         let line = done
@@ -152,7 +154,7 @@ impl Sim {
         let (reply, _) = oneshot::channel();
         let _ = self
             .commands
-            .send(core::Input::Command { command, reply })
+            .send(core::Input::command(command, reply))
             .await;
     }
 

@@ -1,3 +1,5 @@
+//! Tests of the node codec: the protocol's frames, round trips and refusals, with proptest.
+
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use tokio::net::{TcpListener, TcpStream};
+use waweb_core::crypto;
 
 use super::http;
-use crate::crypto;
 
 /// Largest upload accepted (the real service allowed 100 MB documents).
 const MAX_UPLOAD: usize = 128 * 1024 * 1024;

@@ -218,10 +218,8 @@ mod tests {
         assert_eq!(percent_decode("%41%2b+x"), "A+ x");
         assert_eq!(percent_decode("%"), "%");
         assert_eq!(percent_decode("%4"), "%4");
-        assert_eq!(
-            percent_decode(&crate::http::percent_encode("1@a+b/c==")),
-            "1@a+b/c=="
-        );
+        // What the daemon's `http::percent_encode("1@a+b/c==")` writes.
+        assert_eq!(percent_decode("1%40a%2Bb%2Fc%3D%3D"), "1@a+b/c==");
     }
 
     #[tokio::test]

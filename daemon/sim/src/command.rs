@@ -1,0 +1,222 @@
+//! The control commands of DESIGN.md section 5 as a type. A command is a JSON object named by
+//! its `cmd`. Its other fields are read the way the control channel always read them: a field
+//! that is absent or of another type counts as missing, and the command that needs it answers
+//! `<cmd> needs "<field>"`, checking its fields in the order it uses them.
+
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer};
+use serde_json::Value;
+
+/// One control command; its `cmd` is the variant's name in snake_case.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Command {
+    /// `{"cmd":"scan","qr":CONTENT}`: the phone scans that QR.
+    Scan {
+        #[serde(default)]
+        qr: Field<String>,
+    },
+    /// `{"cmd":"send_text","from":JID,"text":T}` (`chat` for a group): a contact writes.
+    SendText {
+        #[serde(default)]
+        from: Field<String>,
+        #[serde(default)]
+        text: Field<String>,
+        #[serde(default)]
+        chat: Field<String>,
+    },
+    /// `{"cmd":"send_media","from":JID,"kind":K,"path":F}` (`chat`, `caption`): a contact sends
+    /// a file, encrypted and served by the media host.
+    SendMedia {
+        #[serde(default)]
+        from: Field<String>,
+        #[serde(default)]
+        kind: Field<String>,
+        #[serde(default)]
+        path: Field<String>,
+        #[serde(default)]
+        chat: Field<String>,
+        #[serde(default)]
+        caption: Field<String>,
+    },
+    /// Cut the client's connection without a close handshake.
+    Drop,
+    /// Another browser takes over.
+    Replace,
+    /// The phone removes this linked device.
+    Unpair,
+    /// The next restore is answered with a challenge.
+    ChallengeNext,
+    /// `{"cmd":"refuse_next","status":N}`: the next login is refused with that status.
+    RefuseNext {
+        #[serde(default)]
+        status: Field<u64>,
+    },
+    /// `{"cmd":"reref_next","status":N}`: the next reref is answered with that status.
+    RerefNext {
+        #[serde(default)]
+        status: Field<u64>,
+    },
+    /// Send the client malformed frames.
+    Garbage,
+    /// The connection stays open but the server stops answering.
+    HalfOpen,
+    /// Every media URL handed out so far stops working.
+    ExpireMedia,
+    /// `{"cmd":"battery","percent":P,"plugged":B}`: the phone reports its battery.
+    Battery {
+        #[serde(default)]
+        percent: Field<u64>,
+        #[serde(default)]
+        plugged: Field<bool>,
+    },
+    /// `{"cmd":"push_json","payload":ANY}`: push that JSON to the client.
+    PushJson {
+        #[serde(default)]
+        payload: Field<Value>,
+    },
+    /// `{"cmd":"push_node","node":NODE}`: push that node (JSON form) to the client.
+    PushNode {
+        #[serde(default)]
+        node: Field<Value>,
+    },
+    /// Counts of connections, sessions and logged-in sessions.
+    Status,
+}
+
+impl Command {
+    /// Reads one command line: the `cmd` its answer names (empty when it has none) and the
+    /// command, or the message of its `error` line.
+    pub fn parse(line: Value) -> (String, Result<Command, String>) {
+        let name = line
+            .get("cmd")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        // Every field reads leniently, so the only way to fail is the `cmd` itself.
+        let command = match serde_json::from_value(line) {
+            Ok(command) => Ok(command),
+            Err(_) if name.is_empty() => Err("a command needs \"cmd\"".to_owned()),
+            Err(_) => Err(format!("unknown command {name:?}")),
+        };
+        (name, command)
+    }
+}
+
+/// A command's field: `None` when it is absent or not of type `T`.
+#[derive(Debug)]
+pub struct Field<T>(Option<T>);
+
+impl<T> Default for Field<T> {
+    fn default() -> Self {
+        Self(None)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Field<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Ok(Self(serde_json::from_value(value).ok()))
+    }
+}
+
+impl<T> Field<T> {
+    /// The value, or `<cmd> needs "<field>"`.
+    pub fn need(self, cmd: &str, field: &str) -> Result<T, String> {
+        self.0.ok_or_else(|| format!("{cmd} needs \"{field}\""))
+    }
+
+    /// The value of an optional field.
+    pub fn get(self) -> Option<T> {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn parse(line: Value) -> Result<Command, String> {
+        Command::parse(line).1
+    }
+
+    #[test]
+    fn names_come_from_cmd() {
+        assert_eq!(Command::parse(json!({"cmd": "drop"})).0, "drop");
+        assert_eq!(Command::parse(json!({"cmd": 5})).0, "");
+        assert!(matches!(parse(json!({"cmd": "drop"})), Ok(Command::Drop)));
+        assert!(matches!(
+            parse(json!({"cmd": "challenge_next", "extra": [1]})),
+            Ok(Command::ChallengeNext)
+        ));
+        assert!(matches!(
+            parse(json!({"cmd": "half_open"})),
+            Ok(Command::HalfOpen)
+        ));
+    }
+
+    #[test]
+    fn a_bad_cmd_is_named_as_before() {
+        let needs_cmd = Err::<(), _>("a command needs \"cmd\"".to_owned());
+        for line in [
+            json!({}),
+            json!({"cmd": ""}),
+            json!({"cmd": 5}),
+            json!({"cmd": null}),
+            json!([1]),
+            json!("scan"),
+        ] {
+            assert_eq!(parse(line).map(|_| ()), needs_cmd);
+        }
+        assert_eq!(
+            parse(json!({"cmd": "frobnicate"})).map(|_| ()),
+            Err("unknown command \"frobnicate\"".to_owned())
+        );
+        assert_eq!(
+            parse(json!({"cmd": "Scan"})).map(|_| ()),
+            Err("unknown command \"Scan\"".to_owned())
+        );
+    }
+
+    #[test]
+    fn fields_that_are_absent_or_mistyped_are_missing() {
+        let Ok(Command::SendText { from, text, chat }) =
+            parse(json!({"cmd": "send_text", "from": 1, "chat": "g@g.us"}))
+        else {
+            panic!("not send_text");
+        };
+        assert_eq!(
+            from.need("send_text", "from"),
+            Err("send_text needs \"from\"".into())
+        );
+        assert_eq!(text.get(), None);
+        assert_eq!(chat.get().as_deref(), Some("g@g.us"));
+
+        let Ok(Command::RefuseNext { status }) = parse(json!({"cmd": "refuse_next", "status": -1}))
+        else {
+            panic!("not refuse_next");
+        };
+        assert_eq!(status.get(), None);
+        let Ok(Command::Battery { percent, plugged }) =
+            parse(json!({"cmd": "battery", "percent": 2.5, "plugged": "yes"}))
+        else {
+            panic!("not battery");
+        };
+        assert_eq!((percent.get(), plugged.get()), (None, None));
+    }
+
+    #[test]
+    fn a_null_payload_is_a_payload() {
+        let Ok(Command::PushJson { payload }) = parse(json!({"cmd": "push_json", "payload": null}))
+        else {
+            panic!("not push_json");
+        };
+        assert_eq!(payload.get(), Some(Value::Null));
+        let Ok(Command::PushNode { node }) = parse(json!({"cmd": "push_node"})) else {
+            panic!("not push_node");
+        };
+        assert_eq!(node.get(), None);
+    }
+}

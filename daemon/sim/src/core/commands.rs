@@ -1,0 +1,172 @@
+//! The control commands of DESIGN.md section 5: what each one does to the simulated service.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use waweb_core::binary::{self, Node};
+use waweb_core::media::{self, MediaType};
+
+use super::Core;
+use crate::command::{Command, Field};
+use crate::server::Outgoing;
+
+impl Core {
+    fn active_conn(&self) -> Result<u64, String> {
+        let logged_in = self
+            .last_session
+            .as_ref()
+            .and_then(|id| self.sessions.get(id))
+            .and_then(|session| session.conn)
+            .filter(|conn| self.conns.contains_key(conn));
+        logged_in
+            .or(self.last_conn.filter(|conn| self.conns.contains_key(conn)))
+            .ok_or_else(|| "no client is connected".to_owned())
+    }
+
+    /// Carries out one command; the fields of its `done` line, or the message of its `error`.
+    pub(super) async fn on_command(&mut self, command: Command) -> Result<Value, String> {
+        match command {
+            Command::Scan { qr } => self.scan(&qr.need("scan", "qr")?),
+            Command::SendText { from, text, chat } => {
+                let from = from.need("send_text", "from")?;
+                let text = text.need("send_text", "text")?;
+                let id = self.deliver_text(&from, chat.get().as_deref(), &text)?;
+                Ok(json!({"id": id}))
+            }
+            Command::SendMedia {
+                from,
+                kind,
+                path,
+                chat,
+                caption,
+            } => self.send_media(from, kind, path, chat, caption).await,
+            Command::Drop => {
+                let conn = self.active_conn()?;
+                self.close(conn, false);
+                Ok(json!({"conn": conn}))
+            }
+            Command::Replace => {
+                let conn = self.active_conn()?;
+                self.push_json(
+                    conn,
+                    &json!(["Cmd", {"type": "disconnect", "kind": "replaced"}]),
+                );
+                self.close(conn, true);
+                Ok(json!({"conn": conn}))
+            }
+            Command::Unpair => self.unpair(),
+            Command::ChallengeNext => {
+                self.knobs.challenge_next = true;
+                Ok(json!({}))
+            }
+            Command::RefuseNext { status } => {
+                let status = status.need("refuse_next", "status")?;
+                self.knobs.refuse_next = Some(u16::try_from(status).map_err(|_| "bad status")?);
+                Ok(json!({}))
+            }
+            Command::RerefNext { status } => {
+                let status = status.need("reref_next", "status")?;
+                self.knobs.reref_next = Some(u16::try_from(status).map_err(|_| "bad status")?);
+                Ok(json!({}))
+            }
+            Command::Garbage => {
+                let conn = self.active_conn()?;
+                self.send_garbage(conn);
+                Ok(json!({"conn": conn}))
+            }
+            Command::HalfOpen => {
+                let conn = self.active_conn()?;
+                if let Some(state) = self.conns.get_mut(&conn) {
+                    state.half_open = true;
+                }
+                Ok(json!({"conn": conn}))
+            }
+            Command::ExpireMedia => {
+                self.store.expire_all();
+                Ok(json!({}))
+            }
+            Command::Battery { percent, plugged } => {
+                let percent = percent.need("battery", "percent")?;
+                self.battery = (percent.min(100) as u32, plugged.get().unwrap_or(false));
+                let conn = self.active_conn()?;
+                let node = self.battery_node();
+                self.push_node(conn, &node, Duration::ZERO);
+                Ok(json!({}))
+            }
+            Command::PushJson { payload } => {
+                let payload = payload.need("push_json", "payload")?;
+                let conn = self.active_conn()?;
+                self.push_json(conn, &payload);
+                Ok(json!({}))
+            }
+            Command::PushNode { node } => {
+                let node = Node::from_json(&node.need("push_node", "node")?)
+                    .map_err(|error| error.to_string())?;
+                let conn = self.active_conn()?;
+                self.push_node(conn, &node, Duration::ZERO);
+                Ok(json!({}))
+            }
+            Command::Status => Ok(json!({
+                "connections": self.conns.len(),
+                "sessions": self.sessions.len(),
+                "logged_in": self.sessions.values().filter(|s| s.conn.is_some()).count(),
+            })),
+        }
+    }
+
+    async fn send_media(
+        &mut self,
+        from: Field<String>,
+        kind: Field<String>,
+        path: Field<String>,
+        chat: Field<String>,
+        caption: Field<String>,
+    ) -> Result<Value, String> {
+        let from = from.need("send_media", "from")?;
+        let kind: MediaType = kind
+            .need("send_media", "kind")?
+            .parse()
+            .map_err(|error: media::Error| error.to_string())?;
+        let path = path.need("send_media", "path")?;
+        let plaintext = tokio::fs::read(&path)
+            .await
+            .map_err(|error| format!("cannot read {path}: {error}"))?;
+        self.deliver_media(
+            &from,
+            chat.get().as_deref(),
+            kind,
+            &plaintext,
+            caption.get().as_deref(),
+            &path,
+        )
+    }
+
+    fn unpair(&mut self) -> Result<Value, String> {
+        let client_id = self.target_session()?;
+        let session = self.sessions.remove(&client_id);
+        if let Some(conn) = session.and_then(|session| session.conn) {
+            self.push_json(conn, &json!(["Cmd", {"type": "disconnect"}]));
+            self.close(conn, true);
+        }
+        Ok(json!({"client_id": client_id}))
+    }
+
+    fn send_garbage(&mut self, conn: u64) {
+        let Some(cipher) = self.cipher_of(conn) else {
+            self.send_raw_text(conn, "garbage without comma".into());
+            return;
+        };
+        let node = binary::encode(&self.battery_node());
+        let mut bad_mac = cipher.seal_server_frame("garbage-1", &node);
+        let last = bad_mac.len() - 1;
+        bad_mac[last] ^= 0x5a;
+        let mut truncated = cipher.seal_server_frame("garbage-2", &node);
+        truncated.truncate(truncated.len() - 7);
+        let no_comma = b"garbage3-no-comma".to_vec();
+        let bad_node = cipher.seal_server_frame("garbage-4", &[0xf8, 0x01, 0xb0]);
+        for data in [bad_mac, truncated, no_comma, bad_node] {
+            self.queue(conn, |delay| Outgoing::Binary { delay, data });
+        }
+        self.send_raw_text(conn, "garbage-5,[not json".into());
+    }
+}

@@ -1,0 +1,422 @@
+//! The simulated phone and its contacts: it scans QR codes, its contacts send texts and media
+//! (and, in demo mode, chatter), it acknowledges what the client sends, and it answers for the
+//! chat list, the contact list and the group.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::{Value, json};
+use waweb_core::binary::{Content, Node};
+use waweb_core::crypto::{KeyPair, SessionKeys};
+use waweb_core::media::{self, MediaKeys, MediaType};
+use waweb_core::message::{self, MediaInfo, pb};
+use waweb_core::wire::FrameCipher;
+use waweb_proto::message::MediaKind;
+
+use super::{Core, HISTORY_PER_CHAT, Session, Timer, Tokens, now_s, random_bytes, user_jid};
+
+/// Someone in the phone's address book.
+pub(super) struct Contact {
+    pub(super) number: &'static str,
+    pub(super) name: &'static str,
+}
+
+/// The phone's contacts; all three are in the group.
+pub(super) const CONTACTS: [Contact; 3] = [
+    Contact {
+        number: "4915100000001",
+        name: "Alice",
+    },
+    Contact {
+        number: "4915100000002",
+        name: "Bob",
+    },
+    Contact {
+        number: "4915100000003",
+        name: "Carol",
+    },
+];
+
+pub(super) const GROUP_SUBJECT: &str = "Sim Friends";
+
+impl Core {
+    pub(super) fn battery_node(&self) -> Node {
+        let (percent, plugged) = self.battery;
+        Node::new("action").with_content(Content::List(vec![
+            Node::new("battery")
+                .attr("live", plugged.to_string())
+                .attr("value", percent.to_string())
+                .attr("powersave", "false"),
+        ]))
+    }
+
+    pub(super) fn group_jid(&self) -> String {
+        format!("{}-1600000000@g.us", self.config.phone_number)
+    }
+
+    pub(super) fn group_metadata(&self) -> Value {
+        let own = format!("{}@c.us", self.config.phone_number);
+        let mut participants = vec![json!({"id": own, "isAdmin": true, "isSuperAdmin": true})];
+        participants.extend(
+            CONTACTS
+                .iter()
+                .map(|contact| json!({"id": format!("{}@c.us", contact.number), "isAdmin": false, "isSuperAdmin": false})),
+        );
+        json!({
+            "id": self.group_jid(), "owner": own, "subject": GROUP_SUBJECT, "creation": 1_600_000_000,
+            "subjectTime": 1_600_000_000, "subjectOwner": own, "participants": participants
+        })
+    }
+
+    pub(super) fn chat_list(&self) -> Node {
+        let mut chats: Vec<Node> = CONTACTS
+            .iter()
+            .map(|contact| {
+                Node::new("chat")
+                    .attr("jid", user_jid(contact.number))
+                    .attr("t", now_s().to_string())
+                    .attr("count", "0")
+                    .attr("spam", "false")
+                    .attr("modify_tag", "1")
+                    .attr("name", contact.name)
+            })
+            .collect();
+        chats.push(
+            Node::new("chat")
+                .attr("jid", self.group_jid())
+                .attr("t", now_s().to_string())
+                .attr("count", "0")
+                .attr("spam", "false")
+                .attr("modify_tag", "1")
+                .attr("name", GROUP_SUBJECT),
+        );
+        Node::new("response")
+            .attr("type", "chat")
+            .with_content(Content::List(chats))
+    }
+
+    pub(super) fn contact_list(&self) -> Node {
+        let users = CONTACTS
+            .iter()
+            .enumerate()
+            .map(|(index, contact)| {
+                Node::new("user")
+                    .attr("jid", user_jid(contact.number))
+                    .attr("name", contact.name)
+                    .attr("notify", contact.name)
+                    .attr("short", contact.name)
+                    .attr("index", index.to_string())
+            })
+            .collect();
+        Node::new("response")
+            .attr("type", "contacts")
+            .attr("checksum", "c2ltLWNvbnRhY3RzLTE=")
+            .with_content(Content::List(users))
+    }
+
+    pub(super) fn remember(&mut self, chat: &str, info: pb::WebMessageInfo) {
+        let messages = self.history.entry(chat.to_owned()).or_default();
+        messages.push(info);
+        if messages.len() > HISTORY_PER_CHAT {
+            messages.remove(0);
+        }
+    }
+
+    pub(super) fn on_timer(&mut self, timer: Timer) {
+        match timer {
+            Timer::Ack {
+                client_id,
+                id,
+                ack,
+                peer,
+            } => {
+                let Some(conn) = self
+                    .sessions
+                    .get(&client_id)
+                    .and_then(|session| session.conn)
+                else {
+                    return;
+                };
+                let payload = json!(["Msg", {
+                    "cmd": "ack", "id": id, "ack": ack,
+                    "from": format!("{}@c.us", self.config.phone_number),
+                    "to": message::jid_for_json_command(&peer), "t": now_s()
+                }]);
+                self.push_json(conn, &payload);
+            }
+            Timer::Chatter => {
+                const LINES: [&str; 6] = [
+                    "Hi! How are you?",
+                    "Are we still on for lunch tomorrow?",
+                    "Look at this 👀",
+                    "Running 5 minutes late, sorry.",
+                    "Did you see the game last night?",
+                    "Good night! 🌙",
+                ];
+                if self.last_session.is_none() {
+                    return;
+                }
+                let index = self.chatter_index;
+                self.chatter_index += 1;
+                let contact = &CONTACTS[index % CONTACTS.len()];
+                let chat = (index % 4 == 3).then(|| self.group_jid());
+                let result = match index % 6 {
+                    2 => self.deliver_media(
+                        contact.number,
+                        chat.as_deref(),
+                        MediaType::Image,
+                        &gradient_bmp(index),
+                        Some("the view from here"),
+                        "view.bmp",
+                    ),
+                    5 => self.deliver_media(
+                        contact.number,
+                        chat.as_deref(),
+                        MediaType::Document,
+                        b"milk\neggs\ncoffee\nbread\n",
+                        None,
+                        "shopping-list.txt",
+                    ),
+                    _ => self
+                        .deliver_text(contact.number, chat.as_deref(), LINES[index % LINES.len()])
+                        .map(|id| json!({"id": id})),
+                };
+                if let Err(error) = result {
+                    tracing::debug!("sim chatter: {error}");
+                }
+            }
+        }
+    }
+
+    fn contact_name(number: &str) -> Option<&'static str> {
+        CONTACTS
+            .iter()
+            .find(|contact| contact.number == number)
+            .map(|contact| contact.name)
+    }
+
+    pub(super) fn target_session(&self) -> Result<String, String> {
+        self.last_session
+            .clone()
+            .filter(|id| self.sessions.contains_key(id))
+            .ok_or_else(|| "no paired client: scan a QR first".to_owned())
+    }
+
+    pub(super) fn deliver_text(
+        &mut self,
+        from: &str,
+        chat: Option<&str>,
+        text: &str,
+    ) -> Result<String, String> {
+        let client_id = self.target_session()?;
+        let sender = user_jid(from);
+        let number = sender.split('@').next().unwrap_or_default().to_owned();
+        let remote = chat.map(str::to_owned).unwrap_or_else(|| sender.clone());
+        let id = phone_message_id();
+        let participant = chat.is_some().then_some(sender.as_str());
+        let info = message::incoming_text(
+            &remote,
+            &id,
+            text,
+            now_s(),
+            Self::contact_name(&number),
+            participant,
+        );
+        self.deliver(&client_id, &remote, info);
+        Ok(id)
+    }
+
+    fn deliver(&mut self, client_id: &str, chat: &str, info: pb::WebMessageInfo) {
+        self.remember(chat, info.clone());
+        let Some(session) = self.sessions.get_mut(client_id) else {
+            return;
+        };
+        match session.conn {
+            Some(conn) => self.relay_to(conn, &info),
+            // The real service kept messages for an offline web client until it came back.
+            None => session.offline.push(info),
+        }
+    }
+
+    pub(super) fn relay_to(&mut self, conn: u64, info: &pb::WebMessageInfo) {
+        let node = Node::new("action")
+            .attr("add", "relay")
+            .with_content(Content::List(vec![
+                Node::new("message").with_content(Content::Bytes(message::encode(info))),
+            ]));
+        self.push_node(conn, &node, Duration::ZERO);
+    }
+
+    pub(super) fn scan(&mut self, qr: &str) -> Result<Value, String> {
+        let mut parts = qr.split(',');
+        let (Some(reference), Some(public), Some(client_id), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err("a QR reads ref,base64(publicKey),clientId".into());
+        };
+        let ttl = self.config.ttl;
+        let conn = self
+            .conns
+            .iter()
+            .find(|(_, state)| {
+                state.session.is_none()
+                    && state.client_id.as_deref() == Some(client_id)
+                    && state
+                        .current_ref
+                        .as_ref()
+                        .is_some_and(|(current, _)| current == reference)
+            })
+            .map(|(conn, state)| {
+                (
+                    *conn,
+                    state.current_ref.as_ref().map(|(_, at)| at.elapsed()),
+                )
+            });
+        let Some((conn, age)) = conn else {
+            return Err("no connection shows that QR (unknown ref or client id)".into());
+        };
+        if age.is_some_and(|age| age > ttl) {
+            return Err("that QR has expired".into());
+        }
+        let public: [u8; 32] = BASE64
+            .decode(public)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or("the QR's public key is not 32 bytes of base64")?;
+        let keys = SessionKeys::random();
+        let secret = keys.to_pairing_secret(&KeyPair::generate(), &public);
+        let session = Session {
+            cipher: FrameCipher::new(&keys),
+            keys,
+            tokens: Tokens::fresh(),
+            previous: None,
+            conn: Some(conn),
+            offline: Vec::new(),
+        };
+        self.sessions.insert(client_id.to_owned(), session);
+        self.last_session = Some(client_id.to_owned());
+        let mut payload = self.conn_payload(client_id, true);
+        payload["secret"] = json!(BASE64.encode(secret));
+        payload["ref"] = json!(reference);
+        if let Some(state) = self.conns.get_mut(&conn) {
+            state.session = Some(client_id.to_owned());
+            state.current_ref = None;
+        }
+        self.push_json(conn, &json!(["Conn", payload]));
+        self.after_conn(conn);
+        let wid = format!("{}@c.us", self.config.phone_number);
+        self.emit(json!({"type": "paired", "conn": conn, "wid": wid, "client_id": client_id}));
+        self.emit(
+            json!({"type": "logged_in", "conn": conn, "restored": false, "challenged": false}),
+        );
+        Ok(json!({"conn": conn, "wid": wid}))
+    }
+
+    pub(super) fn deliver_media(
+        &mut self,
+        from: &str,
+        chat: Option<&str>,
+        kind: MediaType,
+        plaintext: &[u8],
+        caption: Option<&str>,
+        path: &str,
+    ) -> Result<Value, String> {
+        let client_id = self.target_session()?;
+        let media_key = random_bytes::<32>();
+        let keys = MediaKeys::derive(&media_key, kind).map_err(|error| error.to_string())?;
+        let sealed = media::encrypt(&keys, plaintext, false).map_err(|error| error.to_string())?;
+        let (url, direct_path) = self.store.put(sealed.body);
+        let (media_kind, mimetype) = match kind {
+            MediaType::Image if path.ends_with(".bmp") => (MediaKind::Image, "image/bmp"),
+            MediaType::Image if path.ends_with(".bmp") => (MediaKind::Image, "image/bmp"),
+            MediaType::Image => (MediaKind::Image, "image/jpeg"),
+            MediaType::Video => (MediaKind::Video, "video/mp4"),
+            MediaType::Audio => (MediaKind::Audio, "audio/ogg; codecs=opus"),
+            MediaType::Document => (MediaKind::Document, mime_of(path)),
+            MediaType::Sticker => (MediaKind::Sticker, "image/webp"),
+        };
+        let info = MediaInfo {
+            kind: media_kind,
+            url: Some(url.clone()),
+            direct_path: Some(direct_path),
+            media_key: media_key.to_vec(),
+            mimetype: Some(mimetype.to_owned()),
+            file_sha256: sealed.encrypted.file_sha256.to_vec(),
+            file_enc_sha256: sealed.encrypted.file_enc_sha256.to_vec(),
+            file_length: sealed.encrypted.file_length,
+            caption: caption.map(str::to_owned),
+            width: matches!(kind, MediaType::Image | MediaType::Sticker).then_some(512),
+            height: matches!(kind, MediaType::Image | MediaType::Sticker).then_some(512),
+            seconds: matches!(kind, MediaType::Video | MediaType::Audio).then_some(3),
+        };
+        let sender = user_jid(from);
+        let number = sender.split('@').next().unwrap_or_default().to_owned();
+        let remote = chat.map(str::to_owned).unwrap_or_else(|| sender.clone());
+        let id = phone_message_id();
+        let participant = chat.is_some().then_some(sender.as_str());
+        let wmi = message::incoming_media(
+            &remote,
+            &id,
+            &info,
+            now_s(),
+            Self::contact_name(&number),
+            participant,
+        );
+        self.media.insert(id.clone(), info);
+        self.deliver(&client_id, &remote, wmi);
+        Ok(json!({"id": id, "url": url, "media_key": BASE64.encode(media_key)}))
+    }
+}
+
+/// A small 24-bit BMP with a colour gradient: a real picture the demo can send as an image.
+fn gradient_bmp(seed: usize) -> Vec<u8> {
+    const SIDE: u32 = 64;
+    let row = SIDE * 3;
+    let size = 54 + row * SIDE;
+    let mut bmp = Vec::with_capacity(size as usize);
+    bmp.extend_from_slice(b"BM");
+    bmp.extend_from_slice(&size.to_le_bytes());
+    bmp.extend_from_slice(&[0, 0, 0, 0, 54, 0, 0, 0, 40, 0, 0, 0]);
+    bmp.extend_from_slice(&SIDE.to_le_bytes());
+    bmp.extend_from_slice(&SIDE.to_le_bytes());
+    bmp.extend_from_slice(&[1, 0, 24, 0, 0, 0, 0, 0]);
+    bmp.extend_from_slice(&(row * SIDE).to_le_bytes());
+    bmp.extend_from_slice(&[0; 16]);
+    let shift = (seed as u32).wrapping_mul(37);
+    for y in 0..SIDE {
+        for x in 0..SIDE {
+            bmp.extend_from_slice(&[
+                (x * 4).wrapping_add(shift) as u8,
+                (y * 4) as u8,
+                ((x + y) * 2).wrapping_add(shift) as u8,
+            ]);
+        }
+    }
+    bmp
+}
+
+fn mime_of(path: &str) -> &'static str {
+    match path
+        .rsplit('.')
+        .next()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("bmp") => "image/bmp",
+        Some("pdf") => "application/pdf",
+        Some("txt") => "text/plain",
+        Some("json") => "application/json",
+        Some("zip") => "application/zip",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Phones wrote ids like `3AA55DBD30C9CD2FD815`: `3A` and 18 uppercase hex digits.
+fn phone_message_id() -> String {
+    let mut id = String::from("3A");
+    for byte in random_bytes::<9>() {
+        id.push_str(&format!("{byte:02X}"));
+    }
+    id
+}

@@ -1,0 +1,335 @@
+//! The server's side of the protocol: text frames (keepalives and JSON commands) and binary
+//! frames (decrypted, decoded and answered: relays, actions, queries) from a connected client.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use waweb_core::binary::{self, Content, Node};
+use waweb_core::message::{self, pb};
+use waweb_core::wire::{self, ClientText};
+
+use super::phone::{CONTACTS, GROUP_SUBJECT};
+use super::{Core, Input, Timer, now_ms, now_s, str_at, user_jid};
+
+impl Core {
+    pub(super) fn on_text(&mut self, conn: u64, text: &str) {
+        let half_open = self.conns.get(&conn).is_some_and(|state| state.half_open);
+        match wire::parse_client_text(text) {
+            Ok(ClientText::Keepalive) => {
+                self.emit(json!({"type": "received", "conn": conn, "keepalive": true}));
+                if !half_open {
+                    self.send_raw_text(conn, format!("!{}", now_ms()));
+                }
+            }
+            Ok(ClientText::Json { tag, json }) => match serde_json::from_str::<Value>(json) {
+                Ok(value) => {
+                    self.emit(json!({"type": "received", "conn": conn, "tag": tag, "json": value}));
+                    if !half_open {
+                        self.on_json(conn, tag, &value);
+                    }
+                }
+                Err(error) => self.emit(json!({
+                    "type": "received", "conn": conn, "tag": tag, "error": format!("invalid JSON: {error}")
+                })),
+            },
+            Err(error) => self.emit(json!({"type": "received", "conn": conn, "error": error.to_string()})),
+        }
+    }
+
+    fn on_json(&mut self, conn: u64, tag: &str, value: &Value) {
+        let Some(array) = value.as_array() else {
+            self.send_json(conn, tag, &json!({"status": 400}));
+            return;
+        };
+        let words: Vec<&str> = array
+            .iter()
+            .take(3)
+            .map(|word| word.as_str().unwrap_or_default())
+            .collect();
+        match words.as_slice() {
+            ["admin", "init", ..] => self.on_init(conn, tag, array),
+            ["admin", "Conn", "reref"] => self.on_reref(conn, tag),
+            ["admin", "login", ..] => self.on_login(conn, tag, array),
+            ["admin", "challenge", ..] => self.on_challenge(conn, tag, array),
+            ["admin", "test", ..] => {
+                let logged_in = self
+                    .conns
+                    .get(&conn)
+                    .is_some_and(|state| state.session.is_some());
+                self.send_json(conn, tag, &json!(["Pong", logged_in]));
+            }
+            ["admin", "Conn", "disconnect"] => self.on_goodbye(conn),
+            ["admin", ..] => self.send_json(conn, tag, &json!({"status": 400})),
+            _ if self
+                .conns
+                .get(&conn)
+                .is_none_or(|state| state.session.is_none()) =>
+            {
+                self.send_json(conn, tag, &json!({"status": 401}));
+            }
+            ["action", "presence", "subscribe"] => {
+                self.send_json(conn, tag, &json!({"status": 200}));
+                if let Some(jid) = str_at(array, 3) {
+                    let payload = json!(["Presence", {"id": message::jid_for_json_command(jid), "type": "available"}]);
+                    self.push_json(conn, &payload);
+                }
+            }
+            ["query", "exist", ..] => {
+                let jid = str_at(array, 2)
+                    .map(message::jid_for_json_command)
+                    .unwrap_or_default();
+                self.send_json(conn, tag, &json!({"status": 200, "jid": jid, "biz": false}));
+            }
+            ["query", "ProfilePicThumb", ..] => self.send_json(conn, tag, &json!({"status": 404})),
+            ["query", "Status", ..] => {
+                self.send_json(
+                    conn,
+                    tag,
+                    &json!({"status": "Hey there! I am using WhatsApp."}),
+                );
+            }
+            ["query", "Presence", "lastseen"] => {
+                self.send_json(conn, tag, &json!({"t": now_s().saturating_sub(300)}));
+            }
+            ["query", "GroupMetadata", ..] => {
+                let reply = if str_at(array, 2) == Some(self.group_jid().as_str()) {
+                    self.group_metadata()
+                } else {
+                    json!({"status": 404})
+                };
+                self.send_json(conn, tag, &reply);
+            }
+            ["query", "inviteCode", ..] => {
+                self.send_json(conn, tag, &json!({"status": 200, "code": "SimInviteCode1"}))
+            }
+            ["query", "mediaConn", ..] => {
+                let reply = json!({"status": 200, "media_conn": {
+                    "auth": self.store.auth(), "ttl": 3600,
+                    "hosts": [{"hostname": self.store.hostname(), "ips": []}]
+                }});
+                self.send_json(conn, tag, &reply);
+            }
+            _ => self.send_json(conn, tag, &json!({"status": 404})),
+        }
+    }
+
+    pub(super) fn on_binary(&mut self, conn: u64, data: &[u8]) {
+        let Some(cipher) = self.cipher_of(conn) else {
+            self.emit(
+                json!({"type": "received", "conn": conn, "error": "binary frame before login"}),
+            );
+            self.close(conn, false);
+            return;
+        };
+        let opened = match cipher.open_client_frame(data) {
+            Ok(opened) => opened,
+            Err(error) => {
+                // The real service's reaction is unknown; closing is what a server must do with
+                // frames it cannot authenticate.
+                let tag = data
+                    .split(|&b| b == b',')
+                    .next()
+                    .map(String::from_utf8_lossy);
+                self.emit(json!({"type": "received", "conn": conn, "tag": tag, "error": error.to_string()}));
+                self.close(conn, false);
+                return;
+            }
+        };
+        let node = match binary::decode(&opened.node) {
+            Ok(node) => node,
+            Err(error) => {
+                self.emit(json!({"type": "received", "conn": conn, "tag": opened.tag, "error": error.to_string()}));
+                self.close(conn, false);
+                return;
+            }
+        };
+        let mut line = json!({
+            "type": "received", "conn": conn, "tag": opened.tag, "node": node,
+            "metric": opened.metric, "flags": opened.flags,
+        });
+        let messages: Vec<Value> = node
+            .children()
+            .iter()
+            .filter(|child| child.tag == "message")
+            .filter_map(|child| child.content_bytes())
+            .filter_map(|bytes| message::decode_web_message_info(bytes).ok())
+            .filter_map(|info| message::into_event(info).ok())
+            .filter_map(|event| serde_json::to_value(event).ok())
+            .collect();
+        if !messages.is_empty() {
+            line["messages"] = json!(messages);
+        }
+        self.emit(line);
+        let half_open = self.conns.get(&conn).is_some_and(|state| state.half_open);
+        if !half_open {
+            let tag = opened.tag.to_owned();
+            self.on_node(conn, &tag, &node);
+        }
+    }
+
+    fn on_node(&mut self, conn: u64, tag: &str, node: &Node) {
+        match (node.tag.as_ref(), node.get("type")) {
+            ("action", Some("relay")) => self.on_relay(conn, tag, node),
+            ("action", _) => {
+                let mut reply = json!({"status": 200});
+                for child in node.children() {
+                    match (child.tag.as_ref(), child.get("type")) {
+                        ("profile", _) => {
+                            reply["pushname"] = json!(child.get("name").unwrap_or_default())
+                        }
+                        ("group", Some("create")) => {
+                            reply["gid"] =
+                                json!(format!("{}-{}@g.us", self.config.phone_number, now_s()));
+                        }
+                        _ => {}
+                    }
+                }
+                self.send_json(conn, tag, &reply);
+            }
+            ("query", Some(kind)) => self.on_query(conn, tag, kind, node),
+            _ => self.send_json(conn, tag, &json!({"status": 400})),
+        }
+    }
+
+    fn on_relay(&mut self, conn: u64, tag: &str, node: &Node) {
+        let Some(client_id) = self
+            .conns
+            .get(&conn)
+            .and_then(|state| state.session.clone())
+        else {
+            return;
+        };
+        let infos: Vec<pb::WebMessageInfo> = node
+            .children()
+            .iter()
+            .filter(|child| child.tag == "message")
+            .filter_map(|child| child.content_bytes())
+            .filter_map(|bytes| message::decode_web_message_info(bytes).ok())
+            .collect();
+        if infos.is_empty() {
+            self.send_json(conn, tag, &json!({"status": 400}));
+            return;
+        }
+        // The real service first acknowledged receipt with an empty frame, then answered.
+        self.send_raw_text(conn, format!("{tag},"));
+        self.send_json(conn, tag, &json!({"status": 200, "t": now_s()}));
+        for info in infos {
+            let Some(key) = info.key.as_ref() else {
+                continue;
+            };
+            let chat = message::normalize_jid(key.remote_jid.as_deref().unwrap_or_default());
+            let id = key.id.clone().unwrap_or_default();
+            self.remember(&chat, info);
+            for (ack, after) in [
+                (2, Duration::from_millis(200)),
+                (3, Duration::from_millis(1200)),
+            ] {
+                let timer = Timer::Ack {
+                    client_id: client_id.clone(),
+                    id: id.clone(),
+                    ack,
+                    peer: chat.clone(),
+                };
+                let inputs = self.inputs.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    let _ = inputs.send(Input::Timer(timer)).await;
+                });
+            }
+        }
+    }
+
+    fn on_query(&mut self, conn: u64, tag: &str, kind: &str, node: &Node) {
+        let reply = match kind {
+            "chat" => self.chat_list(),
+            "contacts" => self.contact_list(),
+            "message" => match self.history_reply(node) {
+                Some(reply) => reply,
+                None => {
+                    self.send_json(conn, tag, &json!({"status": 404}));
+                    return;
+                }
+            },
+            "media" => {
+                let Some(media) = node.get("index").and_then(|id| self.media.get(id)) else {
+                    self.send_json(conn, tag, &json!({"status": 404}));
+                    return;
+                };
+                let url = media.url.clone().unwrap_or_default();
+                self.store.refresh();
+                Node::new("response")
+                    .attr("type", "media")
+                    .attr("url", url)
+                    .attr("code", "200")
+            }
+            "group" => {
+                let participants = CONTACTS
+                    .iter()
+                    .map(|contact| Node::new("participant").attr("jid", user_jid(contact.number)))
+                    .collect();
+                Node::new("response")
+                    .attr("type", "group")
+                    .with_content(Content::List(vec![
+                        Node::new("group")
+                            .attr("jid", self.group_jid())
+                            .attr("creator", user_jid(&self.config.phone_number))
+                            .attr("create", "1600000000")
+                            .attr("subject", GROUP_SUBJECT)
+                            .with_content(Content::List(participants)),
+                    ]))
+            }
+            "status" | "emoji" | "quick_reply" | "label" => Node::new("response")
+                .attr("type", kind.to_owned())
+                .with_content(Content::List(vec![])),
+            _ => {
+                self.send_json(conn, tag, &json!({"status": 404}));
+                return;
+            }
+        };
+        self.send_node(conn, tag, &reply, Duration::ZERO);
+    }
+
+    /// `query message`: up to `count` messages before or after the anchor, oldest first.
+    fn history_reply(&self, node: &Node) -> Option<Node> {
+        let chat = message::normalize_jid(node.get("jid").unwrap_or_default());
+        let messages = self
+            .history
+            .get(&chat)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let count = node
+            .get("count")
+            .and_then(|count| count.parse().ok())
+            .unwrap_or(20usize);
+        let range = match node.get("index") {
+            None => messages.len().saturating_sub(count)..messages.len(),
+            Some(anchor) => {
+                let owner = node.get("owner") == Some("true");
+                let position = messages.iter().position(|info| {
+                    info.key.as_ref().is_some_and(|key| {
+                        key.id.as_deref() == Some(anchor) && key.from_me.unwrap_or(false) == owner
+                    })
+                })?;
+                if node.get("kind") == Some("after") {
+                    // `count` is the client's number: saturate rather than trust it.
+                    position + 1
+                        ..position
+                            .saturating_add(1)
+                            .saturating_add(count)
+                            .min(messages.len())
+                } else {
+                    position.saturating_sub(count)..position
+                }
+            }
+        };
+        let children = messages[range]
+            .iter()
+            .map(|info| Node::new("message").with_content(Content::Bytes(message::encode(info))))
+            .collect();
+        Some(
+            Node::new("response")
+                .attr("type", "message")
+                .with_content(Content::List(children)),
+        )
+    }
+}
