@@ -4,7 +4,7 @@
 //! [`crypto`] (keys, HKDF, AES-CBC, HMAC), [`binary`] (the node codec and its token table),
 //! [`wire`] (framing, seal and open), [`login`] (the sans-IO login and restore state machine),
 //! [`message`] (protobuf `WebMessageInfo` to and from events) and [`media`] (media keys, streaming
-//! decrypt and encrypt). The daemon `wawebd` drives them; the simulator `waweb-sim` uses their
+//! decrypt and encrypt), [`session`] (what each push means after login). The daemon `wawebd` drives them; the simulator `waweb-sim` uses their
 //! server-side halves.
 
 pub mod binary;
@@ -13,4 +13,5 @@ pub mod hex;
 pub mod login;
 pub mod media;
 pub mod message;
+pub mod session;
 pub mod wire;

@@ -21,6 +21,7 @@ use waweb_core::crypto::{self, KeyPair};
 use waweb_core::login::{self, Credentials, Failure, Login, Output};
 use waweb_core::media::{Expected, MediaKeys, MediaType};
 use waweb_core::message;
+use waweb_core::session::push::{self, Push};
 use waweb_core::wire::{self, FrameCipher, ServerText, TagCounter, flags, metric};
 use waweb_proto::message::{Media, MediaKind};
 use waweb_proto::{
@@ -907,15 +908,7 @@ impl Actor {
     }
 
     fn battery_from_conn(&mut self, conn: &Value) {
-        if let Some(percent) = conn.get("battery").and_then(Value::as_u64) {
-            let battery = Battery {
-                percent: percent.min(100) as u8,
-                plugged: conn
-                    .get("plugged")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-                powersave: false,
-            };
+        if let Some(battery) = push::conn_battery(conn) {
             self.set_battery(battery);
         }
     }
@@ -1090,7 +1083,7 @@ impl Actor {
         self.battery_from_conn(&body);
         self.bus.publish(Event::Json {
             tag: tag.to_owned(),
-            payload: redact_conn(payload),
+            payload: push::redact_conn(payload),
         });
     }
 
@@ -1146,61 +1139,29 @@ impl Actor {
 
     /// An unsolicited JSON push: typed event where one exists, otherwise `json`.
     fn on_push(&mut self, tag: &str, payload: Value) -> Result<(), Ended> {
-        let kind = payload
-            .get(0)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let body = payload.get(1).cloned().unwrap_or(Value::Null);
-        match kind.as_str() {
-            "Cmd" if body["type"] == "disconnect" => {
-                return Err(if body["kind"] == "replaced" {
-                    Ended::Replaced
-                } else {
-                    Ended::Unpaired
-                });
-            }
-            "Msg" | "MsgInfo" => {
-                let own = self
-                    .me
-                    .as_ref()
-                    .map(|me| me.wid.clone())
-                    .unwrap_or_default();
-                let from = message::normalize_jid(body["from"].as_str().unwrap_or_default());
-                let to = message::normalize_jid(body["to"].as_str().unwrap_or_default());
-                let chat = if from == own { to } else { from };
-                let ack = body["ack"].as_i64().unwrap_or(0);
-                let ids: Vec<String> = match &body["id"] {
-                    Value::String(id) => vec![id.clone()],
-                    Value::Array(ids) => ids
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                if body["cmd"]
-                    .as_str()
-                    .is_some_and(|cmd| cmd == "ack" || cmd == "acks")
-                    && !ids.is_empty()
-                {
-                    for id in ids {
-                        self.bus.publish(Event::Ack {
-                            id,
-                            ack,
-                            chat: chat.clone(),
-                        });
-                    }
-                    return Ok(());
+        let own = self
+            .me
+            .as_ref()
+            .map(|me| me.wid.as_str())
+            .unwrap_or_default();
+        let pushes = push::json_push(tag, payload, own);
+        self.apply_pushes(tag, pushes)
+    }
+
+    /// Applies what the pushes mean: events out, the session's facts updated.
+    fn apply_pushes(&mut self, frame_tag: &str, pushes: Vec<Push>) -> Result<(), Ended> {
+        for outcome in pushes {
+            match outcome {
+                Push::Event(event) => self.bus.publish(event),
+                Push::Battery(battery) => self.set_battery(battery),
+                Push::PhoneOnline(online) => self.phone_online = online,
+                Push::Undecodable { what, reason } => {
+                    tracing::warn!(frame_tag, what, "a pushed {what} does not decode: {reason}")
                 }
+                Push::Disconnect { replaced: true } => return Err(Ended::Replaced),
+                Push::Disconnect { replaced: false } => return Err(Ended::Unpaired),
             }
-            "Pong" => self.phone_online = body.as_bool(),
-            _ => {}
         }
-        self.bus.publish(Event::Json {
-            tag: tag.to_owned(),
-            payload,
-        });
         Ok(())
     }
 
@@ -1242,102 +1203,7 @@ impl Actor {
             }
             return;
         }
-        self.dispatch_node(tag, node);
-    }
-
-    fn dispatch_node(&mut self, frame_tag: &str, node: Node) {
-        if node.tag != "action" || !matches!(node.get("add"), None | Some("relay")) {
-            self.publish_node(frame_tag, &node);
-            return;
-        }
-        let mut unmapped = Vec::new();
-        let Node {
-            tag,
-            attrs,
-            content,
-        } = node;
-        let children = match content {
-            Content::List(children) => children,
-            other => {
-                self.publish_node(
-                    frame_tag,
-                    &Node {
-                        tag,
-                        attrs,
-                        content: other,
-                    },
-                );
-                return;
-            }
-        };
-        for child in children {
-            match child.tag.as_ref() {
-                "message" => {
-                    let event = child
-                        .content_bytes()
-                        .ok_or_else(|| "no content".to_owned())
-                        .and_then(|bytes| {
-                            message::decode_web_message_info(bytes).map_err(|e| e.to_string())
-                        })
-                        .and_then(|info| message::into_event(info).map_err(|e| e.to_string()));
-                    match event {
-                        Ok(event) => self.bus.publish(Event::Message(event)),
-                        Err(error) => {
-                            tracing::warn!(frame_tag, "message that does not decode: {error}");
-                            unmapped.push(child);
-                        }
-                    }
-                }
-                "received" => {
-                    let ack = match child.get("type") {
-                        Some("read") => 3,
-                        Some("played") => 4,
-                        Some("error") => -1,
-                        _ => 2,
-                    };
-                    match (child.get("index"), child.get("jid")) {
-                        (Some(id), Some(jid)) => self.bus.publish(Event::Ack {
-                            id: id.to_owned(),
-                            ack,
-                            chat: message::normalize_jid(jid),
-                        }),
-                        _ => unmapped.push(child),
-                    }
-                }
-                "battery" => match child
-                    .get("value")
-                    .and_then(|value| value.parse::<u8>().ok())
-                {
-                    Some(percent) => self.set_battery(Battery {
-                        percent: percent.min(100),
-                        plugged: child.get("live") == Some("true"),
-                        powersave: child.get("powersave") == Some("true"),
-                    }),
-                    None => unmapped.push(child),
-                },
-                _ => unmapped.push(child),
-            }
-        }
-        if !unmapped.is_empty() {
-            self.publish_node(
-                frame_tag,
-                &Node {
-                    tag,
-                    attrs,
-                    content: Content::List(unmapped),
-                },
-            );
-        }
-    }
-
-    fn publish_node(&self, frame_tag: &str, node: &Node) {
-        let value = serde_json::to_value(node).unwrap_or(Value::Null);
-        self.bus.publish(Event::Node {
-            tag: node.tag.to_string(),
-            attrs: value["attrs"].clone(),
-            content: value["content"].clone(),
-            frame_tag: frame_tag.to_owned(),
-        });
+        let _ = self.apply_pushes(tag, push::node_push(tag, node));
     }
 
     // ---- commands while connected ----
@@ -1490,16 +1356,6 @@ impl Actor {
     }
 }
 
-/// `Conn` as an event: without the secret and the tokens, which never leave the daemon.
-fn redact_conn(mut payload: Value) -> Value {
-    if let Some(body) = payload.get_mut(1).and_then(Value::as_object_mut) {
-        for field in ["secret", "clientToken", "serverToken", "browserToken"] {
-            body.remove(field);
-        }
-    }
-    payload
-}
-
 fn decode_base64(field: &'static str, text: &str) -> Result<Vec<u8>, SessionError> {
     STANDARD_PAD_INDIFFERENT
         .decode(text)
@@ -1649,7 +1505,10 @@ mod tests {
     #[test]
     fn conn_events_never_carry_secrets() {
         let payload = json!(["Conn", {"secret": "s", "clientToken": "c", "serverToken": "t", "browserToken": "b", "pushname": "Ada"}]);
-        assert_eq!(redact_conn(payload), json!(["Conn", {"pushname": "Ada"}]));
+        assert_eq!(
+            push::redact_conn(payload),
+            json!(["Conn", {"pushname": "Ada"}])
+        );
         assert_eq!(http::percent_encode("1@a+b/="), "1%40a%2Bb%2F%3D");
     }
 }

@@ -1,0 +1,227 @@
+//! Pushes from the server, mapped to outcomes (PROTOCOL.md sections 3.6-3.8 and 8).
+//!
+//! ```text
+//! ["Msg",{"cmd":"ack","id":"3EB0…","ack":2,"from":"4915100000001@c.us","to":"…"}]
+//!     -> Push::Event(Event::Ack { id: "3EB0…", ack: 2, chat: "4915100000001@s.whatsapp.net" })
+//! <action add="relay"><battery value="52" live="false"/></action>
+//!     -> Push::Battery(Battery { percent: 52, plugged: false, powersave: false })
+//! ```
+//!
+//! Nothing is dropped: a push without a typed meaning comes out as a `json` event, and the
+//! children of an `action` that map to nothing as one `node` event holding just those children.
+
+use serde_json::Value;
+use waweb_proto::{Battery, Event};
+
+use crate::binary::{Content, Node};
+use crate::message;
+
+/// What a push means for the session.
+///
+/// Most outcomes are events, which live only until the caller publishes them; boxing them to
+/// shrink the small variants would cost an allocation per message on the receive path.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Push {
+    /// Publish this event.
+    Event(Event),
+    /// The phone's battery as it is now (publish a `battery` event only when it changed).
+    Battery(Battery),
+    /// Whether the phone is connected to the server, as the server last said.
+    PhoneOnline(Option<bool>),
+    /// A child that should have mapped (a message, a receipt, a battery level) but is broken;
+    /// it is also in the `node` event. For the log: the reason never holds message content.
+    Undecodable {
+        /// The child's tag.
+        what: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `Cmd disconnect`: another browser took over (`replaced`), or the phone removed this
+    /// device (any other kind).
+    Disconnect {
+        /// `kind: "replaced"`.
+        replaced: bool,
+    },
+}
+
+/// A JSON push that no pending request claimed. `Conn` is the caller's (it rotates tokens);
+/// `own_wid` tells which side of an ack is the chat.
+pub fn json_push(tag: &str, payload: Value, own_wid: &str) -> Vec<Push> {
+    let kind = payload.get(0).and_then(Value::as_str).unwrap_or_default();
+    let body = payload.get(1).unwrap_or(&Value::Null);
+    let mut pushes = Vec::new();
+    match kind {
+        "Cmd" if body["type"] == "disconnect" => {
+            return vec![Push::Disconnect {
+                replaced: body["kind"] == "replaced",
+            }];
+        }
+        "Msg" | "MsgInfo" => {
+            let acks = acks(body, own_wid);
+            if !acks.is_empty() {
+                return acks;
+            }
+        }
+        "Pong" => pushes.push(Push::PhoneOnline(body.as_bool())),
+        _ => {}
+    }
+    pushes.push(Push::Event(Event::Json {
+        tag: tag.to_owned(),
+        payload,
+    }));
+    pushes
+}
+
+/// `{"cmd":"ack"|"acks","id":…|[…],"ack":n,"from","to"}`: one `ack` event per id.
+fn acks(body: &Value, own_wid: &str) -> Vec<Push> {
+    let is_ack = body["cmd"]
+        .as_str()
+        .is_some_and(|cmd| cmd == "ack" || cmd == "acks");
+    if !is_ack {
+        return Vec::new();
+    }
+    let from = message::normalize_jid(body["from"].as_str().unwrap_or_default());
+    let to = message::normalize_jid(body["to"].as_str().unwrap_or_default());
+    let chat = if from == own_wid { to } else { from };
+    let ack = body["ack"].as_i64().unwrap_or(0);
+    let ids: Vec<&str> = match &body["id"] {
+        Value::String(id) => vec![id.as_str()],
+        Value::Array(ids) => ids.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    ids.into_iter()
+        .map(|id| {
+            Push::Event(Event::Ack {
+                id: id.to_owned(),
+                ack,
+                chat: chat.clone(),
+            })
+        })
+        .collect()
+}
+
+/// A decrypted binary push. Live `action`s (no `add`, or `add="relay"`) are mapped child by
+/// child; history batches (`add="last"`, `"before"`, …) and other nodes go out whole as `node`
+/// events, so a bot does not process old messages again at every login.
+pub fn node_push(frame_tag: &str, node: Node) -> Vec<Push> {
+    if node.tag != "action" || !matches!(node.get("add"), None | Some("relay")) {
+        return vec![node_event(frame_tag, &node)];
+    }
+    let Node {
+        tag,
+        attrs,
+        content,
+    } = node;
+    let children = match content {
+        Content::List(children) => children,
+        other => {
+            let node = Node {
+                tag,
+                attrs,
+                content: other,
+            };
+            return vec![node_event(frame_tag, &node)];
+        }
+    };
+    let mut pushes = Vec::new();
+    let mut unmapped = Vec::new();
+    for child in children {
+        match action_child(&child) {
+            Ok(push) => pushes.push(push),
+            Err(why) => {
+                if let Some(reason) = why {
+                    pushes.push(Push::Undecodable {
+                        what: child.tag.to_string(),
+                        reason,
+                    });
+                }
+                unmapped.push(child);
+            }
+        }
+    }
+    if !unmapped.is_empty() {
+        let node = Node {
+            tag,
+            attrs,
+            content: Content::List(unmapped),
+        };
+        pushes.push(node_event(frame_tag, &node));
+    }
+    pushes
+}
+
+/// One child of a live `action`; `Err(Some(reason))` when it should have mapped but is broken,
+/// `Err(None)` when it has no typed event.
+fn action_child(child: &Node) -> Result<Push, Option<String>> {
+    match child.tag.as_ref() {
+        "message" => {
+            let bytes = child.content_bytes().ok_or("no content".to_owned())?;
+            let info = message::decode_web_message_info(bytes).map_err(|e| e.to_string())?;
+            let event = message::into_event(info).map_err(|e| e.to_string())?;
+            Ok(Push::Event(Event::Message(event)))
+        }
+        "received" => {
+            let ack = match child.get("type") {
+                Some("read") => 3,
+                Some("played") => 4,
+                Some("error") => -1,
+                _ => 2,
+            };
+            match (child.get("index"), child.get("jid")) {
+                (Some(id), Some(jid)) => Ok(Push::Event(Event::Ack {
+                    id: id.to_owned(),
+                    ack,
+                    chat: message::normalize_jid(jid),
+                })),
+                _ => Err(Some("a receipt without index or jid".into())),
+            }
+        }
+        "battery" => match child
+            .get("value")
+            .and_then(|value| value.parse::<u8>().ok())
+        {
+            Some(percent) => Ok(Push::Battery(Battery {
+                percent: percent.min(100),
+                plugged: child.get("live") == Some("true"),
+                powersave: child.get("powersave") == Some("true"),
+            })),
+            None => Err(Some("a battery level that is not a number".into())),
+        },
+        _ => Err(None),
+    }
+}
+
+/// A node as a `node` event: its own tag, attrs and content, and the frame's tag.
+pub fn node_event(frame_tag: &str, node: &Node) -> Push {
+    let value = serde_json::to_value(node).unwrap_or(Value::Null);
+    Push::Event(Event::Node {
+        tag: node.tag.to_string(),
+        attrs: value["attrs"].clone(),
+        content: value["content"].clone(),
+        frame_tag: frame_tag.to_owned(),
+    })
+}
+
+/// The battery of a `Conn` (`battery`, `plugged`), if it has one.
+pub fn conn_battery(conn: &Value) -> Option<Battery> {
+    let percent = conn.get("battery").and_then(Value::as_u64)?;
+    Some(Battery {
+        percent: percent.min(100) as u8,
+        plugged: conn
+            .get("plugged")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        powersave: false,
+    })
+}
+
+/// `Conn` as an event: without the secret and the tokens, which never leave the daemon.
+pub fn redact_conn(mut payload: Value) -> Value {
+    if let Some(body) = payload.get_mut(1).and_then(Value::as_object_mut) {
+        for field in ["secret", "clientToken", "serverToken", "browserToken"] {
+            body.remove(field);
+        }
+    }
+    payload
+}
