@@ -2,7 +2,6 @@
 //! the websocket, commands, timers and shutdown; the protocol decisions are in [`waweb_core::login`]
 //! and the codecs, the waiting is here.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,6 +20,7 @@ use waweb_core::crypto::{self, KeyPair};
 use waweb_core::login::{self, Credentials, Failure, Login, Output};
 use waweb_core::media::{Expected, MediaKeys, MediaType};
 use waweb_core::message;
+use waweb_core::session::pending::Pending;
 use waweb_core::session::push::{self, Push};
 use waweb_core::wire::{self, FrameCipher, ServerText, TagCounter, flags, metric};
 use waweb_proto::message::{Media, MediaKind};
@@ -144,11 +144,6 @@ impl PendingKind {
     }
 }
 
-struct Pending {
-    kind: PendingKind,
-    deadline: Instant,
-}
-
 /// Per-connection state.
 struct Connection {
     socket: Socket,
@@ -157,7 +152,7 @@ struct Connection {
     login: Login,
     ref_deadline: Option<Instant>,
     login_deadline: Instant,
-    pending: HashMap<String, Pending>,
+    pending: Pending<PendingKind, Instant>,
     epoch: u64,
     ping_sent: Option<Instant>,
     next_ping: Instant,
@@ -723,7 +718,7 @@ impl Actor {
             login,
             ref_deadline: None,
             login_deadline: now + LOGIN_TIMEOUT,
-            pending: HashMap::new(),
+            pending: Pending::new(),
             epoch: 0,
             ping_sent: None,
             // The first keepalive goes out at once, so liveness is known from the start.
@@ -744,8 +739,8 @@ impl Actor {
             Some(ended) => ended,
             None => self.serve(&mut connection, commands, shutdown).await,
         };
-        for (_, pending) in connection.pending.drain() {
-            pending.kind.fail(SessionError::NotConnected);
+        for pending in connection.pending.drain() {
+            pending.fail(SessionError::NotConnected);
         }
         if !matches!(ended, Ended::Lost(_)) {
             let _ =
@@ -890,13 +885,10 @@ impl Actor {
     }
 
     fn track_internal(&self, connection: &mut Connection, tag: String) {
-        connection.pending.insert(
-            tag,
-            Pending {
-                kind: PendingKind::Internal,
-                deadline: Instant::now() + self.config.request_timeout,
-            },
-        );
+        let deadline = Instant::now() + self.config.request_timeout;
+        connection
+            .pending
+            .insert(tag, PendingKind::Internal, deadline);
     }
 
     async fn probe_phone(&mut self, connection: &mut Connection) -> Result<(), Ended> {
@@ -930,11 +922,7 @@ impl Actor {
             let pong_deadline = connection
                 .ping_sent
                 .map(|sent| sent + self.config.pong_timeout);
-            let request_deadline = connection
-                .pending
-                .values()
-                .map(|pending| pending.deadline)
-                .min();
+            let request_deadline = connection.pending.next_deadline();
             let login_deadline = (!connection.login.is_done()).then_some(connection.login_deadline);
             let save_retry = connection.unsaved.as_ref().map(|unsaved| unsaved.retry_at);
             let far = Instant::now() + Duration::from_secs(3600);
@@ -986,17 +974,8 @@ impl Actor {
     }
 
     fn expire_requests(&mut self, connection: &mut Connection) {
-        let now = Instant::now();
-        let expired: Vec<String> = connection
-            .pending
-            .iter()
-            .filter(|(_, pending)| pending.deadline <= now)
-            .map(|(tag, _)| tag.clone())
-            .collect();
-        for tag in expired {
-            if let Some(pending) = connection.pending.remove(&tag) {
-                pending.kind.fail(SessionError::Timeout);
-            }
+        for pending in connection.pending.expire(Instant::now()) {
+            pending.fail(SessionError::Timeout);
         }
     }
 
@@ -1055,7 +1034,7 @@ impl Actor {
                 None => Ok(()),
             };
         }
-        if let Some(pending) = connection.pending.remove(tag) {
+        if let Some(pending) = connection.pending.take(tag) {
             self.resolve_json(pending, &payload);
             return Ok(());
         }
@@ -1087,8 +1066,8 @@ impl Actor {
         });
     }
 
-    fn resolve_json(&mut self, pending: Pending, payload: &Value) {
-        match pending.kind {
+    fn resolve_json(&mut self, pending: PendingKind, payload: &Value) {
+        match pending {
             PendingKind::SendText {
                 id,
                 jid,
@@ -1187,8 +1166,8 @@ impl Actor {
                 return;
             }
         };
-        if let Some(pending) = connection.pending.remove(tag) {
-            match pending.kind {
+        if let Some(pending) = connection.pending.take(tag) {
+            match pending {
                 PendingKind::Query { reply } => {
                     let node_json = serde_json::to_value(&node).unwrap_or(Value::Null);
                     let _ = reply.send(Ok(QueryResult::ReplyNode(node_json)));
@@ -1315,18 +1294,14 @@ impl Actor {
                     let _ = reply.send(Err(SessionError::NotConnected));
                     return Err(ended);
                 }
-                connection.pending.insert(
-                    id.clone(),
-                    Pending {
-                        kind: PendingKind::SendText {
-                            id,
-                            jid,
-                            text,
-                            reply,
-                        },
-                        deadline: Instant::now() + self.config.request_timeout,
-                    },
-                );
+                let deadline = Instant::now() + self.config.request_timeout;
+                let waiting = PendingKind::SendText {
+                    id: id.clone(),
+                    jid,
+                    text,
+                    reply,
+                };
+                connection.pending.insert(id, waiting, deadline);
             }
             Command::Query { json, reply } => {
                 if !usable {
@@ -1338,13 +1313,10 @@ impl Actor {
                     let _ = reply.send(Err(SessionError::NotConnected));
                     return Err(ended);
                 }
-                connection.pending.insert(
-                    tag,
-                    Pending {
-                        kind: PendingKind::Query { reply },
-                        deadline: Instant::now() + self.config.request_timeout,
-                    },
-                );
+                let deadline = Instant::now() + self.config.request_timeout;
+                connection
+                    .pending
+                    .insert(tag, PendingKind::Query { reply }, deadline);
             }
             Command::MediaDownload {
                 media,
