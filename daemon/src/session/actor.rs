@@ -18,8 +18,8 @@ use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use waweb_proto::message::{Media, MediaKind};
 use waweb_proto::{
-    Battery, Event, LoginResult, LogoutResult, Me, MediaDownloadResult, QueryResult, Reason,
-    SendTextResult, State, StatusResult,
+    Battery, Call, Event, LoginResult, LogoutResult, Me, MediaDownloadParams, MediaDownloadResult,
+    QueryParams, QueryResult, Reason, SendTextParams, SendTextResult, State, StatusResult,
 };
 
 use super::handle::{Command, Reply, SessionError};
@@ -480,11 +480,13 @@ impl Actor {
 
     /// Commands while there is no connection.
     async fn idle_command(&mut self, command: Command) {
-        match command {
-            Command::Status { reply } => {
-                let _ = reply.send(Ok(self.status()));
+        let Command::Call { call, reply } = command;
+        match call {
+            Call::Status => {
+                let _ = Reply::new(reply).send(Ok(self.status()));
             }
-            Command::Login { reply } => {
+            Call::Login => {
+                let reply = Reply::new(reply);
                 let result = if self.credentials.is_some() {
                     Err(SessionError::AlreadyLoggedIn)
                 } else {
@@ -495,7 +497,8 @@ impl Actor {
                 };
                 let _ = reply.send(result);
             }
-            Command::Logout { reply } => {
+            Call::Logout => {
+                let reply = Reply::new(reply);
                 let Some(credentials) = self.credentials.clone() else {
                     let _ = reply.send(Err(SessionError::NotLoggedIn));
                     return;
@@ -510,17 +513,18 @@ impl Actor {
                 self.set_state(State::LoggedOut, Some(Reason::Logout));
                 let _ = reply.send(Ok(LogoutResult { server_notified }));
             }
-            Command::SendText { reply, .. } => {
+            Call::SendText(_) => {
                 let _ = reply.send(Err(self.not_available()));
             }
-            Command::Query { reply, .. } => {
+            Call::Query(_) => {
                 let _ = reply.send(Err(self.not_available()));
             }
-            Command::MediaDownload {
-                media,
-                output,
-                reply,
-            } => self.spawn_download(media, output, reply),
+            Call::MediaDownload(MediaDownloadParams { media, output }) => {
+                self.spawn_download(media, output, Reply::new(reply))
+            }
+            Call::Version | Call::Subscribe(_) | Call::Unsubscribe(_) => {
+                let _ = reply.send(Err(not_a_session_call()));
+            }
         }
     }
 
@@ -581,8 +585,8 @@ impl Actor {
             tokio::select! {
                 socket = &mut connecting => break socket,
                 command = commands.recv() => match command {
-                    Some(Command::Status { reply }) => {
-                        let _ = reply.send(Ok(self.status()));
+                    Some(Command::Call { call: Call::Status, reply }) => {
+                        let _ = Reply::new(reply).send(Ok(self.status()));
                     }
                     Some(command) => deferred.push(command),
                     None => return Ended::Shutdown,
@@ -1228,11 +1232,13 @@ impl Actor {
         command: Command,
     ) -> Result<(), Ended> {
         let logged_in = connection.login.is_done() && connection.cipher.is_some();
-        match command {
-            Command::Status { reply } => {
-                let _ = reply.send(Ok(self.status()));
+        let Command::Call { call, reply } = command;
+        match call {
+            Call::Status => {
+                let _ = Reply::new(reply).send(Ok(self.status()));
             }
-            Command::Login { reply } => {
+            Call::Login => {
+                let reply = Reply::new(reply);
                 if let (false, Some(qr)) = (logged_in, connection.current_qr.clone()) {
                     self.bus.publish(qr);
                     let _ = reply.send(Ok(LoginResult {
@@ -1246,7 +1252,8 @@ impl Actor {
                     let _ = reply.send(Err(SessionError::AlreadyLoggedIn));
                 }
             }
-            Command::Logout { reply } => {
+            Call::Logout => {
+                let reply = Reply::new(reply);
                 if logged_in {
                     // The server has no reply to goodbye; it drops the session and closes.
                     let sent = connection
@@ -1294,7 +1301,8 @@ impl Actor {
                 let _ = reply.send(Ok(LogoutResult { server_notified }));
                 return Err(Ended::LoggedOut);
             }
-            Command::SendText { to, text, reply } => {
+            Call::SendText(SendTextParams { to, text }) => {
+                let reply = Reply::new(reply);
                 if !logged_in {
                     let _ = reply.send(Err(self.not_available()));
                     return Ok(());
@@ -1340,7 +1348,8 @@ impl Actor {
                     },
                 );
             }
-            Command::Query { json, reply } => {
+            Call::Query(QueryParams { json }) => {
+                let reply = Reply::new(reply);
                 if !logged_in {
                     let _ = reply.send(Err(self.not_available()));
                     return Ok(());
@@ -1358,14 +1367,21 @@ impl Actor {
                     },
                 );
             }
-            Command::MediaDownload {
-                media,
-                output,
-                reply,
-            } => self.spawn_download(media, output, reply),
+            Call::MediaDownload(MediaDownloadParams { media, output }) => {
+                self.spawn_download(media, output, Reply::new(reply))
+            }
+            Call::Version | Call::Subscribe(_) | Call::Unsubscribe(_) => {
+                let _ = reply.send(Err(not_a_session_call()));
+            }
         }
         Ok(())
     }
+}
+
+/// The answer to `version`, `subscribe` and `unsubscribe`, which the socket server answers
+/// itself and never sends here.
+fn not_a_session_call() -> SessionError {
+    SessionError::Internal("this method is not a session request".into())
 }
 
 /// `Conn` as an event: without the secret and the tokens, which never leave the daemon.
