@@ -17,11 +17,12 @@
 //!    (leave out `(ParamsType)` for a method without params), with a doc comment giving the wire
 //!    name and a JSON request and reply, like the others. Define the params and result types
 //!    below if they are new.
-//! 2. The compiler then asks for one arm in the daemon's session actor for each place it matches
-//!    on a `Call` (`idle_command` and `connected_command` in `daemon/src/session/actor.rs`).
-//! 3. Add a `wawebctl` subcommand that sends it with `Client::call::<Name>`.
+//! 2. The compiler then asks for the method's arm in the daemon's session actor, in both places
+//!    that match on a `Call` (`idle_command` and `connected_command` in
+//!    `daemon/src/session/actor.rs`), and in the fake session of the socket server's tests.
+//! 3. Add a `wawebctl` subcommand that sends it as a typed call (`call::<methods::Name>`).
 //!
-//! The socket server, the session handle and the client need no change.
+//! The socket server, the session handle and [`Client`](crate::Client) need no change.
 //!
 //! Params are JSON objects; a method without params also accepts `params` left out or `null`.
 //! Params refuse unknown fields, so a misspelt field is an `invalid_params` error instead of
