@@ -18,7 +18,7 @@ use clap::CommandFactory;
 use serde_json::Value;
 use waweb_proto::methods::{self, Method};
 use waweb_proto::{
-    Client, ClientError, ErrorKind, Event, EventType, LogoutResult, MediaDownloadParams,
+    Call, Client, ClientError, ErrorKind, Event, EventType, LogoutResult, MediaDownloadParams,
     MediaDownloadResult, NoParams, PROTOCOL_VERSION, QueryParams, SendTextParams, SendTextResult,
     State, StatusResult, VersionResult,
 };
@@ -207,12 +207,10 @@ impl Session {
     }
 
     /// Calls `M`, returning the result as it came and as the type this version expects.
-    fn call<M: Method>(&mut self, params: &M::Params) -> Result<(Value, M::Result), Failure> {
-        let params = serde_json::to_value(params)
-            .map_err(|error| Failure::new(exit::FAILURE, format!("cannot encode: {error}")))?;
+    fn call<M: Method>(&mut self, params: M::Params) -> Result<(Value, M::Result), Failure> {
         let raw = self
             .client
-            .call_raw(M::NAME, Some(params))
+            .send_call(&M::call(params))
             .map_err(|error| self.fail(error))?;
         let typed = serde_json::from_value(raw.clone()).map_err(|error| {
             let message = format!(
@@ -230,7 +228,7 @@ impl Session {
     }
 
     fn status(mut self, out: &mut dyn Write) -> Result<(), Failure> {
-        let (raw, status) = self.call::<methods::Status>(&NoParams)?;
+        let (raw, status) = self.call::<methods::Status>(NoParams)?;
         if self.json {
             return self.print_raw(out, &raw);
         }
@@ -238,7 +236,7 @@ impl Session {
     }
 
     fn logout(mut self, out: &mut dyn Write) -> Result<(), Failure> {
-        let (raw, LogoutResult { server_notified }) = self.call::<methods::Logout>(&NoParams)?;
+        let (raw, LogoutResult { server_notified }) = self.call::<methods::Logout>(NoParams)?;
         if self.json {
             return self.print_raw(out, &raw);
         }
@@ -255,7 +253,7 @@ impl Session {
             to: to.to_owned(),
             text: text.to_owned(),
         };
-        let (raw, SendTextResult { id, status, .. }) = self.call::<methods::SendText>(&params)?;
+        let (raw, SendTextResult { id, status, .. }) = self.call::<methods::SendText>(params)?;
         if self.json {
             return self.print_raw(out, &raw);
         }
@@ -263,7 +261,7 @@ impl Session {
     }
 
     fn query(mut self, out: &mut dyn Write, json: Value) -> Result<(), Failure> {
-        let (raw, _) = self.call::<methods::Query>(&QueryParams { json })?;
+        let (raw, _) = self.call::<methods::Query>(QueryParams { json })?;
         if self.json {
             return self.print_raw(out, &raw);
         }
@@ -283,7 +281,7 @@ impl Session {
                 bytes,
                 sha256,
             },
-        ) = self.call::<methods::MediaDownload>(&params)?;
+        ) = self.call::<methods::MediaDownload>(params)?;
         if self.json {
             return self.print_raw(out, &raw);
         }
@@ -338,7 +336,7 @@ impl Session {
         self.client
             .subscribe(&types)
             .map_err(|error| self.fail(error))?;
-        match self.client.call_raw(methods::Login::NAME, None) {
+        match self.client.send_call(&Call::Login) {
             Ok(_) => {}
             Err(ClientError::Rpc(error)) if error.kind() == ErrorKind::AlreadyLoggedIn => {
                 if !self.json {
@@ -497,7 +495,7 @@ fn version(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             return Err(failure);
         }
     };
-    let (raw, daemon) = session.call::<methods::Version>(&NoParams)?;
+    let (raw, daemon) = session.call::<methods::Version>(NoParams)?;
     if cli.json {
         session.print_raw(out, &raw)?;
     } else {

@@ -32,11 +32,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::timeout;
 use tracing::{debug, warn};
-use waweb_proto::methods::{self, Method};
 use waweb_proto::{
-    ErrorKind, Event, EventType, EventsParams, EventsResult, Id, LAGGED, MAX_LINE,
-    MediaDownloadParams, Notification, PROTOCOL_VERSION, QueryParams, Reply, Response, RpcError,
-    SendTextParams, VersionResult,
+    Call, ErrorKind, Event, EventType, EventsParams, EventsResult, Id, LAGGED, MAX_LINE,
+    Notification, PROTOCOL_VERSION, Reply, Response, RpcError, VersionResult,
 };
 
 use crate::bus::{Bus, BusError, Subscription};
@@ -649,19 +647,6 @@ impl Reader {
     }
 }
 
-/// A request, parsed as far as the method's params.
-enum Call {
-    Version,
-    Status,
-    Login,
-    Logout,
-    Subscribe(EventsParams),
-    Unsubscribe(EventsParams),
-    SendText(SendTextParams),
-    Query(QueryParams),
-    MediaDownload(MediaDownloadParams),
-}
-
 /// Splits a request into its id and call.
 ///
 /// The outer error is an invalid request (answered even without an id, with the id when one
@@ -702,69 +687,12 @@ fn parse_request(
         None => return Err((id, invalid("`method` is missing"))),
     };
     let params = object.remove("params");
-    Ok((id, parse_call(&method, params)))
+    Ok((id, Call::parse(&method, params)))
 }
 
-fn parse_call(method: &str, params: Option<Value>) -> Result<Call, RpcError> {
-    match method {
-        methods::Version::NAME => params_of::<methods::Version>(params).map(|_| Call::Version),
-        methods::Status::NAME => params_of::<methods::Status>(params).map(|_| Call::Status),
-        methods::Login::NAME => params_of::<methods::Login>(params).map(|_| Call::Login),
-        methods::Logout::NAME => params_of::<methods::Logout>(params).map(|_| Call::Logout),
-        methods::Subscribe::NAME => params_of::<methods::Subscribe>(params).map(Call::Subscribe),
-        methods::Unsubscribe::NAME => {
-            params_of::<methods::Unsubscribe>(params).map(Call::Unsubscribe)
-        }
-        methods::SendText::NAME => params_of::<methods::SendText>(params).map(Call::SendText),
-        methods::Query::NAME => params_of::<methods::Query>(params).map(Call::Query),
-        methods::MediaDownload::NAME => {
-            params_of::<methods::MediaDownload>(params).map(Call::MediaDownload)
-        }
-        _ => Err(RpcError::new(
-            ErrorKind::MethodNotFound,
-            format!(
-                "no method {method:?}; the methods are {}",
-                methods::METHODS.join(", ")
-            ),
-        )),
-    }
-}
-
-fn params_of<M: Method>(params: Option<Value>) -> Result<M::Params, RpcError> {
-    let params = match params {
-        None | Some(Value::Null) => Value::Object(Default::default()),
-        Some(params @ (Value::Object(_) | Value::Array(_))) => params,
-        Some(_) => {
-            return Err(RpcError::new(
-                ErrorKind::InvalidParams,
-                "`params` must be an object",
-            ));
-        }
-    };
-    serde_json::from_value(params).map_err(|error| {
-        RpcError::new(
-            ErrorKind::InvalidParams,
-            format!("bad params for {}: {error}", M::NAME),
-        )
-    })
-}
-
+/// A call for the session; `version`, `subscribe` and `unsubscribe` never get here.
 async fn run_call(handle: &SessionHandle, call: Call) -> Reply {
-    match call {
-        Call::Status => to_reply(handle.status().await),
-        Call::Login => to_reply(handle.login().await),
-        Call::Logout => to_reply(handle.logout().await),
-        Call::SendText(SendTextParams { to, text }) => to_reply(handle.send_text(to, text).await),
-        Call::Query(QueryParams { json }) => to_reply(handle.query(json).await),
-        Call::MediaDownload(MediaDownloadParams { media, output }) => {
-            to_reply(handle.media_download(media, output).await)
-        }
-        // Answered by the reader itself; never spawned.
-        Call::Version | Call::Subscribe(_) | Call::Unsubscribe(_) => Err(RpcError::new(
-            ErrorKind::InternalError,
-            "this method is not a session request",
-        )),
-    }
+    handle.call(call).await.map_err(RpcError::from)
 }
 
 fn to_reply<T: Serialize>(result: Result<T, SessionError>) -> Reply {

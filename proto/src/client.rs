@@ -13,11 +13,10 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::event::{Event, EventType};
-use crate::methods::{EventsParams, EventsResult, Method, Subscribe};
+use crate::methods::{Call, EventsParams, EventsResult, Method, Subscribe};
 use crate::rpc::{EVENT_METHOD, Id, Notification, Request, Response, RpcError};
 
 /// The environment variable naming the socket; it wins over `XDG_RUNTIME_DIR`.
@@ -220,14 +219,21 @@ impl Client {
 
     /// Calls a method with typed params and result.
     ///
-    /// An error reply is [`ClientError::Rpc`]; a result of an unexpected shape is
-    /// [`ClientError::Protocol`].
+    /// The request is the one [`Call::request`] builds for `M::call(params)`. An error reply is
+    /// [`ClientError::Rpc`]; a result of an unexpected shape is [`ClientError::Protocol`].
     pub fn call<M: Method>(&mut self, params: &M::Params) -> Result<M::Result, ClientError> {
-        let params = to_value(params)?;
-        let result = self.call_raw(M::NAME, Some(params))?;
+        let result = self.send_call(&M::call(params.clone()))?;
         serde_json::from_value(result).map_err(|error| {
             ClientError::Protocol(format!("the result of `{}` does not fit: {error}", M::NAME))
         })
+    }
+
+    /// Sends a [`Call`] and returns its `result` as it came.
+    pub fn send_call(&mut self, call: &Call) -> Result<Value, ClientError> {
+        let params = call
+            .params()
+            .map_err(|error| ClientError::Protocol(format!("cannot encode the params: {error}")))?;
+        self.call_raw(call.name(), params)
     }
 
     /// Calls any method by name and returns its `result` as it came.
@@ -429,9 +435,4 @@ fn parse_event(params: Value) -> Result<Option<Event>, ClientError> {
     serde_json::from_value(params)
         .map(Some)
         .map_err(|error| ClientError::Protocol(format!("bad event: {error}")))
-}
-
-fn to_value(params: &impl Serialize) -> Result<Value, ClientError> {
-    serde_json::to_value(params)
-        .map_err(|error| ClientError::Protocol(format!("cannot encode the params: {error}")))
 }

@@ -28,8 +28,9 @@
 //! `query` does not hold up a `status` sent after it. Match replies by `id`. A request without
 //! `id` is a notification: the daemon runs it and never answers, not even with an error.
 //!
-//! The methods, their params and results are in [`methods`]: `version`, `status`, `login`,
-//! `logout`, `subscribe`, `unsubscribe`, `send_text`, `query` and `media_download`.
+//! The methods, their params and results are in [`methods`], one [`Call`] variant each:
+//! `version`, `status`, `login`, `logout`, `subscribe`, `unsubscribe`, `send_text`, `query` and
+//! `media_download`.
 //!
 //! # Errors
 //!
@@ -80,9 +81,9 @@
 //!
 //! # This crate
 //!
-//! The wire types ([`Request`], [`Response`], [`Notification`], [`RpcError`]), the typed
-//! methods ([`methods`]), the events ([`Event`]), and a blocking [`Client`]. It depends on serde
-//! only, so any program can use it.
+//! The wire types ([`Request`], [`Response`], [`Notification`], [`RpcError`]), the methods
+//! ([`Call`] and the typed [`methods`]), the events ([`Event`]), and a blocking [`Client`]. It
+//! depends on serde only, so any program can use it.
 //!
 //! [JSON-RPC 2.0]: https://www.jsonrpc.org/specification
 
@@ -102,7 +103,7 @@ pub use client::{
 };
 pub use event::{Event, EventType, LAGGED, Reason};
 pub use methods::{
-    Battery, EventsParams, EventsResult, LoginResult, LogoutResult, Me, MediaDownloadParams,
+    Battery, Call, EventsParams, EventsResult, LoginResult, LogoutResult, Me, MediaDownloadParams,
     MediaDownloadResult, Method, NoParams, QueryParams, QueryResult, SendTextParams,
     SendTextResult, State, StatusResult, VersionResult,
 };

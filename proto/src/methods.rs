@@ -1,8 +1,30 @@
 //! The methods a client can call: their names, params and results.
 //!
-//! Each method is a unit type implementing [`Method`], so a caller names the method once and
-//! gets both types right: `client.call::<Status>(&NoParams)` returns a [`StatusResult`].
+//! Every method is listed exactly once, as a variant of [`Call`] in the `methods!` invocation
+//! below, with its wire name, its params type (if it takes any) and its result type. Everything
+//! else follows from that one line:
 //!
+//! - [`Call::name`] and [`Call::NAMES`] (the list the daemon names in a `method_not_found` error);
+//! - [`Call::parse`], which turns a request's `method` and `params` into a `Call` with the errors
+//!   the daemon answers (-32601 for an unknown method, -32602 for bad params);
+//! - [`Call::params`] and [`Call::request`], which turn a `Call` back into a request;
+//! - a unit type per method implementing [`Method`], so a caller names the method once and gets
+//!   both types right: `client.call::<Status>(&NoParams)` returns a [`StatusResult`].
+//!
+//! # Adding a method
+//!
+//! 1. Add one line to the `methods!` list: `Name(ParamsType) = "wire_name" -> ResultType;`
+//!    (leave out `(ParamsType)` for a method without params), with a doc comment giving the wire
+//!    name and a JSON request and reply, like the others. Define the params and result types
+//!    below if they are new.
+//! 2. The compiler then asks for the method's arm in the daemon's session actor, in both places
+//!    that match on a `Call` (`idle_command` and `connected_command` in
+//!    `daemon/src/session/actor.rs`), and in the fake session of the socket server's tests.
+//! 3. Add a `wawebctl` subcommand that sends it as a typed call (`call::<methods::Name>`).
+//!
+//! The socket server, the session handle and [`Client`](crate::Client) need no change.
+//!
+//! Params are JSON objects; a method without params also accepts `params` left out or `null`.
 //! Params refuse unknown fields, so a misspelt field is an `invalid_params` error instead of
 //! being silently ignored; results accept unknown fields, so a newer daemon may add some.
 
@@ -16,20 +38,27 @@ use serde_json::Value;
 
 use crate::event::EventType;
 use crate::message::Media;
+use crate::rpc::{ErrorKind, Id, Request, RpcError};
 
 /// A method of the socket protocol: its wire name and the shapes of its params and result.
+///
+/// Implemented by the unit types the `methods!` list generates, one per [`Call`] variant.
 pub trait Method {
     /// The `method` member of the request.
     const NAME: &'static str;
     /// What goes in `params`.
-    type Params: Serialize + DeserializeOwned;
+    type Params: Serialize + DeserializeOwned + Clone;
     /// What comes back in `result`.
     type Result: Serialize + DeserializeOwned;
+
+    /// The call of this method with these params.
+    fn call(params: Self::Params) -> Call;
 }
 
 /// The params of a method that takes none.
 ///
-/// Written as `{}`; the daemon also accepts the `params` member being left out or `null`.
+/// Written as `{}`; the daemon also accepts the `params` member being left out or `null` (which
+/// is what a request built from a [`Call`] does).
 ///
 /// `"params":{}`
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -83,40 +112,175 @@ impl<'de> Deserialize<'de> for NoParams {
     }
 }
 
-macro_rules! method {
-    ($(#[$doc:meta])* $name:ident, $wire:literal, $params:ty, $result:ty) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub struct $name;
-
-        impl Method for $name {
-            const NAME: &'static str = $wire;
-            type Params = $params;
-            type Result = $result;
+/// Reads a method's params: an object, or nothing (`params` left out or `null`) for `{}`.
+fn params_of<P: DeserializeOwned>(method: &str, params: Option<Value>) -> Result<P, RpcError> {
+    let params = match params {
+        None | Some(Value::Null) => Value::Object(Default::default()),
+        Some(params @ Value::Object(_)) => params,
+        // Arrays too: DESIGN.md makes params an object, so positional params are refused by
+        // every method alike.
+        Some(_) => {
+            return Err(RpcError::new(
+                ErrorKind::InvalidParams,
+                "`params` must be an object",
+            ));
         }
     };
+    serde_json::from_value(params).map_err(|error| {
+        RpcError::new(
+            ErrorKind::InvalidParams,
+            format!("bad params for {method}: {error}"),
+        )
+    })
 }
 
-method!(
+/// Generates [`Call`], its impls and one [`Method`] type per method from one list.
+///
+/// Each entry is `Name(ParamsType) = "wire_name" -> ResultType;`, or `Name = "wire_name" ->
+/// ResultType;` for a method without params (a unit variant whose `Method::Params` is
+/// [`NoParams`]).
+macro_rules! methods {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident $(($params:ty))? = $wire:literal -> $result:ty;
+    )*) => {
+        /// A request to the daemon, parsed as far as the method's params: one variant per
+        /// method.
+        ///
+        /// Build one to send it ([`Call::request`]), or read one from a request's `method` and
+        /// `params` ([`Call::parse`]).
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Call {
+            $(
+                $(#[$doc])*
+                $name $(($params))?,
+            )*
+        }
+
+        impl Call {
+            /// Every method name, in the order of DESIGN.md's table.
+            pub const NAMES: &'static [&'static str] = &[$($wire),*];
+
+            /// The wire name: the request's `method` member.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Call::$name { .. } => $wire,)*
+                }
+            }
+
+            /// Reads a request's `method` and `params` (`None` when the member is absent).
+            ///
+            /// An unknown method is `method_not_found` (-32601), naming every method; params
+            /// that do not fit are `invalid_params` (-32602). Methods without params take
+            /// `params` left out, `null` or `{}`; params are always an object, never an array.
+            ///
+            /// ```
+            /// use waweb_proto::{Call, QueryParams};
+            /// use serde_json::json;
+            ///
+            /// let call = Call::parse("query", Some(json!({"json": ["query", "exist"]}))).unwrap();
+            /// assert_eq!(call, Call::Query(QueryParams { json: json!(["query", "exist"]) }));
+            /// assert_eq!(Call::parse("status", None).unwrap(), Call::Status);
+            /// assert_eq!(Call::parse("reboot", None).unwrap_err().code, -32601);
+            /// assert_eq!(Call::parse("status", Some(json!([]))).unwrap_err().code, -32602);
+            /// ```
+            pub fn parse(method: &str, params: Option<Value>) -> Result<Call, RpcError> {
+                match method {
+                    $($wire => methods!(@parse $name, $wire, params $(, $params)?),)*
+                    _ => Err(RpcError::new(
+                        ErrorKind::MethodNotFound,
+                        format!(
+                            "no method {method:?}; the methods are {}",
+                            Call::NAMES.join(", ")
+                        ),
+                    )),
+                }
+            }
+
+            /// The `params` member of this call: its params object, or `None` (the member
+            /// left out) for a method without params.
+            ///
+            /// Fails only for params that JSON cannot hold (a path that is not UTF-8).
+            pub fn params(&self) -> Result<Option<Value>, serde_json::Error> {
+                match self {
+                    $(methods!(@pattern $name, params $(, $params)?) => {
+                        methods!(@to_value params $(, $params)?)
+                    })*
+                }
+            }
+
+            /// This call as a request with `id`.
+            ///
+            /// ```
+            /// use waweb_proto::{Call, EventType, EventsParams};
+            ///
+            /// let call = Call::Subscribe(EventsParams::only([EventType::Qr]));
+            /// assert_eq!(
+            ///     serde_json::to_string(&call.request(5).unwrap()).unwrap(),
+            ///     r#"{"jsonrpc":"2.0","id":5,"method":"subscribe","params":{"events":["qr"]}}"#
+            /// );
+            /// ```
+            pub fn request(&self, id: impl Into<Id>) -> Result<Request, serde_json::Error> {
+                Ok(Request::new(id, self.name(), self.params()?))
+            }
+        }
+
+        $(
+            #[doc = concat!(
+                "The `", $wire, "` method as a type, for typed calls; see [`Call::",
+                stringify!($name), "`]."
+            )]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+            pub struct $name;
+
+            impl Method for $name {
+                const NAME: &'static str = $wire;
+                type Params = methods!(@params $($params)?);
+                type Result = $result;
+
+                fn call(params: Self::Params) -> Call {
+                    methods!(@build $name, params $(, $params)?)
+                }
+            }
+        )*
+    };
+
+    (@parse $name:ident, $wire:literal, $value:ident) => {
+        params_of::<NoParams>($wire, $value).map(|NoParams| Call::$name)
+    };
+    (@parse $name:ident, $wire:literal, $value:ident, $params:ty) => {
+        params_of::<$params>($wire, $value).map(Call::$name)
+    };
+    (@pattern $name:ident, $value:ident) => { Call::$name };
+    (@pattern $name:ident, $value:ident, $params:ty) => { Call::$name($value) };
+    (@to_value $value:ident) => { Ok(None) };
+    (@to_value $value:ident, $params:ty) => { serde_json::to_value($value).map(Some) };
+    (@params) => { NoParams };
+    (@params $params:ty) => { $params };
+    (@build $name:ident, $value:ident) => {{
+        let NoParams = $value;
+        Call::$name
+    }};
+    (@build $name:ident, $value:ident, $params:ty) => { Call::$name($value) };
+}
+
+methods! {
     /// `version`: which daemon and protocol answer, answered by the socket server itself.
     ///
     /// ```json
     /// {"jsonrpc":"2.0","id":1,"method":"version"}
     /// {"jsonrpc":"2.0","id":1,"result":{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}}
     /// ```
-    Version, "version", NoParams, VersionResult
-);
+    Version = "version" -> VersionResult;
 
-method!(
     /// `status`: a snapshot of the session, the connection and the phone.
     ///
     /// ```json
     /// {"jsonrpc":"2.0","id":2,"method":"status"}
+    /// {"jsonrpc":"2.0","id":2,"result":{"state":"connected","me":{"wid":"4915100000000@s.whatsapp.net","pushname":"Ada","platform":"android","phone":{}},"server_url":"wss://web.whatsapp.com/ws","session_stored":true,"last_pong_ms_ago":1200,"phone_online":true,"battery":null,"reconnects":0}}
     /// ```
-    Status, "status", NoParams, StatusResult
-);
+    Status = "status" -> StatusResult;
 
-method!(
     /// `login`: start pairing; the QR codes then arrive as `qr` events, so subscribe first.
     ///
     /// Refused with `already_logged_in` when connected or holding a stored session; while
@@ -126,21 +290,18 @@ method!(
     /// {"jsonrpc":"2.0","id":3,"method":"login"}
     /// {"jsonrpc":"2.0","id":3,"result":{"state":"pairing"}}
     /// ```
-    Login, "login", NoParams, LoginResult
-);
+    Login = "login" -> LoginResult;
 
-method!(
     /// `logout`: tell the server goodbye (best effort) and erase the stored session.
     ///
     /// ```json
     /// {"jsonrpc":"2.0","id":4,"method":"logout"}
     /// {"jsonrpc":"2.0","id":4,"result":{"server_notified":true}}
     /// ```
-    Logout, "logout", NoParams, LogoutResult
-);
+    Logout = "logout" -> LogoutResult;
 
-method!(
-    /// `subscribe`: receive `event` notifications of the given types on this connection.
+    /// `subscribe`: receive `event` notifications of the given types on this connection,
+    /// answered by the socket server itself.
     ///
     /// A new subscription first gets the current `state` event (if `state` is subscribed),
     /// then every event as it happens. A second `subscribe` replaces the filter.
@@ -149,61 +310,44 @@ method!(
     /// {"jsonrpc":"2.0","id":5,"method":"subscribe","params":{"events":["qr","state"]}}
     /// {"jsonrpc":"2.0","id":5,"result":{"events":["state","qr"]}}
     /// ```
-    Subscribe, "subscribe", EventsParams, EventsResult
-);
+    Subscribe(EventsParams) = "subscribe" -> EventsResult;
 
-method!(
-    /// `unsubscribe`: stop some event types, or all when `events` is absent or empty.
+    /// `unsubscribe`: stop some event types, or all when `events` is absent or empty; answered
+    /// by the socket server itself.
     ///
     /// ```json
     /// {"jsonrpc":"2.0","id":6,"method":"unsubscribe","params":{"events":["qr"]}}
     /// {"jsonrpc":"2.0","id":6,"result":{"events":["state"]}}
     /// ```
-    Unsubscribe, "unsubscribe", EventsParams, EventsResult
-);
+    Unsubscribe(EventsParams) = "unsubscribe" -> EventsResult;
 
-method!(
     /// `send_text`: send a text message; the reply comes once the server acknowledged it.
     ///
     /// ```json
     /// {"jsonrpc":"2.0","id":7,"method":"send_text","params":{"to":"+49 151 2345-678","text":"hi"}}
     /// {"jsonrpc":"2.0","id":7,"result":{"id":"3EB0C0FFEE","status":200,"t":1600000000}}
     /// ```
-    SendText, "send_text", SendTextParams, SendTextResult
-);
+    SendText(SendTextParams) = "send_text" -> SendTextResult;
 
-method!(
     /// `query`: send any JSON command to the server and return its reply (20 s timeout).
     ///
     /// ```json
     /// {"jsonrpc":"2.0","id":8,"method":"query","params":{"json":["query","exist","4915100000000@c.us"]}}
     /// {"jsonrpc":"2.0","id":8,"result":{"reply":{"status":200}}}
     /// ```
-    Query, "query", QueryParams, QueryResult
-);
+    Query(QueryParams) = "query" -> QueryResult;
 
-method!(
     /// `media_download`: download, decrypt and verify the attachment of a message.
     ///
     /// ```json
     /// {"jsonrpc":"2.0","id":9,"method":"media_download","params":{"media":{"kind":"image","url":"https://mmg.whatsapp.net/d/f/Ab.enc","direct_path":null,"media_key":"AAEC…","mimetype":"image/jpeg","file_sha256":"47DE…","file_enc_sha256":"n4bQ…","file_length":1024},"output":"/tmp/photo.jpg"}}
     /// {"jsonrpc":"2.0","id":9,"result":{"path":"/tmp/photo.jpg","bytes":1024,"sha256":"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}}
     /// ```
-    MediaDownload, "media_download", MediaDownloadParams, MediaDownloadResult
-);
+    MediaDownload(MediaDownloadParams) = "media_download" -> MediaDownloadResult;
+}
 
-/// Every method name, in the order of DESIGN.md's table.
-pub const METHODS: [&str; 9] = [
-    Version::NAME,
-    Status::NAME,
-    Login::NAME,
-    Logout::NAME,
-    Subscribe::NAME,
-    Unsubscribe::NAME,
-    SendText::NAME,
-    Query::NAME,
-    MediaDownload::NAME,
-];
+/// Every method name, in the order of DESIGN.md's table: [`Call::NAMES`].
+pub const METHODS: &[&str] = Call::NAMES;
 
 /// The result of `version`.
 ///

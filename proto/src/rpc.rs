@@ -107,7 +107,7 @@ pub struct Request {
     /// The id to echo; `None` (left out of the line) for a notification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<Id>,
-    /// The method name, one of the `NAME`s of the [`Method`](crate::Method) implementations.
+    /// The method name, one of [`Call::NAMES`](crate::Call::NAMES).
     pub method: String,
     /// The method's params object; left out for methods that take none.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -424,3 +424,209 @@ fn client_reports_rpc_errors_and_absent_daemons() {
     let absent = Client::connect(dir.join("nothing.sock")).expect_err("nobody listens");
     assert!(absent.is_daemon_absent());
 }
+
+/// One call of every method, with params where it takes some.
+fn every_call() -> Vec<Call> {
+    let media = serde_json::from_value(
+        json!({"kind":"image","url":"https://mmg.whatsapp.net/d/f/Ab.enc",
+        "direct_path":null,"media_key":"AAEC","mimetype":"image/jpeg","file_sha256":"47DE",
+        "file_enc_sha256":"n4bQ","file_length":1024}),
+    )
+    .unwrap();
+    vec![
+        Call::Version,
+        Call::Status,
+        Call::Login,
+        Call::Logout,
+        Call::Subscribe(EventsParams::only([EventType::Qr, EventType::State])),
+        Call::Unsubscribe(EventsParams::all()),
+        Call::SendText(SendTextParams {
+            to: "+49 151 2345-678".into(),
+            text: "hi".into(),
+        }),
+        Call::Query(QueryParams {
+            json: json!(["query", "exist", "4915100000000@c.us"]),
+        }),
+        Call::MediaDownload(MediaDownloadParams {
+            media,
+            output: "/tmp/photo.jpg".into(),
+        }),
+    ]
+}
+
+#[test]
+fn every_method_has_one_name_in_the_list() {
+    assert_eq!(
+        Call::NAMES,
+        [
+            "version",
+            "status",
+            "login",
+            "logout",
+            "subscribe",
+            "unsubscribe",
+            "send_text",
+            "query",
+            "media_download"
+        ]
+    );
+    assert_eq!(methods::METHODS, Call::NAMES);
+    let names: Vec<&str> = every_call().iter().map(Call::name).collect();
+    assert_eq!(
+        names,
+        Call::NAMES,
+        "every_call covers every method, in order"
+    );
+}
+
+#[test]
+fn calls_round_trip_through_requests() {
+    for call in every_call() {
+        let params = call.params().unwrap();
+        assert_eq!(Call::parse(call.name(), params.clone()).unwrap(), call);
+        // And as a line on the wire, the way the daemon reads it.
+        let line = line(&call.request(7).unwrap());
+        let request: Request = serde_json::from_str(&line).unwrap();
+        assert_eq!(request.method, call.name());
+        assert_eq!(request.params, params);
+        assert_eq!(Call::parse(&request.method, request.params).unwrap(), call);
+    }
+    assert_eq!(
+        line(&Call::Status.request(1).unwrap()),
+        r#"{"jsonrpc":"2.0","id":1,"method":"status"}"#
+    );
+    assert_eq!(
+        line(&every_call()[6].request("s").unwrap()),
+        r#"{"jsonrpc":"2.0","id":"s","method":"send_text","params":{"to":"+49 151 2345-678","text":"hi"}}"#
+    );
+    assert_eq!(
+        line(&Call::Unsubscribe(EventsParams::all()).request(2).unwrap()),
+        r#"{"jsonrpc":"2.0","id":2,"method":"unsubscribe","params":{}}"#
+    );
+}
+
+#[test]
+fn typed_methods_build_the_matching_call() {
+    fn check<M: Method>(params: M::Params) {
+        let call = M::call(params);
+        assert_eq!(call.name(), M::NAME);
+    }
+    check::<methods::Version>(NoParams);
+    check::<methods::Status>(NoParams);
+    check::<methods::Login>(NoParams);
+    check::<methods::Logout>(NoParams);
+    check::<methods::Subscribe>(EventsParams::all());
+    check::<methods::Unsubscribe>(EventsParams::all());
+    check::<methods::SendText>(SendTextParams {
+        to: "1".into(),
+        text: "hi".into(),
+    });
+    check::<methods::Query>(QueryParams { json: json!(1) });
+    let Call::MediaDownload(params) = every_call().pop().unwrap() else {
+        unreachable!()
+    };
+    check::<methods::MediaDownload>(params.clone());
+    assert_eq!(
+        methods::MediaDownload::call(params.clone()),
+        Call::MediaDownload(params)
+    );
+    assert_eq!(methods::Logout::call(NoParams), Call::Logout);
+}
+
+#[test]
+fn absent_or_null_params_mean_none() {
+    for params in [None, Some(Value::Null), Some(json!({}))] {
+        assert_eq!(Call::parse("status", params.clone()).unwrap(), Call::Status);
+        assert_eq!(
+            Call::parse("version", params.clone()).unwrap(),
+            Call::Version
+        );
+        assert_eq!(
+            Call::parse("subscribe", params.clone()).unwrap(),
+            Call::Subscribe(EventsParams::all())
+        );
+        let error = Call::parse("send_text", params).unwrap_err();
+        assert_eq!(
+            error.message,
+            "bad params for send_text: missing field `to`"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_method_names_every_method() {
+    let error = Call::parse("reboot", Some(json!({"now": true}))).unwrap_err();
+    assert_eq!(error.code, -32601);
+    assert_eq!(error.kind(), ErrorKind::MethodNotFound);
+    assert_eq!(
+        error.message,
+        "no method \"reboot\"; the methods are version, status, login, logout, subscribe, \
+         unsubscribe, send_text, query, media_download"
+    );
+    // The list in the message is the enum's list, whatever it grows to.
+    let listed = error
+        .message
+        .strip_prefix("no method \"reboot\"; the methods are ")
+        .unwrap();
+    assert_eq!(listed.split(", ").collect::<Vec<_>>(), Call::NAMES);
+    // Names are matched exactly.
+    assert_eq!(Call::parse("Status", None).unwrap_err().code, -32601);
+    assert_eq!(Call::parse("", None).unwrap_err().code, -32601);
+}
+
+#[test]
+fn bad_params_say_which_method_and_why() {
+    let cases = [
+        (
+            "send_text",
+            json!({"to": "1"}),
+            "bad params for send_text: missing field `text`",
+        ),
+        (
+            "send_text",
+            json!({"to": "1", "text": "hi", "extra": true}),
+            "bad params for send_text: unknown field `extra`, expected `to` or `text`",
+        ),
+        (
+            "send_text",
+            json!({"to": 1, "text": "hi"}),
+            "bad params for send_text: invalid type: integer `1`, expected a string",
+        ),
+        (
+            "status",
+            json!({"verbose": true}),
+            "bad params for status: this method takes no params, but `verbose` was given",
+        ),
+        ("send_text", json!("to"), "`params` must be an object"),
+        ("status", json!(true), "`params` must be an object"),
+    ];
+    for (method, params, message) in cases {
+        let error = Call::parse(method, Some(params)).unwrap_err();
+        assert_eq!(error.code, -32602, "{method}");
+        assert_eq!(error.kind(), ErrorKind::InvalidParams);
+        assert_eq!(error.message, message);
+    }
+    let error = Call::parse("subscribe", Some(json!({"events": ["state", "gossip"]}))).unwrap_err();
+    assert_eq!(error.code, -32602);
+    assert!(
+        error.message.starts_with(
+            "bad params for subscribe: unknown variant `gossip`, expected one of `state`"
+        ),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn array_params_are_refused_by_every_method() {
+    // Positional params used to slip through for some methods (an empty array for those without
+    // params, `["1","hi"]` for send_text); params are objects for all of them.
+    for method in Call::NAMES {
+        for params in [json!([]), json!(["1", "hi"]), json!([{"events": []}])] {
+            let error = Call::parse(method, Some(params)).unwrap_err();
+            assert_eq!(error.code, -32602, "{method}");
+            assert_eq!(error.kind(), ErrorKind::InvalidParams);
+            assert_eq!(error.message, "`params` must be an object");
+        }
+    }
+}

@@ -10,7 +10,7 @@ use anyhow::Context;
 use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
 use serde_json::json;
-use waweb_proto::Event;
+use waweb_proto::{Call, Event};
 use waweb_sim::{self as sim, Sim};
 use wawebd::daemon::Daemon;
 
@@ -79,7 +79,7 @@ pub fn run(mut args: super::run::Args) -> anyhow::Result<ExitCode> {
         };
         let login = async move {
             // Pairing starts by itself, as if someone had run `wawebctl login`.
-            if let Err(error) = handle.login().await {
+            if let Err(error) = handle.call(Call::Login).await {
                 eprintln!("wawebd demo: could not start pairing: {error}");
             }
         };

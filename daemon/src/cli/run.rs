@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tracing_subscriber::EnvFilter;
-use waweb_proto::Event;
+use waweb_proto::{Call, Event};
 use wawebd::config::{Config, Overrides};
 use wawebd::daemon::Daemon;
 use wawebd::session::SessionHandle;
@@ -101,7 +101,7 @@ async fn feed_watchdog(handle: SessionHandle, interval: Duration) {
     let period = interval / 2;
     loop {
         tokio::time::sleep(period).await;
-        match tokio::time::timeout(period / 2, handle.status()).await {
+        match tokio::time::timeout(period / 2, handle.call(Call::Status)).await {
             Ok(Ok(_)) => {
                 let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
             }

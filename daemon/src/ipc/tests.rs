@@ -13,12 +13,13 @@ use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use waweb_proto::{
-    Event, LoginResult, LogoutResult, MediaDownloadResult, QueryResult, SendTextResult, State,
-    StatusResult,
+    Event, LoginResult, LogoutResult, MediaDownloadParams, MediaDownloadResult, QueryParams,
+    QueryResult, SendTextParams, SendTextResult, State, StatusResult,
 };
 
 use super::*;
 use crate::session::Command;
+use crate::session::handle::Reply;
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -30,10 +31,10 @@ fn fake_session() -> SessionHandle {
     let (handle, mut commands) = SessionHandle::new(16);
     let logouts = Arc::new(AtomicU64::new(0));
     tokio::spawn(async move {
-        while let Some(command) = commands.recv().await {
-            match command {
-                Command::Status { reply } => {
-                    let _ = reply.send(Ok(StatusResult {
+        while let Some(Command::Call { call, reply }) = commands.recv().await {
+            match call {
+                Call::Status => {
+                    let _ = Reply::new(reply).send(Ok(StatusResult {
                         state: State::Connected,
                         me: None,
                         server_url: "ws://127.0.0.1:1/ws".into(),
@@ -45,25 +46,26 @@ fn fake_session() -> SessionHandle {
                         reconnects: logouts.load(Ordering::SeqCst),
                     }));
                 }
-                Command::Login { reply } => {
-                    let _ = reply.send(Ok(LoginResult {
+                Call::Login => {
+                    let _ = Reply::new(reply).send(Ok(LoginResult {
                         state: State::Pairing,
                     }));
                 }
-                Command::Logout { reply } => {
+                Call::Logout => {
                     logouts.fetch_add(1, Ordering::SeqCst);
-                    let _ = reply.send(Ok(LogoutResult {
+                    let _ = Reply::new(reply).send(Ok(LogoutResult {
                         server_notified: false,
                     }));
                 }
-                Command::SendText { to, text, reply } => {
-                    let _ = reply.send(Ok(SendTextResult {
+                Call::SendText(SendTextParams { to, text }) => {
+                    let _ = Reply::new(reply).send(Ok(SendTextResult {
                         id: format!("{to}:{text}"),
                         status: 200,
                         t: 1_600_000_000,
                     }));
                 }
-                Command::Query { json, reply } => {
+                Call::Query(QueryParams { json }) => {
+                    let reply = Reply::new(reply);
                     tokio::spawn(async move {
                         if let Some(ms) = json["sleep_ms"].as_u64() {
                             tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -75,16 +77,16 @@ fn fake_session() -> SessionHandle {
                         let _ = reply.send(result);
                     });
                 }
-                Command::MediaDownload {
-                    media,
-                    output,
-                    reply,
-                } => {
-                    let _ = reply.send(Ok(MediaDownloadResult {
+                Call::MediaDownload(MediaDownloadParams { media, output }) => {
+                    let _ = Reply::new(reply).send(Ok(MediaDownloadResult {
                         path: output,
                         bytes: media.file_length,
                         sha256: media.file_sha256,
                     }));
+                }
+                // The socket server answers these itself.
+                Call::Version | Call::Subscribe(_) | Call::Unsubscribe(_) => {
+                    panic!("the socket server sent {} to the session", call.name())
                 }
             }
         }
@@ -370,6 +372,43 @@ async fn malformed_lines_get_their_errors_and_the_connection_goes_on() {
     // Still serving.
     let status = client.call(10, "status", json!(null)).await;
     assert_eq!(status["result"]["state"], "connected");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn array_params_are_bad_params_for_every_method() {
+    let server = Server::start().await;
+    let mut client = server.client().await;
+    // Positional params once slipped through for some methods: `[]` for those without params,
+    // `["1","hi"]` for send_text. Params are objects, for every method alike.
+    for (n, method) in Call::NAMES.iter().enumerate() {
+        for params in [json!([]), json!(["1", "hi"])] {
+            let reply = client
+                .expect_error(
+                    json!({"jsonrpc": "2.0", "id": n, "method": method, "params": params}),
+                    -32602,
+                    "invalid_params",
+                )
+                .await;
+            assert_eq!(reply["id"], n);
+            assert_eq!(reply["error"]["message"], "`params` must be an object");
+        }
+    }
+    // The list of methods in -32601 is the enum's.
+    let reply = client
+        .expect_error(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "reboot", "params": []}),
+            -32601,
+            "method_not_found",
+        )
+        .await;
+    assert_eq!(
+        reply["error"]["message"],
+        format!(
+            "no method \"reboot\"; the methods are {}",
+            Call::NAMES.join(", ")
+        )
+    );
     server.stop().await;
 }
 

@@ -25,8 +25,8 @@ use waweb_core::session::push::{self, Push};
 use waweb_core::wire::{self, FrameCipher, ServerText, TagCounter, flags, metric};
 use waweb_proto::message::{Media, MediaKind};
 use waweb_proto::{
-    Battery, Event, LoginResult, LogoutResult, Me, MediaDownloadResult, QueryResult, Reason,
-    SendTextResult, State, StatusResult,
+    Battery, Call, Event, LoginResult, LogoutResult, Me, MediaDownloadParams, MediaDownloadResult,
+    QueryParams, QueryResult, Reason, SendTextParams, SendTextResult, State, StatusResult,
 };
 
 use super::handle::{Command, Reply, SessionError};
@@ -564,11 +564,13 @@ impl Actor {
 
     /// Commands while there is no connection.
     async fn idle_command(&mut self, command: Command) {
-        match command {
-            Command::Status { reply } => {
-                let _ = reply.send(Ok(self.status()));
+        let Command::Call { call, reply } = command;
+        match call {
+            Call::Status => {
+                let _ = Reply::new(reply).send(Ok(self.status()));
             }
-            Command::Login { reply } => {
+            Call::Login => {
+                let reply = Reply::new(reply);
                 let result = if self.credentials.is_some() {
                     Err(SessionError::AlreadyLoggedIn)
                 } else {
@@ -579,7 +581,8 @@ impl Actor {
                 };
                 let _ = reply.send(result);
             }
-            Command::Logout { reply } => {
+            Call::Logout => {
+                let reply = Reply::new(reply);
                 let Some(credentials) = self.credentials.clone() else {
                     let _ = reply.send(Err(SessionError::NotLoggedIn));
                     return;
@@ -594,17 +597,18 @@ impl Actor {
                 self.set_state(State::LoggedOut, Some(Reason::Logout));
                 let _ = reply.send(Ok(LogoutResult { server_notified }));
             }
-            Command::SendText { reply, .. } => {
+            Call::SendText(_) => {
                 let _ = reply.send(Err(self.not_available()));
             }
-            Command::Query { reply, .. } => {
+            Call::Query(_) => {
                 let _ = reply.send(Err(self.not_available()));
             }
-            Command::MediaDownload {
-                media,
-                output,
-                reply,
-            } => self.spawn_download(media, output, reply),
+            Call::MediaDownload(MediaDownloadParams { media, output }) => {
+                self.spawn_download(media, output, Reply::new(reply))
+            }
+            Call::Version | Call::Subscribe(_) | Call::Unsubscribe(_) => {
+                let _ = reply.send(Err(not_a_session_call()));
+            }
         }
     }
 
@@ -671,8 +675,8 @@ impl Actor {
             tokio::select! {
                 socket = &mut connecting => break socket,
                 command = commands.recv() => match command {
-                    Some(Command::Status { reply }) => {
-                        let _ = reply.send(Ok(self.status()));
+                    Some(Command::Call { call: Call::Status, reply }) => {
+                        let _ = Reply::new(reply).send(Ok(self.status()));
                     }
                     Some(command) => deferred.push(command),
                     None => return Ended::Shutdown,
@@ -1195,11 +1199,13 @@ impl Actor {
         let logged_in = connection.login.is_done() && connection.cipher.is_some();
         // Not before the tokens are on disk (PROTOCOL.md 5.4).
         let usable = logged_in && connection.unsaved.is_none();
-        match command {
-            Command::Status { reply } => {
-                let _ = reply.send(Ok(self.status()));
+        let Command::Call { call, reply } = command;
+        match call {
+            Call::Status => {
+                let _ = Reply::new(reply).send(Ok(self.status()));
             }
-            Command::Login { reply } => {
+            Call::Login => {
+                let reply = Reply::new(reply);
                 if let (false, Some(qr)) = (logged_in, connection.current_qr.clone()) {
                     self.bus.publish(qr);
                     let _ = reply.send(Ok(LoginResult {
@@ -1213,7 +1219,8 @@ impl Actor {
                     let _ = reply.send(Err(SessionError::AlreadyLoggedIn));
                 }
             }
-            Command::Logout { reply } => {
+            Call::Logout => {
+                let reply = Reply::new(reply);
                 if logged_in {
                     // The server has no reply to goodbye; it drops the session and closes.
                     let sent = connection
@@ -1261,7 +1268,8 @@ impl Actor {
                 let _ = reply.send(Ok(LogoutResult { server_notified }));
                 return Err(Ended::LoggedOut);
             }
-            Command::SendText { to, text, reply } => {
+            Call::SendText(SendTextParams { to, text }) => {
+                let reply = Reply::new(reply);
                 if !usable {
                     let _ = reply.send(Err(self.not_available()));
                     return Ok(());
@@ -1303,7 +1311,8 @@ impl Actor {
                 };
                 connection.pending.insert(id, waiting, deadline);
             }
-            Command::Query { json, reply } => {
+            Call::Query(QueryParams { json }) => {
+                let reply = Reply::new(reply);
                 if !usable {
                     let _ = reply.send(Err(self.not_available()));
                     return Ok(());
@@ -1318,14 +1327,21 @@ impl Actor {
                     .pending
                     .insert(tag, PendingKind::Query { reply }, deadline);
             }
-            Command::MediaDownload {
-                media,
-                output,
-                reply,
-            } => self.spawn_download(media, output, reply),
+            Call::MediaDownload(MediaDownloadParams { media, output }) => {
+                self.spawn_download(media, output, Reply::new(reply))
+            }
+            Call::Version | Call::Subscribe(_) | Call::Unsubscribe(_) => {
+                let _ = reply.send(Err(not_a_session_call()));
+            }
         }
         Ok(())
     }
+}
+
+/// The answer to `version`, `subscribe` and `unsubscribe`, which the socket server answers
+/// itself and never sends here.
+fn not_a_session_call() -> SessionError {
+    SessionError::Internal("this method is not a session request".into())
 }
 
 fn decode_base64(field: &'static str, text: &str) -> Result<Vec<u8>, SessionError> {

@@ -1,23 +1,54 @@
 //! The cheap, cloneable handle through which the socket server (and anyone else) asks the session
 //! actor to do things.
 //!
-//! The actor owns all connection state; callers only send it a [`Command`] carrying a one-shot
-//! reply sender and await the answer. The channel is bounded, so a flood of requests waits for
+//! The actor owns all connection state; callers only send it a [`Command`] carrying a [`Call`]
+//! and a one-shot reply sender, and await the answer. The channel is bounded, so a flood of requests waits for
 //! the actor instead of queueing without limit. Tests stand in for the actor by building a handle
 //! with [`SessionHandle::new`] and answering the receiver themselves.
 
-use std::path::PathBuf;
+use std::fmt;
+use std::marker::PhantomData;
 
+use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
-use waweb_proto::message::Media;
-use waweb_proto::{
-    ErrorKind, LoginResult, LogoutResult, MediaDownloadResult, QueryResult, RpcError,
-    SendTextResult, StatusResult,
-};
+use waweb_proto::{Call, ErrorKind, RpcError};
 
-/// Where the actor sends one command's answer.
-pub type Reply<T> = oneshot::Sender<Result<T, SessionError>>;
+/// What a call comes back with: its result object, or why it failed.
+pub type Answer = Result<Value, SessionError>;
+
+/// Where the actor sends one call's answer, typed as that method's result (`T`); it reaches the
+/// caller as JSON.
+pub struct Reply<T> {
+    sender: oneshot::Sender<Answer>,
+    result: PhantomData<fn(T)>,
+}
+
+impl<T: Serialize> Reply<T> {
+    /// The typed side of a [`Command::Call`]'s sender; the actor picks `T` by the call's method.
+    pub fn new(sender: oneshot::Sender<Answer>) -> Self {
+        Reply {
+            sender,
+            result: PhantomData,
+        }
+    }
+
+    /// Answers the caller; `Err` (with the answer) when the caller stopped waiting.
+    pub fn send(self, result: Result<T, SessionError>) -> Result<(), Answer> {
+        let answer = result.and_then(|result| {
+            serde_json::to_value(result).map_err(|error| {
+                SessionError::Internal(format!("cannot encode the result: {error}"))
+            })
+        });
+        self.sender.send(answer)
+    }
+}
+
+impl<T> fmt::Debug for Reply<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reply").finish_non_exhaustive()
+    }
+}
 
 /// One request to the session actor, with the sender its answer goes to.
 ///
@@ -25,45 +56,13 @@ pub type Reply<T> = oneshot::Sender<Result<T, SessionError>>;
 /// [`SessionError::Stopped`].
 #[derive(Debug)]
 pub enum Command {
-    /// Report the session's status.
-    Status {
-        /// The answer.
-        reply: Reply<StatusResult>,
-    },
-    /// Start pairing (or re-emit the current QR while pairing).
-    Login {
-        /// The answer.
-        reply: Reply<LoginResult>,
-    },
-    /// Say goodbye to the server and erase the session.
-    Logout {
-        /// The answer.
-        reply: Reply<LogoutResult>,
-    },
-    /// Send a text message and wait for the server's acknowledgement.
-    SendText {
-        /// The recipient as the caller wrote it: a phone number or a JID, not yet normalised.
-        to: String,
-        /// The message text.
-        text: String,
-        /// The answer.
-        reply: Reply<SendTextResult>,
-    },
-    /// Send a raw JSON command to the server and wait for its reply.
-    Query {
-        /// The command.
-        json: Value,
-        /// The answer.
-        reply: Reply<QueryResult>,
-    },
-    /// Download, decrypt and verify an attachment into `output`.
-    MediaDownload {
-        /// The attachment as a `message` event described it.
-        media: Media,
-        /// Where to write it, as the caller gave it (not yet checked to be absolute).
-        output: PathBuf,
-        /// The answer.
-        reply: Reply<MediaDownloadResult>,
+    /// Run one call of the socket protocol. `version`, `subscribe` and `unsubscribe` are the
+    /// socket server's own and are refused here.
+    Call {
+        /// The method and its params.
+        call: Call,
+        /// The answer: the method's result as JSON.
+        reply: oneshot::Sender<Answer>,
     },
 }
 
@@ -106,6 +105,10 @@ pub enum SessionError {
     /// The actor is gone (the daemon is shutting down): `internal_error` (-32603).
     #[error("the session has stopped; the daemon is shutting down")]
     Stopped,
+    /// A call the session does not serve, or a result it could not encode: `internal_error`
+    /// (-32603).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl SessionError {
@@ -121,7 +124,7 @@ impl SessionError {
             SessionError::Io(_) => ErrorKind::Io,
             SessionError::MediaExpired(_) => ErrorKind::MediaExpired,
             SessionError::InvalidParams(_) => ErrorKind::InvalidParams,
-            SessionError::Stopped => ErrorKind::InternalError,
+            SessionError::Stopped | SessionError::Internal(_) => ErrorKind::InternalError,
         }
     }
 
@@ -161,54 +164,11 @@ impl SessionHandle {
         SessionHandle { commands }
     }
 
-    /// The session's status.
-    pub async fn status(&self) -> Result<StatusResult, SessionError> {
-        self.ask(|reply| Command::Status { reply }).await
-    }
-
-    /// Starts pairing; QR codes follow as `qr` events.
-    pub async fn login(&self) -> Result<LoginResult, SessionError> {
-        self.ask(|reply| Command::Login { reply }).await
-    }
-
-    /// Logs out and erases the session.
-    pub async fn logout(&self) -> Result<LogoutResult, SessionError> {
-        self.ask(|reply| Command::Logout { reply }).await
-    }
-
-    /// Sends a text message.
-    pub async fn send_text(
-        &self,
-        to: String,
-        text: String,
-    ) -> Result<SendTextResult, SessionError> {
-        self.ask(|reply| Command::SendText { to, text, reply })
-            .await
-    }
-
-    /// Sends a raw JSON command to the server.
-    pub async fn query(&self, json: Value) -> Result<QueryResult, SessionError> {
-        self.ask(|reply| Command::Query { json, reply }).await
-    }
-
-    /// Downloads an attachment into `output`.
-    pub async fn media_download(
-        &self,
-        media: Media,
-        output: PathBuf,
-    ) -> Result<MediaDownloadResult, SessionError> {
-        self.ask(|reply| Command::MediaDownload {
-            media,
-            output,
-            reply,
-        })
-        .await
-    }
-
-    async fn ask<T>(&self, command: impl FnOnce(Reply<T>) -> Command) -> Result<T, SessionError> {
+    /// Runs a call in the session and returns its result object.
+    pub async fn call(&self, call: Call) -> Answer {
         let (reply, answer) = oneshot::channel();
         self.commands
-            .send(command(reply))
+            .send(Command::Call { call, reply })
             .await
             .map_err(|_| SessionError::Stopped)?;
         answer.await.map_err(|_| SessionError::Stopped)?
@@ -217,21 +177,25 @@ impl SessionHandle {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+    use waweb_proto::{LoginResult, LogoutResult, QueryParams};
+
     use super::*;
 
     #[tokio::test]
     async fn a_handle_reaches_its_actor_and_notices_when_it_is_gone() {
         let (handle, mut commands) = SessionHandle::new(4);
         let actor = tokio::spawn(async move {
-            while let Some(command) = commands.recv().await {
-                match command {
-                    Command::Logout { reply } => {
-                        let _ = reply.send(Ok(LogoutResult {
+            while let Some(Command::Call { call, reply }) = commands.recv().await {
+                match call {
+                    Call::Logout => {
+                        let _ = Reply::new(reply).send(Ok(LogoutResult {
                             server_notified: true,
                         }));
                     }
-                    Command::Login { reply } => {
-                        let _ = reply.send(Err(SessionError::AlreadyLoggedIn));
+                    Call::Login => {
+                        let _ = Reply::<LoginResult>::new(reply)
+                            .send(Err(SessionError::AlreadyLoggedIn));
                     }
                     // Dropping the sender without answering.
                     _ => {}
@@ -239,16 +203,41 @@ mod tests {
             }
         });
         assert_eq!(
-            handle.clone().logout().await,
-            Ok(LogoutResult {
-                server_notified: true
-            })
+            handle.clone().call(Call::Logout).await,
+            Ok(json!({"server_notified": true}))
         );
-        assert_eq!(handle.login().await, Err(SessionError::AlreadyLoggedIn));
-        assert_eq!(handle.query(Value::Null).await, Err(SessionError::Stopped));
+        assert_eq!(
+            handle.call(Call::Login).await,
+            Err(SessionError::AlreadyLoggedIn)
+        );
+        let query = Call::Query(QueryParams { json: Value::Null });
+        assert_eq!(handle.call(query).await, Err(SessionError::Stopped));
         actor.abort();
         let _ = actor.await;
-        assert_eq!(handle.status().await, Err(SessionError::Stopped));
+        assert_eq!(handle.call(Call::Status).await, Err(SessionError::Stopped));
+    }
+
+    #[test]
+    fn a_reply_sends_its_result_as_json() {
+        let (sender, mut answer) = oneshot::channel();
+        Reply::new(sender)
+            .send(Ok(LoginResult {
+                state: waweb_proto::State::Pairing,
+            }))
+            .unwrap();
+        assert_eq!(answer.try_recv().unwrap(), Ok(json!({"state": "pairing"})));
+
+        // A result JSON cannot hold (a map with non-string keys) is an internal error, not a
+        // panic and not silence.
+        let (sender, mut answer) = oneshot::channel();
+        let unencodable = std::collections::BTreeMap::from([((1, 2), 3)]);
+        Reply::new(sender).send(Ok(unencodable)).unwrap();
+        let error = answer.try_recv().unwrap().unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InternalError);
+        assert!(
+            error.to_string().starts_with("cannot encode the result: "),
+            "{error}"
+        );
     }
 
     #[test]
@@ -279,6 +268,11 @@ mod tests {
                 "invalid_params",
             ),
             (SessionError::Stopped, -32603, "internal_error"),
+            (
+                SessionError::Internal("not here".into()),
+                -32603,
+                "internal_error",
+            ),
         ];
         for (error, code, kind) in cases {
             let rpc = error.to_rpc_error();
