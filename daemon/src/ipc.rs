@@ -19,25 +19,24 @@ use std::io;
 use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Interest};
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncWriteExt, Interest};
+use tokio::net::unix::OwnedReadHalf;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::timeout;
 use tracing::{debug, warn};
 use waweb_proto::{
-    Call, ErrorKind, Event, EventType, EventsParams, EventsResult, Id, LAGGED, MAX_LINE,
-    Notification, PROTOCOL_VERSION, Reply, Response, RpcError, VersionResult,
+    Call, ErrorKind, EventType, EventsParams, EventsResult, Id, MAX_LINE, PROTOCOL_VERSION, Reply,
+    Response, RpcError, VersionResult,
 };
 
-use crate::bus::{Bus, BusError, Subscription};
+use crate::bus::{Bus, Subscription};
 use crate::session::{SessionError, SessionHandle};
 
 /// The WhatsApp Web version reported by `version` unless [`Options::wa_version`] says otherwise.
@@ -723,246 +722,11 @@ fn response_line(id: Option<Id>, reply: Reply) -> String {
     line
 }
 
-fn event_line(event: &Event) -> Option<String> {
-    match serde_json::to_string(&Notification::event(event)) {
-        Ok(mut line) => {
-            line.push('\n');
-            Some(line)
-        }
-        Err(error) => {
-            warn!(%error, "cannot encode an event; skipping it");
-            None
-        }
-    }
-}
+mod lines;
+mod writer;
 
-/// One line from the client.
-#[derive(Debug, PartialEq, Eq)]
-enum Line {
-    /// A line without its `\n`.
-    Text(Vec<u8>),
-    /// A line longer than the limit, reported as soon as it crosses the limit; the rest of it is
-    /// read and dropped.
-    TooLong,
-}
-
-/// Splits the client's bytes into lines of bounded length.
-///
-/// Cancel-safe: everything read so far lives in `self`, and the only await is `fill_buf`, which
-/// keeps its data until `consume`.
-struct LineReader<R> {
-    inner: BufReader<R>,
-    line: Vec<u8>,
-    max: usize,
-    discarding: bool,
-}
-
-impl<R: tokio::io::AsyncRead + Unpin> LineReader<R> {
-    fn new(read: R, max: usize) -> Self {
-        LineReader {
-            inner: BufReader::new(read),
-            line: Vec::new(),
-            max,
-            discarding: false,
-        }
-    }
-
-    fn into_inner(self) -> R {
-        self.inner.into_inner()
-    }
-
-    /// The next non-blank line; `None` at the end of the stream.
-    async fn next(&mut self) -> io::Result<Option<Line>> {
-        loop {
-            let buf = self.inner.fill_buf().await?;
-            if buf.is_empty() {
-                // A last line without `\n` still counts.
-                let line = std::mem::take(&mut self.line);
-                self.discarding = false;
-                if is_blank(&line) {
-                    return Ok(None);
-                }
-                return Ok(Some(Line::Text(line)));
-            }
-            let newline = buf.iter().position(|&byte| byte == b'\n');
-            let take = newline.unwrap_or(buf.len());
-            let consumed = newline.map_or(take, |at| at + 1);
-            let mut result = None;
-            if self.discarding {
-                self.discarding = newline.is_none();
-            } else if self.line.len() + take > self.max {
-                self.line = Vec::new();
-                self.discarding = newline.is_none();
-                result = Some(Line::TooLong);
-            } else {
-                self.line.extend_from_slice(&buf[..take]);
-                if newline.is_some() {
-                    let line = std::mem::take(&mut self.line);
-                    if !is_blank(&line) {
-                        result = Some(Line::Text(line));
-                    }
-                }
-            }
-            self.inner.consume(consumed);
-            if result.is_some() {
-                return Ok(result);
-            }
-        }
-    }
-}
-
-fn is_blank(line: &[u8]) -> bool {
-    line.iter().all(u8::is_ascii_whitespace)
-}
-
-type WriteFuture = Pin<Box<dyn Future<Output = (OwnedWriteHalf, io::Result<()>)> + Send>>;
-
-/// The writing half of a connection: the only code that writes to the socket.
-struct Writer {
-    out: mpsc::Receiver<Out>,
-    /// False once every sender is gone (the client closed its side and all replies are queued).
-    inputs_open: bool,
-    queue: VecDeque<String>,
-    queued_bytes: usize,
-    types: BTreeSet<EventType>,
-    subscription: Option<Subscription>,
-    options: Options,
-}
-
-impl Writer {
-    async fn run(mut self, write: OwnedWriteHalf) {
-        let mut idle = Some(write);
-        let mut writing: Option<WriteFuture> = None;
-        loop {
-            if writing.is_none()
-                && let Some(line) = self.queue.pop_front()
-                && let Some(mut write) = idle.take()
-            {
-                self.queued_bytes -= line.len();
-                writing = Some(Box::pin(async move {
-                    let result = write.write_all(line.as_bytes()).await;
-                    (write, result)
-                }));
-            }
-            if writing.is_none() && !self.inputs_open && self.subscription.is_none() {
-                break;
-            }
-            let room = self.queue.len() < self.options.queue_lines
-                && self.queued_bytes < self.options.queue_bytes;
-            tokio::select! {
-                biased;
-                (write, result) = finish_write(&mut writing) => {
-                    writing = None;
-                    if let Err(error) = result {
-                        debug!(%error, "writing to the client failed");
-                        return;
-                    }
-                    idle = Some(write);
-                }
-                out = self.out.recv(), if self.inputs_open && room => match out {
-                    Some(Out::Line(line)) => self.push(line),
-                    Some(Out::Filter { reply, types, subscription }) => {
-                        if let Some(reply) = reply {
-                            self.push(reply);
-                        }
-                        if types.is_empty() {
-                            self.subscription = None;
-                        } else if subscription.is_some() {
-                            self.subscription = subscription;
-                        }
-                        self.types = types;
-                    }
-                    None => self.inputs_open = false,
-                },
-                event = next_event(&mut self.subscription) => match event {
-                    Ok(event) => {
-                        let wanted = self.types.contains(&event.event_type())
-                            || matches!(*event, Event::Error { .. });
-                        if !wanted {
-                            continue;
-                        }
-                        if !room {
-                            let message = format!(
-                                "this subscriber did not read its events and fell {} lines behind; \
-                                 it is disconnected, reconnect and subscribe again",
-                                self.queue.len()
-                            );
-                            return self.evict(writing, idle, message).await;
-                        }
-                        if let Some(line) = event_line(&event) {
-                            self.push(line);
-                        }
-                    }
-                    Err(BusError::Lagged(missed)) => {
-                        let message = format!(
-                            "this subscriber fell behind and missed {missed} events; \
-                             it is disconnected, reconnect and subscribe again"
-                        );
-                        return self.evict(writing, idle, message).await;
-                    }
-                    // The daemon is stopping; replies can still go out.
-                    Err(BusError::Closed) => self.subscription = None,
-                },
-            }
-        }
-        if let Some(mut write) = idle {
-            let _ = write.shutdown().await;
-        }
-    }
-
-    fn push(&mut self, line: String) {
-        self.queued_bytes += line.len();
-        self.queue.push_back(line);
-    }
-
-    /// Drops the backlog, lets the line being written finish and sends the `error` event, each
-    /// within the grace period, then closes the connection.
-    async fn evict(
-        self,
-        writing: Option<WriteFuture>,
-        idle: Option<OwnedWriteHalf>,
-        message: String,
-    ) {
-        debug!(%message, "disconnecting a lagging subscriber");
-        let grace = self.options.evict_grace;
-        drop(self);
-        let write = match (writing, idle) {
-            (Some(writing), _) => match timeout(grace, writing).await {
-                Ok((write, Ok(()))) => write,
-                _ => return,
-            },
-            (None, Some(write)) => write,
-            (None, None) => return,
-        };
-        let event = Event::Error {
-            kind: LAGGED.to_owned(),
-            message,
-        };
-        let Some(line) = event_line(&event) else {
-            return;
-        };
-        let mut write = write;
-        let _ = timeout(grace, async {
-            write.write_all(line.as_bytes()).await?;
-            write.shutdown().await
-        })
-        .await;
-    }
-}
-
-async fn finish_write(writing: &mut Option<WriteFuture>) -> (OwnedWriteHalf, io::Result<()>) {
-    match writing {
-        Some(writing) => writing.await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn next_event(subscription: &mut Option<Subscription>) -> Result<Arc<Event>, BusError> {
-    match subscription {
-        Some(subscription) => subscription.recv().await,
-        None => std::future::pending().await,
-    }
-}
+use lines::{Line, LineReader};
+use writer::Writer;
 
 #[cfg(test)]
 mod tests;

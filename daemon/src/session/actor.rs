@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{
-    STANDARD, STANDARD_PAD_INDIFFERENT, URL_SAFE_PAD_INDIFFERENT,
-};
+use base64::engine::general_purpose::STANDARD;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
@@ -18,22 +16,22 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use waweb_core::binary::{self, Content, Node};
 use waweb_core::crypto::{self, KeyPair};
 use waweb_core::login::{self, Credentials, Failure, Login, Output};
-use waweb_core::media::{Expected, MediaKeys, MediaType};
 use waweb_core::message;
 use waweb_core::session::pending::Pending;
 use waweb_core::session::push::{self, Push};
 use waweb_core::wire::{self, FrameCipher, ServerText, TagCounter, flags, metric};
-use waweb_proto::message::{Media, MediaKind};
+use waweb_proto::message::Media;
 use waweb_proto::{
     Battery, Call, Event, LoginResult, LogoutResult, Me, MediaDownloadParams, MediaDownloadResult,
     QueryParams, QueryResult, Reason, SendTextParams, SendTextResult, State, StatusResult,
 };
 
+use super::backoff::Backoff;
+use super::download::download;
 use super::handle::{Command, Reply, SessionError};
 use crate::bus::Bus;
 use crate::config::Config;
-use crate::http::{self, Http};
-use crate::media_file;
+use crate::http;
 use crate::output::Protected;
 use crate::store::Store;
 use crate::transport::{Net, Socket};
@@ -58,45 +56,6 @@ fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-/// Exponential backoff with full jitter: the n-th wait is uniform in `[0, min(max, initial·2ⁿ)]`,
-/// never below a floor, so a fleet of clients does not reconnect in lockstep.
-#[derive(Debug, Clone)]
-pub struct Backoff {
-    initial: Duration,
-    max: Duration,
-    attempt: u32,
-}
-
-impl Backoff {
-    /// A backoff starting at `initial`, capped at `max`.
-    pub fn new(initial: Duration, max: Duration) -> Self {
-        Self {
-            initial,
-            max,
-            attempt: 0,
-        }
-    }
-
-    /// The next wait.
-    pub fn next_delay(&mut self) -> Duration {
-        let ceiling = self
-            .initial
-            .saturating_mul(1u32.checked_shl(self.attempt.min(20)).unwrap_or(u32::MAX))
-            .min(self.max);
-        self.attempt = self.attempt.saturating_add(1);
-        let mut random = [0u8; 8];
-        crypto::fill_random(&mut random);
-        let fraction = (u64::from_le_bytes(random) >> 11) as f64 / (1u64 << 53) as f64;
-        let floor = self.initial / 4;
-        floor + ceiling.saturating_sub(floor).mul_f64(fraction)
-    }
-
-    /// After a successful login.
-    pub fn reset(&mut self) {
-        self.attempt = 0;
-    }
 }
 
 /// How a connection ended.
@@ -1344,151 +1303,9 @@ fn not_a_session_call() -> SessionError {
     SessionError::Internal("this method is not a session request".into())
 }
 
-fn decode_base64(field: &'static str, text: &str) -> Result<Vec<u8>, SessionError> {
-    STANDARD_PAD_INDIFFERENT
-        .decode(text)
-        .or_else(|_| URL_SAFE_PAD_INDIFFERENT.decode(text))
-        .map_err(|_| SessionError::InvalidParams(format!("media.{field} is not base64")))
-}
-
-/// `media_download` to an output [`Protected::check_output`] allowed: fetch, verify the MAC (and the hashes the message announced), decrypt into
-/// `output` atomically. Runs beside the actor; it needs nothing of the connection.
-async fn download(
-    http: &Http,
-    media: Media,
-    output: PathBuf,
-) -> Result<MediaDownloadResult, SessionError> {
-    let kind = match media.kind {
-        MediaKind::Image => MediaType::Image,
-        MediaKind::Video => MediaType::Video,
-        MediaKind::Audio => MediaType::Audio,
-        MediaKind::Document => MediaType::Document,
-        MediaKind::Sticker => MediaType::Sticker,
-    };
-    let media_key = decode_base64("media_key", &media.media_key)?;
-    let keys = MediaKeys::derive(&media_key, kind)
-        .map_err(|error| SessionError::InvalidParams(error.to_string()))?;
-    let file_sha256 = decode_base64("file_sha256", &media.file_sha256)?;
-    let file_enc_sha256 = decode_base64("file_enc_sha256", &media.file_enc_sha256)?;
-    let to_array = |bytes: &[u8]| <[u8; 32]>::try_from(bytes).ok();
-    let expected = Expected {
-        file_sha256: to_array(&file_sha256),
-        file_enc_sha256: to_array(&file_enc_sha256),
-        file_length: (media.file_length > 0).then_some(media.file_length),
-    };
-    let url = match (&media.url, &media.direct_path) {
-        (Some(url), _) if !url.is_empty() => url.clone(),
-        (_, Some(path)) if !path.is_empty() => format!("https://mmg.whatsapp.net{path}"),
-        _ => {
-            return Err(SessionError::InvalidParams(
-                "media has neither url nor direct_path".into(),
-            ));
-        }
-    };
-    let host = url.split('?').next().unwrap_or_default().to_owned();
-    let response = http
-        .get(&url)
-        .await
-        .map_err(|error| SessionError::Io(format!("downloading {host}: {error}")))?;
-    match response.status().as_u16() {
-        200 => {}
-        status @ (404 | 410) => {
-            return Err(SessionError::MediaExpired(format!(
-                "the media host answered {status}"
-            )));
-        }
-        status => {
-            return Err(SessionError::Io(format!(
-                "the media host answered {status}"
-            )));
-        }
-    }
-    // The body streams into the blocking decryptor through a sync bridge; it writes a temp file
-    // beside `output` and renames it only once everything verified. A failed read is told apart
-    // from a bad body by the marker its error carries.
-    let body = response.bytes_stream().map(|chunk| {
-        chunk.map_err(|error| std::io::Error::other(DownloadFailed(http::Error::from(error))))
-    });
-    let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(body));
-    let target = output.clone();
-    let verified_sha256 = expected.file_sha256;
-    let decrypted = tokio::task::spawn_blocking(move || {
-        media_file::decrypt_to_path(reader, &target, &keys, &expected)
-    })
-    .await
-    .map_err(|error| SessionError::Io(format!("decryption task failed: {error}")))?;
-    let bytes = match decrypted {
-        Ok(bytes) => bytes,
-        Err(media_file::Error::Media(error)) => {
-            return Err(SessionError::Integrity(error.to_string()));
-        }
-        Err(media_file::Error::Io { source, .. })
-            if source
-                .get_ref()
-                .is_some_and(|inner| inner.is::<DownloadFailed>()) =>
-        {
-            return Err(SessionError::Io(format!("downloading {host}: {source}")));
-        }
-        Err(error) => return Err(SessionError::Io(error.to_string())),
-    };
-    let sha256 = match verified_sha256 {
-        Some(verified) => verified,
-        None => {
-            let path = output.clone();
-            tokio::task::spawn_blocking(move || hash_file(&path))
-                .await
-                .map_err(|error| SessionError::Io(error.to_string()))?
-                .map_err(|error| SessionError::Io(error.to_string()))?
-        }
-    };
-    Ok(MediaDownloadResult {
-        path: output.clone(),
-        bytes,
-        sha256: STANDARD.encode(sha256),
-    })
-}
-
-/// Marks a read error of the media download's body (as opposed to a local file error).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct DownloadFailed(http::Error);
-
-fn hash_file(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
-    use sha2::Digest;
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher.finalize().into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_with_jitter_under_the_cap() {
-        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(120));
-        let mut ceilings = Vec::new();
-        for attempt in 0..12 {
-            let delay = backoff.next_delay();
-            let ceiling = Duration::from_secs(1u64 << attempt).min(Duration::from_secs(120));
-            assert!(
-                delay >= Duration::from_millis(250) && delay <= ceiling,
-                "{attempt}: {delay:?}"
-            );
-            ceilings.push(ceiling);
-        }
-        backoff.reset();
-        assert!(backoff.next_delay() <= Duration::from_secs(1));
-    }
 
     #[test]
     fn conn_events_never_carry_secrets() {

@@ -4,5 +4,8 @@ pub mod handle;
 
 pub use handle::{Command, SessionError, SessionHandle};
 pub mod actor;
+mod backoff;
+mod download;
 
-pub use actor::{Actor, Backoff};
+pub use actor::Actor;
+pub use backoff::Backoff;

@@ -1,0 +1,183 @@
+//! The writing half of a connection: the only code that writes to the socket.
+//!
+//! Replies and events pass through one bounded queue, so lines never interleave. An event that
+//! finds the queue full means the client is not reading: it gets an `error` event (`lagged`)
+//! and is disconnected, and nobody else notices.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::unix::OwnedWriteHalf;
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+use tracing::{debug, warn};
+use waweb_proto::{Event, EventType, LAGGED, Notification};
+
+use super::{Options, Out};
+use crate::bus::{BusError, Subscription};
+
+type WriteFuture = Pin<Box<dyn Future<Output = (OwnedWriteHalf, io::Result<()>)> + Send>>;
+
+/// The writing half of a connection: the only code that writes to the socket.
+pub(super) struct Writer {
+    pub(super) out: mpsc::Receiver<Out>,
+    /// False once every sender is gone (the client closed its side and all replies are queued).
+    pub(super) inputs_open: bool,
+    pub(super) queue: VecDeque<String>,
+    pub(super) queued_bytes: usize,
+    pub(super) types: BTreeSet<EventType>,
+    pub(super) subscription: Option<Subscription>,
+    pub(super) options: Options,
+}
+
+impl Writer {
+    pub(super) async fn run(mut self, write: OwnedWriteHalf) {
+        let mut idle = Some(write);
+        let mut writing: Option<WriteFuture> = None;
+        loop {
+            if writing.is_none()
+                && let Some(line) = self.queue.pop_front()
+                && let Some(mut write) = idle.take()
+            {
+                self.queued_bytes -= line.len();
+                writing = Some(Box::pin(async move {
+                    let result = write.write_all(line.as_bytes()).await;
+                    (write, result)
+                }));
+            }
+            if writing.is_none() && !self.inputs_open && self.subscription.is_none() {
+                break;
+            }
+            let room = self.queue.len() < self.options.queue_lines
+                && self.queued_bytes < self.options.queue_bytes;
+            tokio::select! {
+                biased;
+                (write, result) = finish_write(&mut writing) => {
+                    writing = None;
+                    if let Err(error) = result {
+                        debug!(%error, "writing to the client failed");
+                        return;
+                    }
+                    idle = Some(write);
+                }
+                out = self.out.recv(), if self.inputs_open && room => match out {
+                    Some(Out::Line(line)) => self.push(line),
+                    Some(Out::Filter { reply, types, subscription }) => {
+                        if let Some(reply) = reply {
+                            self.push(reply);
+                        }
+                        if types.is_empty() {
+                            self.subscription = None;
+                        } else if subscription.is_some() {
+                            self.subscription = subscription;
+                        }
+                        self.types = types;
+                    }
+                    None => self.inputs_open = false,
+                },
+                event = next_event(&mut self.subscription) => match event {
+                    Ok(event) => {
+                        let wanted = self.types.contains(&event.event_type())
+                            || matches!(*event, Event::Error { .. });
+                        if !wanted {
+                            continue;
+                        }
+                        if !room {
+                            let message = format!(
+                                "this subscriber did not read its events and fell {} lines behind; \
+                                 it is disconnected, reconnect and subscribe again",
+                                self.queue.len()
+                            );
+                            return self.evict(writing, idle, message).await;
+                        }
+                        if let Some(line) = event_line(&event) {
+                            self.push(line);
+                        }
+                    }
+                    Err(BusError::Lagged(missed)) => {
+                        let message = format!(
+                            "this subscriber fell behind and missed {missed} events; \
+                             it is disconnected, reconnect and subscribe again"
+                        );
+                        return self.evict(writing, idle, message).await;
+                    }
+                    // The daemon is stopping; replies can still go out.
+                    Err(BusError::Closed) => self.subscription = None,
+                },
+            }
+        }
+        if let Some(mut write) = idle {
+            let _ = write.shutdown().await;
+        }
+    }
+
+    fn push(&mut self, line: String) {
+        self.queued_bytes += line.len();
+        self.queue.push_back(line);
+    }
+
+    /// Drops the backlog, lets the line being written finish and sends the `error` event, each
+    /// within the grace period, then closes the connection.
+    async fn evict(
+        self,
+        writing: Option<WriteFuture>,
+        idle: Option<OwnedWriteHalf>,
+        message: String,
+    ) {
+        debug!(%message, "disconnecting a lagging subscriber");
+        let grace = self.options.evict_grace;
+        drop(self);
+        let write = match (writing, idle) {
+            (Some(writing), _) => match timeout(grace, writing).await {
+                Ok((write, Ok(()))) => write,
+                _ => return,
+            },
+            (None, Some(write)) => write,
+            (None, None) => return,
+        };
+        let event = Event::Error {
+            kind: LAGGED.to_owned(),
+            message,
+        };
+        let Some(line) = event_line(&event) else {
+            return;
+        };
+        let mut write = write;
+        let _ = timeout(grace, async {
+            write.write_all(line.as_bytes()).await?;
+            write.shutdown().await
+        })
+        .await;
+    }
+}
+
+async fn finish_write(writing: &mut Option<WriteFuture>) -> (OwnedWriteHalf, io::Result<()>) {
+    match writing {
+        Some(writing) => writing.await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_event(subscription: &mut Option<Subscription>) -> Result<Arc<Event>, BusError> {
+    match subscription {
+        Some(subscription) => subscription.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+pub(super) fn event_line(event: &Event) -> Option<String> {
+    match serde_json::to_string(&Notification::event(event)) {
+        Ok(mut line) => {
+            line.push('\n');
+            Some(line)
+        }
+        Err(error) => {
+            warn!(%error, "cannot encode an event; skipping it");
+            None
+        }
+    }
+}
