@@ -17,6 +17,7 @@ use waweb_core::binary::{self, Content, Node};
 use waweb_core::crypto::{self, KeyPair};
 use waweb_core::login::{self, Credentials, Failure, Login, Output};
 use waweb_core::message;
+use waweb_core::session::liveness::{Due, Liveness};
 use waweb_core::session::pending::Pending;
 use waweb_core::session::push::{self, Push};
 use waweb_core::wire::{self, FrameCipher, ServerText, TagCounter, flags, metric};
@@ -113,8 +114,7 @@ struct Connection {
     login_deadline: Instant,
     pending: Pending<PendingKind, Instant>,
     epoch: u64,
-    ping_sent: Option<Instant>,
-    next_ping: Instant,
+    liveness: Liveness<Instant>,
     next_probe: Instant,
     current_qr: Option<Event>,
     /// Set while the tokens the server sent are not on disk yet.
@@ -683,9 +683,7 @@ impl Actor {
             login_deadline: now + LOGIN_TIMEOUT,
             pending: Pending::new(),
             epoch: 0,
-            ping_sent: None,
-            // The first keepalive goes out at once, so liveness is known from the start.
-            next_ping: now,
+            liveness: Liveness::new(now, self.config.keepalive, self.config.pong_timeout),
             next_probe: now + PHONE_PROBE,
             current_qr: None,
             unsaved: None,
@@ -882,9 +880,6 @@ impl Actor {
         shutdown: &mut watch::Receiver<bool>,
     ) -> Ended {
         loop {
-            let pong_deadline = connection
-                .ping_sent
-                .map(|sent| sent + self.config.pong_timeout);
             let request_deadline = connection.pending.next_deadline();
             let login_deadline = (!connection.login.is_done()).then_some(connection.login_deadline);
             let save_retry = connection.unsaved.as_ref().map(|unsaved| unsaved.retry_at);
@@ -895,16 +890,15 @@ impl Actor {
                     Some(command) => self.connected_command(connection, command).await,
                     None => Err(Ended::Shutdown),
                 },
-                () = sleep_until(connection.next_ping) => {
-                    connection.next_ping = Instant::now() + self.config.keepalive;
-                    if connection.ping_sent.is_none() {
-                        connection.ping_sent = Some(Instant::now());
+                () = sleep_until(connection.liveness.next_wake()) => {
+                    match connection.liveness.due(Instant::now()) {
+                        Some(Due::Keepalive) => connection.socket.send(WsMessage::text(wire::KEEPALIVE)).await.map_err(|_| Ended::Lost(Reason::ConnectionLost)),
+                        Some(Due::Dead) => {
+                            tracing::warn!("no pong within {:?}", connection.liveness.pong_timeout());
+                            Err(Ended::Lost(Reason::PongTimeout))
+                        }
+                        None => Ok(()),
                     }
-                    connection.socket.send(WsMessage::text(wire::KEEPALIVE)).await.map_err(|_| Ended::Lost(Reason::ConnectionLost))
-                }
-                () = sleep_until(pong_deadline.unwrap_or(far)), if pong_deadline.is_some() => {
-                    tracing::warn!("no pong within {:?}", self.config.pong_timeout);
-                    Err(Ended::Lost(Reason::PongTimeout))
                 }
                 () = sleep_until(connection.ref_deadline.unwrap_or(far)), if connection.ref_deadline.is_some() => {
                     connection.ref_deadline = None;
@@ -966,7 +960,7 @@ impl Actor {
         let (tag, json) = match wire::parse_server_text(text) {
             Ok(ServerText::Pong(_)) => {
                 self.last_pong = Some(Instant::now());
-                connection.ping_sent = None;
+                connection.liveness.pong();
                 // Only a connection that stays up and answers earns a fresh backoff; one the
                 // server drops right after login keeps backing off instead of looping.
                 if connection.login.is_done() && self.state == State::Connected {
