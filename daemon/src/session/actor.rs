@@ -153,6 +153,30 @@ impl Connection {
     }
 }
 
+/// What the session is after, which decides whether there is anything to connect to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Goal {
+    /// No session and nobody asked for one: wait for `login`.
+    Idle,
+    /// `login` asked for a QR: connect and pair.
+    Pair,
+    /// A session is stored: keep it connected, reconnecting with backoff.
+    Restore,
+    /// A session is stored but must not be retried (`replaced`, 403): wait for a restart or
+    /// `logout`.
+    Halted,
+}
+
+impl Goal {
+    fn new(session_stored: bool) -> Goal {
+        if session_stored {
+            Goal::Restore
+        } else {
+            Goal::Idle
+        }
+    }
+}
+
 /// The actor's state.
 pub struct Actor {
     config: Arc<Config>,
@@ -166,9 +190,7 @@ pub struct Actor {
     phone_online: Option<bool>,
     last_pong: Option<Instant>,
     reconnects: u64,
-    wants_pairing: bool,
-    /// After `replaced` or a refusal that must not be retried: no reconnect until restart.
-    halted: bool,
+    goal: Goal,
     backoff: Backoff,
     /// Session-file writes, in order, off the actor's loop (they fsync).
     store_ops: Option<(mpsc::UnboundedSender<StoreOp>, tokio::task::JoinHandle<()>)>,
@@ -214,6 +236,7 @@ impl Actor {
         credentials: Option<Credentials>,
     ) -> Self {
         let backoff = Backoff::new(config.reconnect_initial, config.reconnect_max);
+        let credentials_stored = credentials.is_some();
         Self {
             config,
             net,
@@ -226,8 +249,7 @@ impl Actor {
             phone_online: None,
             last_pong: None,
             reconnects: 0,
-            wants_pairing: false,
-            halted: false,
+            goal: Goal::new(credentials_stored),
             backoff,
             store_ops: None,
             session_error: None,
@@ -348,6 +370,7 @@ impl Actor {
 
     /// Forgets the session and waits until the file is gone (callers report that it is).
     async fn erase(&mut self) {
+        self.goal = Goal::Idle;
         self.credentials = None;
         self.me = None;
         self.battery = None;
@@ -382,8 +405,7 @@ impl Actor {
             if *shutdown.borrow() {
                 return;
             }
-            let restore = self.credentials.is_some() && !self.halted;
-            if !restore && !self.wants_pairing {
+            if matches!(self.goal, Goal::Idle | Goal::Halted) {
                 // Idle: nothing to connect to until someone logs in.
                 tokio::select! {
                     command = commands.recv() => match command {
@@ -399,12 +421,11 @@ impl Actor {
             match ended {
                 Ended::Shutdown => return,
                 Ended::LoggedOut => {
-                    self.wants_pairing = false;
+                    self.goal = Goal::Idle;
                     self.set_state(State::LoggedOut, Some(Reason::Logout));
                 }
                 Ended::Replaced => {
-                    self.halted = true;
-                    self.wants_pairing = false;
+                    self.goal = Goal::Halted;
                     self.bus.publish(Event::Disconnected {
                         reason: Reason::Replaced,
                         retry_in_ms: None,
@@ -416,7 +437,7 @@ impl Actor {
                     self.on_failure(failure, &mut commands, &mut shutdown).await
                 }
                 Ended::Lost(reason) => {
-                    if self.credentials.is_some() && !self.halted {
+                    if self.goal == Goal::Restore {
                         if !self
                             .wait_backoff(reason, &mut commands, &mut shutdown)
                             .await
@@ -426,7 +447,7 @@ impl Actor {
                     } else {
                         // A pairing attempt that lost its connection ends; the user asks again.
                         // No session existed, so this is a lost connection, not a logout.
-                        self.wants_pairing = false;
+                        self.goal = Goal::Idle;
                         self.bus.publish(Event::Disconnected {
                             reason: reason.clone(),
                             retry_in_ms: None,
@@ -440,7 +461,6 @@ impl Actor {
 
     async fn end_session(&mut self, reason: Reason, status: Option<u16>) {
         self.erase().await;
-        self.wants_pairing = false;
         tracing::warn!(
             reason = reason.as_str(),
             "session ended: {}",
@@ -470,11 +490,13 @@ impl Actor {
         } else if failure.retry && self.credentials.is_some() {
             self.wait_backoff(failure.reason, commands, shutdown).await;
         } else {
-            self.wants_pairing = false;
-            if self.credentials.is_some() {
-                // Kept, but not retried in a loop (403 and friends): a restart or logout decides.
-                self.halted = true;
-            }
+            // A session is kept, but not retried in a loop (403 and friends): a restart or
+            // logout decides.
+            self.goal = if self.credentials.is_some() {
+                Goal::Halted
+            } else {
+                Goal::Idle
+            };
             self.bus.publish(Event::LoggedOut {
                 reason: failure.reason.clone(),
                 status: failure.status,
@@ -533,7 +555,7 @@ impl Actor {
                 let result = if self.credentials.is_some() {
                     Err(SessionError::AlreadyLoggedIn)
                 } else {
-                    self.wants_pairing = true;
+                    self.goal = Goal::Pair;
                     Ok(LoginResult {
                         state: State::Pairing,
                     })
@@ -548,7 +570,6 @@ impl Actor {
                 };
                 let server_notified = self.http_logout(&credentials).await;
                 self.erase().await;
-                self.halted = false;
                 self.bus.publish(Event::LoggedOut {
                     reason: Reason::Logout,
                     status: None,
@@ -660,7 +681,11 @@ impl Actor {
             reref_budget: self.config.reref_budget,
         };
         let mut tags = TagCounter::new(unix_now());
-        let (login, outputs) = match self.credentials.clone().filter(|_| !self.halted) {
+        let restore = self
+            .credentials
+            .clone()
+            .filter(|_| self.goal == Goal::Restore);
+        let (login, outputs) = match restore {
             Some(credentials) => Login::restore(settings, credentials, &mut tags),
             None => {
                 let mut client_id = [0u8; 16];
@@ -790,8 +815,7 @@ impl Actor {
                     connection.current_qr = None;
                     self.me = Some(login::me_from_conn(&conn, &credentials));
                     self.credentials = Some(*credentials);
-                    self.wants_pairing = false;
-                    self.halted = false;
+                    self.goal = Goal::Restore;
                     self.battery_from_conn(&conn);
                     if self.persist().await.is_err() {
                         self.hold_unsaved(connection, Some((restored, challenged)));
