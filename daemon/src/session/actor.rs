@@ -1168,6 +1168,107 @@ impl Actor {
 
     // ---- commands while connected ----
 
+    /// `logout` with a connection: goodbye over the websocket when logged in (HTTP if that
+    /// fails), nothing to tell while pairing, the HTTP request while restoring.
+    async fn logout_connected(
+        &mut self,
+        connection: &mut Connection,
+        reply: Reply<LogoutResult>,
+    ) -> Result<(), Ended> {
+        let logged_in = connection.login.is_done() && connection.cipher.is_some();
+        if logged_in {
+            // The server has no reply to goodbye; it drops the session and closes.
+            let sent = connection
+                .socket
+                .send(WsMessage::text(
+                    "goodbye,,[\"admin\",\"Conn\",\"disconnect\"]",
+                ))
+                .await
+                .is_ok();
+            let server_notified = match (sent, self.credentials.clone()) {
+                (true, _) => true,
+                (false, Some(credentials)) => self.http_logout(&credentials).await,
+                (false, None) => false,
+            };
+            self.erase().await;
+            self.bus.publish(Event::LoggedOut {
+                reason: Reason::Logout,
+                status: None,
+            });
+            let _ = reply.send(Ok(LogoutResult { server_notified }));
+            return Err(Ended::LoggedOut);
+        }
+        if connection.login.is_pairing() {
+            // Cancelling a pairing: nothing is stored, nothing to tell the server.
+            self.bus.publish(Event::LoggedOut {
+                reason: Reason::Logout,
+                status: None,
+            });
+            let _ = reply.send(Ok(LogoutResult {
+                server_notified: false,
+            }));
+            return Err(Ended::LoggedOut);
+        }
+        // Restoring: tell the server over HTTP instead.
+        let Some(credentials) = self.credentials.clone() else {
+            let _ = reply.send(Err(SessionError::NotLoggedIn));
+            return Ok(());
+        };
+        let server_notified = self.http_logout(&credentials).await;
+        self.erase().await;
+        self.bus.publish(Event::LoggedOut {
+            reason: Reason::Logout,
+            status: None,
+        });
+        let _ = reply.send(Ok(LogoutResult { server_notified }));
+        Err(Ended::LoggedOut)
+    }
+
+    /// `send_text`: the relay of PROTOCOL.md 8.4, answered once the server acks it.
+    async fn send_text(
+        &mut self,
+        connection: &mut Connection,
+        to: &str,
+        text: String,
+        reply: Reply<SendTextResult>,
+    ) -> Result<(), Ended> {
+        let jid = match message::parse_recipient(to) {
+            Ok(jid) => jid,
+            Err(error) => {
+                let _ = reply.send(Err(SessionError::InvalidParams(error.to_string())));
+                return Ok(());
+            }
+        };
+        let id = message::new_message_id();
+        let info = message::text_message(&jid, &id, &text, unix_now());
+        let epoch = connection.next_epoch();
+        let node = Node::new("action")
+            .attr("type", "relay")
+            .attr("epoch", epoch)
+            .with_content(Content::List(vec![
+                Node::new("message").with_content(Content::Bytes(message::encode(&info))),
+            ]));
+        let own = self.me.as_ref().is_some_and(|me| me.wid == jid);
+        let flag = if own {
+            flags::ACK_REQUEST
+        } else {
+            flags::IGNORE
+        };
+        if let Err(ended) = Self::send_node(connection, &id, metric::MESSAGE, flag, &node).await {
+            let _ = reply.send(Err(SessionError::NotConnected));
+            return Err(ended);
+        }
+        let deadline = Instant::now() + self.config.request_timeout;
+        let waiting = PendingKind::SendText {
+            id: id.clone(),
+            jid,
+            text,
+            reply,
+        };
+        connection.pending.insert(id, waiting, deadline);
+        Ok(())
+    }
+
     async fn connected_command(
         &mut self,
         connection: &mut Connection,
@@ -1196,97 +1297,14 @@ impl Actor {
                     let _ = reply.send(Err(SessionError::AlreadyLoggedIn));
                 }
             }
-            Call::Logout => {
-                let reply = Reply::new(reply);
-                if logged_in {
-                    // The server has no reply to goodbye; it drops the session and closes.
-                    let sent = connection
-                        .socket
-                        .send(WsMessage::text(
-                            "goodbye,,[\"admin\",\"Conn\",\"disconnect\"]",
-                        ))
-                        .await
-                        .is_ok();
-                    let server_notified = match (sent, self.credentials.clone()) {
-                        (true, _) => true,
-                        (false, Some(credentials)) => self.http_logout(&credentials).await,
-                        (false, None) => false,
-                    };
-                    self.erase().await;
-                    self.bus.publish(Event::LoggedOut {
-                        reason: Reason::Logout,
-                        status: None,
-                    });
-                    let _ = reply.send(Ok(LogoutResult { server_notified }));
-                    return Err(Ended::LoggedOut);
-                }
-                if connection.login.is_pairing() {
-                    // Cancelling a pairing: nothing is stored, nothing to tell the server.
-                    self.bus.publish(Event::LoggedOut {
-                        reason: Reason::Logout,
-                        status: None,
-                    });
-                    let _ = reply.send(Ok(LogoutResult {
-                        server_notified: false,
-                    }));
-                    return Err(Ended::LoggedOut);
-                }
-                // Restoring: tell the server over HTTP instead.
-                let Some(credentials) = self.credentials.clone() else {
-                    let _ = reply.send(Err(SessionError::NotLoggedIn));
-                    return Ok(());
-                };
-                let server_notified = self.http_logout(&credentials).await;
-                self.erase().await;
-                self.bus.publish(Event::LoggedOut {
-                    reason: Reason::Logout,
-                    status: None,
-                });
-                let _ = reply.send(Ok(LogoutResult { server_notified }));
-                return Err(Ended::LoggedOut);
-            }
+            Call::Logout => return self.logout_connected(connection, Reply::new(reply)).await,
             Call::SendText(SendTextParams { to, text }) => {
                 let reply = Reply::new(reply);
                 if !usable {
                     let _ = reply.send(Err(self.not_available()));
                     return Ok(());
                 }
-                let jid = match message::parse_recipient(&to) {
-                    Ok(jid) => jid,
-                    Err(error) => {
-                        let _ = reply.send(Err(SessionError::InvalidParams(error.to_string())));
-                        return Ok(());
-                    }
-                };
-                let id = message::new_message_id();
-                let info = message::text_message(&jid, &id, &text, unix_now());
-                let epoch = connection.next_epoch();
-                let node = Node::new("action")
-                    .attr("type", "relay")
-                    .attr("epoch", epoch)
-                    .with_content(Content::List(vec![
-                        Node::new("message").with_content(Content::Bytes(message::encode(&info))),
-                    ]));
-                let own = self.me.as_ref().is_some_and(|me| me.wid == jid);
-                let flag = if own {
-                    flags::ACK_REQUEST
-                } else {
-                    flags::IGNORE
-                };
-                if let Err(ended) =
-                    Self::send_node(connection, &id, metric::MESSAGE, flag, &node).await
-                {
-                    let _ = reply.send(Err(SessionError::NotConnected));
-                    return Err(ended);
-                }
-                let deadline = Instant::now() + self.config.request_timeout;
-                let waiting = PendingKind::SendText {
-                    id: id.clone(),
-                    jid,
-                    text,
-                    reply,
-                };
-                connection.pending.insert(id, waiting, deadline);
+                return self.send_text(connection, &to, text, reply).await;
             }
             Call::Query(QueryParams { json }) => {
                 let reply = Reply::new(reply);
