@@ -1,10 +1,12 @@
 //! `wawebd sim` as a script drives it: the listening line first, one answer per command, in
-//! order, and a `received` line for what a client sends.
+//! order, and a `received` line for what a client sends; with `--tls --cert-out FILE`, a
+//! `wawebd run --ca-file FILE` logs in to it over `wss://`.
 
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixDatagram;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -160,4 +162,104 @@ fn bad_flags_are_refused() {
         String::from_utf8_lossy(&output.stderr).trim(),
         "wawebd: --phone takes digits only"
     );
+}
+
+#[test]
+fn tls_certificate_out_lets_the_daemon_log_in_over_wss() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("sim.pem");
+    let mut sim = SimProcess::start(&["--tls", "--cert-out", cert.to_str().unwrap()]);
+    let listening = sim.next();
+    let keys: Vec<&str> = listening
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["type", "ws_url", "media_url"]);
+    assert_eq!(listening["type"], "listening");
+    let ws_url = listening["ws_url"].as_str().unwrap().to_owned();
+    let media_url = listening["media_url"].as_str().unwrap();
+    assert!(
+        ws_url.starts_with("wss://127.0.0.1:") && ws_url.ends_with("/ws"),
+        "{ws_url}"
+    );
+    assert!(
+        media_url.starts_with("https://127.0.0.1:") && media_url.ends_with('/'),
+        "{media_url}"
+    );
+    // The file is complete once the listening line is out: one certificate, no key.
+    let pem = std::fs::read_to_string(&cert).unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    assert_eq!(pem.matches("BEGIN").count(), 1, "{pem}");
+
+    let socket = dir.path().join("run/wawebd.sock");
+    let notify_path = dir.path().join("notify.sock");
+    let notify = UnixDatagram::bind(&notify_path).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let daemon = Command::new(env!("CARGO_BIN_EXE_wawebd"))
+        .args(["run", "--server-url", &ws_url, "--ca-file"])
+        .arg(&cert)
+        .arg("--socket")
+        .arg(&socket)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env("NOTIFY_SOCKET", &notify_path)
+        .env_remove("WAWEBD_CONFIG")
+        .env_remove("WAWEBD_CA_FILE")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _daemon = KillOnDrop(daemon);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut buf = [0u8; 4096];
+        let n = notify.recv(&mut buf).expect("READY=1 in time");
+        if String::from_utf8_lossy(&buf[..n]).contains("READY=1") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no READY=1");
+    }
+
+    let mut client = waweb_proto::Client::connect(&socket).unwrap();
+    client.call_raw("subscribe", None).unwrap();
+    client.call_raw("login", None).unwrap();
+    let qr = next_event(&mut client, "qr");
+    sim.send(&json!({"cmd": "scan", "qr": qr["content"]}).to_string());
+    let connected = next_event(&mut client, "connected");
+    assert_eq!(connected["restored"], false);
+    assert_eq!(sim.next_of("paired")["type"], "paired");
+    let status = client.call_raw("status", None).unwrap();
+    assert_eq!(
+        (status["state"].as_str(), status["server_url"].as_str()),
+        (Some("connected"), Some(ws_url.as_str()))
+    );
+}
+
+/// The next event of `kind` from the daemon, within 10 s.
+fn next_event(client: &mut waweb_proto::Client, kind: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let notification = client
+            .recv_notification(Some(left))
+            .unwrap()
+            .unwrap_or_else(|| panic!("no {kind} event in time"));
+        if notification.params["type"] == kind {
+            return notification.params;
+        }
+    }
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

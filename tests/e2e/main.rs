@@ -7,3 +7,4 @@ mod files;
 mod lifecycle;
 mod messaging;
 mod socket;
+mod tls;

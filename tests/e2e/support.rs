@@ -1,6 +1,7 @@
 //! The harness: a simulator on 127.0.0.1:0 and a real daemon (`Daemon::run`) in the same
 //! runtime, with its own temp dir, socket and state; a JSON-lines client over the socket; waits
-//! with deadlines, never sleeps.
+//! with deadlines, never sleeps. With [`Options::tls`] the simulator serves `wss://` and
+//! `https://` and the daemon trusts its certificate through `ca_file`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,6 +32,9 @@ pub struct Options {
     pub reref_budget: u32,
     pub keepalive: Duration,
     pub pong_timeout: Duration,
+    /// A simulator with a self-signed certificate, written to `<dir>/sim.pem` and given to the
+    /// daemon as `ca_file`.
+    pub tls: bool,
 }
 
 impl Default for Options {
@@ -40,6 +44,7 @@ impl Default for Options {
             reref_budget: 5,
             keepalive: Duration::from_secs(20),
             pong_timeout: Duration::from_secs(25),
+            tls: false,
         }
     }
 }
@@ -50,20 +55,27 @@ impl Harness {
     }
 
     pub async fn start_with(options: Options) -> Harness {
+        let dir = tempfile::Builder::new().prefix("waweb").tempdir().unwrap();
+        let tls = options.tls.then(|| sim::Tls::self_signed().unwrap());
+        let ca_file = tls.as_ref().map(|tls| {
+            let path = dir.path().join("sim.pem");
+            std::fs::write(&path, tls.certificate_pem()).unwrap();
+            path
+        });
         let sim = Sim::start(sim::Config {
             ttl: options.ttl,
             reply_gap: Duration::from_millis(5),
             push_delay: Duration::from_millis(5),
+            tls,
             ..sim::Config::default()
         })
         .await
         .unwrap();
         let sim_output = sim.subscribe();
-        let dir = tempfile::Builder::new().prefix("waweb").tempdir().unwrap();
         let config = Config {
             server_url: sim.ws_url().to_owned(),
             socket: dir.path().join("run/wawebd.sock"),
-            ca_file: None,
+            ca_file,
             state_dir: dir.path().join("state"),
             browser: ["Linux".into(), "wawebd-test".into(), "0.1.0".into()],
             client_version: [2, 2142, 12],

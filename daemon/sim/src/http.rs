@@ -1,169 +1,131 @@
-//! Just enough HTTP/1.1 for the simulator: read one request head (and a bounded body) from a
-//! loopback client, write one response. The websocket front and the media host share it.
+//! The simulator's HTTP/1.1 side, on hyper: one accept loop that the websocket front and the
+//! media host share, plain or behind TLS, and the small helpers their services use (responses,
+//! bounded bodies, query strings).
+//!
+//! A TLS handshake that fails (a client that does not trust the certificate, or speaks plain
+//! HTTP to a TLS port) is logged at debug and the connection dropped; nothing else notices.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
-/// Longest request head accepted; real upgrade requests are well under 2 KiB.
-const MAX_HEAD: usize = 16 * 1024;
+/// What a service is handed.
+pub type Request = hyper::Request<Incoming>;
+/// What a service answers: always a complete body.
+pub type Response = hyper::Response<Full<Bytes>>;
 
-/// A parsed request head.
-#[derive(Debug, Clone)]
-pub struct Request {
-    /// `GET`, `POST`, ….
-    pub method: String,
-    /// The path without the query string.
-    pub path: String,
-    /// Query parameters, percent-decoded.
-    pub query: HashMap<String, String>,
-    /// Header names in lowercase.
-    pub headers: HashMap<String, String>,
-    /// Bytes read past the head (the start of the body).
-    pub rest: Vec<u8>,
-}
+/// A client that opens a connection but never finishes the TLS handshake is cut after this.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-impl Request {
-    /// A header's value by lowercase name.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(String::as_str)
+/// Accepts connections forever and serves each with `service`, through `tls` when given.
+pub async fn serve<S, F>(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    what: &'static str,
+    service: S,
+) where
+    S: Fn(Request) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let service = service.clone();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let Some(tls) = tls else {
+                return serve_connection(stream, what, service).await;
+            };
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                Ok(Ok(stream)) => serve_connection(stream, what, service).await,
+                Ok(Err(error)) => tracing::debug!("sim {what}: TLS handshake failed: {error}"),
+                Err(_) => tracing::debug!("sim {what}: TLS handshake timed out"),
+            }
+        });
     }
 }
 
-/// Why a request could not be read.
+async fn serve_connection<I, S, F>(io: I, what: &'static str, service: S)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: Fn(Request) -> F + Send + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
+    let service = service_fn(move |request| {
+        let response = service(request);
+        async move { Ok::<_, Infallible>(response.await) }
+    });
+    let connection = http1::Builder::new()
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    if let Err(error) = connection.await {
+        tracing::debug!("sim {what}: connection ended: {error}");
+    }
+}
+
+/// A complete response.
+pub fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response {
+    let mut response = hyper::Response::new(Full::new(body.into()));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(value) = content_type.parse() {
+        response.headers_mut().insert(CONTENT_TYPE, value);
+    }
+    response
+}
+
+/// A header's value as text (lossy for bytes that are not UTF-8).
+pub fn header(request: &Request, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get(name)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).trim().to_owned())
+}
+
+/// Why a body could not be read.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The socket failed or closed early.
-    #[error("io: {0}")]
-    Io(#[from] std::io::Error),
-    /// Not HTTP, or a head over the limit.
-    #[error("malformed request: {0}")]
-    Malformed(&'static str),
-    /// A body longer than the route allows.
+pub enum BodyError {
+    /// Longer than the route allows.
     #[error("body too large")]
     TooLarge,
+    /// The client went away or sent a broken body.
+    #[error("reading the body: {0}")]
+    Broken(String),
 }
 
-/// Reads a request head.
-pub async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Request, Error> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    let head_end = loop {
-        if let Some(end) = find(&buf, b"\r\n\r\n") {
-            break end;
-        }
-        if buf.len() > MAX_HEAD {
-            return Err(Error::Malformed("request head too long"));
-        }
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(Error::Malformed(
-                "connection closed before the request head ended",
-            ));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head =
-        std::str::from_utf8(&buf[..head_end]).map_err(|_| Error::Malformed("head is not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let request_line = lines.next().ok_or(Error::Malformed("empty request"))?;
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(Error::Malformed("bad request line"));
-    };
-    if !version.starts_with("HTTP/1.") {
-        return Err(Error::Malformed("not HTTP/1.x"));
+/// Reads the whole body, refusing more than `limit` bytes (by `Content-Length` before reading).
+pub async fn read_body(request: Request, limit: usize) -> Result<Vec<u8>, BodyError> {
+    let announced = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > limit as u64) {
+        return Err(BodyError::TooLarge);
     }
-    let mut headers = HashMap::new();
-    for line in lines {
-        let (name, value) = line
-            .split_once(':')
-            .ok_or(Error::Malformed("bad header line"))?;
-        headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
-    }
-    let (path, query) = match target.split_once('?') {
-        Some((path, query)) => (path, parse_query(query)),
-        None => (target, HashMap::new()),
-    };
-    Ok(Request {
-        method: method.to_owned(),
-        path: path.to_owned(),
-        query,
-        headers,
-        rest: buf[head_end + 4..].to_vec(),
-    })
-}
-
-/// Reads the body announced by `Content-Length`, refusing more than `limit` bytes.
-pub async fn read_body<S: AsyncRead + Unpin>(
-    stream: &mut S,
-    request: &Request,
-    limit: usize,
-) -> Result<Vec<u8>, Error> {
-    let length: usize = match request.header("content-length") {
-        Some(value) => value
-            .parse()
-            .map_err(|_| Error::Malformed("bad Content-Length"))?,
-        None => 0,
-    };
-    if length > limit {
-        return Err(Error::TooLarge);
-    }
-    let mut body = request.rest.clone();
-    body.truncate(length);
-    let mut chunk = vec![0u8; 64 * 1024];
-    while body.len() < length {
-        let want = (length - body.len()).min(chunk.len());
-        let n = stream.read(&mut chunk[..want]).await?;
-        if n == 0 {
-            return Err(Error::Malformed("body ended early"));
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    Ok(body)
-}
-
-/// Writes a complete response and flushes it.
-pub async fn respond<S: AsyncWrite + Unpin>(
-    stream: &mut S,
-    status: u16,
-    content_type: &str,
-    body: &[u8],
-) -> std::io::Result<()> {
-    let head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        reason(status),
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body).await?;
-    stream.flush().await
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        101 => "Switching Protocols",
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        410 => "Gone",
-        413 => "Payload Too Large",
-        _ => "Status",
+    match Limited::new(request.into_body(), limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes().to_vec()),
+        Err(error) if error.is::<LengthLimitError>() => Err(BodyError::TooLarge),
+        Err(error) => Err(BodyError::Broken(error.to_string())),
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
-}
-
-fn parse_query(query: &str) -> HashMap<String, String> {
+/// Query parameters, percent-decoded; a key without `=` has the empty value.
+pub fn parse_query(query: Option<&str>) -> HashMap<String, String> {
     query
+        .unwrap_or_default()
         .split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
@@ -222,22 +184,13 @@ mod tests {
         assert_eq!(percent_decode("1%40a%2Bb%2Fc%3D%3D"), "1@a+b/c==");
     }
 
-    #[tokio::test]
-    async fn parses_a_request() {
-        let raw = b"POST /mms/image/abc?auth=a%2Bb&token=abc HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhel".to_vec();
-        let mut stream = std::io::Cursor::new([raw, b"lo".to_vec()].concat());
-        let request = read_request(&mut stream).await.unwrap();
-        assert_eq!(
-            (request.method.as_str(), request.path.as_str()),
-            ("POST", "/mms/image/abc")
-        );
-        assert_eq!(request.query["auth"], "a+b");
-        assert_eq!(request.header("host"), Some("x"));
-        assert_eq!(
-            read_body(&mut stream, &request, 10).await.unwrap(),
-            b"hello"
-        );
-        let mut stream = std::io::Cursor::new(b"garbage\r\n\r\n".to_vec());
-        assert!(read_request(&mut stream).await.is_err());
+    #[test]
+    fn parses_a_query() {
+        let query = parse_query(Some("auth=a%2Bb&token=abc&flag&&=x"));
+        assert_eq!(query["auth"], "a+b");
+        assert_eq!(query["token"], "abc");
+        assert_eq!(query["flag"], "");
+        assert_eq!(query[""], "x");
+        assert!(parse_query(None).is_empty());
     }
 }

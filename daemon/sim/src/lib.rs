@@ -13,8 +13,9 @@
 //! {"type":"paired","conn":1,"wid":"4915100000000@c.us","client_id":"AAECAwQFBgcICQoLDA0ODw=="}
 //! ```
 //!
-//! Only `wawebd sim`, `wawebd --demo` (the command line) and tests use this crate; the daemon
-//! library never does.
+//! With [`Config::tls`] both listeners speak TLS (`wss://`, `https://`) with a self-signed
+//! certificate ([`Tls`]). Only `wawebd sim`, `wawebd --demo` (the command line) and tests use
+//! this crate; the daemon library never does.
 
 mod command;
 mod control;
@@ -22,6 +23,7 @@ mod core;
 mod http;
 mod media_host;
 mod server;
+mod tls;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -31,6 +33,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use control::run_control_channel;
+pub use tls::Tls;
 
 /// How the simulated service behaves.
 #[derive(Debug, Clone)]
@@ -53,6 +56,8 @@ pub struct Config {
     pub push_delay: Duration,
     /// When set, simulated contacts send a message to the logged-in client at this interval.
     pub chatter: Option<Duration>,
+    /// When set, both listeners speak TLS with this certificate: `wss://…/ws`, `https://…/`.
+    pub tls: Option<Tls>,
 }
 
 impl Default for Config {
@@ -67,6 +72,7 @@ impl Default for Config {
             reply_gap: Duration::from_millis(100),
             push_delay: Duration::from_millis(150),
             chatter: None,
+            tls: None,
         }
     }
 }
@@ -76,6 +82,7 @@ impl Default for Config {
 pub struct Sim {
     ws_url: String,
     media_url: String,
+    tls: Option<Tls>,
     commands: mpsc::Sender<core::Input>,
     output: broadcast::Sender<Value>,
 }
@@ -92,31 +99,47 @@ impl Sim {
         let media_listener = TcpListener::bind(config.media_listen).await?;
         let ws_addr = ws_listener.local_addr()?;
         let media_addr = media_listener.local_addr()?;
-        let ws_url = format!("ws://{ws_addr}/ws");
-        let media_url = format!("http://{media_addr}/");
+        let (ws, http) = match config.tls {
+            Some(_) => ("wss", "https"),
+            None => ("ws", "http"),
+        };
+        let ws_url = format!("{ws}://{ws_addr}/ws");
+        let media_url = format!("{http}://{media_addr}/");
+        let tls = config.tls.clone();
+        let acceptor = tls.as_ref().map(Tls::acceptor);
         let (output, _) = broadcast::channel(65_536);
         let (input_tx, input_rx) = mpsc::channel(1024);
         let store = media_host::Store::new(media_url.clone());
-        tokio::spawn(server::accept_loop(ws_listener, input_tx.clone()));
-        tokio::spawn(media_host::serve(media_listener, store.clone()));
+        tokio::spawn(server::accept_loop(
+            ws_listener,
+            acceptor.clone(),
+            input_tx.clone(),
+        ));
+        tokio::spawn(media_host::serve(media_listener, acceptor, store.clone()));
         let core = core::Core::new(config, store, output.clone(), input_tx.clone());
         tokio::spawn(core.run(input_rx));
         Ok(Sim {
             ws_url,
             media_url,
+            tls,
             commands: input_tx,
             output,
         })
     }
 
-    /// `ws://127.0.0.1:P/ws`.
+    /// `ws://127.0.0.1:P/ws` (`wss://` with TLS).
     pub fn ws_url(&self) -> &str {
         &self.ws_url
     }
 
-    /// `http://127.0.0.1:Q/`.
+    /// `http://127.0.0.1:Q/` (`https://` with TLS).
     pub fn media_url(&self) -> &str {
         &self.media_url
+    }
+
+    /// The certificate both listeners present, in PEM; `None` without TLS.
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(Tls::certificate_pem)
     }
 
     /// The `listening` line.

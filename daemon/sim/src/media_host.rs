@@ -1,16 +1,18 @@
-//! The media host: serves encrypted blobs by `GET /d/<id>` and accepts uploads as PROTOCOL.md
-//! 10.6 describes (`POST /mms/<type>/<token>?auth=…&token=…`, token = base64url of the body's
-//! SHA-256, with or without padding).
+//! The media host, a hyper service: serves encrypted blobs by `GET /d/<id>` (410 Gone once
+//! expired, 404 when unknown) and accepts uploads as PROTOCOL.md 10.6 describes
+//! (`POST /mms/<type>/<token>?auth=…&token=…`, token = base64url of the body's SHA-256, with or
+//! without padding). Over `https://` when the simulator runs with TLS.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use waweb_core::crypto;
 
-use super::http;
+use super::http::{self, Request, Response};
 
 /// Largest upload accepted (the real service allowed 100 MB documents).
 const MAX_UPLOAD: usize = 128 * 1024 * 1024;
@@ -78,8 +80,10 @@ impl Store {
 
     /// `host:port` for the `mediaConn` reply.
     pub fn hostname(&self) -> String {
-        self.base_url
-            .trim_start_matches("http://")
+        let base = self.base_url.as_str();
+        base.strip_prefix("https://")
+            .or_else(|| base.strip_prefix("http://"))
+            .unwrap_or(base)
             .trim_end_matches('/')
             .to_owned()
     }
@@ -94,64 +98,53 @@ impl Store {
     }
 }
 
-pub async fn serve(listener: TcpListener, store: Store) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let store = store.clone();
-        tokio::spawn(async move {
-            if let Err(error) = handle(stream, store).await {
-                tracing::debug!("sim media host: {error}");
-            }
-        });
-    }
+/// Serves downloads and uploads on `listener`, through `tls` when given.
+pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, store: Store) {
+    http::serve(listener, tls, "media host", move |request| {
+        handle(request, store.clone())
+    })
+    .await;
 }
 
-async fn handle(mut stream: TcpStream, store: Store) -> Result<(), http::Error> {
-    let request = http::read_request(&mut stream).await?;
-    match (request.method.as_str(), request.path.strip_prefix('/')) {
+async fn handle(request: Request, store: Store) -> Response {
+    let path = request.uri().path().to_owned();
+    match (request.method().as_str(), path.strip_prefix('/')) {
         ("GET", Some(rest)) if rest.starts_with("d/") => match store.get(&rest[2..]) {
-            Ok(body) => http::respond(&mut stream, 200, "application/octet-stream", &body).await?,
-            Err(status) => {
-                http::respond(&mut stream, status, "text/plain", b"media not available\n").await?
-            }
+            Ok(body) => http::respond(200, "application/octet-stream", body),
+            Err(status) => http::respond(status, "text/plain", "media not available\n"),
         },
         ("POST", Some(rest)) if rest.starts_with("mms/") => {
-            let body = match http::read_body(&mut stream, &request, MAX_UPLOAD).await {
+            let query = http::parse_query(request.uri().query());
+            let body = match http::read_body(request, MAX_UPLOAD).await {
                 Ok(body) => body,
-                Err(http::Error::TooLarge) => {
-                    http::respond(&mut stream, 413, "application/json", b"{\"status\":413}")
-                        .await?;
-                    return Ok(());
+                Err(http::BodyError::TooLarge) => {
+                    return http::respond(413, "application/json", "{\"status\":413}");
                 }
-                Err(error) => return Err(error),
+                Err(error) => {
+                    tracing::debug!("sim media host: {error}");
+                    return http::respond(400, "application/json", "{\"status\":400}");
+                }
             };
             let path_token = rest.rsplit('/').next().unwrap_or_default();
-            let (status, reply) = upload(&store, &request, path_token, body);
-            http::respond(&mut stream, status, "application/json", reply.as_bytes()).await?;
+            let (status, reply) = upload(&store, &query, path_token, body);
+            http::respond(status, "application/json", reply)
         }
-        _ => http::respond(&mut stream, 404, "text/plain", b"not found\n").await?,
+        _ => http::respond(404, "text/plain", "not found\n"),
     }
-    Ok(())
 }
 
 fn upload(
     store: &Store,
-    request: &http::Request,
+    query: &HashMap<String, String>,
     path_token: &str,
     body: Vec<u8>,
 ) -> (u16, String) {
-    if request.query.get("auth").map(String::as_str) != Some(store.auth().as_str()) {
+    if query.get("auth").map(String::as_str) != Some(store.auth().as_str()) {
         return (401, "{\"status\":401}".into());
     }
     let digest = crypto::sha256(&body);
     let accepted = [URL_SAFE.encode(digest), URL_SAFE_NO_PAD.encode(digest)];
-    let query_token = request
-        .query
-        .get("token")
-        .map(String::as_str)
-        .unwrap_or(path_token);
+    let query_token = query.get("token").map(String::as_str).unwrap_or(path_token);
     let path_token = http::percent_decode(path_token);
     if !accepted.contains(&path_token) || !accepted.iter().any(|token| token == query_token) {
         return (

@@ -1,20 +1,28 @@
-//! The websocket front: accepts loopback connections, checks the upgrade the way the real service
-//! did (path `/ws`, `Origin: https://web.whatsapp.com`), and moves frames between the socket and
-//! the core. It also answers the HTTP logout of PROTOCOL.md section 6 on `/logout`.
+//! The websocket front: a hyper service that checks the upgrade the way the real service did
+//! (path `/ws`, `Origin: https://web.whatsapp.com`, else 403), takes it through hyper, and moves
+//! frames between the upgraded socket and the core. It also answers the HTTP logout of
+//! PROTOCOL.md section 6 on `/logout`, and 404 anywhere else. Plain or TLS: see [`http::serve`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
+use http_body_util::Full;
+use hyper::StatusCode;
+use hyper::body::Bytes;
+use hyper::header::{CONNECTION, HeaderValue, SEC_WEBSOCKET_ACCEPT, UPGRADE};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
+use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, frame::coding::CloseCode};
 
 use super::core::Input;
-use super::http;
+use super::http::{self, Request, Response};
 
 /// The only origin the real service accepted.
 pub const ORIGIN: &str = "https://web.whatsapp.com";
@@ -32,73 +40,84 @@ pub enum Outgoing {
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 
-pub async fn accept_loop(listener: TcpListener, core: mpsc::Sender<Input>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let core = core.clone();
-        tokio::spawn(async move {
-            if let Err(error) = handle(stream, core).await {
-                tracing::debug!("sim: connection ended before the upgrade: {error}");
-            }
-        });
+/// The websocket front's connection, once upgraded (plain or TLS underneath).
+type Socket = WebSocketStream<TokioIo<Upgraded>>;
+
+/// Serves `/ws` (the upgrade) and `/logout` on `listener`, through `tls` when given.
+pub async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    core: mpsc::Sender<Input>,
+) {
+    http::serve(listener, tls, "websocket front", move |request| {
+        route(request, core.clone())
+    })
+    .await;
+}
+
+async fn route(request: Request, core: mpsc::Sender<Input>) -> Response {
+    match request.uri().path() {
+        "/logout" => logout(request, core).await,
+        "/ws" => upgrade(request, core).await,
+        _ => http::respond(404, "text/plain", "not found\n"),
     }
 }
 
-async fn handle(mut stream: TcpStream, core: mpsc::Sender<Input>) -> Result<(), http::Error> {
-    let request = http::read_request(&mut stream).await?;
-    if request.path == "/logout" {
-        let (reply, answer) = oneshot::channel();
-        let query = request.query.clone();
-        if core.send(Input::HttpLogout { query, reply }).await.is_err() {
-            return Ok(());
-        }
-        let (status, body) = answer.await.unwrap_or((503, "{\"status\":503}".into()));
-        http::respond(&mut stream, status, "application/json", body.as_bytes()).await?;
-        return Ok(());
-    }
-    if request.path != "/ws" {
-        http::respond(&mut stream, 404, "text/plain", b"not found\n").await?;
-        return Ok(());
-    }
-    let upgrade = request
-        .header("upgrade")
-        .is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
-    let key = request.header("sec-websocket-key");
-    let (true, Some(key)) = (upgrade, key) else {
-        http::respond(
-            &mut stream,
-            400,
-            "text/plain",
-            b"websocket upgrade required\n",
-        )
-        .await?;
-        return Ok(());
+/// The HTTP logout of PROTOCOL.md section 6: `?t=<browserToken>&m=<logoutToken>`.
+async fn logout(request: Request, core: mpsc::Sender<Input>) -> Response {
+    let query = http::parse_query(request.uri().query());
+    let (reply, answer) = oneshot::channel();
+    let (status, body) = match core.send(Input::HttpLogout { query, reply }).await {
+        Ok(()) => answer.await.unwrap_or((503, "{\"status\":503}".into())),
+        Err(_) => (503, "{\"status\":503}".into()),
     };
-    if request.header("origin") != Some(ORIGIN) {
+    http::respond(status, "application/json", body)
+}
+
+/// Checks the upgrade the way the real service did, answers 101 and hands the upgraded
+/// connection to a task of its own.
+async fn upgrade(mut request: Request, core: mpsc::Sender<Input>) -> Response {
+    let upgrade = http::header(&request, "upgrade")
+        .is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
+    let key = http::header(&request, "sec-websocket-key");
+    let (true, Some(key)) = (upgrade, key) else {
+        return http::respond(400, "text/plain", "websocket upgrade required\n");
+    };
+    let origin = http::header(&request, "origin");
+    if origin.as_deref() != Some(ORIGIN) {
         // The real service refused upgrades without the web client's Origin.
         let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
         let _ = core
             .send(Input::Refused {
                 conn,
-                reason: format!("bad Origin {:?}", request.header("origin").unwrap_or("")),
+                reason: format!("bad Origin {:?}", origin.unwrap_or_default()),
             })
             .await;
-        http::respond(&mut stream, 403, "text/plain", b"forbidden: wrong Origin\n").await?;
-        return Ok(());
+        return http::respond(403, "text/plain", "forbidden: wrong Origin\n");
     }
-    let response = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-        derive_accept_key(key.as_bytes())
-    );
-    tokio::io::AsyncWriteExt::write_all(&mut stream, response.as_bytes()).await?;
-    let socket = WebSocketStream::from_raw_socket(stream, Role::Server, None).await;
-    run_connection(socket, core).await;
-    Ok(())
+    let upgraded = hyper::upgrade::on(&mut request);
+    tokio::spawn(async move {
+        match upgraded.await {
+            Ok(upgraded) => {
+                let io = TokioIo::new(upgraded);
+                let socket = WebSocketStream::from_raw_socket(io, Role::Server, None).await;
+                run_connection(socket, core).await;
+            }
+            Err(error) => tracing::debug!("sim: the websocket upgrade failed: {error}"),
+        }
+    });
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+    if let Ok(accept) = HeaderValue::from_str(&derive_accept_key(key.as_bytes())) {
+        headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+    }
+    response
 }
 
-async fn run_connection(socket: WebSocketStream<TcpStream>, core: mpsc::Sender<Input>) {
+async fn run_connection(socket: Socket, core: mpsc::Sender<Input>) {
     let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
     let (out_tx, mut out_rx) = mpsc::unbounded_channel();
     if core
