@@ -5,7 +5,9 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::bus::Bus;
 use crate::config::Config;
@@ -98,25 +100,32 @@ impl Daemon {
             max_connections: config.max_connections,
             ..ipc::Options::default()
         };
-        let (stop, stopped) = watch::channel(false);
-        let actor = Actor::new(config, net, store, bus.clone(), credentials);
-        let actor = tokio::spawn(actor.run(commands, stopped.clone()));
+        // One shutdown for every task: the token stops them, the tracker waits for them all
+        // (the actor, the socket server, the session-file writer, media downloads).
+        let stop = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let actor = Actor::new(
+            config,
+            net,
+            (tasks.clone(), stop.clone()),
+            store,
+            bus.clone(),
+            credentials,
+        );
+        tasks.spawn(actor.run(commands));
         on_ready();
-        let mut ipc_stopped = stopped.clone();
-        let server = tokio::spawn(ipc::serve_with(
+        tasks.spawn(ipc::serve_with(
             listener,
             handle,
             bus,
             options,
-            async move {
-                let _ = ipc_stopped.wait_for(|stop| *stop).await;
-            },
+            stop.clone().cancelled_owned(),
         ));
         shutdown.await;
         tracing::info!("shutting down");
-        let _ = stop.send(true);
-        let _ = actor.await;
-        let _ = server.await;
+        stop.cancel();
+        tasks.close();
+        tasks.wait().await;
         Ok(())
     }
 }

@@ -10,9 +10,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use waweb_core::binary::{self, Content, Node};
 use waweb_core::crypto::{self, KeyPair};
 use waweb_core::login::{self, Credentials, Failure, Login, Output};
@@ -181,6 +183,10 @@ impl Goal {
 pub struct Actor {
     config: Arc<Config>,
     net: Net,
+    /// Every task the actor starts (session-file writer, media downloads), so the daemon can
+    /// wait for all of them at shutdown, and the token that stops them.
+    tasks: TaskTracker,
+    stop: CancellationToken,
     store: Store,
     bus: Bus,
     credentials: Option<Credentials>,
@@ -231,6 +237,7 @@ impl Actor {
     pub fn new(
         config: Arc<Config>,
         net: Net,
+        (tasks, stop): (TaskTracker, CancellationToken),
         store: Store,
         bus: Bus,
         credentials: Option<Credentials>,
@@ -240,6 +247,8 @@ impl Actor {
         Self {
             config,
             net,
+            tasks,
+            stop,
             store,
             bus,
             credentials,
@@ -301,7 +310,9 @@ impl Actor {
     fn store_op(&mut self, op: StoreOp) {
         let (ops, _) = self.store_ops.get_or_insert_with(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
-            let task = tokio::spawn(apply_store_ops(self.store.clone(), receiver));
+            let task = self
+                .tasks
+                .spawn(apply_store_ops(self.store.clone(), receiver));
             (sender, task)
         });
         let _ = ops.send(op);
@@ -380,8 +391,9 @@ impl Actor {
         let _ = erased.await;
     }
 
-    /// Runs until `shutdown` flips to true; the session file is up to date when it returns.
-    pub async fn run(mut self, commands: mpsc::Receiver<Command>, shutdown: watch::Receiver<bool>) {
+    /// Runs until `shutdown` is cancelled; the session file is up to date when it returns.
+    pub async fn run(mut self, commands: mpsc::Receiver<Command>) {
+        let shutdown = self.stop.clone();
         self.serve_until_shutdown(commands, shutdown).await;
         if let Some((ops, task)) = self.store_ops.take() {
             drop(ops);
@@ -392,7 +404,7 @@ impl Actor {
     async fn serve_until_shutdown(
         &mut self,
         mut commands: mpsc::Receiver<Command>,
-        mut shutdown: watch::Receiver<bool>,
+        shutdown: CancellationToken,
     ) {
         // The first state is published even though it equals the initial value: it is the
         // snapshot every subscriber starts from.
@@ -402,7 +414,7 @@ impl Actor {
             message: None,
         });
         loop {
-            if *shutdown.borrow() {
+            if shutdown.is_cancelled() {
                 return;
             }
             if matches!(self.goal, Goal::Idle | Goal::Halted) {
@@ -412,11 +424,11 @@ impl Actor {
                         Some(command) => self.idle_command(command).await,
                         None => return,
                     },
-                    _ = shutdown.changed() => return,
+                    () = shutdown.cancelled() => return,
                 }
                 continue;
             }
-            let ended = self.connect_and_serve(&mut commands, &mut shutdown).await;
+            let ended = self.connect_and_serve(&mut commands, &shutdown).await;
             tracing::debug!(?ended, "connection ended");
             match ended {
                 Ended::Shutdown => return,
@@ -433,15 +445,10 @@ impl Actor {
                     self.set_state(State::Replaced, Some(Reason::Replaced));
                 }
                 Ended::Unpaired => self.end_session(Reason::Unpaired, None).await,
-                Ended::Failed(failure) => {
-                    self.on_failure(failure, &mut commands, &mut shutdown).await
-                }
+                Ended::Failed(failure) => self.on_failure(failure, &mut commands, &shutdown).await,
                 Ended::Lost(reason) => {
                     if self.goal == Goal::Restore {
-                        if !self
-                            .wait_backoff(reason, &mut commands, &mut shutdown)
-                            .await
-                        {
+                        if !self.wait_backoff(reason, &mut commands, &shutdown).await {
                             return;
                         }
                     } else {
@@ -477,7 +484,7 @@ impl Actor {
         &mut self,
         failure: Failure,
         commands: &mut mpsc::Receiver<Command>,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
     ) {
         tracing::warn!(
             reason = failure.reason.as_str(),
@@ -510,7 +517,7 @@ impl Actor {
         &mut self,
         reason: Reason,
         commands: &mut mpsc::Receiver<Command>,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
     ) -> bool {
         let delay = self.backoff.next_delay();
         self.reconnects += 1;
@@ -538,7 +545,7 @@ impl Actor {
                     }
                     None => return false,
                 },
-                _ = shutdown.changed() => return false,
+                () = shutdown.cancelled() => return false,
             }
         }
     }
@@ -627,9 +634,13 @@ impl Actor {
     fn spawn_download(&self, media: Media, output: PathBuf, reply: Reply<MediaDownloadResult>) {
         let protected = Protected::new(&self.config.state_dir, &self.config.socket);
         let http = self.net.http.clone();
-        tokio::spawn(async move {
+        let stop = self.stop.clone();
+        self.tasks.spawn(async move {
             let result = match protected.check_output(&output) {
-                Ok(()) => download(&http, media, output).await,
+                Ok(()) => tokio::select! {
+                    result = download(&http, media, output) => result,
+                    () = stop.cancelled() => Err(SessionError::Stopped),
+                },
                 Err(error) => Err(SessionError::InvalidParams(error.to_string())),
             };
             let _ = reply.send(result);
@@ -641,7 +652,7 @@ impl Actor {
     async fn connect_and_serve(
         &mut self,
         commands: &mut mpsc::Receiver<Command>,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
     ) -> Ended {
         self.set_state(State::Connecting, None);
         let config = self.config.clone();
@@ -661,7 +672,7 @@ impl Actor {
                     Some(command) => deferred.push(command),
                     None => return Ended::Shutdown,
                 },
-                _ = shutdown.changed() => return Ended::Shutdown,
+                () = shutdown.cancelled() => return Ended::Shutdown,
             }
         };
         let socket = match socket {
@@ -901,7 +912,7 @@ impl Actor {
         &mut self,
         connection: &mut Connection,
         commands: &mut mpsc::Receiver<Command>,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
     ) -> Ended {
         loop {
             let request_deadline = connection.pending.next_deadline();
@@ -946,7 +957,7 @@ impl Actor {
                 () = sleep_until(save_retry.unwrap_or(far)), if save_retry.is_some() => {
                     self.retry_save(connection).await
                 }
-                _ = shutdown.changed() => Err(Ended::Shutdown),
+                () = shutdown.cancelled() => Err(Ended::Shutdown),
             };
             if let Err(ended) = result {
                 return ended;
