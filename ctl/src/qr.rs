@@ -1,16 +1,17 @@
 //! Drawing the pairing QR code: in the terminal, as PNG and as SVG.
 
-use std::fs;
 use std::io;
 use std::path::Path;
 
+use qrcode::render::svg;
 use qrcode::render::unicode::Dense1x2;
 use qrcode::{Color, QrCode};
 
 /// The light margin around the code, in modules; the QR standard asks for 4.
 const QUIET_ZONE: usize = 4;
 
-/// Pixels per module in the PNG: large enough for any scanner, small enough to stay tiny.
+/// Pixels per module in the PNG (and user units per module in the SVG): large enough for any
+/// scanner, small enough to stay tiny.
 const PNG_SCALE: usize = 8;
 
 /// A QR code ready to be drawn.
@@ -54,6 +55,12 @@ impl Qr {
 
     /// A 1-bit greyscale PNG, black on white, written by hand: a QR code needs no compression
     /// worth a dependency (stored deflate blocks keep it about 35 KB).
+    ///
+    /// Deliberately not the `png` crate (nor `image` with its PNG codec, nor qrcode's `image`
+    /// feature): that is a second PNG/deflate stack (flate2, fdeflate, crc32fast) for one small
+    /// picture, and it pulled a second miniz_oxide version into the graph beside the one
+    /// already there. Chunks, CRC-32 and the zlib stream here were checked against Python's
+    /// zlib, and [`read_png`] reads the result back for the tests.
     pub fn png(&self) -> Result<Vec<u8>, String> {
         let (size, grid) = self.grid();
         let side = size * PNG_SCALE;
@@ -86,34 +93,17 @@ impl Qr {
         Ok(png)
     }
 
-    /// An SVG document, one path of unit squares (runs merged per row) on a white background.
+    /// An SVG document drawn by qrcode's own renderer: a white background and one black path
+    /// of rectangles, [`PNG_SCALE`] user units per module, the quiet zone included.
     pub fn svg(&self) -> String {
-        let (size, grid) = self.grid();
-        let mut path = String::new();
-        for y in 0..size {
-            let mut x = 0;
-            while x < size {
-                if !grid[y * size + x] {
-                    x += 1;
-                    continue;
-                }
-                let start = x;
-                while x < size && grid[y * size + x] {
-                    x += 1;
-                }
-                let run = x - start;
-                path.push_str(&format!("M{start} {y}h{run}v1h-{run}z"));
-            }
-        }
-        let pixels = size * PNG_SCALE;
-        format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-             <svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{pixels}\" \
-             height=\"{pixels}\" viewBox=\"0 0 {size} {size}\" shape-rendering=\"crispEdges\">\n\
-             <rect width=\"{size}\" height=\"{size}\" fill=\"#ffffff\"/>\n\
-             <path fill=\"#000000\" d=\"{path}\"/>\n\
-             </svg>\n"
-        )
+        let scale = PNG_SCALE as u32;
+        self.code
+            .render::<svg::Color<'_>>()
+            .quiet_zone(true)
+            .module_dimensions(scale, scale)
+            .dark_color(svg::Color("#000000"))
+            .light_color(svg::Color("#ffffff"))
+            .build()
     }
 }
 
@@ -209,20 +199,48 @@ pub fn read_png(bytes: &[u8]) -> Option<(usize, usize, Vec<u8>)> {
     (pixels.len() == width * height && width > 0).then_some((width, height, pixels))
 }
 
-/// Writes `bytes` to `path` through a temporary file beside it and a rename, so a program
-/// watching the file never reads half a QR code.
+/// Reads back an SVG that [`Qr::svg`] wrote (qrcode's renderer: a `width`/`height` in user
+/// units and one path of rectangles `M{x} {y}h{w}v{h}H{x}V{y}`) as `(width, height, one byte per
+/// unit: 0 black, 255 white)`, like [`read_png`]; `None` for anything else. It lets tests check
+/// that an SVG draws the same code as the PNG, without an SVG library.
+pub fn read_svg(text: &str) -> Option<(usize, usize, Vec<u8>)> {
+    let tag = text.split("<svg ").nth(1)?.split('>').next()?;
+    let attribute = |name: &str| -> Option<usize> {
+        let value = tag
+            .split(&format!(" {name}=\""))
+            .nth(1)?
+            .split('"')
+            .next()?;
+        value.parse().ok()
+    };
+    let (width, height) = (attribute("width")?, attribute("height")?);
+    let path = text.split(" d=\"").nth(1)?.split('"').next()?;
+    let mut pixels = vec![255u8; width.checked_mul(height)?];
+    for rect in path.split('M').skip(1) {
+        let (x, rest) = rect.split_once(' ')?;
+        let (y, rest) = rest.split_once('h')?;
+        let (w, rest) = rest.split_once('v')?;
+        let (h, close) = rest.split_once('H')?;
+        if close != format!("{x}V{y}") {
+            return None;
+        }
+        let [x, y, w, h] = [x, y, w, h].map(|n| n.parse::<usize>().ok());
+        let (x, y, w, h) = (x?, y?, w?, h?);
+        if x + w > width || y + h > height {
+            return None;
+        }
+        for row in y..y + h {
+            pixels[row * width + x..row * width + x + w].fill(0);
+        }
+    }
+    (width > 0).then_some((width, height, pixels))
+}
+
+/// Writes `bytes` to `path` atomically (through [`waweb_fs`]: a private temporary file beside
+/// it, mode 0600, fsynced and renamed), so a program watching the file never reads half a QR
+/// code. The error is the OS error of the step that failed.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name"))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".{}.tmp", std::process::id()));
-    let temp = path.with_file_name(temp_name);
-    fs::write(&temp, bytes)?;
-    fs::rename(&temp, path).inspect_err(|_| {
-        let _ = fs::remove_file(&temp);
-    })
+    waweb_fs::write_atomically(path, bytes).map_err(waweb_fs::Error::into_source)
 }
 
 #[cfg(test)]
@@ -240,25 +258,45 @@ mod tests {
         assert!(text.contains('\u{2580}') || text.contains('\u{2584}'));
     }
 
+    fn decode(width: usize, height: usize, pixels: &[u8]) -> String {
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+            pixels[y * width + x]
+        });
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1);
+        grids[0].decode().unwrap().1
+    }
+
     #[test]
-    fn svg_draws_every_dark_module() {
-        let qr = Qr::new("x").unwrap();
+    fn svg_and_png_draw_the_same_code_and_it_decodes() {
+        let content = "1@ref,a2V5,Y2xpZW50";
+        let qr = Qr::new(content).unwrap();
         let svg = qr.svg();
         assert!(svg.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""));
-        let (_, grid) = qr.grid();
-        let path = svg
-            .split(" d=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        let drawn: usize = path
-            .split('h')
-            .skip(1)
-            .step_by(2)
-            .map(|run| run.split('v').next().unwrap().parse::<usize>().unwrap())
-            .sum();
-        assert_eq!(drawn, grid.iter().filter(|dark| **dark).count());
+        assert!(svg.trim_end().ends_with("</svg>"));
+        let from_svg = read_svg(&svg).expect("an SVG that Qr::svg wrote");
+        let from_png = read_png(&qr.png().unwrap()).expect("a PNG that Qr::png wrote");
+        assert_eq!(from_svg.0, (qr.code.width() + 2 * QUIET_ZONE) * PNG_SCALE);
+        assert!(
+            from_svg == from_png,
+            "the same modules, quiet zone and scale"
+        );
+        assert_eq!(decode(from_svg.0, from_svg.1, &from_svg.2), content);
+    }
+
+    #[test]
+    fn written_files_replace_atomically_and_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("qr.svg");
+        write_atomically(&path, b"one").unwrap();
+        write_atomically(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let error = write_atomically(&dir.path().join("no/qr.svg"), b"x").unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
     }
 }

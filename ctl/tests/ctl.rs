@@ -391,6 +391,15 @@ fn decode_png(path: &Path) -> String {
     grids[0].decode().unwrap().1
 }
 
+fn decode_svg(svg: &str) -> String {
+    let (width, height, pixels) = wawebctl::qr::read_svg(svg).expect("an SVG wawebctl wrote");
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * width + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1);
+    grids[0].decode().unwrap().1
+}
+
 #[test]
 fn login_draws_the_qr_writes_png_and_svg_and_exits_0_when_connected() {
     let connected = json!({"type": "connected", "me": {"wid": "4915100000000@s.whatsapp.net",
@@ -414,6 +423,7 @@ fn login_draws_the_qr_writes_png_and_svg_and_exits_0_when_connected() {
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert!(svg.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(svg.trim_end().ends_with("</svg>"));
+    assert_eq!(decode_svg(&svg), QR_CONTENT);
     assert!(
         out.contains('\u{2580}') || out.contains('\u{2584}'),
         "the QR is drawn"

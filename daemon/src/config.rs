@@ -138,6 +138,12 @@ struct ReconnectFile {
 }
 
 /// Reads one environment variable, ignoring empty values.
+///
+/// The XDG defaults below are computed from it by hand rather than with the `directories` crate:
+/// that crate reads the process environment only (so it could not honour this one), and it
+/// answers otherwise where today's results are a contract (no HOME: it takes the passwd entry's
+/// home; no home at all: no runtime directory even with XDG_RUNTIME_DIR set; relative XDG
+/// values: ignored). docs/DESIGN.md section 1 has the measurements.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 fn first_path(value: Option<String>) -> Option<PathBuf> {
@@ -321,6 +327,87 @@ mod tests {
 
         let error = Config::resolve(Overrides::default(), &env_of(&[("HOME", "/h")])).unwrap_err();
         assert!(error.to_string().contains("--socket"));
+    }
+
+    /// The cases where the `directories` crate would answer otherwise (docs/DESIGN.md section 1
+    /// has the measurements): without HOME it falls back to the passwd entry, and without a home
+    /// at all it has no runtime directory even when XDG_RUNTIME_DIR is set.
+    #[test]
+    fn defaults_never_guess_a_home_and_need_none_for_the_socket() {
+        let no_home: &[(&str, &str)] = &[("XDG_RUNTIME_DIR", "/run/user/7")];
+        let empty_home: &[(&str, &str)] = &[("XDG_RUNTIME_DIR", "/run/user/7"), ("HOME", "")];
+        for pairs in [no_home, empty_home] {
+            let env = env_of(pairs);
+            let error = Config::resolve(Overrides::default(), &env).unwrap_err();
+            assert!(error.to_string().contains("no state directory"), "{error}");
+            let overrides = Overrides {
+                state_dir: Some("/st".into()),
+                ..Overrides::default()
+            };
+            let config = Config::resolve(overrides, &env).unwrap();
+            assert_eq!(
+                config.socket,
+                PathBuf::from("/run/user/7/wawebd/wawebd.sock")
+            );
+        }
+        // XDG_STATE_HOME wins over HOME; empty variables count as unset.
+        let env = env_of(&[
+            ("XDG_RUNTIME_DIR", "/run/user/7"),
+            ("XDG_STATE_HOME", "/xs"),
+            ("HOME", "/home/ada"),
+        ]);
+        let config = Config::resolve(Overrides::default(), &env).unwrap();
+        assert_eq!(config.state_dir, PathBuf::from("/xs/wawebd"));
+        let env = env_of(&[
+            ("RUNTIME_DIRECTORY", ""),
+            ("XDG_RUNTIME_DIR", "/run/user/7"),
+            ("STATE_DIRECTORY", ""),
+            ("XDG_STATE_HOME", ""),
+            ("HOME", "/home/ada"),
+        ]);
+        let config = Config::resolve(Overrides::default(), &env).unwrap();
+        assert_eq!(
+            config.socket,
+            PathBuf::from("/run/user/7/wawebd/wawebd.sock")
+        );
+        assert_eq!(
+            config.state_dir,
+            PathBuf::from("/home/ada/.local/state/wawebd")
+        );
+    }
+
+    #[test]
+    fn the_default_config_file_is_read_from_xdg_config_home_then_home() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |base: &Path| {
+            std::fs::create_dir_all(base.join("wawebd")).unwrap();
+            std::fs::write(base.join("wawebd/config.toml"), "reref_budget = 3\n").unwrap();
+        };
+        let home = dir.path().join("home");
+        file(&home.join(".config"));
+        let home = home.to_str().unwrap();
+        let pairs = [("XDG_RUNTIME_DIR", "/r"), ("HOME", home)];
+        let env = env_of(&pairs);
+        assert_eq!(
+            Config::resolve(Overrides::default(), &env)
+                .unwrap()
+                .reref_budget,
+            3
+        );
+        // XDG_CONFIG_HOME wins, and a missing file there means defaults, not HOME's file.
+        let xdg = dir.path().join("xdg");
+        let pairs = [
+            ("XDG_RUNTIME_DIR", "/r"),
+            ("HOME", home),
+            ("XDG_CONFIG_HOME", xdg.to_str().unwrap()),
+        ];
+        let env = env_of(&pairs);
+        assert_eq!(
+            Config::resolve(Overrides::default(), &env)
+                .unwrap()
+                .reref_budget,
+            5
+        );
     }
 
     #[test]

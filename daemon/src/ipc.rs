@@ -118,16 +118,22 @@ fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> List
 
 /// The bound socket; dropping it removes the socket file (if it is still ours).
 ///
-/// Permissions: a missing parent directory is created 0700, and the socket is chmod-ed to 0600
-/// right after `bind`, before anything is accepted. `bind` itself creates the file with the
-/// process umask, which leaves a short window; the 0700 directory is what closes it (nobody else
-/// can reach the file inside it), and the peer-credential check on every connection backs both
-/// up, so even a socket in a shared directory never serves another user. Changing the umask
-/// around `bind` would close the window too, but the umask is process-wide and would race with
-/// every other thread creating files.
+/// Permissions: a missing parent directory is created 0700, and the socket file is 0600 from the
+/// moment it exists: interprocess sets the mode on the socket with `fchmod` *before* `bind`, and
+/// Linux gives the new file the socket's mode (masked by the umask, which can only narrow it), so
+/// there is no window in which another user could connect. (tokio's `UnixListener::bind`
+/// creates the file with `0777 & !umask` and needs a `chmod` afterwards; changing the umask
+/// around it would race with every other thread creating files.) The 0700 directory and the
+/// peer-credential check on every connection back this up, so even a socket in a shared
+/// directory never serves another user.
+///
+/// Only the listener comes from interprocess: it wraps a plain [`UnixListener`], and every
+/// connection stays a [`UnixStream`] (owned halves, `peer_cred`, the duplicated descriptor of
+/// [`hung_up`]); interprocess's own `Stream` offers none of that better (its split halves are
+/// deprecated in 2.4.7). docs/DESIGN.md section 1 has the measurements.
 #[derive(Debug)]
 pub struct Listener {
-    listener: UnixListener,
+    listener: UdsListener,
     path: PathBuf,
     /// Device and inode of the file we bound, so drop never removes a successor's socket.
     identity: (u64, u64),
@@ -166,8 +172,14 @@ impl Listener {
             Err(error) => return Err(io_error("inspect", path)(error)),
         }
 
-        let listener = UnixListener::bind(path).map_err(io_error("bind", path))?;
+        let listener = bind_private(path).map_err(io_error("bind", path))?;
         let finish = || -> Result<((u64, u64), u32), ListenerError> {
+            // interprocess listens with a backlog of 128, where tokio's bind asked for the
+            // system's maximum (-1: net.core.somaxconn); Linux updates the backlog of a socket
+            // that listens again, so bursts of clients queue as they did.
+            rustix::net::listen(listener.as_fd(), -1)
+                .map_err(|error| io_error("listen on", path)(error.into()))?;
+            // Already 0600 unless the umask took bits from the owner; then this restores them.
             fs::set_permissions(path, fs::Permissions::from_mode(0o600))
                 .map_err(io_error("set the mode of", path))?;
             let meta = fs::symlink_metadata(path).map_err(io_error("inspect", path))?;
@@ -194,6 +206,30 @@ impl Listener {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The listening socket, to accept on.
+    fn inner(&self) -> &UnixListener {
+        self.listener.inner()
+    }
+}
+
+/// interprocess's Tokio listener on a Unix socket: a [`UnixListener`] inside.
+type UdsListener = interprocess::os::unix::uds_local_socket::tokio::Listener;
+
+/// Creates the socket file at `path` with mode 0600 from the start (`fchmod` before `bind`), and
+/// listens on it. The file must not exist.
+fn bind_private(path: &Path) -> io::Result<UdsListener> {
+    use interprocess::local_socket::{GenericFilePath, ListenerOptions, ToFsName};
+    use interprocess::os::unix::local_socket::ListenerOptionsExt;
+
+    ListenerOptions::new()
+        .name(path.to_fs_name::<GenericFilePath>()?)
+        .mode(0o600)
+        // Not interprocess's unconditional unlink on drop: ours checks that the file is still
+        // the one we bound. A stale file was handled before, a live daemon refused.
+        .reclaim_name(false)
+        .try_overwrite(false)
+        .create_tokio_as::<UdsListener>()
 }
 
 impl Drop for Listener {
@@ -245,6 +281,9 @@ fn peer_allowed(peer: u32, owner: u32) -> bool {
     peer == owner || peer == 0
 }
 
+#[cfg(test)]
+mod listener_tests;
+
 /// Serves the socket until `shutdown` resolves, then closes every connection and removes the
 /// socket file. Uses [`Options::default`].
 pub async fn serve(
@@ -278,7 +317,7 @@ pub async fn serve_with(
         let mut pause = false;
         tokio::select! {
             () = &mut shutdown => break,
-            accepted = listener.listener.accept() => match accepted {
+            accepted = listener.inner().accept() => match accepted {
                 Ok((stream, _)) => {
                     while let Some(done) = connections.try_join_next() {
                         log_panic(done, "a connection task panicked");

@@ -6,23 +6,30 @@
 //! {"version":1,"clientId":"…","clientToken":"…","serverToken":"1@…","browserToken":"1@…","encKey":"<base64>","macKey":"<base64>","wid":"4915100000000@c.us","pushname":"Ada"}
 //! ```
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
-use waweb_core::crypto::{self, Secret, SessionKeys};
+use waweb_core::crypto::{Secret, SessionKeys};
 use waweb_core::login::{Credentials, SecretString};
+use waweb_fs::TempName;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 const FILE_NAME: &str = "session.json";
 const FORMAT_VERSION: u32 = 1;
-/// Temp files of a save are `.session.json.<12 hex digits>.tmp`, beside the session file.
+/// Temp files of a save are `.session.json.<12 random letters and digits>.tmp`, beside the
+/// session file; [`Store::recover_leftovers`] recognises them by prefix and suffix.
 const TEMP_PREFIX: &str = ".session.json.";
 const TEMP_SUFFIX: &str = ".tmp";
+const TEMP_NAME: TempName<'static> = TempName {
+    prefix: TEMP_PREFIX,
+    suffix: TEMP_SUFFIX,
+    random: 12,
+};
 
 /// Why the state directory or the session file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -294,30 +301,16 @@ impl Store {
     }
 
     fn write_atomically(&self, bytes: &[u8]) -> Result<(), Error> {
-        let dir = self.dir();
-        let mut suffix = [0u8; 6];
-        crypto::fill_random(&mut suffix);
-        let temp = dir.join(format!(
-            "{TEMP_PREFIX}{}{TEMP_SUFFIX}",
-            waweb_core::hex::encode(&suffix)
-        ));
-        let written = (|| {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&temp)
-                .map_err(io_error("creating", &temp))?;
-            file.write_all(bytes).map_err(io_error("writing", &temp))?;
-            file.sync_all().map_err(io_error("syncing", &temp))?;
-            fs::rename(&temp, &self.path).map_err(io_error("replacing", &self.path))?;
-            // The rename itself must survive a crash too.
-            self.sync_dir()
-        })();
-        if written.is_err() {
-            let _ = fs::remove_file(&temp);
-        }
-        written
+        // Exclusive create with mode 0600, write, fsync, rename, fsync of the directory.
+        waweb_fs::write_atomically_named(&self.path, bytes, TEMP_NAME).map_err(|error| {
+            let action = error.action();
+            let (_, path, source) = error.into_parts();
+            Error::Io {
+                action,
+                path,
+                source,
+            }
+        })
     }
 
     /// Removes the stored session and any temp file of an interrupted save; a missing file is
@@ -457,6 +450,22 @@ mod tests {
         interrupted_save(&store, &stale, ".session.json.bbbbbbbbbbbb.tmp");
         store.erase().unwrap();
         assert!(names(&dir.path().join("s")).is_empty());
+    }
+
+    #[test]
+    fn a_failed_save_names_its_step_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(&dir.path().join("s")).unwrap();
+        // A non-empty directory where the session file goes: the rename over it fails.
+        fs::create_dir(store.path()).unwrap();
+        fs::write(store.path().join("keep"), b"x").unwrap();
+        let error = store.save(&credentials()).unwrap_err();
+        assert!(
+            matches!(&error, Error::Io { action: "replacing", path, .. } if path == store.path()),
+            "{error}"
+        );
+        assert_eq!(names(&dir.path().join("s")), ["session.json"]);
+        assert_eq!(fs::read(store.path().join("keep")).unwrap(), b"x");
     }
 
     #[test]

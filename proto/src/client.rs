@@ -3,6 +3,10 @@
 //! The client is deliberately plain: one [`UnixStream`], one request at a time, no threads. Events
 //! that arrive while a call waits for its reply are kept and handed out later, in order, by
 //! [`Client::recv_event`] and friends, so a `subscribe` followed by `login` loses nothing.
+//!
+//! The stream is std's, not interprocess's (which the daemon's listener uses for its race-free
+//! mode): on Unix that `Stream` wraps the same std type, so it would add two crates to this one
+//! for no change in what goes over the socket, and [`Client::from_stream`] takes std's type.
 
 use std::collections::VecDeque;
 use std::env;
@@ -31,6 +35,11 @@ pub const SOCKET_SUBPATH: &str = "wawebd/wawebd.sock";
 /// path first and impersonate the daemon. Without either variable this is an error that says
 /// what to set. (Under systemd the daemon itself prefers `$RUNTIME_DIRECTORY`; that variable is
 /// not read here because a client running in some other unit would see that unit's directory.)
+///
+/// Written by hand, not with the `directories` crate, whose `runtime_dir()` needs a home
+/// directory (none for a uid without a passwd entry and without `HOME`, even with
+/// `XDG_RUNTIME_DIR` set), cannot be given an environment ([`socket_path_from`]), and would
+/// make this crate depend on more than serde.
 ///
 /// ```
 /// # use std::ffi::OsString;

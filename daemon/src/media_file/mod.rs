@@ -2,10 +2,10 @@
 //!
 //! Decrypted plaintext is unauthenticated until the body's last byte has been read, so nothing
 //! reaches its destination before then: a target path is written through a private temporary
-//! file beside it (mode 0600, exclusive create, random name) that is fsynced and renamed over the
-//! target only once the MAC and any announced hashes have been verified, and removed on any
-//! failure. Output for a stream (standard output) is spooled into an unlinked temporary file and
-//! copied out after verification.
+//! file beside it ([`waweb_fs::AtomicFile`]: mode 0600, exclusive create, random name) that is
+//! fsynced and renamed over the target only once the MAC and any announced hashes have been
+//! verified, and removed on any failure. Output for a stream (standard output) is spooled into an
+//! unlinked temporary file and copied out after verification.
 //!
 //! Decryption runs on two threads joined by bounded channels, because one core cannot do both
 //! HMAC-SHA256 (about 1.8 GB/s with SHA-NI, and serial) and AES-CBC plus the copies in and out of
@@ -16,17 +16,17 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
 use sha2::{Digest, Sha256};
-use waweb_core::crypto::{BLOCK, fill_random};
+use waweb_core::crypto::BLOCK;
 use waweb_core::media::{
     self, BlockDecryptor, BlockEncryptor, BodyMac, BodySealer, CARRY_MAX, Encrypted, Expected,
     MAC_LEN, MediaKeys, releasable, split_tail,
 };
+use waweb_fs::AtomicFile;
 
 /// Bytes read per chunk. Large enough that channel hand-offs and syscalls are noise, small
 /// enough that the chunks in flight stay in the shared cache and the process stays small.
@@ -91,10 +91,10 @@ pub fn decrypt_to_path<R: Read>(
 ) -> Result<u64, Error> {
     match Destination::open(target)? {
         Destination::Stream(mut file) => decrypt_to_writer(input, &mut file, keys, expected),
-        Destination::Replace(mut temp, target) => {
-            let context = format!("writing {}", temp.path.display());
-            let len = decrypt_pipeline(input, &mut temp.file, keys, expected, &context, CHUNK)?;
-            temp.persist(&target)?;
+        Destination::Replace(mut file) => {
+            let context = format!("writing {}", file.temp_path().display());
+            let len = decrypt_pipeline(input, file.file_mut(), keys, expected, &context, CHUNK)?;
+            commit(file)?;
             Ok(len)
         }
     }
@@ -108,7 +108,11 @@ pub fn decrypt_to_writer<R: Read, W: Write>(
     keys: &MediaKeys,
     expected: &Expected,
 ) -> Result<u64, Error> {
-    let mut spool = TempFile::unlinked_in(&std::env::temp_dir())?;
+    // Unlinked from the start (`O_TMPFILE` where the file system has it), so it vanishes with
+    // the process whatever happens.
+    let dir = std::env::temp_dir();
+    let mut spool = tempfile::tempfile_in(&dir)
+        .map_err(io_error(format!("creating a file in {}", dir.display())))?;
     let len = decrypt_pipeline(
         input,
         &mut spool,
@@ -507,8 +511,9 @@ fn pipeline_broken() -> Error {
 /// Where an output goes.
 enum Destination {
     /// A regular file (or nothing yet): written beside, then renamed over the path (symbolic
-    /// links resolved, so the file they point to is the one replaced).
-    Replace(TempFile, PathBuf),
+    /// links resolved, so the file they point to is the one replaced). Dropped before
+    /// [`commit`], the file beside is removed and the path is left as it was.
+    Replace(AtomicFile),
     /// Something that is not a regular file, such as `/dev/null` or a named pipe: renaming over
     /// it would destroy it, so it is opened and written in place.
     Stream(File),
@@ -534,115 +539,45 @@ impl Destination {
                     .map_err(io_error(format!("opening {}", target.display())))?;
                 Ok(Self::Stream(file))
             }
-            _ => Ok(Self::Replace(TempFile::beside(&target)?, target)),
+            // A private file (mode 0600, exclusive create, random name) in the target's folder,
+            // so that the final rename stays on one file system and is atomic.
+            _ => AtomicFile::create(&target)
+                .map(Self::Replace)
+                .map_err(fs_error),
         }
     }
 
     fn file(&mut self) -> &mut File {
         match self {
-            Self::Replace(temp, _) => &mut temp.file,
+            Self::Replace(file) => file.file_mut(),
             Self::Stream(file) => file,
         }
     }
 
     fn finish(self) -> Result<(), Error> {
         match self {
-            Self::Replace(temp, target) => temp.persist(&target),
+            Self::Replace(file) => commit(file),
             Self::Stream(mut file) => file.flush().map_err(io_error("flushing the output")),
         }
     }
 }
 
-/// A private file that is removed on drop unless it was persisted.
-struct TempFile {
-    file: File,
-    path: PathBuf,
-    persisted: bool,
-}
-
-impl TempFile {
-    /// Creates a file in the folder of `target`, so that the final rename stays on one file
-    /// system and is atomic.
-    fn beside(target: &Path) -> Result<Self, Error> {
-        let dir = match target.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        Self::create_in(dir)
-    }
-
-    /// Creates a file in `dir` and unlinks it at once, so that it vanishes with the process
-    /// whatever happens.
-    fn unlinked_in(dir: &Path) -> Result<File, Error> {
-        let (file, path) = create_exclusive(dir)?;
-        fs::remove_file(&path).map_err(io_error(format!("unlinking {}", path.display())))?;
-        Ok(file)
-    }
-
-    fn create_in(dir: &Path) -> Result<Self, Error> {
-        let (file, path) = create_exclusive(dir)?;
-        Ok(Self {
-            file,
-            path,
-            persisted: false,
-        })
-    }
-
-    /// Flushes the data to disk, then renames the file over `target`.
-    fn persist(mut self, target: &Path) -> Result<(), Error> {
-        self.file
-            .sync_all()
-            .map_err(io_error(format!("syncing {}", self.path.display())))?;
-        fs::rename(&self.path, target).map_err(io_error(format!(
-            "renaming {} to {}",
-            self.path.display(),
-            target.display()
-        )))?;
-        self.persisted = true;
-        // Make the rename itself durable. Best effort: some file systems refuse to sync a
-        // directory, and the file is complete and in place either way.
-        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty())
-            && let Ok(dir) = File::open(dir)
-        {
-            let _ = dir.sync_all();
-        }
-        Ok(())
+/// Flushes the data to disk, then renames the file over its target.
+fn commit(file: AtomicFile) -> Result<(), Error> {
+    match file.commit() {
+        Ok(()) => Ok(()),
+        // Only the directory's fsync failed: some file systems refuse one, and the file is
+        // complete and in place either way.
+        Err(error) if error.is_in_place() => Ok(()),
+        Err(error) => Err(fs_error(error)),
     }
 }
 
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.persisted {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// Creates a new private file with a random name in `dir`.
-fn create_exclusive(dir: &Path) -> Result<(File, PathBuf), Error> {
-    let mut attempt = 0;
-    loop {
-        let mut random = [0u8; 8];
-        fill_random(&mut random);
-        let path = dir.join(format!(".wawebd-{}.part", waweb_core::hex::encode(&random)));
-        // Exclusive creation: never follow or reuse something another process put there.
-        let opened = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path);
-        match opened {
-            Ok(file) => return Ok((file, path)),
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists && attempt < 8 => {
-                attempt += 1;
-            }
-            Err(error) => {
-                return Err(io_error(format!("creating a file in {}", dir.display()))(
-                    error,
-                ));
-            }
-        }
+fn fs_error(error: waweb_fs::Error) -> Error {
+    let context = format!("{} {}", error.action(), error.path().display());
+    Error::Io {
+        context,
+        source: error.into_source(),
     }
 }
 

@@ -247,3 +247,41 @@ fn files_round_trip_with_a_sidecar_and_through_the_spool() {
     names.sort();
     assert_eq!(names, ["body", "plain", "sidecar"]);
 }
+
+#[test]
+fn outputs_are_private_and_a_symlink_is_followed_not_replaced() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let keys = keys();
+    let plain = plaintext(1000);
+    let sealed = media::encrypt(&keys, &plain, false).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    fs::write(&real, b"old").unwrap();
+    fs::set_permissions(&real, fs::Permissions::from_mode(0o644)).unwrap();
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+
+    decrypt_to_path(
+        &sealed.body[..],
+        &link,
+        &keys,
+        &announced(&sealed.encrypted),
+    )
+    .unwrap();
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(fs::read(&real).unwrap() == plain);
+    let mode = fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let mut names: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["link", "real"]);
+}
