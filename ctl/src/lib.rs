@@ -325,6 +325,42 @@ impl Session {
         }
     }
 
+    /// One QR code: drawn in the terminal, written to the files asked for, and explained.
+    fn show_qr(
+        &self,
+        out: &mut dyn Write,
+        options: &LoginOptions<'_>,
+        content: &str,
+        ttl_ms: u64,
+        (attempt, attempts_max): (u32, u32),
+    ) -> Result<(), Failure> {
+        let qr = Qr::new(content).map_err(|error| Failure::new(exit::FAILURE, error))?;
+        write_qr_files(&qr, options)?;
+        if options.draw {
+            if options.live {
+                // Clear the screen so each new code replaces the last one.
+                write!(out, "\x1b[2J\x1b[H").map_err(output)?;
+            }
+            write!(out, "{}", qr.terminal()).map_err(output)?;
+        }
+        if !self.json {
+            writeln!(
+                out,
+                "Scan with WhatsApp on your phone (Linked devices). Code {attempt} of \
+                 {attempts_max}, valid for {} s.",
+                ttl_ms / 1000
+            )
+            .map_err(output)?;
+            for (kind, path) in [("PNG", options.png), ("SVG", options.svg)] {
+                if let Some(path) = path {
+                    writeln!(out, "{kind} written to {}", path.display()).map_err(output)?;
+                }
+            }
+        }
+        out.flush().map_err(output)?;
+        Ok(())
+    }
+
     fn login(mut self, out: &mut dyn Write, options: &LoginOptions<'_>) -> Result<(), Failure> {
         // Subscribe first: the first QR code follows the login reply immediately.
         let types = [
@@ -392,33 +428,8 @@ impl Session {
                     attempts_max,
                     ..
                 } => {
-                    let qr =
-                        Qr::new(&content).map_err(|error| Failure::new(exit::FAILURE, error))?;
-                    write_qr_files(&qr, options)?;
+                    self.show_qr(out, options, &content, ttl_ms, (attempt, attempts_max))?;
                     expiry = Some(Instant::now() + Duration::from_millis(ttl_ms));
-                    if options.draw {
-                        if options.live {
-                            // Clear the screen so each new code replaces the last one.
-                            write!(out, "\x1b[2J\x1b[H").map_err(output)?;
-                        }
-                        write!(out, "{}", qr.terminal()).map_err(output)?;
-                    }
-                    if !self.json {
-                        writeln!(
-                            out,
-                            "Scan with WhatsApp on your phone (Linked devices). Code {attempt} of \
-                             {attempts_max}, valid for {} s.",
-                            ttl_ms / 1000
-                        )
-                        .map_err(output)?;
-                        for (kind, path) in [("PNG", options.png), ("SVG", options.svg)] {
-                            if let Some(path) = path {
-                                writeln!(out, "{kind} written to {}", path.display())
-                                    .map_err(output)?;
-                            }
-                        }
-                    }
-                    out.flush().map_err(output)?;
                 }
                 Event::State { state, message, .. } => {
                     if !self.json && state != State::Pairing {
