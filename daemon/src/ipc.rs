@@ -360,12 +360,24 @@ fn log_panic(done: Result<(), tokio::task::JoinError>, what: &str) {
 
 /// Tells a client over the limit why it is closed. A fresh socket's send buffer is empty, so the
 /// line is written at once without waiting; the stream is dropped right after.
+///
+/// What the client already sent (typically its first request, written right after `connect`)
+/// is read and dropped first: closing a Unix socket with unread input makes the peer's next read
+/// fail with `ECONNRESET`, and the client would never see the error line.
 fn refuse(stream: &UnixStream, limit: usize) {
     let error = RpcError::new(
         ErrorKind::TooManyConnections,
         format!("the daemon serves at most {limit} clients at once; close one and try again"),
     );
     let _ = stream.try_write(response_line(None, Err(error)).as_bytes());
+    let mut sink = [0u8; 4096];
+    // Bounded: a client streaming data at us cannot keep the accept loop here.
+    for _ in 0..16 {
+        match stream.try_read(&mut sink) {
+            Ok(n) if n > 0 => {}
+            _ => break,
+        }
+    }
 }
 
 /// A warning that may repeat many times a second: logged at once, then at most every
