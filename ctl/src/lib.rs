@@ -361,7 +361,9 @@ impl Session {
         Ok(())
     }
 
-    fn login(mut self, out: &mut dyn Write, options: &LoginOptions<'_>) -> Result<(), Failure> {
+    /// Subscribes to what a login shows, then asks for it; false when there is a session
+    /// already (said on `out`).
+    fn start_login(&mut self, out: &mut dyn Write) -> Result<bool, Failure> {
         // Subscribe first: the first QR code follows the login reply immediately.
         let types = [
             EventType::State,
@@ -373,7 +375,7 @@ impl Session {
             .subscribe(&types)
             .map_err(|error| self.fail(error))?;
         match self.client.send_call(&Call::Login) {
-            Ok(_) => {}
+            Ok(_) => Ok(true),
             Err(ClientError::Rpc(error)) if error.kind() == ErrorKind::AlreadyLoggedIn => {
                 if !self.json {
                     writeln!(
@@ -382,9 +384,15 @@ impl Session {
                     )
                     .map_err(output)?;
                 }
-                return Ok(());
+                Ok(false)
             }
-            Err(error) => return Err(self.fail(error)),
+            Err(error) => Err(self.fail(error)),
+        }
+    }
+
+    fn login(mut self, out: &mut dyn Write, options: &LoginOptions<'_>) -> Result<(), Failure> {
+        if !self.start_login(out)? {
+            return Ok(());
         }
         let mut expiry: Option<Instant> = None;
         loop {

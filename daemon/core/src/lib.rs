@@ -15,3 +15,6 @@ pub mod media;
 pub mod message;
 pub mod session;
 pub mod wire;
+
+#[cfg(test)]
+mod testing;

@@ -1,4 +1,8 @@
 //! The session: the one task that owns the connection, and the handle others use to reach it.
+//!
+//! [`handle`] is what callers hold; [`actor`] is the task and its lifecycle between
+//! connections; `online` wires one open connection to its protocol machine, `offline` answers calls without one; `file` writes the
+//! session file in order; `backoff` and `download` are the waits and the media fetches.
 
 pub mod handle;
 
@@ -6,6 +10,9 @@ pub use handle::{Command, SessionError, SessionHandle};
 pub mod actor;
 mod backoff;
 mod download;
+mod file;
+mod offline;
+mod online;
 
 pub use actor::Actor;
 pub use backoff::Backoff;

@@ -1,7 +1,7 @@
 //! Tests of the login state machine: pairing, reref, restore and challenge, frame by frame.
 
 use super::*;
-use crate::crypto::Secret;
+use crate::testing::credentials;
 
 fn settings() -> Settings {
     Settings {
@@ -19,21 +19,6 @@ fn sends(outputs: &[Output]) -> Vec<(String, Value)> {
             _ => None,
         })
         .collect()
-}
-
-fn credentials() -> Credentials {
-    Credentials {
-        client_id: "AAECAwQFBgcICQoLDA0ODw==".into(),
-        client_token: SecretString::new("ct1"),
-        server_token: SecretString::new("1@st1"),
-        browser_token: SecretString::new("1@bt1"),
-        keys: SessionKeys {
-            enc: Secret::new([1; 32]),
-            mac: Secret::new([2; 32]),
-        },
-        wid: "4915100000000@c.us".into(),
-        pushname: "Ada".into(),
-    }
 }
 
 #[test]

@@ -80,17 +80,7 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> Liveness<I> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Milliseconds as an instant.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-    struct Ms(u64);
-
-    impl Add<Duration> for Ms {
-        type Output = Ms;
-        fn add(self, duration: Duration) -> Ms {
-            Ms(self.0 + duration.as_millis() as u64)
-        }
-    }
+    use crate::testing::Ms;
 
     #[test]
     fn keepalives_on_schedule_and_death_without_pongs() {

@@ -1,13 +1,18 @@
-//! The session after login, without IO: what every push from the server means.
+//! The session after login, without IO.
 //!
-//! [`liveness`] schedules keepalives and the pong deadline. [`pending`] keeps the requests that wait for the server, with their deadlines. [`push`] maps JSON pushes (`["Msg",{…}]`, `["Cmd",{…}]`, …) and binary `action` nodes to
-//! [`push::Push`] outcomes: events to publish, and the few facts the session keeps (battery,
-//! phone online, a disconnect order). The daemon's actor feeds it what the websocket delivered
-//! and applies what comes out; nothing here awaits, reads a clock or touches a socket.
+//! [`connection`] is one connection as a state machine: frames, calls and ticks in; frames to
+//! send, events, state changes, saves and answers out. It is built from [`liveness`] (keepalives
+//! and the pong deadline), [`pending`] (requests waiting for the server, with deadlines) and
+//! [`push`] (what a JSON push such as `["Msg",{…}]` or `["Cmd",{…}]`, or a binary `action` node,
+//! means). The daemon's actor feeds the machine what the websocket delivered and does what comes
+//! out; nothing here awaits, reads a clock or touches a socket.
 
+pub mod connection;
 pub mod liveness;
 pub mod pending;
 pub mod push;
 
+#[cfg(test)]
+mod connection_tests;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,753 @@
+//! One connection to the server as a state machine without IO (PROTOCOL.md sections 3-8): the
+//! daemon's actor feeds it what the websocket delivered, the calls people made and the passing
+//! of time, and does what comes out. It holds the login, the frame keys, the requests waiting
+//! for an answer, the keepalive schedule and the rule that a connection is used only once the
+//! tokens the server rotated are on disk (5.4).
+//!
+//! ```text
+//! start(Restore)                 -> Send "T1,[admin,init,…]"  Send "T2,[admin,login,…]"
+//! on_text("s1,[\"Conn\",{…}]")   -> Me, Battery, Save(credentials)
+//! saved(true)                    -> State(connected), Emit(connected), Send <presence>, Send "T3,[admin,test]"
+//! send_text("+49…", "hi", w)     -> Send <action type=relay><message>…</message></action>
+//! on_binary/on_text "3EB0…,{\"status\":200,\"t\":…}" -> Emit(message from_me), Resolve(w, Ok(Sent))
+//! tick(now ≥ next_wake())        -> Send "?,," | End(Lost(pong_timeout)) | Resolve(w, Err(Timeout)) | …
+//! ```
+//!
+//! `W` is whatever the caller wants back when a request ends (the daemon's reply channel);
+//! `I` is its clock's instant, so the daemon counts in tokio instants (paused test time works)
+//! and the tests in plain numbers. Nothing here reads a clock: every input carries `now`.
+
+use std::ops::Add;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use waweb_proto::message::{Message, MessageKind};
+use waweb_proto::{Battery, Event, Me, QueryResult, Reason, SendTextResult, State};
+
+use super::liveness::{Due, Liveness};
+use super::pending::Pending;
+use super::push::{self, Push};
+use crate::binary::{self, Content, Node};
+use crate::crypto::KeyPair;
+use crate::login::{self, Credentials, Failure, Login};
+use crate::message;
+use crate::wire::{self, FrameCipher, ServerText, TagCounter, flags, metric};
+
+/// The timers of a connection, and what `admin init` announces.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// What `admin init` says, and the reref budget.
+    pub login: login::Settings,
+    /// A keepalive this often (3.4).
+    pub keepalive: Duration,
+    /// No pong this long after a keepalive: the connection is dead.
+    pub pong_timeout: Duration,
+    /// How long a request waits for the server's answer.
+    pub request_timeout: Duration,
+    /// How long the server may take to complete a login (beyond a QR's ttl).
+    pub login_timeout: Duration,
+    /// How often the phone is probed with `["admin","test"]` while connected.
+    pub phone_probe: Duration,
+}
+
+/// How the connection logs in.
+pub enum Start {
+    /// Show QR codes for a fresh key pair.
+    Pair {
+        /// 16 random bytes, base64.
+        client_id: String,
+        /// The key pair the phone agrees a secret with.
+        keys: KeyPair,
+    },
+    /// Restore a stored session.
+    Restore(Credentials),
+}
+
+/// A websocket frame to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// `tag,json`, or a keepalive.
+    Text(String),
+    /// A sealed binary frame.
+    Binary(Vec<u8>),
+}
+
+/// How a connection ended, from the protocol's side (a closed socket is the caller's to see).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// Dead (no pong, login not completed in time): reconnect with backoff if there is a session.
+    Lost(Reason),
+    /// The login failed.
+    Failed(Failure),
+    /// `Cmd disconnect kind=replaced`: another browser took over.
+    Replaced,
+    /// `Cmd disconnect`: the phone removed this device.
+    Unpaired,
+}
+
+/// What a finished request answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// `send_text`: the server acked the message.
+    Sent(SendTextResult),
+    /// `query`: the server's reply.
+    Reply(QueryResult),
+}
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    /// The connection is not logged in, or its tokens are not stored yet.
+    NotReady,
+    /// The params make no sense (a bad recipient).
+    InvalidParams(String),
+    /// The server answered with a failure status (0 when it answered with something else).
+    Server {
+        /// The status.
+        status: u16,
+        /// What it means.
+        message: String,
+    },
+    /// No answer before the deadline.
+    Timeout,
+    /// The connection ended before the answer came.
+    NotConnected,
+}
+
+/// What the machine wants done, in order.
+#[allow(clippy::large_enum_variant)] // events live only until published; see push::Push
+#[derive(Debug)]
+pub enum Output<W> {
+    /// Send this frame.
+    Send(Frame),
+    /// Publish this event.
+    Emit(Event),
+    /// The session's state is now this.
+    State(State, Option<Reason>),
+    /// The account, as the server last described it.
+    Me(Me),
+    /// The phone's battery as the server last reported it (publish only a change).
+    Battery(Battery),
+    /// Whether the phone is online, as the server last said.
+    PhoneOnline(Option<bool>),
+    /// A pong came: the connection is alive.
+    Pong,
+    /// Store this session and call [`Connection::saved`] with the outcome; until it succeeds
+    /// the connection is not used.
+    Save(Box<Credentials>),
+    /// A request ended: hand its waiter the outcome.
+    Resolve(W, Result<Answer, RequestError>),
+    /// For the log. Never holds message content or secrets.
+    Log(Level, String),
+    /// The connection is over; close it and do nothing more with it.
+    End(Ended),
+}
+
+/// How loud a [`Output::Log`] line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Worth knowing.
+    Info,
+    /// Something is off.
+    Warn,
+}
+
+/// What `login` means on a connection.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoginCall {
+    /// Pairing is under way; show the current QR again if there is one.
+    Pairing(Option<Box<Event>>),
+    /// Logged in or restoring: there is a session already.
+    AlreadyLoggedIn,
+}
+
+/// What `logout` means on a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Logout {
+    /// Logged in: send this goodbye (the server has no reply to it), then forget the session.
+    Goodbye(Frame),
+    /// Pairing: nothing is stored and nothing needs telling.
+    CancelPairing,
+    /// Restoring: the server can only be told over HTTP.
+    Restoring,
+}
+
+/// A request the server has not answered yet.
+enum Request<W> {
+    SendText {
+        id: String,
+        jid: String,
+        text: String,
+        t: u64,
+        waiter: W,
+    },
+    Query(W),
+    /// Our own (presence, phone probe): the answer only updates facts.
+    Internal,
+}
+
+/// Tokens the server rotated that are not on disk yet.
+struct Unsaved<I> {
+    /// The login to finish once stored (`restored`, `challenged`); `None` when the connection
+    /// was in use and a later `Conn` rotated the tokens.
+    login: Option<(bool, bool)>,
+    /// When to try again; `None` while a save is out.
+    retry_at: Option<I>,
+    /// The pause before the next retry.
+    interval: Duration,
+}
+
+/// The first pause before a failed save is retried, doubling up to [`SAVE_RETRY_MAX`].
+pub const SAVE_RETRY_FIRST: Duration = Duration::from_secs(1);
+/// The longest pause between save retries.
+pub const SAVE_RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// One connection's protocol state.
+pub struct Connection<W, I> {
+    settings: Settings,
+    tags: TagCounter,
+    login: Login,
+    cipher: Option<FrameCipher>,
+    credentials: Option<Credentials>,
+    me: Option<Me>,
+    pending: Pending<Request<W>, I>,
+    liveness: Liveness<I>,
+    epoch: u64,
+    ref_deadline: Option<I>,
+    login_deadline: I,
+    next_probe: Option<I>,
+    current_qr: Option<Event>,
+    unsaved: Option<Unsaved<I>>,
+}
+
+type Outputs<W> = Vec<Output<W>>;
+
+impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
+    /// A connection that was just opened at `now` (`unix`: seconds since 1970, for the tags):
+    /// the machine and the first frames to send.
+    pub fn start(settings: Settings, start: Start, now: I, unix: u64) -> (Self, Outputs<W>) {
+        let mut tags = TagCounter::new(unix);
+        let (login, outputs) = match start {
+            Start::Pair { client_id, keys } => {
+                Login::pair(settings.login.clone(), client_id, keys, &mut tags)
+            }
+            Start::Restore(credentials) => {
+                Login::restore(settings.login.clone(), credentials, &mut tags)
+            }
+        };
+        let liveness = Liveness::new(now, settings.keepalive, settings.pong_timeout);
+        let mut connection = Connection {
+            login_deadline: now + settings.login_timeout,
+            settings,
+            tags,
+            login,
+            cipher: None,
+            credentials: None,
+            me: None,
+            pending: Pending::new(),
+            liveness,
+            epoch: 0,
+            ref_deadline: None,
+            next_probe: None,
+            current_qr: None,
+            unsaved: None,
+        };
+        let mut out = Vec::new();
+        connection.apply_login(outputs, now, &mut out);
+        (connection, out)
+    }
+
+    /// Logged in, and the tokens are stored: requests may go out.
+    pub fn is_usable(&self) -> bool {
+        self.is_logged_in() && self.unsaved.is_none()
+    }
+
+    fn is_logged_in(&self) -> bool {
+        self.login.is_done() && self.cipher.is_some()
+    }
+
+    /// When [`Connection::tick`] has something to do.
+    pub fn next_wake(&self) -> I {
+        let login = (!self.login.is_done()).then_some(self.login_deadline);
+        let retry = self.unsaved.as_ref().and_then(|unsaved| unsaved.retry_at);
+        [
+            self.ref_deadline,
+            login,
+            self.pending.next_deadline(),
+            self.next_probe,
+            retry,
+        ]
+        .into_iter()
+        .flatten()
+        .fold(self.liveness.next_wake(), I::min)
+    }
+
+    /// Whatever is due at `now`: keepalives, a dead connection, an expired ref or login,
+    /// requests past their deadline, the phone probe, a save retry.
+    pub fn tick(&mut self, now: I) -> Outputs<W> {
+        let mut out = Vec::new();
+        match self.liveness.due(now) {
+            Some(Due::Keepalive) => out.push(Output::Send(Frame::Text(wire::KEEPALIVE.into()))),
+            Some(Due::Dead) => {
+                let pong_timeout = self.liveness.pong_timeout();
+                out.push(warn(format!("no pong within {pong_timeout:?}")));
+                out.push(Output::End(Ended::Lost(Reason::PongTimeout)));
+                return out;
+            }
+            None => {}
+        }
+        if !self.login.is_done() && now >= self.login_deadline {
+            out.push(warn("the server did not complete the login in time".into()));
+            out.push(Output::End(Ended::Lost(Reason::ConnectionLost)));
+            return out;
+        }
+        if self.ref_deadline.is_some_and(|at| now >= at) {
+            self.ref_deadline = None;
+            let outputs = self.login.on_ref_expired(&mut self.tags);
+            if self.apply_login(outputs, now, &mut out) {
+                return out;
+            }
+        }
+        for request in self.pending.expire(now) {
+            resolve(request, Err(RequestError::Timeout), &mut out);
+        }
+        if self.next_probe.is_some_and(|at| now >= at) {
+            self.probe_phone(now, &mut out);
+        }
+        if let Some(unsaved) = &mut self.unsaved
+            && unsaved.retry_at.is_some_and(|at| now >= at)
+        {
+            unsaved.retry_at = None;
+            out.extend(self.save());
+        }
+        out
+    }
+
+    /// A text frame from the server.
+    pub fn on_text(&mut self, text: &str, now: I) -> Outputs<W> {
+        let mut out = Vec::new();
+        let (tag, json) = match wire::parse_server_text(text) {
+            Ok(ServerText::Pong(_)) => {
+                self.liveness.pong();
+                return vec![Output::Pong];
+            }
+            Ok(ServerText::EmptyAck(_)) => return out,
+            Ok(ServerText::Json { tag, json }) => (tag, json),
+            Err(error) => return vec![warn(format!("unreadable text frame: {error}"))],
+        };
+        let payload: Value = match serde_json::from_str(json) {
+            Ok(payload) => payload,
+            Err(error) => return vec![warn(format!("text frame {tag} is not JSON: {error}"))],
+        };
+        if let Some(outputs) = self.login.on_json(tag, &payload, &mut self.tags) {
+            self.apply_login(outputs, now, &mut out);
+        } else if let Some(request) = self.pending.take(tag) {
+            self.answer_json(request, &payload, &mut out);
+        } else if payload.get(0).and_then(Value::as_str) == Some("Conn") {
+            self.on_conn(tag, payload, &mut out);
+        } else {
+            let own = self.me.as_ref().map(|me| me.wid.as_str()).unwrap_or("");
+            let pushes = push::json_push(tag, payload, own);
+            apply_pushes(tag, pushes, &mut out);
+        }
+        out
+    }
+
+    /// A binary frame from the server.
+    pub fn on_binary(&mut self, data: &[u8]) -> Outputs<W> {
+        let mut out = Vec::new();
+        let Some(cipher) = &self.cipher else {
+            return vec![warn("binary frame before login; ignored".into())];
+        };
+        let (tag, bytes) = match cipher.open_server_frame(data) {
+            Ok(opened) => opened,
+            Err(error) => {
+                return vec![warn(format!(
+                    "dropping a frame that does not open: {error}"
+                ))];
+            }
+        };
+        let node = match binary::decode(&bytes) {
+            Ok(node) => node,
+            Err(error) => {
+                return vec![warn(format!(
+                    "dropping frame {tag}: its node does not decode: {error}"
+                ))];
+            }
+        };
+        match self.pending.take(tag) {
+            Some(Request::Query(waiter)) => {
+                let node = serde_json::to_value(&node).unwrap_or(Value::Null);
+                out.push(Output::Resolve(
+                    waiter,
+                    Ok(Answer::Reply(QueryResult::ReplyNode(node))),
+                ));
+            }
+            Some(Request::SendText { waiter, .. }) => {
+                let error = RequestError::Server {
+                    status: 0,
+                    message: "unexpected binary answer to a message".into(),
+                };
+                out.push(Output::Resolve(waiter, Err(error)));
+            }
+            Some(Request::Internal) => {}
+            None => apply_pushes(tag, push::node_push(tag, node), &mut out),
+        }
+        out
+    }
+
+    /// The outcome of an [`Output::Save`]: once stored, the login is finished (or, after a later
+    /// `Conn`, the connection is back in use); otherwise the save is retried later.
+    pub fn saved(&mut self, stored: bool, now: I) -> Outputs<W> {
+        let Some(unsaved) = &mut self.unsaved else {
+            return Vec::new();
+        };
+        if !stored {
+            unsaved.retry_at = Some(now + unsaved.interval);
+            unsaved.interval = (unsaved.interval * 2).min(SAVE_RETRY_MAX);
+            return vec![
+                warn("logged in, but the new tokens are not on disk; retrying first".into()),
+                Output::State(State::LoggingIn, Some(Reason::SessionNotStored)),
+            ];
+        }
+        let mut out = Vec::new();
+        match self.unsaved.take().and_then(|unsaved| unsaved.login) {
+            Some((restored, challenged)) => self.finish_login(restored, challenged, now, &mut out),
+            None => out.push(Output::State(State::Connected, None)),
+        }
+        out
+    }
+
+    /// `login` on this connection.
+    pub fn login_call(&self) -> LoginCall {
+        if !self.is_logged_in() && self.login.is_pairing() {
+            LoginCall::Pairing(self.current_qr.clone().map(Box::new))
+        } else {
+            LoginCall::AlreadyLoggedIn
+        }
+    }
+
+    /// `logout` on this connection.
+    pub fn logout(&self) -> Logout {
+        if self.is_logged_in() {
+            Logout::Goodbye(Frame::Text(
+                r#"goodbye,,["admin","Conn","disconnect"]"#.into(),
+            ))
+        } else if self.login.is_pairing() {
+            Logout::CancelPairing
+        } else {
+            Logout::Restoring
+        }
+    }
+
+    /// `send_text`: the relay of PROTOCOL.md 8.4, resolved once the server acks it. `unix` is
+    /// the message's timestamp.
+    pub fn send_text(
+        &mut self,
+        to: &str,
+        text: String,
+        waiter: W,
+        now: I,
+        unix: u64,
+    ) -> Outputs<W> {
+        if !self.is_usable() {
+            return vec![Output::Resolve(waiter, Err(RequestError::NotReady))];
+        }
+        let jid = match message::parse_recipient(to) {
+            Ok(jid) => jid,
+            Err(error) => {
+                let error = RequestError::InvalidParams(error.to_string());
+                return vec![Output::Resolve(waiter, Err(error))];
+            }
+        };
+        let id = message::new_message_id();
+        let info = message::text_message(&jid, &id, &text, unix);
+        let node = self.action(
+            "relay",
+            Node::new("message").with_content(Content::Bytes(message::encode(&info))),
+        );
+        // Only a message to ourselves is acked with the relay's tag; others come as Msg acks.
+        let own = self.me.as_ref().is_some_and(|me| me.wid == jid);
+        let flag = if own {
+            flags::ACK_REQUEST
+        } else {
+            flags::IGNORE
+        };
+        let send = self.seal(&id, metric::MESSAGE, flag, &node);
+        let request = Request::SendText {
+            id: id.clone(),
+            jid,
+            text,
+            t: unix,
+            waiter,
+        };
+        self.pending
+            .insert(id, request, now + self.settings.request_timeout);
+        send.into_iter().collect()
+    }
+
+    /// `query`: one JSON command, resolved with whatever the server answers to its tag.
+    pub fn query(&mut self, json: &Value, waiter: W, now: I) -> Outputs<W> {
+        if !self.is_usable() {
+            return vec![Output::Resolve(waiter, Err(RequestError::NotReady))];
+        }
+        let tag = self.tags.next_tag();
+        let frame = Frame::Text(wire::text_frame(&tag, &json.to_string()));
+        self.pending.insert(
+            tag,
+            Request::Query(waiter),
+            now + self.settings.request_timeout,
+        );
+        vec![Output::Send(frame)]
+    }
+
+    /// The connection is gone: every request still waiting fails.
+    pub fn close(&mut self) -> Outputs<W> {
+        let mut out = Vec::new();
+        for request in self.pending.drain() {
+            resolve(request, Err(RequestError::NotConnected), &mut out);
+        }
+        out
+    }
+
+    /// Applies the login machine's outputs; true when the login failed (the connection ends).
+    fn apply_login(&mut self, outputs: Vec<login::Output>, now: I, out: &mut Outputs<W>) -> bool {
+        for output in outputs {
+            match output {
+                login::Output::Send { tag, json } => {
+                    out.push(Output::Send(Frame::Text(wire::text_frame(
+                        &tag,
+                        &json.to_string(),
+                    ))));
+                }
+                login::Output::Qr {
+                    content,
+                    reference,
+                    ttl,
+                    attempt,
+                    attempts_max,
+                } => {
+                    let event = Event::Qr {
+                        content,
+                        reference,
+                        ttl_ms: ttl.as_millis() as u64,
+                        attempt,
+                        attempts_max,
+                    };
+                    self.current_qr = Some(event.clone());
+                    // A QR wait can take minutes; the login deadline is for the server only.
+                    self.login_deadline = now + ttl + self.settings.login_timeout;
+                    out.push(Output::State(State::Pairing, None));
+                    out.push(Output::Emit(event));
+                }
+                login::Output::ArmRefTimer(ttl) => {
+                    self.ref_deadline = Some(now + ttl);
+                    self.login_deadline = now + ttl + self.settings.login_timeout;
+                }
+                login::Output::Challenged => {
+                    out.push(Output::Log(
+                        Level::Info,
+                        "the server asked for the restore challenge".into(),
+                    ));
+                }
+                login::Output::LoggedIn {
+                    credentials,
+                    conn,
+                    restored,
+                    challenged,
+                } => {
+                    self.cipher = Some(FrameCipher::new(&credentials.keys));
+                    self.ref_deadline = None;
+                    self.current_qr = None;
+                    let me = login::me_from_conn(&conn, &credentials);
+                    self.me = Some(me.clone());
+                    self.credentials = Some(*credentials);
+                    out.push(Output::Me(me));
+                    out.extend(push::conn_battery(&conn).map(Output::Battery));
+                    self.unsaved = Some(Unsaved::new(Some((restored, challenged))));
+                    out.extend(self.save());
+                }
+                login::Output::Failed(failure) => {
+                    out.push(Output::End(Ended::Failed(failure)));
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// A `Conn` after login rotates the tokens again: they are stored before anything else.
+    fn on_conn(&mut self, tag: &str, payload: Value, out: &mut Outputs<W>) {
+        let body = payload.get(1).cloned().unwrap_or(Value::Null);
+        if let Some(credentials) = &mut self.credentials {
+            credentials.update_from_conn(&body);
+            if let (Some(me), Some(name)) =
+                (&mut self.me, body.get("pushname").and_then(Value::as_str))
+            {
+                me.pushname = name.to_owned();
+                out.push(Output::Me(me.clone()));
+            }
+            let login = self.unsaved.take().and_then(|unsaved| unsaved.login);
+            self.unsaved = Some(Unsaved::new(login));
+            out.extend(self.save());
+        }
+        out.extend(push::conn_battery(&body).map(Output::Battery));
+        out.push(Output::Emit(Event::Json {
+            tag: tag.to_owned(),
+            payload: push::redact_conn(payload),
+        }));
+    }
+
+    fn save(&self) -> Option<Output<W>> {
+        let credentials = self.credentials.clone()?;
+        Some(Output::Save(Box::new(credentials)))
+    }
+
+    /// The login is complete and stored: say so, and do what the official client did right
+    /// after login: announce presence (so the phone forwards events promptly) and ask whether
+    /// the phone is online.
+    fn finish_login(&mut self, restored: bool, challenged: bool, now: I, out: &mut Outputs<W>) {
+        out.push(Output::Log(
+            Level::Info,
+            format!("logged in (restored: {restored}, challenged: {challenged})"),
+        ));
+        out.push(Output::State(State::Connected, None));
+        if let Some(me) = self.me.clone() {
+            out.push(Output::Emit(Event::Connected { me, restored }));
+        }
+        let presence = self.action("set", Node::new("presence").attr("type", "available"));
+        let tag = self.tags.next_tag();
+        out.extend(self.seal(
+            &tag,
+            metric::PRESENCE,
+            flags::IGNORE | flags::AVAILABLE,
+            &presence,
+        ));
+        self.pending
+            .insert(tag, Request::Internal, now + self.settings.request_timeout);
+        self.probe_phone(now, out);
+    }
+
+    fn probe_phone(&mut self, now: I, out: &mut Outputs<W>) {
+        let tag = self.tags.next_tag();
+        out.push(Output::Send(Frame::Text(wire::text_frame(
+            &tag,
+            &json!(["admin", "test"]).to_string(),
+        ))));
+        self.pending
+            .insert(tag, Request::Internal, now + self.settings.request_timeout);
+        self.next_probe = Some(now + self.settings.phone_probe);
+    }
+
+    /// `<action type=… epoch=n>child</action>`, with the connection's next epoch.
+    fn action(&mut self, kind: &'static str, child: Node) -> Node {
+        self.epoch += 1;
+        Node::new("action")
+            .attr("type", kind)
+            .attr("epoch", self.epoch.to_string())
+            .with_content(Content::List(vec![child]))
+    }
+
+    /// The node as a sealed frame to send; nothing before login, when there are no keys.
+    fn seal(&self, tag: &str, metric: u8, flags: u8, node: &Node) -> Option<Output<W>> {
+        let cipher = self.cipher.as_ref()?;
+        let frame = cipher.seal_client_frame(tag, metric, flags, &binary::encode(node));
+        Some(Output::Send(Frame::Binary(frame)))
+    }
+
+    fn answer_json(&mut self, request: Request<W>, payload: &Value, out: &mut Outputs<W>) {
+        match request {
+            Request::SendText {
+                id,
+                jid,
+                text,
+                t,
+                waiter,
+            } => {
+                let status = payload.get("status").and_then(Value::as_u64).unwrap_or(0);
+                if status != 200 {
+                    let error = RequestError::Server {
+                        status: u16::try_from(status).unwrap_or(0),
+                        message: format!("the server refused the message: {payload}"),
+                    };
+                    out.push(Output::Resolve(waiter, Err(error)));
+                    return;
+                }
+                let t = payload.get("t").and_then(Value::as_u64).unwrap_or(t);
+                out.push(Output::Emit(Event::Message(Message {
+                    id: id.clone(),
+                    chat: jid,
+                    from_me: true,
+                    participant: None,
+                    timestamp: t,
+                    push_name: None,
+                    kind: MessageKind::Text,
+                    text: Some(text),
+                    media: None,
+                })));
+                out.push(Output::Resolve(
+                    waiter,
+                    Ok(Answer::Sent(SendTextResult { id, status: 200, t })),
+                ));
+            }
+            Request::Query(waiter) => {
+                out.push(Output::Resolve(
+                    waiter,
+                    Ok(Answer::Reply(QueryResult::Reply(payload.clone()))),
+                ));
+            }
+            Request::Internal => {
+                if payload.get(0).and_then(Value::as_str) == Some("Pong") {
+                    out.push(Output::PhoneOnline(payload.get(1).and_then(Value::as_bool)));
+                }
+            }
+        }
+    }
+}
+
+impl<I> Unsaved<I> {
+    fn new(login: Option<(bool, bool)>) -> Self {
+        Unsaved {
+            login,
+            retry_at: None,
+            interval: SAVE_RETRY_FIRST,
+        }
+    }
+}
+
+fn warn<W>(message: String) -> Output<W> {
+    Output::Log(Level::Warn, message)
+}
+
+fn resolve<W>(request: Request<W>, result: Result<Answer, RequestError>, out: &mut Outputs<W>) {
+    match request {
+        Request::SendText { waiter, .. } | Request::Query(waiter) => {
+            out.push(Output::Resolve(waiter, result))
+        }
+        Request::Internal => {}
+    }
+}
+
+/// What pushes mean, as outputs; a disconnect order ends the connection.
+fn apply_pushes<W>(frame_tag: &str, pushes: Vec<Push>, out: &mut Outputs<W>) {
+    for outcome in pushes {
+        match outcome {
+            Push::Event(event) => out.push(Output::Emit(event)),
+            Push::Battery(battery) => out.push(Output::Battery(battery)),
+            Push::PhoneOnline(online) => out.push(Output::PhoneOnline(online)),
+            Push::Undecodable { what, reason } => {
+                out.push(warn(format!(
+                    "frame {frame_tag}: a pushed {what} does not decode: {reason}"
+                )));
+            }
+            Push::Disconnect { replaced } => {
+                out.push(Output::End(if replaced {
+                    Ended::Replaced
+                } else {
+                    Ended::Unpaired
+                }));
+                return;
+            }
+        }
+    }
+}

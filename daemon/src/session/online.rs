@@ -1,0 +1,342 @@
+//! One open connection: the socket and its protocol machine
+//! ([`waweb_core::session::connection`]), wired to the actor. Frames, commands and the
+//! machine's next wake-up are awaited here; what they mean is decided there, and what comes out
+//! (frames to send, events, state, saves, answers) is done here.
+//!
+//! ```text
+//! connect -> Connection::start -> loop { frame | command | sleep_until(next_wake) | shutdown }
+//!         -> apply(outputs) … until Output::End, a closed socket or shutdown
+//! ```
+
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_util::sync::CancellationToken;
+use waweb_core::crypto::{self, KeyPair};
+use waweb_core::login;
+use waweb_core::session::connection::{
+    self, Answer, Connection, Frame, Level, LoginCall, Logout, Output, RequestError, Start,
+};
+use waweb_proto::{
+    Call, Event, LoginResult, LogoutResult, MediaDownloadParams, QueryParams, QueryResult, Reason,
+    SendTextParams, SendTextResult, State,
+};
+
+use super::actor::{Actor, Ended, Goal, not_a_session_call};
+use super::handle::{Command, Reply, SessionError};
+use crate::transport::Socket;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often the phone is probed with `["admin","test"]` while connected.
+const PHONE_PROBE: Duration = Duration::from_secs(120);
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Who waits for a request the server has not answered yet.
+enum Waiter {
+    SendText(Reply<SendTextResult>),
+    Query(Reply<QueryResult>),
+}
+
+/// The open socket and what the protocol knows about it.
+struct Link {
+    socket: Socket,
+    machine: Connection<Waiter, Instant>,
+}
+
+impl Link {
+    async fn send(&mut self, frame: Frame) -> Result<(), Ended> {
+        let message = match frame {
+            Frame::Text(text) => WsMessage::text(text),
+            Frame::Binary(bytes) => WsMessage::binary(bytes),
+        };
+        self.socket
+            .send(message)
+            .await
+            .map_err(|_| Ended::Lost(Reason::ConnectionLost))
+    }
+}
+
+impl Actor {
+    fn connection_settings(&self) -> connection::Settings {
+        connection::Settings {
+            login: login::Settings {
+                version: self.config.client_version,
+                browser: self.config.browser.clone(),
+                reref_budget: self.config.reref_budget,
+            },
+            keepalive: self.config.keepalive,
+            pong_timeout: self.config.pong_timeout,
+            request_timeout: self.config.request_timeout,
+            login_timeout: LOGIN_TIMEOUT,
+            phone_probe: PHONE_PROBE,
+        }
+    }
+
+    /// Connects, logs in and serves the connection until it ends.
+    pub(super) async fn connect_and_serve(
+        &mut self,
+        commands: &mut mpsc::Receiver<Command>,
+        shutdown: &CancellationToken,
+    ) -> Ended {
+        self.set_state(State::Connecting, None);
+        let (net, config) = (self.net.clone(), self.config.clone());
+        let connecting = net.connect(&config.server_url, CONNECT_TIMEOUT);
+        tokio::pin!(connecting);
+        // Status is answered at once; anything else waits the few moments until the
+        // connection exists (or has failed) and is then handled as usual.
+        let mut deferred = Vec::new();
+        let socket = loop {
+            tokio::select! {
+                socket = &mut connecting => break socket,
+                command = commands.recv() => match command {
+                    Some(Command::Call { call: Call::Status, reply }) => {
+                        let _ = Reply::new(reply).send(Ok(self.status()));
+                    }
+                    Some(command) => deferred.push(command),
+                    None => return Ended::Shutdown,
+                },
+                () = shutdown.cancelled() => return Ended::Shutdown,
+            }
+        };
+        let socket = match socket {
+            Ok(socket) => socket,
+            Err(error) => {
+                tracing::warn!("{error}");
+                for command in deferred {
+                    self.idle_command(command).await;
+                }
+                return Ended::Lost(Reason::ConnectionLost);
+            }
+        };
+        self.set_state(State::LoggingIn, None);
+        let (machine, outputs) = Connection::start(
+            self.connection_settings(),
+            self.login_start(),
+            Instant::now(),
+            unix_now(),
+        );
+        let mut link = Link { socket, machine };
+        let mut ended = self.apply(&mut link, outputs).await.err();
+        for command in deferred {
+            match &ended {
+                None => ended = self.command_online(&mut link, command).await.err(),
+                Some(_) => self.idle_command(command).await,
+            }
+        }
+        let ended = match ended {
+            Some(ended) => ended,
+            None => self.serve(&mut link, commands, shutdown).await,
+        };
+        // Every request still waiting fails: the connection that would answer it is gone.
+        let failed = link.machine.close();
+        let _ = self.apply(&mut link, failed).await;
+        if !matches!(ended, Ended::Lost(_)) {
+            let _ = tokio::time::timeout(Duration::from_secs(2), link.socket.close(None)).await;
+        }
+        self.last_pong = None;
+        ended
+    }
+
+    /// Restore the stored session, or pair with a fresh identity.
+    fn login_start(&self) -> Start {
+        match self
+            .credentials
+            .clone()
+            .filter(|_| self.goal == Goal::Restore)
+        {
+            Some(credentials) => Start::Restore(credentials),
+            None => {
+                let mut client_id = [0u8; 16];
+                crypto::fill_random(&mut client_id);
+                Start::Pair {
+                    client_id: STANDARD.encode(client_id),
+                    keys: KeyPair::generate(),
+                }
+            }
+        }
+    }
+
+    async fn serve(
+        &mut self,
+        link: &mut Link,
+        commands: &mut mpsc::Receiver<Command>,
+        shutdown: &CancellationToken,
+    ) -> Ended {
+        loop {
+            let wake = link.machine.next_wake();
+            let outputs = tokio::select! {
+                frame = link.socket.next() => match frame {
+                    Some(Ok(WsMessage::Text(text))) => link.machine.on_text(text.as_str(), Instant::now()),
+                    Some(Ok(WsMessage::Binary(data))) => link.machine.on_binary(&data),
+                    Some(Ok(WsMessage::Close(_))) | None => return Ended::Lost(Reason::ServerClosed),
+                    Some(Ok(_)) => continue,
+                    Some(Err(error)) => {
+                        tracing::warn!("connection error: {error}");
+                        return Ended::Lost(Reason::ConnectionLost);
+                    }
+                },
+                command = commands.recv() => match command {
+                    Some(command) => match self.command_online(link, command).await {
+                        Ok(outputs) => outputs,
+                        Err(ended) => return ended,
+                    },
+                    None => return Ended::Shutdown,
+                },
+                () = sleep_until(wake) => link.machine.tick(Instant::now()),
+                () = shutdown.cancelled() => return Ended::Shutdown,
+            };
+            if let Err(ended) = self.apply(link, outputs).await {
+                return ended;
+            }
+        }
+    }
+
+    /// Does what the machine asked for, in order; a save's outcome goes back to the machine
+    /// before anything else happens.
+    async fn apply(&mut self, link: &mut Link, outputs: Vec<Output<Waiter>>) -> Result<(), Ended> {
+        let mut queue = VecDeque::from(outputs);
+        while let Some(output) = queue.pop_front() {
+            match output {
+                Output::Send(frame) => link.send(frame).await?,
+                Output::Emit(event) => self.bus.publish(event),
+                Output::State(state, reason) => self.set_state(state, reason),
+                Output::Me(me) => self.me = Some(me),
+                Output::Battery(battery) => self.set_battery(battery),
+                Output::PhoneOnline(online) => self.phone_online = online,
+                Output::Pong => {
+                    self.last_pong = Some(Instant::now());
+                    // Only a connection that stays up and answers earns a fresh backoff; one
+                    // the server drops right after login keeps backing off instead of looping.
+                    if link.machine.is_usable() && self.state == State::Connected {
+                        self.backoff.reset();
+                    }
+                }
+                Output::Save(credentials) => {
+                    self.goal = Goal::Restore;
+                    let stored = self.file.save(&credentials).await.is_ok();
+                    self.credentials = Some(*credentials);
+                    for next in link.machine.saved(stored, Instant::now()).into_iter().rev() {
+                        queue.push_front(next);
+                    }
+                }
+                Output::Resolve(waiter, result) => self.resolve(waiter, result),
+                Output::Log(Level::Info, line) => tracing::info!("{line}"),
+                Output::Log(Level::Warn, line) => tracing::warn!("{line}"),
+                Output::End(ended) => return Err(ended.into()),
+            }
+        }
+        Ok(())
+    }
+
+    fn resolve(&self, waiter: Waiter, result: Result<Answer, RequestError>) {
+        let result = result.map_err(|error| match error {
+            RequestError::NotReady => self.not_available(),
+            RequestError::InvalidParams(why) => SessionError::InvalidParams(why),
+            RequestError::Server { status, message } => SessionError::Server { status, message },
+            RequestError::Timeout => SessionError::Timeout,
+            RequestError::NotConnected => SessionError::NotConnected,
+        });
+        let mismatch = || SessionError::Internal("an answer of the wrong kind".into());
+        let _ = match waiter {
+            Waiter::SendText(reply) => reply.send(result.and_then(|answer| match answer {
+                Answer::Sent(sent) => Ok(sent),
+                Answer::Reply(_) => Err(mismatch()),
+            })),
+            Waiter::Query(reply) => reply.send(result.and_then(|answer| match answer {
+                Answer::Reply(reply) => Ok(reply),
+                Answer::Sent(_) => Err(mismatch()),
+            })),
+        };
+    }
+
+    /// A call while a connection is open: its outputs, or how it ended the connection.
+    async fn command_online(
+        &mut self,
+        link: &mut Link,
+        command: Command,
+    ) -> Result<Vec<Output<Waiter>>, Ended> {
+        let Command::Call { call, reply } = command;
+        let now = Instant::now();
+        let outputs = match call {
+            Call::Status => {
+                let _ = Reply::new(reply).send(Ok(self.status()));
+                Vec::new()
+            }
+            Call::Login => {
+                let result = match link.machine.login_call() {
+                    LoginCall::Pairing(qr) => {
+                        if let Some(qr) = qr {
+                            self.bus.publish(*qr);
+                        }
+                        Ok(LoginResult {
+                            state: State::Pairing,
+                        })
+                    }
+                    LoginCall::AlreadyLoggedIn => Err(SessionError::AlreadyLoggedIn),
+                };
+                let _ = Reply::new(reply).send(result);
+                Vec::new()
+            }
+            Call::Logout => return Err(self.logout_online(link, Reply::new(reply)).await),
+            Call::SendText(SendTextParams { to, text }) => {
+                let waiter = Waiter::SendText(Reply::new(reply));
+                link.machine.send_text(&to, text, waiter, now, unix_now())
+            }
+            Call::Query(QueryParams { json }) => {
+                link.machine
+                    .query(&json, Waiter::Query(Reply::new(reply)), now)
+            }
+            Call::MediaDownload(MediaDownloadParams { media, output }) => {
+                self.spawn_download(media, output, Reply::new(reply));
+                Vec::new()
+            }
+            Call::Version | Call::Subscribe(_) | Call::Unsubscribe(_) => {
+                let _ = reply.send(Err(not_a_session_call()));
+                Vec::new()
+            }
+        };
+        Ok(outputs)
+    }
+
+    /// `logout` with a connection: goodbye over the websocket when logged in (HTTP if that
+    /// fails), nothing to tell while pairing, the HTTP request while restoring. The
+    /// connection ends either way.
+    async fn logout_online(&mut self, link: &mut Link, reply: Reply<LogoutResult>) -> Ended {
+        let server_notified = match link.machine.logout() {
+            Logout::CancelPairing => false,
+            Logout::Goodbye(frame) => {
+                link.send(frame).await.is_ok() || self.http_logout_stored().await
+            }
+            Logout::Restoring => self.http_logout_stored().await,
+        };
+        if self.credentials.is_some() {
+            self.erase().await;
+        }
+        self.bus.publish(Event::LoggedOut {
+            reason: Reason::Logout,
+            status: None,
+        });
+        let _ = reply.send(Ok(LogoutResult { server_notified }));
+        Ended::LoggedOut
+    }
+
+    /// The HTTP logout for the stored session, if there is one.
+    async fn http_logout_stored(&self) -> bool {
+        match &self.credentials {
+            Some(credentials) => self.http_logout(credentials).await,
+            None => false,
+        }
+    }
+}
