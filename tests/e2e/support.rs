@@ -1,8 +1,13 @@
 //! The harness: a simulator on 127.0.0.1:0 and a real daemon (`Daemon::run`) in the same
 //! runtime, with its own temp dir, socket and state; a JSON-lines client over the socket; waits
 //! with deadlines, never sleeps. With [`Options::tls`] the simulator serves `wss://` and
-//! `https://` and the daemon trusts its certificate through `ca_file`.
+//! `https://` and the daemon trusts its certificate through `ca_file`. With [`Options::paused`]
+//! tokio's clock is paused: the daemon runs with the timers of a real deployment (20 s QR
+//! codes, 20 s keepalives, 1 s to 120 s backoff) and the runtime skips ahead whenever every
+//! task waits for a timer, so the test takes milliseconds. (Loopback sockets deliver at once,
+//! and the session writer's blocking threads hold the clock, so skipping never overtakes IO.)
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,6 +23,21 @@ use wawebd::config::Config;
 use wawebd::daemon::Daemon;
 
 pub const DEADLINE: Duration = Duration::from_secs(15);
+
+thread_local! {
+    /// Set by a harness with paused time, on the test's own thread (a current-thread runtime).
+    static PAUSED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// How long to wait for anything: [`DEADLINE`], or ten virtual minutes when time is paused
+/// (a wait that never ends is still caught, instantly, when the clock skips there).
+pub fn deadline() -> Duration {
+    if PAUSED.get() {
+        Duration::from_secs(600)
+    } else {
+        DEADLINE
+    }
+}
 
 pub struct Harness {
     pub sim: Sim,
@@ -35,6 +55,9 @@ pub struct Options {
     /// A simulator with a self-signed certificate, written to `<dir>/sim.pem` and given to the
     /// daemon as `ca_file`.
     pub tls: bool,
+    /// Paused tokio time, and the reconnect backoff of a real deployment (1 s doubling to
+    /// 120 s) instead of the quick one the other tests use.
+    pub paused: bool,
 }
 
 impl Default for Options {
@@ -45,6 +68,7 @@ impl Default for Options {
             keepalive: Duration::from_secs(20),
             pong_timeout: Duration::from_secs(25),
             tls: false,
+            paused: false,
         }
     }
 }
@@ -55,6 +79,15 @@ impl Harness {
     }
 
     pub async fn start_with(options: Options) -> Harness {
+        if options.paused {
+            tokio::time::pause();
+            PAUSED.set(true);
+        }
+        let (reconnect_initial, reconnect_max) = if options.paused {
+            (Duration::from_secs(1), Duration::from_secs(120))
+        } else {
+            (Duration::from_millis(40), Duration::from_millis(300))
+        };
         let dir = tempfile::Builder::new().prefix("waweb").tempdir().unwrap();
         let tls = options.tls.then(|| sim::Tls::self_signed().unwrap());
         let ca_file = tls.as_ref().map(|tls| {
@@ -79,8 +112,8 @@ impl Harness {
             state_dir: dir.path().join("state"),
             browser: ["Linux".into(), "wawebd-test".into(), "0.1.0".into()],
             client_version: [2, 2142, 12],
-            reconnect_initial: Duration::from_millis(40),
-            reconnect_max: Duration::from_millis(300),
+            reconnect_initial,
+            reconnect_max,
             reref_budget: options.reref_budget,
             log_level: "debug".into(),
             keepalive: options.keepalive,
@@ -116,14 +149,14 @@ impl Harness {
                 .await
                 .unwrap();
         });
-        timeout(DEADLINE, ready_rx).await.unwrap().unwrap();
+        timeout(deadline(), ready_rx).await.unwrap().unwrap();
         self.daemon = Some((stop, task));
     }
 
     pub async fn stop_daemon(&mut self) {
         if let Some((stop, task)) = self.daemon.take() {
             let _ = stop.send(());
-            timeout(DEADLINE, task).await.unwrap().unwrap();
+            timeout(deadline(), task).await.unwrap().unwrap();
         }
     }
 
@@ -146,7 +179,7 @@ impl Harness {
     /// The next simulator line of `kind` (skipping others).
     pub async fn sim_line(&mut self, kind: &str) -> Value {
         let output = &mut self.sim_output;
-        timeout(DEADLINE, async {
+        timeout(deadline(), async {
             loop {
                 match output.recv().await {
                     Ok(line) if line["type"] == kind => return line,
@@ -210,7 +243,7 @@ impl Client {
 
     pub async fn read_line(&mut self) -> Option<Value> {
         let mut line = String::new();
-        let n = timeout(DEADLINE, self.reader.read_line(&mut line))
+        let n = timeout(deadline(), self.reader.read_line(&mut line))
             .await
             .expect("a line in time")
             .unwrap();
