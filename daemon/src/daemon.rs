@@ -38,6 +38,11 @@ pub struct Daemon {
     bus: Bus,
     handle: SessionHandle,
     commands: mpsc::Receiver<Command>,
+    /// One shutdown for every task: the token stops them, the tracker waits for them all (the
+    /// actor, the socket server, the session-file writer, media downloads, and whatever the
+    /// binary runs beside them through [`Daemon::spawn`]).
+    stop: CancellationToken,
+    tasks: TaskTracker,
 }
 
 impl Daemon {
@@ -49,7 +54,21 @@ impl Daemon {
             bus: Bus::new(),
             handle,
             commands,
+            stop: CancellationToken::new(),
+            tasks: TaskTracker::new(),
         }
+    }
+
+    /// Runs `task` beside the daemon (the watchdog, systemd's `STATUS=`): it is cancelled at
+    /// shutdown and waited for like the daemon's own tasks.
+    pub fn spawn<F>(&self, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let stop = self.stop.clone();
+        self.tasks.spawn(async move {
+            let _ = stop.run_until_cancelled(task).await;
+        });
     }
 
     /// A handle to the session, as the socket server has.
@@ -95,15 +114,13 @@ impl Daemon {
             bus,
             handle,
             commands,
+            stop,
+            tasks,
         } = self;
         let options = ipc::Options {
             max_connections: config.max_connections,
             ..ipc::Options::default()
         };
-        // One shutdown for every task: the token stops them, the tracker waits for them all
-        // (the actor, the socket server, the session-file writer, media downloads).
-        let stop = CancellationToken::new();
-        let tasks = TaskTracker::new();
         let actor = Actor::new(
             config,
             net,

@@ -20,6 +20,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use crate::tasks::Tasks;
+
 /// What a service is handed.
 pub type Request = hyper::Request<Incoming>;
 /// What a service answers: always a complete body.
@@ -33,6 +35,7 @@ pub async fn serve<S, F>(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     what: &'static str,
+    tasks: Tasks,
     service: S,
 ) where
     S: Fn(Request) -> F + Clone + Send + Sync + 'static,
@@ -44,7 +47,7 @@ pub async fn serve<S, F>(
         };
         let service = service.clone();
         let tls = tls.clone();
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             let Some(tls) = tls else {
                 return serve_connection(stream, what, service).await;
             };

@@ -23,6 +23,7 @@ mod core;
 mod http;
 mod media_host;
 mod server;
+mod tasks;
 mod tls;
 
 use std::net::SocketAddr;
@@ -85,6 +86,7 @@ pub struct Sim {
     tls: Option<Tls>,
     commands: mpsc::Sender<core::Input>,
     output: broadcast::Sender<Value>,
+    tasks: tasks::Tasks,
 }
 
 /// Why a control command failed: the text of its `error` line.
@@ -110,20 +112,34 @@ impl Sim {
         let (output, _) = broadcast::channel(65_536);
         let (input_tx, input_rx) = mpsc::channel(1024);
         let store = media_host::Store::new(media_url.clone());
-        tokio::spawn(server::accept_loop(
+        let tasks = tasks::Tasks::default();
+        tasks.spawn(server::accept_loop(
             ws_listener,
             acceptor.clone(),
             input_tx.clone(),
+            tasks.clone(),
         ));
-        tokio::spawn(media_host::serve(media_listener, acceptor, store.clone()));
-        let core = core::Core::new(config, store, output.clone(), input_tx.clone());
-        tokio::spawn(core.run(input_rx));
+        tasks.spawn(media_host::serve(
+            media_listener,
+            acceptor,
+            store.clone(),
+            tasks.clone(),
+        ));
+        let core = core::Core::new(
+            config,
+            store,
+            output.clone(),
+            input_tx.clone(),
+            tasks.clone(),
+        );
+        tasks.spawn_to_end(core.run(input_rx));
         Ok(Sim {
             ws_url,
             media_url,
             tls,
             commands: input_tx,
             output,
+            tasks,
         })
     }
 
@@ -189,8 +205,11 @@ impl Sim {
             .await;
     }
 
-    /// Stops the core; connections close.
+    /// Stops the simulator: the core closes every connection (with a close frame), then every
+    /// task ends; nothing of it runs when this returns.
     pub async fn shutdown(&self) {
         let _ = self.commands.send(core::Input::Shutdown).await;
+        self.commands.closed().await;
+        self.tasks.stop().await;
     }
 }

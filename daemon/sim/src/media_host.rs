@@ -13,6 +13,7 @@ use tokio_rustls::TlsAcceptor;
 use waweb_core::crypto;
 
 use super::http::{self, Request, Response};
+use crate::tasks::Tasks;
 
 /// Largest upload accepted (the real service allowed 100 MB documents).
 const MAX_UPLOAD: usize = 128 * 1024 * 1024;
@@ -99,8 +100,8 @@ impl Store {
 }
 
 /// Serves downloads and uploads on `listener`, through `tls` when given.
-pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, store: Store) {
-    http::serve(listener, tls, "media host", move |request| {
+pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, store: Store, tasks: Tasks) {
+    http::serve(listener, tls, "media host", tasks, move |request| {
         handle(request, store.clone())
     })
     .await;

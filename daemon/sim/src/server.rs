@@ -23,6 +23,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, frame::coding::
 
 use super::core::Input;
 use super::http::{self, Request, Response};
+use crate::tasks::Tasks;
 
 /// The only origin the real service accepted.
 pub const ORIGIN: &str = "https://web.whatsapp.com";
@@ -48,17 +49,19 @@ pub async fn accept_loop(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     core: mpsc::Sender<Input>,
+    tasks: Tasks,
 ) {
-    http::serve(listener, tls, "websocket front", move |request| {
-        route(request, core.clone())
+    let connections = tasks.clone();
+    http::serve(listener, tls, "websocket front", tasks, move |request| {
+        route(request, core.clone(), connections.clone())
     })
     .await;
 }
 
-async fn route(request: Request, core: mpsc::Sender<Input>) -> Response {
+async fn route(request: Request, core: mpsc::Sender<Input>, tasks: Tasks) -> Response {
     match request.uri().path() {
         "/logout" => logout(request, core).await,
-        "/ws" => upgrade(request, core).await,
+        "/ws" => upgrade(request, core, tasks).await,
         _ => http::respond(404, "text/plain", "not found\n"),
     }
 }
@@ -76,7 +79,7 @@ async fn logout(request: Request, core: mpsc::Sender<Input>) -> Response {
 
 /// Checks the upgrade the way the real service did, answers 101 and hands the upgraded
 /// connection to a task of its own.
-async fn upgrade(mut request: Request, core: mpsc::Sender<Input>) -> Response {
+async fn upgrade(mut request: Request, core: mpsc::Sender<Input>, tasks: Tasks) -> Response {
     let upgrade = http::header(&request, "upgrade")
         .is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
     let key = http::header(&request, "sec-websocket-key");
@@ -96,12 +99,13 @@ async fn upgrade(mut request: Request, core: mpsc::Sender<Input>) -> Response {
         return http::respond(403, "text/plain", "forbidden: wrong Origin\n");
     }
     let upgraded = hyper::upgrade::on(&mut request);
-    tokio::spawn(async move {
+    let connection = tasks.clone();
+    tasks.spawn(async move {
         match upgraded.await {
             Ok(upgraded) => {
                 let io = TokioIo::new(upgraded);
                 let socket = WebSocketStream::from_raw_socket(io, Role::Server, None).await;
-                run_connection(socket, core).await;
+                run_connection(socket, core, connection).await;
             }
             Err(error) => tracing::debug!("sim: the websocket upgrade failed: {error}"),
         }
@@ -117,7 +121,7 @@ async fn upgrade(mut request: Request, core: mpsc::Sender<Input>) -> Response {
     response
 }
 
-async fn run_connection(socket: Socket, core: mpsc::Sender<Input>) {
+async fn run_connection(socket: Socket, core: mpsc::Sender<Input>, tasks: Tasks) {
     let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
     let (out_tx, mut out_rx) = mpsc::unbounded_channel();
     if core
@@ -129,9 +133,20 @@ async fn run_connection(socket: Socket, core: mpsc::Sender<Input>) {
     }
     let (mut sink, mut stream) = socket.split();
     let (cut_tx, mut cut_rx) = oneshot::channel::<()>();
-    let writer = tokio::spawn(async move {
+    let (stop_writer, mut writer_stopped) = oneshot::channel::<()>();
+    // Not cancelled at shutdown: it ends once the core drops its sender, after the close
+    // frames the core queued on the way out.
+    tasks.spawn_to_end(async move {
         let mut cut = Some(cut_tx);
-        while let Some(step) = out_rx.recv().await {
+        loop {
+            // The reader ending (the client went away) ends the writer too.
+            let step = tokio::select! {
+                step = out_rx.recv() => match step {
+                    Some(step) => step,
+                    None => break,
+                },
+                _ = &mut writer_stopped => break,
+            };
             let (delay, message) = match step {
                 Outgoing::Text { delay, text } => (delay, Some(Message::text(text))),
                 Outgoing::Binary { delay, data } => (delay, Some(Message::binary(data))),
@@ -197,6 +212,6 @@ async fn run_connection(socket: Socket, core: mpsc::Sender<Input>) {
             break "simulator stopped".to_owned();
         }
     };
-    writer.abort();
+    drop(stop_writer);
     let _ = core.send(Input::Closed { conn, reason }).await;
 }

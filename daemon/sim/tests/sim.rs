@@ -1030,3 +1030,30 @@ async fn http_request(method: &str, url: &str, body: &[u8]) -> (u16, Vec<u8>) {
     let status: u16 = String::from_utf8_lossy(&response[9..12]).parse().unwrap();
     (status, response[split + 4..].to_vec())
 }
+
+#[tokio::test]
+async fn shutdown_closes_connections_and_leaves_nothing_listening() {
+    let sim = start().await;
+    let mut client = connect(&sim, "c1").await;
+    let ws_addr = sim
+        .ws_url()
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .to_owned();
+    let media_addr = sim
+        .media_url()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    tokio::time::timeout(Duration::from_secs(10), sim.shutdown())
+        .await
+        .expect("every task ends");
+    client.expect_closed().await;
+    for addr in [ws_addr, media_addr] {
+        assert!(
+            tokio::net::TcpStream::connect(&addr).await.is_err(),
+            "{addr} still accepts"
+        );
+    }
+    assert!(sim.command(json!({"cmd": "status"})).await.is_err());
+}

@@ -54,7 +54,7 @@ pub fn run(mut args: super::run::Args) -> anyhow::Result<ExitCode> {
         let daemon = Daemon::new(config);
         let handle = daemon.handle();
         let events = daemon.bus().subscribe();
-        tokio::spawn(narrate(events, sim.clone()));
+        daemon.spawn(narrate(events, sim.clone()));
         let ready = move || {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(
@@ -92,94 +92,113 @@ pub fn run(mut args: super::run::Args) -> anyhow::Result<ExitCode> {
     result
 }
 
-/// Tells the story of the session in the terminal, and plays the phone's part in pairing.
+/// Tells the story of the session in the terminal, and plays the phone's part in pairing: each
+/// QR code is scanned a moment after it is shown.
 async fn narrate(mut events: wawebd::bus::Subscription, sim: Sim) {
-    while let Ok(event) = events.recv().await {
-        match &*event {
-            Event::Qr {
-                content,
-                attempt,
-                attempts_max,
-                ttl_ms,
-                ..
-            } => {
-                if let Ok(code) = QrCode::new(content.as_bytes()) {
-                    let drawing = code
-                        .render::<Dense1x2>()
-                        .dark_color(Dense1x2::Light)
-                        .light_color(Dense1x2::Dark)
-                        .quiet_zone(true)
-                        .build();
-                    println!("{drawing}");
-                }
-                println!(
-                    "Scan this QR code with the phone (code {attempt} of {attempts_max}, valid {} s).",
-                    ttl_ms / 1000
-                );
-                println!("The simulated phone scans it by itself in a moment…\n");
-                let sim = sim.clone();
-                let content = content.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(SCAN_AFTER).await;
-                    let _ = sim.command(json!({"cmd": "scan", "qr": content})).await;
-                });
-            }
-            Event::Connected { me, restored } => {
-                let number = me.wid.split('@').next().unwrap_or_default();
-                let how = if *restored {
-                    "restored the session"
-                } else {
-                    "paired"
-                };
-                println!("✔ Logged in as {} (+{number}): {how}.", me.pushname);
-                println!("Messages appear below as they arrive.\n");
-            }
-            Event::Message(message) => {
-                let who = message.push_name.as_deref().unwrap_or(if message.from_me {
-                    "me"
-                } else {
-                    "?"
-                });
-                let place = if message.chat.ends_with("@g.us") {
-                    " in the group"
-                } else {
-                    ""
-                };
-                match (&message.text, &message.media) {
-                    (Some(text), _) => println!("💬 {who}{place}: {text}"),
-                    (None, Some(media)) => {
-                        let caption = media
-                            .caption
-                            .as_deref()
-                            .map(|c| format!(" “{c}”"))
-                            .unwrap_or_default();
-                        println!(
-                            "📎 {who}{place} sent {} {} ({} bytes){caption}; fetch it with `wawebctl media download`",
-                            article(&name_of(&media.kind)),
-                            name_of(&media.kind),
-                            media.file_length
-                        );
-                    }
-                    (None, None) => {
-                        println!("• {who}{place} sent a {} message", kind_name(message))
+    let mut scan: Option<(tokio::time::Instant, String)> = None;
+    loop {
+        let scan_at = scan.as_ref().map(|(at, _)| *at);
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(event) => {
+                    if let Some(content) = tell(&event) {
+                        scan = Some((tokio::time::Instant::now() + SCAN_AFTER, content));
                     }
                 }
-            }
-            Event::Ack { id, ack: 3, .. } => println!("✓✓ read: {id}"),
-            Event::LoggedOut { reason, .. } => println!("Logged out: {}.", reason.description()),
-            Event::Disconnected {
-                reason,
-                retry_in_ms,
-            } => match retry_in_ms {
-                Some(ms) => println!(
-                    "Disconnected ({}); retrying in {ms} ms.",
-                    reason.description()
-                ),
-                None => println!("Disconnected ({}).", reason.description()),
+                Err(_) => return,
             },
-            _ => {}
+            () = tokio::time::sleep_until(scan_at.unwrap_or_else(tokio::time::Instant::now)), if scan_at.is_some() => {
+                if let Some((_, content)) = scan.take() {
+                    let _ = sim.command(json!({"cmd": "scan", "qr": content})).await;
+                }
+            }
         }
     }
+}
+
+/// Prints what `event` means for the person watching; a QR code's content is handed back to
+/// be scanned.
+fn tell(event: &Event) -> Option<String> {
+    match event {
+        Event::Qr {
+            content,
+            attempt,
+            attempts_max,
+            ttl_ms,
+            ..
+        } => {
+            if let Ok(code) = QrCode::new(content.as_bytes()) {
+                let drawing = code
+                    .render::<Dense1x2>()
+                    .dark_color(Dense1x2::Light)
+                    .light_color(Dense1x2::Dark)
+                    .quiet_zone(true)
+                    .build();
+                println!("{drawing}");
+            }
+            println!(
+                "Scan this QR code with the phone (code {attempt} of {attempts_max}, valid {} s).",
+                ttl_ms / 1000
+            );
+            println!("The simulated phone scans it by itself in a moment…\n");
+            return Some(content.clone());
+        }
+        Event::Connected { me, restored } => {
+            let number = me.wid.split('@').next().unwrap_or_default();
+            let how = if *restored {
+                "restored the session"
+            } else {
+                "paired"
+            };
+            println!("✔ Logged in as {} (+{number}): {how}.", me.pushname);
+            println!("Messages appear below as they arrive.\n");
+        }
+        Event::Message(message) => {
+            let who =
+                message
+                    .push_name
+                    .as_deref()
+                    .unwrap_or(if message.from_me { "me" } else { "?" });
+            let place = if message.chat.ends_with("@g.us") {
+                " in the group"
+            } else {
+                ""
+            };
+            match (&message.text, &message.media) {
+                (Some(text), _) => println!("💬 {who}{place}: {text}"),
+                (None, Some(media)) => {
+                    let caption = media
+                        .caption
+                        .as_deref()
+                        .map(|c| format!(" “{c}”"))
+                        .unwrap_or_default();
+                    println!(
+                        "📎 {who}{place} sent {} {} ({} bytes){caption}; fetch it with `wawebctl media download`",
+                        article(&name_of(&media.kind)),
+                        name_of(&media.kind),
+                        media.file_length
+                    );
+                }
+                (None, None) => {
+                    println!("• {who}{place} sent a {} message", kind_name(message))
+                }
+            }
+        }
+        Event::Ack { id, ack: 3, .. } => println!("✓✓ read: {id}"),
+        Event::LoggedOut { reason, .. } => println!("Logged out: {}.", reason.description()),
+        Event::Disconnected {
+            reason,
+            retry_in_ms,
+        } => match retry_in_ms {
+            Some(ms) => println!(
+                "Disconnected ({}); retrying in {ms} ms.",
+                reason.description()
+            ),
+            None => println!("Disconnected ({}).", reason.description()),
+        },
+        _ => {}
+    }
+    None
 }
 
 fn kind_name(message: &waweb_proto::message::Message) -> String {

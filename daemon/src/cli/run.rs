@@ -145,11 +145,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let daemon = Daemon::new(config);
         if let Some(interval) = sd_notify::watchdog_enabled() {
-            tokio::spawn(feed_watchdog(daemon.handle(), interval));
+            daemon.spawn(feed_watchdog(daemon.handle(), interval));
         }
         let mut events = daemon.bus().subscribe();
         // systemd's `STATUS=` follows the session's state.
-        tokio::spawn(async move {
+        daemon.spawn(async move {
             while let Ok(event) = events.recv().await {
                 if let Event::State { state, reason, .. } = &*event {
                     let status = match reason {

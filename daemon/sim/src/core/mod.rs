@@ -22,6 +22,8 @@ use waweb_core::crypto::{self, SessionKeys};
 use waweb_core::message::{self, MediaInfo, pb};
 use waweb_core::wire::{self, FrameCipher};
 
+use crate::tasks::Tasks;
+
 use super::Config;
 use super::command::Command;
 use super::media_host::Store;
@@ -154,6 +156,8 @@ pub struct Core {
     store: Store,
     output: broadcast::Sender<Value>,
     inputs: mpsc::Sender<Input>,
+    /// Where timers run (acks after a delay, chatter), so shutdown stops them.
+    tasks: Tasks,
     conns: HashMap<u64, Conn>,
     sessions: HashMap<String, Session>,
     last_session: Option<String>,
@@ -201,12 +205,14 @@ impl Core {
         store: Store,
         output: broadcast::Sender<Value>,
         inputs: mpsc::Sender<Input>,
+        tasks: Tasks,
     ) -> Self {
         Self {
             config,
             store,
             output,
             inputs,
+            tasks,
             conns: HashMap::new(),
             sessions: HashMap::new(),
             last_session: None,
@@ -222,7 +228,7 @@ impl Core {
     pub async fn run(mut self, mut inputs: mpsc::Receiver<Input>) {
         if let Some(every) = self.config.chatter {
             let sender = self.inputs.clone();
-            tokio::spawn(async move {
+            self.tasks.spawn(async move {
                 let mut ticker = tokio::time::interval(every);
                 ticker.tick().await;
                 loop {

@@ -231,7 +231,7 @@ impl Core {
                     peer: chat.clone(),
                 };
                 let inputs = self.inputs.clone();
-                tokio::spawn(async move {
+                self.tasks.spawn(async move {
                     tokio::time::sleep(after).await;
                     let _ = inputs.send(Input::Timer(timer)).await;
                 });
