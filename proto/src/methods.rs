@@ -17,9 +17,10 @@
 //!    (leave out `(ParamsType)` for a method without params), with a doc comment giving the wire
 //!    name and a JSON request and reply, like the others. Define the params and result types
 //!    below if they are new.
-//! 2. The compiler then asks for the method's arm in the daemon's session actor, in both places
-//!    that match on a `Call` (`idle_command` and `connected_command` in
-//!    `daemon/src/session/actor.rs`), and in the fake session of the socket server's tests.
+//! 2. The compiler then asks for the method's arm in the daemon's session (`on_call` in
+//!    `daemon/src/session/calls.rs`, the one place that matches on a `Call`; what a call does on
+//!    the wire goes into `waweb_core::session::connection`), and in the fake session of the
+//!    socket server's tests.
 //! 3. Add a `wawebctl` subcommand that sends it as a typed call (`call::<methods::Name>`).
 //!
 //! The socket server, the session handle and [`Client`](crate::Client) need no change.

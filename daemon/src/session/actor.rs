@@ -16,7 +16,7 @@ use waweb_proto::{Battery, Event, Me, Reason, State, StatusResult};
 
 use super::backoff::Backoff;
 use super::file::SessionFile;
-use super::handle::{Command, SessionError};
+use super::handle::Command;
 use crate::bus::Bus;
 use crate::config::Config;
 use crate::store::Store;
@@ -333,10 +333,4 @@ impl Actor {
             }
         }
     }
-}
-
-/// The answer to `version`, `subscribe` and `unsubscribe`, which the socket server answers
-/// itself and never sends here.
-pub(super) fn not_a_session_call() -> SessionError {
-    SessionError::Internal("this method is not a session request".into())
 }

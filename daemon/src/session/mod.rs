@@ -1,7 +1,7 @@
 //! The session: the one task that owns the connection, and the handle others use to reach it.
 //!
 //! [`handle`] is what callers hold; [`actor`] is the task and its lifecycle between
-//! connections; `online` wires one open connection to its protocol machine, `offline` answers calls without one; `file` writes the
+//! connections; `online` wires one open connection to its protocol machine; `calls` answers every call, with or without one; `file` writes the
 //! session file in order; `backoff` and `download` are the waits and the media fetches.
 
 pub mod handle;
@@ -9,9 +9,9 @@ pub mod handle;
 pub use handle::{Command, SessionError, SessionHandle};
 pub mod actor;
 mod backoff;
+mod calls;
 mod download;
 mod file;
-mod offline;
 mod online;
 
 pub use actor::Actor;

@@ -21,14 +21,11 @@ use tokio_util::sync::CancellationToken;
 use waweb_core::crypto::{self, KeyPair};
 use waweb_core::login;
 use waweb_core::session::connection::{
-    self, Answer, Connection, Frame, Level, LoginCall, Logout, Output, RequestError, Start,
+    self, Answer, Connection, Frame, Level, Output, RequestError, Start,
 };
-use waweb_proto::{
-    Call, Event, LoginResult, LogoutResult, MediaDownloadParams, QueryParams, QueryResult, Reason,
-    SendTextParams, SendTextResult, State,
-};
+use waweb_proto::{Call, QueryResult, Reason, SendTextResult, State};
 
-use super::actor::{Actor, Ended, Goal, not_a_session_call};
+use super::actor::{Actor, Ended, Goal};
 use super::handle::{Command, Reply, SessionError};
 use crate::transport::Socket;
 
@@ -37,26 +34,26 @@ const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often the phone is probed with `["admin","test"]` while connected.
 const PHONE_PROBE: Duration = Duration::from_secs(120);
 
-fn unix_now() -> u64 {
+pub(super) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
 
 /// Who waits for a request the server has not answered yet.
-enum Waiter {
+pub(super) enum Waiter {
     SendText(Reply<SendTextResult>),
     Query(Reply<QueryResult>),
 }
 
 /// The open socket and what the protocol knows about it.
-struct Link {
+pub(super) struct Link {
     socket: Socket,
-    machine: Connection<Waiter, Instant>,
+    pub(super) machine: Connection<Waiter, Instant>,
 }
 
 impl Link {
-    async fn send(&mut self, frame: Frame) -> Result<(), Ended> {
+    pub(super) async fn send(&mut self, frame: Frame) -> Result<(), Ended> {
         let message = match frame {
             Frame::Text(text) => WsMessage::text(text),
             Frame::Binary(bytes) => WsMessage::binary(bytes),
@@ -131,7 +128,7 @@ impl Actor {
         let mut ended = self.apply(&mut link, outputs).await.err();
         for command in deferred {
             match &ended {
-                None => ended = self.command_online(&mut link, command).await.err(),
+                None => ended = self.on_call(Some(&mut link), command).await.err(),
                 Some(_) => self.idle_command(command).await,
             }
         }
@@ -188,7 +185,7 @@ impl Actor {
                     }
                 },
                 command = commands.recv() => match command {
-                    Some(command) => match self.command_online(link, command).await {
+                    Some(command) => match self.on_call(Some(link), command).await {
                         Ok(outputs) => outputs,
                         Err(ended) => return ended,
                     },
@@ -259,84 +256,5 @@ impl Actor {
                 Answer::Sent(_) => Err(mismatch()),
             })),
         };
-    }
-
-    /// A call while a connection is open: its outputs, or how it ended the connection.
-    async fn command_online(
-        &mut self,
-        link: &mut Link,
-        command: Command,
-    ) -> Result<Vec<Output<Waiter>>, Ended> {
-        let Command::Call { call, reply } = command;
-        let now = Instant::now();
-        let outputs = match call {
-            Call::Status => {
-                let _ = Reply::new(reply).send(Ok(self.status()));
-                Vec::new()
-            }
-            Call::Login => {
-                let result = match link.machine.login_call() {
-                    LoginCall::Pairing(qr) => {
-                        if let Some(qr) = qr {
-                            self.bus.publish(*qr);
-                        }
-                        Ok(LoginResult {
-                            state: State::Pairing,
-                        })
-                    }
-                    LoginCall::AlreadyLoggedIn => Err(SessionError::AlreadyLoggedIn),
-                };
-                let _ = Reply::new(reply).send(result);
-                Vec::new()
-            }
-            Call::Logout => return Err(self.logout_online(link, Reply::new(reply)).await),
-            Call::SendText(SendTextParams { to, text }) => {
-                let waiter = Waiter::SendText(Reply::new(reply));
-                link.machine.send_text(&to, text, waiter, now, unix_now())
-            }
-            Call::Query(QueryParams { json }) => {
-                link.machine
-                    .query(&json, Waiter::Query(Reply::new(reply)), now)
-            }
-            Call::MediaDownload(MediaDownloadParams { media, output }) => {
-                self.spawn_download(media, output, Reply::new(reply));
-                Vec::new()
-            }
-            Call::Version | Call::Subscribe(_) | Call::Unsubscribe(_) => {
-                let _ = reply.send(Err(not_a_session_call()));
-                Vec::new()
-            }
-        };
-        Ok(outputs)
-    }
-
-    /// `logout` with a connection: goodbye over the websocket when logged in (HTTP if that
-    /// fails), nothing to tell while pairing, the HTTP request while restoring. The
-    /// connection ends either way.
-    async fn logout_online(&mut self, link: &mut Link, reply: Reply<LogoutResult>) -> Ended {
-        let server_notified = match link.machine.logout() {
-            Logout::CancelPairing => false,
-            Logout::Goodbye(frame) => {
-                link.send(frame).await.is_ok() || self.http_logout_stored().await
-            }
-            Logout::Restoring => self.http_logout_stored().await,
-        };
-        if self.credentials.is_some() {
-            self.erase().await;
-        }
-        self.bus.publish(Event::LoggedOut {
-            reason: Reason::Logout,
-            status: None,
-        });
-        let _ = reply.send(Ok(LogoutResult { server_notified }));
-        Ended::LoggedOut
-    }
-
-    /// The HTTP logout for the stored session, if there is one.
-    async fn http_logout_stored(&self) -> bool {
-        match &self.credentials {
-            Some(credentials) => self.http_logout(credentials).await,
-            None => false,
-        }
     }
 }

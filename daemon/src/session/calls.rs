@@ -1,0 +1,198 @@
+//! Every session call, in one place: one arm per method, with or without an open connection
+//! (`link`). What a call means on a connection is the machine's
+//! ([`waweb_core::session::connection`]); here it is routed and answered. The two jobs that
+//! need no websocket live here too: the HTTP logout (PROTOCOL.md section 6) and media
+//! downloads, which run as tasks of their own.
+//!
+//! ```text
+//! login      -> offline: goal Pair (the actor connects)   online: the current QR again | already_logged_in
+//! logout     -> offline: HTTP logout, erase                online: goodbye (HTTP if it fails), erase; the connection ends
+//! send_text  -> offline: not_logged_in | not_connected     online: the relay, answered on the server's ack
+//! ```
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use waweb_core::login::Credentials;
+use waweb_core::session::connection::{LoginCall, Logout, Output};
+use waweb_proto::message::Media;
+use waweb_proto::{
+    Call, Event, LoginResult, LogoutResult, MediaDownloadParams, MediaDownloadResult, QueryParams,
+    Reason, SendTextParams, State,
+};
+
+use super::actor::{Actor, Ended, Goal};
+use super::download::download;
+use super::handle::{Command, Reply, SessionError};
+use super::online::{Link, Waiter, unix_now};
+use crate::http;
+use crate::output::Protected;
+
+const LOGOUT_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Actor {
+    /// A call while no connection is open (idle, connecting, backing off, halted).
+    pub(super) async fn idle_command(&mut self, command: Command) {
+        let _ = self.on_call(None, command).await;
+    }
+
+    /// One call: the outputs it gives the open connection, or how it ended that connection.
+    /// Without a connection there are neither.
+    pub(super) async fn on_call(
+        &mut self,
+        link: Option<&mut Link>,
+        command: Command,
+    ) -> Result<Vec<Output<Waiter>>, Ended> {
+        let Command::Call { call, reply } = command;
+        match (call, link) {
+            (Call::Status, _) => {
+                let _ = Reply::new(reply).send(Ok(self.status()));
+            }
+            (Call::Login, link) => {
+                let _ = Reply::new(reply).send(self.login(link));
+            }
+            (Call::Logout, Some(link)) => {
+                return Err(self.logout_online(link, Reply::new(reply)).await);
+            }
+            (Call::Logout, None) => self.logout_offline(Reply::new(reply)).await,
+            (Call::SendText(SendTextParams { to, text }), Some(link)) => {
+                let waiter = Waiter::SendText(Reply::new(reply));
+                let now = Instant::now();
+                return Ok(link.machine.send_text(&to, text, waiter, now, unix_now()));
+            }
+            (Call::Query(QueryParams { json }), Some(link)) => {
+                let waiter = Waiter::Query(Reply::new(reply));
+                return Ok(link.machine.query(&json, waiter, Instant::now()));
+            }
+            (Call::SendText(_) | Call::Query(_), None) => {
+                let _ = reply.send(Err(self.not_available()));
+            }
+            (Call::MediaDownload(MediaDownloadParams { media, output }), _) => {
+                self.spawn_download(media, output, Reply::new(reply));
+            }
+            (Call::Version | Call::Subscribe(_) | Call::Unsubscribe(_), _) => {
+                // The socket server answers these itself and never sends them here.
+                let error = SessionError::Internal("this method is not a session request".into());
+                let _ = reply.send(Err(error));
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    /// `login`: pair when there is no session; on a connection that is pairing, show the
+    /// current QR again.
+    fn login(&mut self, link: Option<&mut Link>) -> Result<LoginResult, SessionError> {
+        let pairing = Ok(LoginResult {
+            state: State::Pairing,
+        });
+        match link.map(|link| link.machine.login_call()) {
+            Some(LoginCall::Pairing(qr)) => {
+                if let Some(qr) = qr {
+                    self.bus.publish(*qr);
+                }
+                pairing
+            }
+            Some(LoginCall::AlreadyLoggedIn) => Err(SessionError::AlreadyLoggedIn),
+            None if self.credentials.is_some() => Err(SessionError::AlreadyLoggedIn),
+            None => {
+                self.goal = Goal::Pair;
+                pairing
+            }
+        }
+    }
+
+    /// `logout` with a connection: goodbye over the websocket when logged in (HTTP if that
+    /// fails), nothing to tell while pairing, the HTTP request while restoring. The
+    /// connection ends either way.
+    async fn logout_online(&mut self, link: &mut Link, reply: Reply<LogoutResult>) -> Ended {
+        let server_notified = match link.machine.logout() {
+            Logout::CancelPairing => false,
+            Logout::Goodbye(frame) => {
+                link.send(frame).await.is_ok() || self.http_logout_stored().await
+            }
+            Logout::Restoring => self.http_logout_stored().await,
+        };
+        if self.credentials.is_some() {
+            self.erase().await;
+        }
+        self.bus.publish(Event::LoggedOut {
+            reason: Reason::Logout,
+            status: None,
+        });
+        let _ = reply.send(Ok(LogoutResult { server_notified }));
+        Ended::LoggedOut
+    }
+
+    /// `logout` without a connection: the HTTP request, then the session is forgotten.
+    async fn logout_offline(&mut self, reply: Reply<LogoutResult>) {
+        if self.credentials.is_none() {
+            let _ = reply.send(Err(SessionError::NotLoggedIn));
+            return;
+        }
+        let server_notified = self.http_logout_stored().await;
+        self.erase().await;
+        self.bus.publish(Event::LoggedOut {
+            reason: Reason::Logout,
+            status: None,
+        });
+        self.set_state(State::LoggedOut, Some(Reason::Logout));
+        let _ = reply.send(Ok(LogoutResult { server_notified }));
+    }
+
+    /// The HTTP logout for the stored session, if there is one.
+    async fn http_logout_stored(&self) -> bool {
+        match &self.credentials {
+            Some(credentials) => self.http_logout(credentials).await,
+            None => false,
+        }
+    }
+
+    pub(super) fn not_available(&self) -> SessionError {
+        if self.credentials.is_some() {
+            SessionError::NotConnected
+        } else {
+            SessionError::NotLoggedIn
+        }
+    }
+
+    /// The logout request of PROTOCOL.md section 6, best effort.
+    async fn http_logout(&self, credentials: &Credentials) -> bool {
+        let url = format!(
+            "{}?t={}&m={}",
+            self.config.logout_url(),
+            http::percent_encode(credentials.browser_token.expose()),
+            http::percent_encode(&credentials.keys.logout_token())
+        );
+        match tokio::time::timeout(LOGOUT_TIMEOUT, self.net.http.post_empty(&url)).await {
+            Ok(Ok(status)) => {
+                tracing::info!(status, "logout request answered");
+                (200..300).contains(&status)
+            }
+            Ok(Err(error)) => {
+                tracing::warn!("logout request failed: {error}");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("logout request timed out");
+                false
+            }
+        }
+    }
+
+    fn spawn_download(&self, media: Media, output: PathBuf, reply: Reply<MediaDownloadResult>) {
+        let protected = Protected::new(&self.config.state_dir, &self.config.socket);
+        let http = self.net.http.clone();
+        let stop = self.stop.clone();
+        self.tasks.spawn(async move {
+            let result = match protected.check_output(&output) {
+                Ok(()) => tokio::select! {
+                    result = download(&http, media, output) => result,
+                    () = stop.cancelled() => Err(SessionError::Stopped),
+                },
+                Err(error) => Err(SessionError::InvalidParams(error.to_string())),
+            };
+            let _ = reply.send(result);
+        });
+    }
+}
