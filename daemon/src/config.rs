@@ -18,6 +18,9 @@
 //! [reconnect]
 //! initial_ms = 1000
 //! max_ms = 120000
+//! [journal]
+//! keep_days = 14
+//! max_mb = 512
 //! ```
 //!
 //! Unknown keys are an error that names the key: a typo must not silently fall back.
@@ -64,6 +67,8 @@ pub struct Config {
     /// How many socket clients may be connected at once; more are refused with
     /// `too_many_connections`.
     pub max_connections: usize,
+    /// How much of the event journal is kept (`[journal] keep_days`, `max_mb`).
+    pub journal: crate::journal::Retention,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -120,6 +125,14 @@ struct File {
     max_connections: Option<usize>,
     browser: Option<BrowserFile>,
     reconnect: Option<ReconnectFile>,
+    journal: Option<JournalFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JournalFile {
+    keep_days: Option<u32>,
+    max_mb: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,6 +165,23 @@ fn first_path(value: Option<String>) -> Option<PathBuf> {
         .and_then(|value| value.split(':').next().map(str::to_owned))
         .filter(|value| !value.is_empty())
         .map(PathBuf::from)
+}
+
+/// `[journal]`: 14 days and 512 MiB unless the file says otherwise.
+fn journal_retention(file: JournalFile) -> Result<crate::journal::Retention, Error> {
+    let defaults = crate::journal::Retention::default();
+    let keep_days = file.keep_days.unwrap_or(14);
+    let max_mb = file.max_mb.unwrap_or(512);
+    if keep_days == 0 || max_mb == 0 {
+        return Err(Error::Invalid(
+            "journal.keep_days and journal.max_mb must be at least 1".into(),
+        ));
+    }
+    Ok(crate::journal::Retention {
+        keep: Duration::from_secs(u64::from(keep_days) * 86_400),
+        max_bytes: max_mb.saturating_mul(1 << 20),
+        ..defaults
+    })
 }
 
 impl Config {
@@ -235,6 +265,7 @@ impl Config {
         if max_connections == 0 {
             return Err(Error::Invalid("max_connections must be at least 1".into()));
         }
+        let journal = journal_retention(file.journal.unwrap_or_default())?;
         let log_level = overrides
             .log_level
             .or(file.log_level)
@@ -254,6 +285,7 @@ impl Config {
             pong_timeout: Duration::from_secs(25),
             request_timeout: Duration::from_secs(20),
             max_connections,
+            journal,
         })
     }
 

@@ -11,7 +11,9 @@ use tokio_util::task::TaskTracker;
 
 use crate::bus::Bus;
 use crate::config::Config;
+use crate::db::Db;
 use crate::ipc::{self, Listener, ListenerError};
+use crate::journal::Journal;
 use crate::session::{Actor, Command, SessionHandle};
 use crate::store::{self, Store};
 use crate::transport::Net;
@@ -28,6 +30,12 @@ pub enum Error {
     /// The TLS settings (the CA file).
     #[error(transparent)]
     Net(#[from] crate::http::Error),
+    /// The database (`waweb.db`).
+    #[error(transparent)]
+    Db(#[from] crate::db::Error),
+    /// The journal thread.
+    #[error(transparent)]
+    Journal(#[from] crate::journal::Error),
 }
 
 /// A daemon ready to run; its bus can be subscribed to and its session handle cloned before it
@@ -102,6 +110,7 @@ impl Daemon {
             );
         }
         let credentials = store.load()?;
+        self.open_journal()?;
         tracing::info!(
             state_dir = %self.config.state_dir.display(),
             session_stored = credentials.is_some(),
@@ -134,7 +143,7 @@ impl Daemon {
         tasks.spawn(ipc::serve_with(
             listener,
             handle,
-            bus,
+            bus.clone(),
             options,
             stop.clone().cancelled_owned(),
         ));
@@ -143,6 +152,28 @@ impl Daemon {
         stop.cancel();
         tasks.close();
         tasks.wait().await;
+        // The last events (the final `state`) reach the database before the daemon exits.
+        bus.close().await;
+        Ok(())
+    }
+
+    /// Opens `waweb.db` (moving a corrupt one aside) and puts the journal in front of the bus.
+    fn open_journal(&self) -> Result<(), Error> {
+        let opened = Db::open(&self.config.state_dir)?;
+        if let Some(aside) = &opened.moved_aside {
+            tracing::warn!(
+                moved_to = %aside.display(),
+                "the database was unreadable; it was moved aside and a new one started"
+            );
+        }
+        let journal = Journal::start(
+            opened.db,
+            opened.writer,
+            self.config.journal.clone(),
+            self.bus.deliverer(),
+        )?;
+        tracing::info!(head = journal.head(), "journal open");
+        self.bus.attach(journal);
         Ok(())
     }
 }

@@ -32,8 +32,8 @@ use tokio::task::JoinSet;
 use tokio::time::timeout;
 use tracing::{debug, warn};
 use waweb_proto::{
-    Call, ErrorKind, EventType, EventsParams, EventsResult, Id, MAX_LINE, PROTOCOL_VERSION, Reply,
-    Response, RpcError, VersionResult,
+    Call, ErrorKind, EventType, Id, MAX_LINE, PROTOCOL_VERSION, Reply, Response, RpcError,
+    VersionResult,
 };
 
 use crate::bus::{Bus, Subscription};
@@ -635,49 +635,11 @@ impl Reader {
             }
             Call::Subscribe(params) => self.subscribe(id, params).await,
             Call::Unsubscribe(params) => self.unsubscribe(id, params).await,
+            Call::Commit(params) => self.spawn_journal(id, JournalCall::Commit(params)).await,
+            Call::Consumers => self.spawn_journal(id, JournalCall::Consumers).await,
+            Call::Events(params) => self.spawn_journal(id, JournalCall::Events(params)).await,
             session_call => self.spawn(id, session_call).await,
         }
-    }
-
-    async fn subscribe(&mut self, id: Option<Id>, params: EventsParams) {
-        let had_subscription = !self.types.is_empty();
-        self.types = match params.events {
-            Some(events) if !events.is_empty() => events.into_iter().collect(),
-            _ => EventType::ALL.into_iter().collect(),
-        };
-        // A new subscription is taken now, before the reply is queued, so nothing published in
-        // between is missed; its snapshot still comes out after the reply.
-        let subscription = (!had_subscription).then(|| self.shared.bus.subscribe());
-        self.send_filter(id, subscription).await;
-    }
-
-    async fn unsubscribe(&mut self, id: Option<Id>, params: EventsParams) {
-        match params.events {
-            Some(events) if !events.is_empty() => {
-                for event in events {
-                    self.types.remove(&event);
-                }
-            }
-            _ => self.types.clear(),
-        }
-        self.send_filter(id, None).await;
-    }
-
-    async fn send_filter(&mut self, id: Option<Id>, subscription: Option<Subscription>) {
-        let reply = id.map(|id| {
-            let result = EventsResult {
-                events: self.types.iter().copied().collect(),
-            };
-            response_line(Some(id), to_reply(Ok(result)))
-        });
-        let _ = self
-            .out
-            .send(Out::Filter {
-                reply,
-                types: self.types.clone(),
-                subscription,
-            })
-            .await;
     }
 
     /// Runs a session request in its own task, so later requests need not wait for it.
@@ -774,9 +736,11 @@ fn response_line(id: Option<Id>, reply: Reply) -> String {
 }
 
 mod lines;
+mod subscribe;
 mod writer;
 
 use lines::{Line, LineReader};
+use subscribe::JournalCall;
 use writer::Writer;
 
 #[cfg(test)]

@@ -6,8 +6,10 @@
 pub mod bus;
 pub mod config;
 pub mod daemon;
+pub mod db;
 pub mod http;
 pub mod ipc;
+pub mod journal;
 pub mod media_file;
 pub mod output;
 pub mod session;

@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::event::{Event, EventType};
-use crate::methods::{Call, EventsParams, EventsResult, Method, Subscribe};
+use crate::journal::SubscribeParams;
+use crate::methods::{Call, Method, Subscribe};
 use crate::rpc::{EVENT_METHOD, Id, Notification, Request, Response, RpcError};
 
 /// The environment variable naming the socket; it wins over `XDG_RUNTIME_DIR`.
@@ -278,12 +279,11 @@ impl Client {
     /// subscribed.
     pub fn subscribe(&mut self, types: &[EventType]) -> Result<Vec<EventType>, ClientError> {
         let params = if types.is_empty() {
-            EventsParams::all()
+            SubscribeParams::all()
         } else {
-            EventsParams::only(types.iter().copied())
+            SubscribeParams::only(types.iter().copied())
         };
-        let EventsResult { events } = self.call::<Subscribe>(&params)?;
-        Ok(events)
+        Ok(self.call::<Subscribe>(&params)?.events)
     }
 
     /// The next notification, waiting at most `timeout` (`None`: as long as it takes).

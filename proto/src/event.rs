@@ -123,12 +123,15 @@ pub enum Event {
     },
     /// This subscription ends: the last event before the daemon closes the connection.
     ///
-    /// `{"type":"error","kind":"lagged","message":"the subscriber fell 1024 events behind and was disconnected"}`
+    /// `{"type":"error","kind":"lagged","message":"the journal no longer holds what this subscriber missed","last_seq":1037}`
     Error {
-        /// Why: `lagged` when the client did not read its events fast enough.
+        /// Why: `lagged` when the subscriber fell behind further than the journal reaches back.
         kind: String,
         /// The same in words.
         message: String,
+        /// With `lagged`: the last seq this subscriber was sent, to resume from with `since`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_seq: Option<u64>,
     },
 }
 

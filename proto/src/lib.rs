@@ -91,6 +91,7 @@
 
 pub mod client;
 pub mod event;
+pub mod journal;
 pub mod message;
 pub mod methods;
 pub mod rpc;
@@ -102,6 +103,10 @@ pub use client::{
     Client, ClientError, Events, SOCKET_ENV, SocketPathError, default_socket_path, socket_path_from,
 };
 pub use event::{Event, EventType, LAGGED, Reason};
+pub use journal::{
+    CommitParams, ConsumerInfo, ConsumerName, ConsumersResult, EVENTS_LIMIT_MAX, JournalParams,
+    JournalResult, Journaled, SubscribeParams, SubscribeResult,
+};
 pub use methods::{
     Battery, Call, EventsParams, EventsResult, LoginResult, LogoutResult, Me, MediaDownloadParams,
     MediaDownloadResult, Method, NoParams, QueryParams, QueryResult, SendTextParams,

@@ -38,6 +38,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::event::EventType;
+use crate::journal::{
+    CommitParams, ConsumerInfo, ConsumersResult, JournalParams, JournalResult, SubscribeParams,
+    SubscribeResult,
+};
 use crate::message::Media;
 use crate::rpc::{ErrorKind, Id, Request, RpcError};
 
@@ -213,9 +217,9 @@ macro_rules! methods {
             /// This call as a request with `id`.
             ///
             /// ```
-            /// use waweb_proto::{Call, EventType, EventsParams};
+            /// use waweb_proto::{Call, EventType, SubscribeParams};
             ///
-            /// let call = Call::Subscribe(EventsParams::only([EventType::Qr]));
+            /// let call = Call::Subscribe(SubscribeParams::only([EventType::Qr]));
             /// assert_eq!(
             ///     serde_json::to_string(&call.request(5).unwrap()).unwrap(),
             ///     r#"{"jsonrpc":"2.0","id":5,"method":"subscribe","params":{"events":["qr"]}}"#
@@ -305,13 +309,18 @@ methods! {
     /// answered by the socket server itself.
     ///
     /// A new subscription first gets the current `state` event (if `state` is subscribed),
-    /// then every event as it happens. A second `subscribe` replaces the filter.
+    /// then every event as it happens. With `since` (or a `consumer` and its cursor) it first
+    /// replays every journaled event after that seq, then goes live with no gap and no
+    /// duplicate (DESIGN.md 6.1). A second `subscribe` replaces the filter (and, with `since` or
+    /// `consumer`, the starting point).
     ///
     /// ```json
     /// {"jsonrpc":"2.0","id":5,"method":"subscribe","params":{"events":["qr","state"]}}
-    /// {"jsonrpc":"2.0","id":5,"result":{"events":["state","qr"]}}
+    /// {"jsonrpc":"2.0","id":5,"result":{"events":["state","qr"],"head":1041}}
+    /// {"jsonrpc":"2.0","id":6,"method":"subscribe","params":{"consumer":"bot"}}
+    /// {"jsonrpc":"2.0","id":6,"result":{"events":["state","qr","…"],"head":1041,"gap":false}}
     /// ```
-    Subscribe(EventsParams) = "subscribe" -> EventsResult;
+    Subscribe(SubscribeParams) = "subscribe" -> SubscribeResult;
 
     /// `unsubscribe`: stop some event types, or all when `events` is absent or empty; answered
     /// by the socket server itself.
@@ -345,6 +354,31 @@ methods! {
     /// {"jsonrpc":"2.0","id":9,"result":{"path":"/tmp/photo.jpg","bytes":1024,"sha256":"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}}
     /// ```
     MediaDownload(MediaDownloadParams) = "media_download" -> MediaDownloadResult;
+
+    /// `commit`: a named consumer has handled everything up to `seq`; its cursor moves there
+    /// (never backwards). A seq above the head is `invalid_params`; a new name is created.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":10,"method":"commit","params":{"consumer":"bot","seq":1037}}
+    /// {"jsonrpc":"2.0","id":10,"result":{"name":"bot","seq":1037,"lag":4}}
+    /// ```
+    Commit(CommitParams) = "commit" -> ConsumerInfo;
+
+    /// `consumers`: every named consumer with its cursor and lag.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":11,"method":"consumers"}
+    /// {"jsonrpc":"2.0","id":11,"result":{"consumers":[{"name":"bot","seq":1037,"lag":4}],"head":1041}}
+    /// ```
+    Consumers = "consumers" -> ConsumersResult;
+
+    /// `events`: read the journal without subscribing.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":12,"method":"events","params":{"since":1000,"limit":2}}
+    /// {"jsonrpc":"2.0","id":12,"result":{"events":[{"type":"ack","seq":1001,"at":1600000000123,"id":"3EB0C0FFEE","ack":2,"chat":"49…@s.whatsapp.net"},{"type":"battery","seq":1002,"at":1600000000200,"percent":52,"plugged":false,"powersave":false}],"head":1041}}
+    /// ```
+    Events(JournalParams) = "events" -> JournalResult;
 }
 
 /// Every method name, in the order of DESIGN.md's table: [`Call::NAMES`].

@@ -133,6 +133,7 @@ fn every_event_reads_back_and_names_its_type() {
         Event::Error {
             kind: LAGGED.into(),
             message: "behind".into(),
+            last_seq: Some(3),
         },
     ];
     for event in events {
@@ -293,7 +294,7 @@ fn results_have_the_design_fields() {
         }),
         r#"{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}"#
     );
-    assert_eq!(methods::METHODS.len(), 9);
+    assert_eq!(methods::METHODS.len(), 12);
 }
 
 #[test]
@@ -438,7 +439,7 @@ fn every_call() -> Vec<Call> {
         Call::Status,
         Call::Login,
         Call::Logout,
-        Call::Subscribe(EventsParams::only([EventType::Qr, EventType::State])),
+        Call::Subscribe(SubscribeParams::only([EventType::Qr, EventType::State])),
         Call::Unsubscribe(EventsParams::all()),
         Call::SendText(SendTextParams {
             to: "+49 151 2345-678".into(),
@@ -451,7 +452,48 @@ fn every_call() -> Vec<Call> {
             media,
             output: "/tmp/photo.jpg".into(),
         }),
+        Call::Commit(CommitParams {
+            consumer: ConsumerName::new("bot").unwrap(),
+            seq: 7,
+        }),
+        Call::Consumers,
+        Call::Events(JournalParams {
+            since: Some(1),
+            limit: Some(2),
+            ..JournalParams::default()
+        }),
     ]
+}
+
+#[test]
+fn consumer_names_and_journaled_events() {
+    for bad in ["", "Bot", "a b", "x".repeat(65).as_str(), "é"] {
+        assert!(ConsumerName::new(bad).is_err(), "{bad:?}");
+        let params = json!({"consumer": bad});
+        assert!(serde_json::from_value::<SubscribeParams>(params).is_err());
+    }
+    assert!(ConsumerName::new("bridge_1-x").is_ok());
+    let journaled = Journaled {
+        event: Event::Ack {
+            id: "A".into(),
+            ack: 2,
+            chat: "49@s.whatsapp.net".into(),
+        },
+        seq: Some(7),
+        at: Some(1_600_000_000_123),
+    };
+    let text = line(&journaled);
+    assert_eq!(
+        text,
+        r#"{"type":"ack","id":"A","ack":2,"chat":"49@s.whatsapp.net","seq":7,"at":1600000000123}"#
+    );
+    assert_eq!(serde_json::from_str::<Journaled>(&text).unwrap(), journaled);
+    let result = SubscribeResult {
+        events: vec![EventType::Message],
+        head: 3,
+        gap: None,
+    };
+    assert_eq!(line(&result), r#"{"events":["message"],"head":3}"#);
 }
 
 #[test]
@@ -467,7 +509,10 @@ fn every_method_has_one_name_in_the_list() {
             "unsubscribe",
             "send_text",
             "query",
-            "media_download"
+            "media_download",
+            "commit",
+            "consumers",
+            "events"
         ]
     );
     assert_eq!(methods::METHODS, Call::NAMES);
@@ -515,16 +560,20 @@ fn typed_methods_build_the_matching_call() {
     check::<methods::Status>(NoParams);
     check::<methods::Login>(NoParams);
     check::<methods::Logout>(NoParams);
-    check::<methods::Subscribe>(EventsParams::all());
+    check::<methods::Subscribe>(SubscribeParams::all());
     check::<methods::Unsubscribe>(EventsParams::all());
     check::<methods::SendText>(SendTextParams {
         to: "1".into(),
         text: "hi".into(),
     });
     check::<methods::Query>(QueryParams { json: json!(1) });
-    let Call::MediaDownload(params) = every_call().pop().unwrap() else {
+    let Some(Call::MediaDownload(params)) = every_call()
+        .into_iter()
+        .find(|call| matches!(call, Call::MediaDownload(_)))
+    else {
         unreachable!()
     };
+    check::<methods::Consumers>(NoParams);
     check::<methods::MediaDownload>(params.clone());
     assert_eq!(
         methods::MediaDownload::call(params.clone()),
@@ -543,7 +592,7 @@ fn absent_or_null_params_mean_none() {
         );
         assert_eq!(
             Call::parse("subscribe", params.clone()).unwrap(),
-            Call::Subscribe(EventsParams::all())
+            Call::Subscribe(SubscribeParams::all())
         );
         let error = Call::parse("send_text", params).unwrap_err();
         assert_eq!(
@@ -561,7 +610,7 @@ fn an_unknown_method_names_every_method() {
     assert_eq!(
         error.message,
         "no method \"reboot\"; the methods are version, status, login, logout, subscribe, \
-         unsubscribe, send_text, query, media_download"
+         unsubscribe, send_text, query, media_download, commit, consumers, events"
     );
     // The list in the message is the enum's list, whatever it grows to.
     let listed = error

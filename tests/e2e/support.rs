@@ -58,6 +58,8 @@ pub struct Options {
     /// Paused tokio time, and the reconnect backoff of a real deployment (1 s doubling to
     /// 120 s) instead of the quick one the other tests use.
     pub paused: bool,
+    /// What the daemon's journal keeps.
+    pub journal: wawebd::journal::Retention,
 }
 
 impl Default for Options {
@@ -69,6 +71,7 @@ impl Default for Options {
             pong_timeout: Duration::from_secs(25),
             tls: false,
             paused: false,
+            journal: wawebd::journal::Retention::default(),
         }
     }
 }
@@ -120,6 +123,7 @@ impl Harness {
             pong_timeout: options.pong_timeout,
             request_timeout: Duration::from_secs(5),
             max_connections: wawebd::ipc::DEFAULT_MAX_CONNECTIONS,
+            journal: options.journal.clone(),
         };
         let mut harness = Harness {
             sim,
@@ -222,6 +226,8 @@ pub struct Client {
     writer: OwnedWriteHalf,
     next_id: u64,
     events: Vec<Value>,
+    /// The highest seq seen, to check they only grow.
+    last_seq: u64,
 }
 
 impl Client {
@@ -233,6 +239,7 @@ impl Client {
             writer,
             next_id: 1,
             events: Vec::new(),
+            last_seq: 0,
         }
     }
 
@@ -254,6 +261,27 @@ impl Client {
     }
 
     /// Calls a method and returns its result or its error object; events read meanwhile are kept.
+    /// Checks an event's journal stamp and takes it off, so tests compare just the event:
+    /// every event but `qr` carries `at` and a `seq` above the last one this client saw.
+    fn unstamp(&mut self, mut event: Value) -> Value {
+        let Some(object) = event.as_object_mut() else {
+            return event;
+        };
+        let seq = object.remove("seq").and_then(|seq| seq.as_u64());
+        let at = object.remove("at").and_then(|at| at.as_u64());
+        match object.get("type").and_then(Value::as_str) {
+            Some("qr") => assert_eq!(seq, None, "qr events are never journaled"),
+            Some("error") => {}
+            _ => {
+                let seq = seq.unwrap_or_else(|| panic!("an event without seq: {event:?}"));
+                assert!(seq > self.last_seq, "seq {seq} after {}", self.last_seq);
+                self.last_seq = seq;
+                assert!(at.is_some_and(|at| at > 1_600_000_000_000), "at {at:?}");
+            }
+        }
+        event
+    }
+
     pub async fn call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         let id = self.next_id;
         self.next_id += 1;
@@ -274,7 +302,8 @@ impl Client {
                 };
             }
             if line["method"] == "event" {
-                self.events.push(line["params"].clone());
+                let event = self.unstamp(line["params"].clone());
+                self.events.push(event);
             }
         }
     }
@@ -292,8 +321,11 @@ impl Client {
                 .read_line()
                 .await
                 .unwrap_or_else(|| panic!("closed while waiting for {kind}"));
-            if line["method"] == "event" && line["params"]["type"] == kind {
-                return line["params"].clone();
+            if line["method"] == "event" {
+                let event = self.unstamp(line["params"].clone());
+                if event["type"] == kind {
+                    return event;
+                }
             }
         }
     }

@@ -101,7 +101,9 @@ async fn narrate(mut events: wawebd::bus::Subscription, sim: Sim) {
         tokio::select! {
             event = events.recv() => match event {
                 Ok(event) => {
-                    if let Some(content) = tell(&event) {
+                    // Events read back from the journal (after falling behind) carry only JSON;
+                    // the story skips them.
+                    if let Some(content) = event.event.as_ref().and_then(tell) {
                         scan = Some((tokio::time::Instant::now() + SCAN_AFTER, content));
                     }
                 }

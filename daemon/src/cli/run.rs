@@ -151,7 +151,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // systemd's `STATUS=` follows the session's state.
         daemon.spawn(async move {
             while let Ok(event) = events.recv().await {
-                if let Event::State { state, reason, .. } = &*event {
+                if let Some(Event::State { state, reason, .. }) = &event.event {
                     let status = match reason {
                         Some(reason) => format!("{} ({})", state.as_str(), reason.description()),
                         None => state.as_str().to_owned(),

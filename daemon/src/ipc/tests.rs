@@ -85,7 +85,12 @@ fn fake_session() -> SessionHandle {
                     }));
                 }
                 // The socket server answers these itself.
-                Call::Version | Call::Subscribe(_) | Call::Unsubscribe(_) => {
+                Call::Version
+                | Call::Subscribe(_)
+                | Call::Unsubscribe(_)
+                | Call::Commit(_)
+                | Call::Consumers
+                | Call::Events(_) => {
                     panic!("the socket server sent {} to the session", call.name())
                 }
             }

@@ -1,8 +1,10 @@
 //! The writing half of a connection: the only code that writes to the socket.
 //!
-//! Replies and events pass through one bounded queue, so lines never interleave. An event that
-//! finds the queue full means the client is not reading: it gets an `error` event (`lagged`)
-//! and is disconnected, and nobody else notices.
+//! Replies and events pass through one bounded queue, so lines never interleave. While the
+//! queue is full the writer takes no more events: the subscription falls behind the live stream
+//! and later catches up from the journal, at the client's pace (see [`crate::bus`]). Only a
+//! subscriber the journal can no longer serve gets an `error` event (`lagged`, with the last seq
+//! it was sent) and is disconnected; nobody else notices.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::future::Future;
@@ -14,11 +16,12 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
-use tracing::{debug, warn};
-use waweb_proto::{Event, EventType, LAGGED, Notification};
+use tracing::debug;
+use waweb_proto::{Event, EventType, LAGGED};
 
 use super::{Options, Out};
 use crate::bus::{BusError, Subscription};
+use crate::journal::{self, Stamped};
 
 type WriteFuture = Pin<Box<dyn Future<Output = (OwnedWriteHalf, io::Result<()>)> + Send>>;
 
@@ -79,31 +82,20 @@ impl Writer {
                     }
                     None => self.inputs_open = false,
                 },
-                event = next_event(&mut self.subscription) => match event {
+                event = next_event(&mut self.subscription), if room => match event {
                     Ok(event) => {
-                        let wanted = self.types.contains(&event.event_type())
-                            || matches!(*event, Event::Error { .. });
-                        if !wanted {
-                            continue;
-                        }
-                        if !room {
-                            let message = format!(
-                                "this subscriber did not read its events and fell {} lines behind; \
-                                 it is disconnected, reconnect and subscribe again",
-                                self.queue.len()
-                            );
-                            return self.evict(writing, idle, message).await;
-                        }
-                        if let Some(line) = event_line(&event) {
-                            self.push(line);
+                        let wanted = self.types.contains(&event.kind)
+                            || matches!(event.event, Some(Event::Error { .. }));
+                        if wanted {
+                            self.push(event.line());
                         }
                     }
-                    Err(BusError::Lagged(missed)) => {
+                    Err(BusError::Lagged { last_seq }) => {
                         let message = format!(
-                            "this subscriber fell behind and missed {missed} events; \
-                             it is disconnected, reconnect and subscribe again"
+                            "this subscriber fell behind further than the journal reaches back; \
+                             it is disconnected after seq {last_seq}: subscribe again with since"
                         );
-                        return self.evict(writing, idle, message).await;
+                        return self.evict(writing, idle, message, last_seq).await;
                     }
                     // The daemon is stopping; replies can still go out.
                     Err(BusError::Closed) => self.subscription = None,
@@ -127,6 +119,7 @@ impl Writer {
         writing: Option<WriteFuture>,
         idle: Option<OwnedWriteHalf>,
         message: String,
+        last_seq: u64,
     ) {
         debug!(%message, "disconnecting a lagging subscriber");
         let grace = self.options.evict_grace;
@@ -142,10 +135,9 @@ impl Writer {
         let event = Event::Error {
             kind: LAGGED.to_owned(),
             message,
+            last_seq: Some(last_seq),
         };
-        let Some(line) = event_line(&event) else {
-            return;
-        };
+        let line = Stamped::new(event, None, journal::unix_ms()).line();
         let mut write = write;
         let _ = timeout(grace, async {
             write.write_all(line.as_bytes()).await?;
@@ -162,22 +154,9 @@ async fn finish_write(writing: &mut Option<WriteFuture>) -> (OwnedWriteHalf, io:
     }
 }
 
-async fn next_event(subscription: &mut Option<Subscription>) -> Result<Arc<Event>, BusError> {
+async fn next_event(subscription: &mut Option<Subscription>) -> Result<Arc<Stamped>, BusError> {
     match subscription {
         Some(subscription) => subscription.recv().await,
         None => std::future::pending().await,
-    }
-}
-
-pub(super) fn event_line(event: &Event) -> Option<String> {
-    match serde_json::to_string(&Notification::event(event)) {
-        Ok(mut line) => {
-            line.push('\n');
-            Some(line)
-        }
-        Err(error) => {
-            warn!(%error, "cannot encode an event; skipping it");
-            None
-        }
     }
 }

@@ -71,7 +71,15 @@ impl Actor {
             (Call::MediaDownload(MediaDownloadParams { media, output }), _) => {
                 self.spawn_download(media, output, Reply::new(reply));
             }
-            (Call::Version | Call::Subscribe(_) | Call::Unsubscribe(_), _) => {
+            (
+                Call::Version
+                | Call::Subscribe(_)
+                | Call::Unsubscribe(_)
+                | Call::Commit(_)
+                | Call::Consumers
+                | Call::Events(_),
+                _,
+            ) => {
                 // The socket server answers these itself and never sends them here.
                 let error = SessionError::Internal("this method is not a session request".into());
                 let _ = reply.send(Err(error));

@@ -1,0 +1,322 @@
+//! `<state-dir>/waweb.db`: the one embedded database (SQLite, WAL, mode 0600) that holds what
+//! the daemon knows besides the secrets: the event journal and consumer cursors now, the outbox
+//! and the chats, contacts and messages of DESIGN.md section 8 as they come (DESIGN.md 6).
+//!
+//! ```text
+//! open(dir)  -> migrated to SCHEMA_VERSION (user_version), WAL, synchronous=NORMAL
+//!            -> a file that is not a database, or a corrupt one: moved to waweb.db.corrupt-<unix>,
+//!               a new one started (the session file is not touched)
+//!            -> a database newer than this binary: refused, saying so
+//! ```
+//!
+//! One writer (the journal's thread) owns a read-write connection; readers open their own
+//! ([`Db::reader`]), which WAL lets run beside the writer.
+
+use std::fs::{self, OpenOptions};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+/// The schema this binary writes. Each step of [`MIGRATIONS`] raises it by one.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The file name inside the state directory.
+pub const FILE_NAME: &str = "waweb.db";
+
+/// Migration `n` takes a database from version `n` to `n + 1`.
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
+    // 1: the journal and cursors (6.1); the outbox (6.2) and messages (8) keyed as they will be
+    // used, so later features add columns, not tables.
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+     CREATE TABLE journal (
+         seq INTEGER PRIMARY KEY,
+         at INTEGER NOT NULL,
+         type TEXT NOT NULL,
+         body TEXT NOT NULL
+     );
+     CREATE INDEX journal_at ON journal (at);
+     CREATE TABLE consumers (
+         name TEXT PRIMARY KEY,
+         seq INTEGER NOT NULL,
+         updated_at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE outbox (
+         id TEXT PRIMARY KEY,
+         idempotency_key TEXT UNIQUE,
+         recipient TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         message BLOB NOT NULL,
+         state TEXT NOT NULL,
+         queued_at INTEGER NOT NULL,
+         attempts INTEGER NOT NULL DEFAULT 0,
+         result TEXT,
+         updated_at INTEGER NOT NULL
+     );
+     CREATE TABLE messages (
+         chat TEXT NOT NULL,
+         id TEXT NOT NULL,
+         from_me INTEGER NOT NULL,
+         timestamp INTEGER NOT NULL,
+         event TEXT NOT NULL,
+         raw BLOB,
+         PRIMARY KEY (chat, id)
+     ) WITHOUT ROWID;
+     CREATE INDEX messages_by_time ON messages (chat, timestamp);",
+];
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite refused.
+    #[error("database {}: {source}", path.display())]
+    Sqlite {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// Created, moved or chmod-ed without success.
+    #[error("database {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Written by a newer waweb.
+    #[error(
+        "database {} has schema version {found}, newer than this wawebd ({SCHEMA_VERSION}); \
+         run the newer wawebd, or move the file away to start an empty one",
+        path.display()
+    )]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: u32,
+    },
+}
+
+/// The database's location, and how connections to it are opened.
+#[derive(Debug, Clone)]
+pub struct Db {
+    path: PathBuf,
+}
+
+/// What [`Db::open`] found.
+#[derive(Debug)]
+pub struct Opened {
+    /// The database.
+    pub db: Db,
+    /// The read-write connection for the one writer.
+    pub writer: Connection,
+    /// Where an unreadable file was moved, if one was.
+    pub moved_aside: Option<PathBuf>,
+}
+
+impl Db {
+    /// Opens (creating or migrating) `<state_dir>/waweb.db`. A corrupt file is moved aside and
+    /// replaced by an empty database.
+    pub fn open(state_dir: &Path) -> Result<Opened, Error> {
+        let path = state_dir.join(FILE_NAME);
+        let db = Db { path };
+        match db.open_writer() {
+            Ok(writer) => Ok(Opened {
+                db,
+                writer,
+                moved_aside: None,
+            }),
+            Err(Error::Sqlite { source, .. }) if is_corruption(&source) => {
+                let aside = db.move_aside()?;
+                let writer = db.open_writer()?;
+                Ok(Opened {
+                    db,
+                    writer,
+                    moved_aside: Some(aside),
+                })
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A read-only connection for one reader (a replay, an `events` call).
+    pub fn reader(&self) -> Result<Connection, Error> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection =
+            Connection::open_with_flags(&self.path, flags).map_err(|e| self.sqlite(e))?;
+        connection
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(|e| self.sqlite(e))?;
+        Ok(connection)
+    }
+
+    fn sqlite(&self, source: rusqlite::Error) -> Error {
+        Error::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn open_writer(&self) -> Result<Connection, Error> {
+        self.create_private()?;
+        let mut connection = Connection::open(&self.path).map_err(|e| self.sqlite(e))?;
+        let setup = || -> rusqlite::Result<u32> {
+            connection.busy_timeout(Duration::from_secs(5))?;
+            // WAL with synchronous=NORMAL: a commit survives a crash of the daemon (SIGKILL);
+            // a power cut may lose the last commits, never corrupt the file.
+            connection.pragma_update(None, "journal_mode", "WAL")?;
+            connection.pragma_update(None, "synchronous", "NORMAL")?;
+            connection.pragma_update(None, "foreign_keys", true)?;
+            connection.query_row("PRAGMA user_version", [], |row| row.get(0))
+        };
+        let version = setup().map_err(|e| self.sqlite(e))?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::TooNew {
+                path: self.path.clone(),
+                found: version,
+            });
+        }
+        migrate(&mut connection, version).map_err(|e| self.sqlite(e))?;
+        Ok(connection)
+    }
+
+    /// Creates the file 0600 before SQLite opens it, so it is never readable by others; an
+    /// existing file is made 0600 too.
+    fn create_private(&self) -> Result<(), Error> {
+        let io = |source| Error::Io {
+            path: self.path.clone(),
+            source,
+        };
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&self.path)
+            .map_err(io)?;
+        fs::set_permissions(&self.path, fs::Permissions::from_mode(0o600)).map_err(io)
+    }
+
+    /// Moves the database and its WAL files to `waweb.db.corrupt-<unix>`.
+    fn move_aside(&self) -> Result<PathBuf, Error> {
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let aside = self
+            .path
+            .with_file_name(format!("{FILE_NAME}.corrupt-{unix}"));
+        fs::rename(&self.path, &aside).map_err(|source| Error::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        for suffix in ["-wal", "-shm"] {
+            let side = self.path.with_file_name(format!("{FILE_NAME}{suffix}"));
+            if side.exists() {
+                let _ = fs::rename(
+                    &side,
+                    aside.with_file_name(format!(
+                        "{}{suffix}",
+                        aside
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .unwrap_or(FILE_NAME)
+                    )),
+                );
+            }
+        }
+        Ok(aside)
+    }
+}
+
+/// Runs the migrations from `version` up, each in its own transaction with its version bump.
+fn migrate(connection: &mut Connection, version: u32) -> rusqlite::Result<()> {
+    for (from, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(sql)?;
+        transaction.pragma_update(None, "user_version", from as u32 + 1)?;
+        transaction.commit()?;
+    }
+    Ok(())
+}
+
+/// Whether SQLite says the file is not a database or is damaged.
+fn is_corruption(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_migrates_and_reopens_a_private_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let opened = Db::open(dir.path()).unwrap();
+        assert!(opened.moved_aside.is_none());
+        let mode = fs::metadata(opened.db.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let version: u32 = opened
+            .writer
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let mode: String = opened
+            .writer
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        drop(opened);
+        let again = Db::open(dir.path()).unwrap();
+        let tables: u32 = again
+            .db
+            .reader()
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 5);
+    }
+
+    #[test]
+    fn a_corrupt_file_is_moved_aside_and_a_newer_one_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        fs::write(&path, b"this is not an SQLite database, just some bytes that are long enough to fill a header page").unwrap();
+        let opened = Db::open(dir.path()).unwrap();
+        let aside = opened.moved_aside.clone().expect("moved aside");
+        assert!(
+            aside
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("waweb.db.corrupt-")
+        );
+        assert!(fs::read(&aside).unwrap().starts_with(b"this is not"));
+        opened
+            .writer
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(opened);
+        let error = Db::open(dir.path()).unwrap_err();
+        assert!(matches!(error, Error::TooNew { found, .. } if found == SCHEMA_VERSION + 1));
+        assert!(
+            error.to_string().contains("newer than this wawebd"),
+            "{error}"
+        );
+    }
+}

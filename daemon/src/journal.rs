@@ -1,0 +1,665 @@
+//! The event journal (DESIGN.md 6.1): every event but `qr` gets the next `seq` and its `at`,
+//! and is committed to `waweb.db` before any subscriber sees it; named consumers keep durable
+//! cursors in the same database.
+//!
+//! One task owns the read-write connection and commits in batches (group commit): it takes
+//! whatever is queued (up to [`BATCH`] operations), writes it in one transaction on a blocking
+//! thread, then hands the events to the bus. (A blocking thread per batch rather than a thread
+//! of its own: tokio's paused test time waits for blocking tasks, never for a foreign thread.) With WAL and `synchronous=NORMAL` a commit costs no fsync, so the frame
+//! pipeline keeps its speed; a SIGKILL loses nothing committed, a power cut may lose the last
+//! commits. Readers (replays, `events`, `consumers`) open their own connections.
+//!
+//! ```text
+//! publish(ack) ─▶ [journal thread] BEGIN; INSERT seq=42 …; INSERT seq=43 …; COMMIT ─▶ bus fan-out
+//! commit("bot", 43) ─▶ same thread, same batch: UPDATE consumers SET seq = max(seq, 43)
+//! ```
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use waweb_proto::{
+    ConsumerInfo, ConsumerName, ConsumersResult, EVENTS_LIMIT_MAX, Event, EventType, JournalParams,
+    JournalResult,
+};
+
+use crate::db::{self, Db};
+
+/// The most operations one transaction takes.
+const BATCH: usize = 4096;
+/// Rows a replay reads per query.
+pub const PAGE: usize = 512;
+/// Bytes counted per row beside its body (key, time, type, b-tree overhead), for `max_mb`.
+const ROW_OVERHEAD: u64 = 48;
+
+/// How much the journal keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    /// Events older than this go (`[journal] keep_days`).
+    pub keep: Duration,
+    /// Past this many bytes of events the oldest go (`[journal] max_mb`).
+    pub max_bytes: u64,
+    /// How often retention is checked.
+    pub check_every: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            keep: Duration::from_secs(14 * 86_400),
+            max_bytes: 512 << 20,
+            check_every: Duration::from_secs(10),
+        }
+    }
+}
+
+/// An event with its place in the journal, as the bus hands it out.
+#[derive(Debug)]
+pub struct Stamped {
+    /// Its seq; `None` for events never journaled (`qr`, or when a commit failed).
+    pub seq: Option<u64>,
+    /// Its type, for filters.
+    pub kind: EventType,
+    /// The notification's `params`, JSON: the event with `seq` and `at`.
+    pub params: String,
+    /// The event itself; `None` when it was read back from the journal (only the JSON is kept).
+    pub event: Option<Event>,
+}
+
+impl Stamped {
+    /// An event stamped with `seq` (if journaled) and `at`.
+    pub fn new(event: Event, seq: Option<u64>, at: u64) -> Stamped {
+        #[derive(Serialize)]
+        struct Params<'a> {
+            #[serde(flatten)]
+            event: &'a Event,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            seq: Option<u64>,
+            at: u64,
+        }
+        let params = serde_json::to_string(&Params {
+            event: &event,
+            seq,
+            at,
+        })
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "cannot encode an event");
+            String::from("{}")
+        });
+        Stamped {
+            seq,
+            kind: event.event_type(),
+            params,
+            event: Some(event),
+        }
+    }
+
+    /// The `event` notification line, `\n` included.
+    pub fn line(&self) -> String {
+        let mut line = String::with_capacity(self.params.len() + 48);
+        line.push_str(r#"{"jsonrpc":"2.0","method":"event","params":"#);
+        line.push_str(&self.params);
+        line.push_str("}\n");
+        line
+    }
+}
+
+/// Why a journal call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `commit` past the newest event.
+    #[error("seq {seq} is above the head ({head})")]
+    AboveHead {
+        /// The seq asked for.
+        seq: u64,
+        /// The newest.
+        head: u64,
+    },
+    /// The database refused.
+    #[error("the journal database: {0}")]
+    Db(String),
+    /// The journal thread is gone (the daemon is stopping).
+    #[error("the journal has stopped")]
+    Stopped,
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        Error::Db(error.to_string())
+    }
+}
+
+impl From<db::Error> for Error {
+    fn from(error: db::Error) -> Self {
+        Error::Db(error.to_string())
+    }
+}
+
+/// Where committed events go: the bus's fan-out.
+pub type Deliver = Box<dyn Fn(Arc<Stamped>) + Send>;
+
+// Appends are nearly every op; boxing the event would cost an allocation per event for the
+// sake of the rare cursor calls.
+#[allow(clippy::large_enum_variant)]
+enum Op {
+    Append(Event),
+    Commit(
+        ConsumerName,
+        u64,
+        oneshot::Sender<Result<ConsumerInfo, Error>>,
+    ),
+    /// The consumer's cursor, created at the head when new.
+    Open(ConsumerName, oneshot::Sender<Result<u64, Error>>),
+    Flush(oneshot::Sender<()>),
+    /// Flush, then end the task.
+    Close(oneshot::Sender<()>),
+}
+
+/// What a call in a batch comes to once the batch is written.
+enum Answer {
+    Cursor(u64),
+    Refused(Error),
+    Done,
+    Failed(String),
+}
+
+impl Answer {
+    /// Answers `call` (the op it was computed for).
+    fn send(self, call: Op) {
+        match (call, self) {
+            (Op::Commit(name, _, reply), Answer::Cursor(seq)) => {
+                let _ = reply.send(Ok(ConsumerInfo { name, seq, lag: 0 }));
+            }
+            (Op::Open(_, reply), Answer::Cursor(seq)) => {
+                let _ = reply.send(Ok(seq));
+            }
+            (Op::Commit(_, _, reply), Answer::Refused(error)) => {
+                let _ = reply.send(Err(error));
+            }
+            (Op::Commit(_, _, reply), Answer::Failed(error)) => {
+                let _ = reply.send(Err(Error::Db(error)));
+            }
+            (Op::Open(_, reply), Answer::Failed(error)) => {
+                let _ = reply.send(Err(Error::Db(error)));
+            }
+            (Op::Flush(reply) | Op::Close(reply), _) => {
+                let _ = reply.send(());
+            }
+            // Every other pairing is impossible: answers are computed per call kind.
+            _ => {}
+        }
+    }
+}
+
+/// A handle to the journal. Cloning is cheap.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    ops: mpsc::UnboundedSender<Op>,
+    marks: Arc<Marks>,
+    db: Db,
+    /// The writer task, joined by [`Journal::close`].
+    task: Arc<Mutex<Option<JoinHandle<()>>>>,
+}
+
+/// The newest and oldest seq kept, readable without the database.
+#[derive(Debug, Default)]
+struct Marks {
+    head: AtomicU64,
+    /// 0 when the journal is empty.
+    oldest: AtomicU64,
+}
+
+impl Journal {
+    /// Starts the journal's writer task on `writer` (from [`Db::open`]); committed events go
+    /// to `deliver`. Needs a tokio runtime; [`Journal::close`] ends the task.
+    pub fn start(
+        db: Db,
+        writer: Connection,
+        retention: Retention,
+        deliver: Deliver,
+    ) -> Result<Journal, Error> {
+        let state = Writer::load(writer, retention, deliver)?;
+        let marks = Arc::new(Marks {
+            head: AtomicU64::new(state.last_seq),
+            oldest: AtomicU64::new(state.oldest),
+        });
+        let (ops, receiver) = mpsc::unbounded_channel();
+        let task = tokio::spawn(state.run(receiver, marks.clone()));
+        Ok(Journal {
+            ops,
+            marks,
+            db,
+            task: Arc::new(Mutex::new(Some(task))),
+        })
+    }
+
+    /// Commits what is queued and ends the writer task; later events go out unjournaled.
+    pub async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.ops.send(Op::Close(done)).is_ok() {
+            let _ = closed.await;
+        }
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+
+    /// Queues an event; it reaches subscribers once committed. The event comes back when the
+    /// journal thread is gone.
+    #[allow(clippy::result_large_err)] // the error is the caller's own event, handed back
+    pub fn append(&self, event: Event) -> Result<(), Event> {
+        self.ops
+            .send(Op::Append(event))
+            .map_err(|error| match error.0 {
+                Op::Append(event) => event,
+                _ => unreachable!("sent an append"),
+            })
+    }
+
+    /// The newest seq (0 while the journal has never held an event).
+    pub fn head(&self) -> u64 {
+        self.marks.head.load(Ordering::Acquire)
+    }
+
+    /// The oldest seq kept (0 when empty).
+    pub fn oldest(&self) -> u64 {
+        self.marks.oldest.load(Ordering::Acquire)
+    }
+
+    /// Whether events after `since` were pruned before a replay from there could read them.
+    pub fn gap_after(&self, since: u64) -> bool {
+        let oldest = self.oldest();
+        since < self.head() && oldest > since.saturating_add(1)
+    }
+
+    /// Waits until everything queued so far is committed and delivered.
+    pub async fn flush(&self) {
+        let (done, flushed) = oneshot::channel();
+        if self.ops.send(Op::Flush(done)).is_ok() {
+            let _ = flushed.await;
+        }
+    }
+
+    /// Moves a consumer's cursor to `seq` (never backwards); creates the consumer if new.
+    pub async fn commit(&self, name: ConsumerName, seq: u64) -> Result<ConsumerInfo, Error> {
+        let (reply, answer) = oneshot::channel();
+        self.ops
+            .send(Op::Commit(name, seq, reply))
+            .map_err(|_| Error::Stopped)?;
+        answer.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Where a named consumer resumes: after its cursor, or at the head for a new name (which
+    /// is stored then).
+    pub async fn open_consumer(&self, name: ConsumerName) -> Result<u64, Error> {
+        let (reply, answer) = oneshot::channel();
+        self.ops
+            .send(Op::Open(name, reply))
+            .map_err(|_| Error::Stopped)?;
+        answer.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Every consumer with its cursor and lag.
+    pub async fn consumers(&self) -> Result<ConsumersResult, Error> {
+        let db = self.db.clone();
+        let head = self.head();
+        blocking(move || {
+            let reader = db.reader()?;
+            let mut query = reader.prepare("SELECT name, seq FROM consumers ORDER BY name")?;
+            let rows = query.query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, u64>(1)?))
+            })?;
+            let mut consumers = Vec::new();
+            for row in rows {
+                let (name, seq) = row?;
+                if let Ok(name) = ConsumerName::new(name) {
+                    let lag = head.saturating_sub(seq);
+                    consumers.push(ConsumerInfo { name, seq, lag });
+                }
+            }
+            Ok(ConsumersResult { consumers, head })
+        })
+        .await
+    }
+
+    /// `events`: up to `limit` journaled events after `since` (and up to `until`) of `types`.
+    pub async fn read(&self, params: JournalParams) -> Result<JournalResult, Error> {
+        let db = self.db.clone();
+        let head = self.head();
+        blocking(move || {
+            let reader = db.reader()?;
+            let limit = params.limit.unwrap_or(100).clamp(1, EVENTS_LIMIT_MAX) as usize;
+            let types: Vec<EventType> = params.types.unwrap_or_default();
+            let until = params.until.unwrap_or(u64::MAX).min(i64::MAX as u64);
+            let mut after = params.since.unwrap_or(0);
+            let mut events = Vec::new();
+            while events.len() < limit {
+                let page = read_page(&reader, after, until)?;
+                let Some(last) = page.back() else { break };
+                after = last.seq.unwrap_or(after);
+                let full = page.len() == PAGE;
+                for stamped in page {
+                    if events.len() < limit && (types.is_empty() || types.contains(&stamped.kind)) {
+                        events.push(serde_json::from_str(&stamped.params).unwrap_or_default());
+                    }
+                }
+                if !full {
+                    break;
+                }
+            }
+            Ok(JournalResult { events, head })
+        })
+        .await
+    }
+
+    /// The database, for readers.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| Error::Stopped)?
+}
+
+/// Up to [`PAGE`] events with `after < seq <= until`, oldest first.
+pub fn read_page(reader: &Connection, after: u64, until: u64) -> Result<VecDeque<Stamped>, Error> {
+    let mut query = reader.prepare_cached(
+        "SELECT seq, type, body FROM journal WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+    )?;
+    let rows = query.query_map(params![after, until, PAGE as u64], |row| {
+        Ok((
+            row.get::<_, u64>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut page = VecDeque::new();
+    for row in rows {
+        let (seq, kind, params) = row?;
+        let Ok(kind) = kind.parse::<EventType>() else {
+            continue;
+        };
+        page.push_back(Stamped {
+            seq: Some(seq),
+            kind,
+            params,
+            event: None,
+        });
+    }
+    Ok(page)
+}
+
+/// Now, in unix milliseconds: the `at` of events.
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The journal thread's state.
+struct Writer {
+    connection: Connection,
+    retention: Retention,
+    deliver: Deliver,
+    last_seq: u64,
+    oldest: u64,
+    bytes: u64,
+    last_check: Instant,
+}
+
+impl Writer {
+    fn load(connection: Connection, retention: Retention, deliver: Deliver) -> Result<Self, Error> {
+        let stored: Option<u64> = connection
+            .query_row("SELECT value FROM meta WHERE key = 'last_seq'", [], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        let (newest, oldest, bytes): (Option<u64>, Option<u64>, f64) = connection.query_row(
+            "SELECT max(seq), min(seq), total(length(body)) + count(*) * ?1 FROM journal",
+            [ROW_OVERHEAD],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )?;
+        Ok(Writer {
+            connection,
+            retention,
+            deliver,
+            last_seq: stored.unwrap_or(0).max(newest.unwrap_or(0)),
+            oldest: oldest.unwrap_or(0),
+            bytes: bytes as u64,
+            last_check: Instant::now(),
+        })
+    }
+
+    async fn run(mut self, mut ops: mpsc::UnboundedReceiver<Op>, marks: Arc<Marks>) {
+        while let Some(first) = ops.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < BATCH {
+                match ops.try_recv() {
+                    Ok(op) => batch.push(op),
+                    Err(_) => break,
+                }
+            }
+            let closing = batch.iter().any(|op| matches!(op, Op::Close(_)));
+            let marks = marks.clone();
+            let done = tokio::task::spawn_blocking(move || {
+                self.apply(batch, &marks);
+                self.maybe_prune(&marks);
+                self
+            })
+            .await;
+            match done {
+                Ok(writer) if !closing => self = writer,
+                Ok(_) => return,
+                Err(error) => {
+                    tracing::error!("the journal writer failed: {error}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn maybe_prune(&mut self, marks: &Marks) {
+        if self.last_check.elapsed() < self.retention.check_every {
+            return;
+        }
+        self.last_check = Instant::now();
+        if let Err(error) = self.prune(unix_ms()) {
+            tracing::error!("pruning the journal failed: {error}");
+        }
+        marks.oldest.store(self.oldest, Ordering::Release);
+    }
+
+    /// Commits one batch, then delivers its events and answers its calls.
+    fn apply(&mut self, batch: Vec<Op>, marks: &Marks) {
+        let at = unix_ms();
+        let first_seq = self.last_seq;
+        let mut stamped = Vec::new();
+        let mut calls = Vec::new();
+        for op in batch {
+            match op {
+                Op::Append(event) => {
+                    let seq = journaled(&event).then(|| {
+                        self.last_seq += 1;
+                        self.last_seq
+                    });
+                    stamped.push(Stamped::new(event, seq, at));
+                }
+                call => calls.push(call),
+            }
+        }
+        let answers = match self.write(&stamped, &calls, at) {
+            Ok(answers) => {
+                marks.head.store(self.last_seq, Ordering::Release);
+                if self.oldest == 0 && self.last_seq > first_seq {
+                    self.oldest = first_seq + 1;
+                    marks.oldest.store(self.oldest, Ordering::Release);
+                }
+                answers
+            }
+            Err(error) => {
+                tracing::error!(
+                    "could not write to the journal: {error}; its events go out without seq"
+                );
+                self.last_seq = first_seq;
+                stamped = stamped
+                    .into_iter()
+                    .map(|event| match event.event {
+                        Some(event) => Stamped::new(event, None, at),
+                        None => event,
+                    })
+                    .collect();
+                let error = error.to_string();
+                calls
+                    .iter()
+                    .map(|_| Answer::Failed(error.clone()))
+                    .collect()
+            }
+        };
+        for event in stamped {
+            (self.deliver)(Arc::new(event));
+        }
+        for (call, answer) in calls.into_iter().zip(answers) {
+            answer.send(call);
+        }
+    }
+
+    /// Writes the events and carries out the calls in one transaction.
+    fn write(
+        &mut self,
+        stamped: &[Stamped],
+        calls: &[Op],
+        at: u64,
+    ) -> rusqlite::Result<Vec<Answer>> {
+        let transaction = self.connection.transaction()?;
+        let mut bytes = 0;
+        {
+            let mut insert = transaction.prepare_cached(
+                "INSERT INTO journal (seq, at, type, body) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for event in stamped {
+                if let Some(seq) = event.seq {
+                    insert.execute(params![seq, at, event.kind.as_str(), event.params])?;
+                    bytes += event.params.len() as u64 + ROW_OVERHEAD;
+                }
+            }
+        }
+        let head = self.last_seq;
+        let mut answers = Vec::with_capacity(calls.len());
+        for call in calls {
+            answers.push(match call {
+                Op::Commit(name, seq, _) if *seq > head => {
+                    Answer::Refused(Error::AboveHead { seq: *seq, head })
+                }
+                Op::Commit(name, seq, _) => {
+                    Answer::Cursor(cursor(&transaction, name, *seq, at, true)?)
+                }
+                Op::Open(name, _) => Answer::Cursor(cursor(&transaction, name, head, at, false)?),
+                Op::Append(_) | Op::Flush(_) | Op::Close(_) => Answer::Done,
+            });
+        }
+        transaction.execute(
+            "INSERT INTO meta (key, value) VALUES ('last_seq', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [self.last_seq],
+        )?;
+        transaction.commit()?;
+        self.bytes += bytes;
+        Ok(answers)
+    }
+
+    /// Drops events older than the retention time, then the oldest until the size fits.
+    fn prune(&mut self, now_ms: u64) -> Result<(), Error> {
+        let keep_ms = self.retention.keep.as_millis() as u64;
+        let cutoff = now_ms.saturating_sub(keep_ms);
+        let old: Option<u64> = self.connection.query_row(
+            "SELECT max(seq) FROM journal WHERE at < ?1",
+            [cutoff],
+            |row| row.get(0),
+        )?;
+        if let Some(upto) = old {
+            self.delete_through(upto)?;
+        }
+        while self.bytes > self.retention.max_bytes && self.oldest != 0 {
+            // A tenth of what is kept (at least one row) per round.
+            let count: u64 =
+                self.connection
+                    .query_row("SELECT count(*) FROM journal", [], |row| row.get(0))?;
+            if count <= 1 {
+                break;
+            }
+            let step = (count / 10).max(1);
+            let upto: u64 = self.connection.query_row(
+                "SELECT seq FROM journal ORDER BY seq LIMIT 1 OFFSET ?1",
+                [step - 1],
+                |row| row.get(0),
+            )?;
+            self.delete_through(upto)?;
+        }
+        Ok(())
+    }
+
+    fn delete_through(&mut self, upto: u64) -> Result<(), Error> {
+        let transaction = self.connection.transaction()?;
+        let freed: f64 = transaction.query_row(
+            "SELECT total(length(body)) + count(*) * ?2 FROM journal WHERE seq <= ?1",
+            params![upto, ROW_OVERHEAD],
+            |row| row.get(0),
+        )?;
+        transaction.execute("DELETE FROM journal WHERE seq <= ?1", [upto])?;
+        let oldest: Option<u64> =
+            transaction.query_row("SELECT min(seq) FROM journal", [], |row| row.get(0))?;
+        transaction.commit()?;
+        self.bytes = self.bytes.saturating_sub(freed as u64);
+        self.oldest = oldest.unwrap_or(0);
+        tracing::debug!(upto, oldest = self.oldest, "journal pruned");
+        Ok(())
+    }
+}
+
+/// Whether an event is stored: every one but `qr`, whose content is a login secret.
+fn journaled(event: &Event) -> bool {
+    !matches!(event, Event::Qr { .. })
+}
+
+/// A consumer's cursor after `commit` (`advance`: moved to `seq`, never backwards) or after
+/// opening it (`seq` only for a new name, the head); the consumer is created either way.
+fn cursor(
+    transaction: &rusqlite::Transaction<'_>,
+    name: &ConsumerName,
+    seq: u64,
+    at: u64,
+    advance: bool,
+) -> rusqlite::Result<u64> {
+    let on_conflict = if advance {
+        "DO UPDATE SET seq = max(seq, excluded.seq), updated_at = excluded.updated_at"
+    } else {
+        "DO NOTHING"
+    };
+    transaction.execute(
+        &format!(
+            "INSERT INTO consumers (name, seq, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) {on_conflict}"
+        ),
+        params![name.as_str(), seq, at],
+    )?;
+    transaction.query_row(
+        "SELECT seq FROM consumers WHERE name = ?1",
+        [name.as_str()],
+        |row| row.get(0),
+    )
+}
