@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use waweb_proto::EventType;
+use waweb_proto::{ConsumerName, EventType};
 
 const EXIT_STATUS: &str = "\
 Exit status:
@@ -69,12 +69,26 @@ pub enum Command {
     ///
     /// Each line is the `params` of one event notification (the object with "type"). Runs until
     /// interrupted; exits non-zero when the daemon goes away or drops this subscriber.
+    ///
+    /// With --since N it first prints every journaled event after seq N; with --consumer NAME it
+    /// resumes after that consumer's cursor and moves the cursor past each line once the line
+    /// is written, so a second run goes on where the first stopped
+    /// (`wawebctl events --consumer x | head -5`, twice, prints ten different events).
     Events {
         /// Only these types (default: all): state, qr, connected, disconnected, logged_out,
         /// battery, message, ack, node, json, error
         #[arg(value_name = "TYPE", value_parser = parse_event_type)]
         types: Vec<EventType>,
+        /// Replay the journal after this seq first
+        #[arg(long, value_name = "SEQ")]
+        since: Option<u64>,
+        /// Resume and commit this named cursor (1-64 of a-z, 0-9, _ and -)
+        #[arg(long, value_name = "NAME", value_parser = parse_consumer)]
+        consumer: Option<ConsumerName>,
     },
+
+    /// List the named consumers with their cursors and how far behind they are
+    Consumers,
 
     /// Send a text message and wait until the server acknowledges it
     Send {
@@ -126,6 +140,10 @@ pub enum MediaCommand {
         #[arg(long, short, value_name = "PATH")]
         output: PathBuf,
     },
+}
+
+fn parse_consumer(name: &str) -> Result<ConsumerName, String> {
+    ConsumerName::new(name).map_err(|error| error.to_string())
 }
 
 fn parse_event_type(name: &str) -> Result<EventType, String> {

@@ -18,9 +18,10 @@ use clap::CommandFactory;
 use serde_json::Value;
 use waweb_proto::methods::{self, Method};
 use waweb_proto::{
-    Call, Client, ClientError, ErrorKind, Event, EventType, LogoutResult, MediaDownloadParams,
-    MediaDownloadResult, NoParams, PROTOCOL_VERSION, QueryParams, SendTextParams, SendTextResult,
-    State, StatusResult, VersionResult,
+    Call, Client, ClientError, CommitParams, ConsumerName, ErrorKind, Event, EventType,
+    LogoutResult, MediaDownloadParams, MediaDownloadResult, NoParams, PROTOCOL_VERSION,
+    QueryParams, SendTextParams, SendTextResult, State, StatusResult, SubscribeParams,
+    VersionResult,
 };
 
 pub use cli::{Cli, Command, MediaCommand};
@@ -137,7 +138,12 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
             Session::connect(cli)?.login(out, &options)
         }
         Command::Logout => Session::connect(cli)?.logout(out),
-        Command::Events { types } => Session::connect(cli)?.events(out, types),
+        Command::Events {
+            types,
+            since,
+            consumer,
+        } => Session::connect(cli)?.events(out, types, *since, consumer.as_ref()),
+        Command::Consumers => Session::connect(cli)?.consumers(out),
         Command::Send { to, text } => Session::connect(cli)?.send(out, to, text),
         Command::Version => version(cli, out),
     };
@@ -293,9 +299,20 @@ impl Session {
         .map_err(output)
     }
 
-    fn events(mut self, out: &mut dyn Write, types: &[EventType]) -> Result<(), Failure> {
+    fn events(
+        mut self,
+        out: &mut dyn Write,
+        types: &[EventType],
+        since: Option<u64>,
+        consumer: Option<&ConsumerName>,
+    ) -> Result<(), Failure> {
+        let params = SubscribeParams {
+            events: (!types.is_empty()).then(|| types.to_vec()),
+            since,
+            consumer: consumer.cloned(),
+        };
         self.client
-            .subscribe(types)
+            .call::<methods::Subscribe>(&params)
             .map_err(|error| self.fail(error))?;
         let mut last_error = None;
         loop {
@@ -322,7 +339,40 @@ impl Session {
             }
             writeln!(out, "{}", notification.params).map_err(output)?;
             out.flush().map_err(output)?;
+            // Only what was written counts as handled: the cursor moves after the line is out.
+            let seq = notification.params.get("seq").and_then(Value::as_u64);
+            if let (Some(consumer), Some(seq)) = (consumer, seq) {
+                let commit = CommitParams {
+                    consumer: consumer.clone(),
+                    seq,
+                };
+                self.client
+                    .call::<methods::Commit>(&commit)
+                    .map_err(|error| self.fail(error))?;
+            }
         }
+    }
+
+    fn consumers(mut self, out: &mut dyn Write) -> Result<(), Failure> {
+        let result = self
+            .client
+            .call::<methods::Consumers>(&NoParams)
+            .map_err(|error| self.fail(error))?;
+        if self.json {
+            let value = serde_json::to_value(&result)
+                .map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
+            return writeln!(out, "{value}").map_err(output);
+        }
+        writeln!(out, "head {}", result.head).map_err(output)?;
+        for consumer in result.consumers {
+            writeln!(
+                out,
+                "{}\tseq {}\tlag {}",
+                consumer.name, consumer.seq, consumer.lag
+            )
+            .map_err(output)?;
+        }
+        Ok(())
     }
 
     /// One QR code: drawn in the terminal, written to the files asked for, and explained.

@@ -141,8 +141,17 @@ fn default_answer(request: &Value) -> Answer {
                 ]),
                 events => events.clone(),
             };
-            Answer::result(request, json!({"events": events}))
+            Answer::result(request, json!({"events": events, "head": 9}))
         }
+        "commit" => {
+            let seq = request["params"]["seq"].clone();
+            let name = request["params"]["consumer"].clone();
+            Answer::result(request, json!({"name": name, "seq": seq, "lag": 0}))
+        }
+        "consumers" => Answer::result(
+            request,
+            json!({"consumers": [{"name": "bot", "seq": 7, "lag": 2}], "head": 9}),
+        ),
         "logout" => Answer::result(request, json!({"server_notified": true})),
         "send_text" => Answer::result(
             request,
@@ -331,6 +340,54 @@ fn events_prints_params_lines_and_fails_when_the_daemon_leaves() {
     let requests = fake.requests();
     assert_eq!(requests[0]["method"], "subscribe");
     assert_eq!(requests[0]["params"], json!({"events": ["state", "ack"]}));
+}
+
+#[test]
+fn events_with_a_consumer_resume_and_commit_each_line_once_written() {
+    let fake = Fake::start(|request| {
+        let answer = default_answer(request);
+        if request["method"] == "subscribe" {
+            answer
+                .then_event(json!({"type": "ack", "id": "A", "ack": 2, "chat": "1@s.whatsapp.net", "seq": 8, "at": 1}))
+                .then_event(json!({"type": "qr", "content": "x", "ref": "r", "ttl_ms": 1, "attempt": 1, "attempts_max": 1}))
+                .then_event(json!({"type": "ack", "id": "B", "ack": 3, "chat": "1@s.whatsapp.net", "seq": 9, "at": 2}))
+        } else if request["params"]["seq"] == 9 {
+            answer.then_close()
+        } else {
+            answer
+        }
+    });
+    let (result, out) = fake.run(&["events", "--consumer", "bot", "--since", "7", "ack"]);
+    assert_eq!(result.unwrap_err().code, exit::NO_DAEMON);
+    assert_eq!(out.lines().count(), 3);
+    let requests = fake.requests();
+    assert_eq!(
+        requests[0]["params"],
+        json!({"events": ["ack"], "since": 7, "consumer": "bot"})
+    );
+    let commits: Vec<&Value> = requests
+        .iter()
+        .filter(|request| request["method"] == "commit")
+        .map(|request| &request["params"])
+        .collect();
+    assert_eq!(
+        commits,
+        [
+            &json!({"consumer": "bot", "seq": 8}),
+            &json!({"consumer": "bot", "seq": 9})
+        ],
+        "the qr has no seq to commit"
+    );
+    let error = Cli::try_parse_from(["wawebctl", "events", "--consumer", "Bad Name"]).unwrap_err();
+    assert_eq!(error.exit_code(), 2);
+}
+
+#[test]
+fn consumers_are_listed_with_their_lag() {
+    let fake = Fake::start(default_answer);
+    let (result, out) = fake.run(&["consumers"]);
+    result.unwrap();
+    assert_eq!(out, "head 9\nbot\tseq 7\tlag 2\n");
 }
 
 #[test]

@@ -458,7 +458,6 @@ impl Writer {
             let marks = marks.clone();
             let done = tokio::task::spawn_blocking(move || {
                 self.apply(batch, &marks);
-                self.maybe_prune(&marks);
                 self
             })
             .await;
@@ -533,6 +532,8 @@ impl Writer {
         for event in stamped {
             (self.deliver)(Arc::new(event));
         }
+        // Before the answers, so a flush also means retention has been applied.
+        self.maybe_prune(marks);
         for (call, answer) in calls.into_iter().zip(answers) {
             answer.send(call);
         }
@@ -663,3 +664,6 @@ fn cursor(
         |row| row.get(0),
     )
 }
+
+#[cfg(test)]
+mod tests;
