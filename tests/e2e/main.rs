@@ -4,6 +4,7 @@ mod support;
 
 mod ctl;
 mod files;
+mod journal;
 mod lifecycle;
 mod messaging;
 mod socket;

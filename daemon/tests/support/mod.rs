@@ -1,0 +1,260 @@
+//! What the tests of the real binaries share: `wawebd sim` as a child process with its output
+//! read by a thread, the daemon as systemd would start it (soft and hard descriptor limit
+//! 1,024), and a blocking JSON-lines client; waits with deadlines.
+
+#![allow(dead_code)] // each test file uses its own part
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `wawebd sim` with its output lines read by a thread, so it never blocks on a full pipe.
+pub struct Sim {
+    _child: KillOnDrop,
+    pub stdin: ChildStdin,
+    pub lines: mpsc::Receiver<Value>,
+    pub ws_url: String,
+}
+
+impl Sim {
+    pub fn start() -> Sim {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wawebd"))
+            .args(["sim", "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if let Ok(value) = serde_json::from_str::<Value>(&line)
+                    && send.send(value).is_err()
+                {
+                    return;
+                }
+            }
+        });
+        let listening = lines.recv_timeout(DEADLINE).unwrap();
+        assert_eq!(listening["type"], "listening", "{listening}");
+        Sim {
+            ws_url: listening["ws_url"].as_str().unwrap().to_owned(),
+            _child: KillOnDrop(child),
+            stdin,
+            lines,
+        }
+    }
+
+    /// Writes a command without waiting for its answer.
+    pub fn submit(&mut self, command: &Value) {
+        writeln!(self.stdin, "{command}").unwrap();
+    }
+
+    /// Waits for the answers (`done` or `error`) of `count` commands named `cmd`; how many
+    /// were `done`.
+    pub fn answers(&mut self, cmd: &str, count: usize) -> usize {
+        let deadline = Instant::now() + DEADLINE;
+        let (mut answered, mut done) = (0, 0);
+        while answered < count {
+            let line = self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("the simulator answers");
+            let kind = line["type"].as_str().unwrap_or_default();
+            if (kind == "done" || kind == "error") && line["cmd"] == cmd {
+                answered += 1;
+                done += usize::from(kind == "done");
+            }
+        }
+        done
+    }
+
+    pub fn command(&mut self, command: Value) {
+        writeln!(self.stdin, "{command}").unwrap();
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("the simulator answers");
+            if line["type"] == "done" && line["cmd"] == command["cmd"] {
+                return;
+            }
+            assert_ne!(line["type"], "error", "{line}");
+        }
+    }
+}
+
+/// The daemon as systemd would start it without `LimitNOFILE=`: soft and hard limit 1,024.
+pub struct Daemon {
+    pub child: KillOnDrop,
+    pub socket: PathBuf,
+    pub state: PathBuf,
+    pub dir: tempfile::TempDir,
+    server_url: String,
+}
+
+impl Daemon {
+    pub fn start(server_url: &str) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("run/wawebd.sock");
+        let state = dir.path().join("state");
+        let child = Self::spawn(server_url, dir.path(), &socket, &state);
+        Daemon {
+            child,
+            socket,
+            state,
+            dir,
+            server_url: server_url.to_owned(),
+        }
+    }
+
+    fn spawn(server_url: &str, dir: &Path, socket: &Path, state: &Path) -> KillOnDrop {
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(r#"ulimit -n 1024 && exec "$0" "$@""#)
+            .arg(env!("CARGO_BIN_EXE_wawebd"))
+            .arg("--server-url")
+            .arg(server_url)
+            .arg("--socket")
+            .arg(socket)
+            .arg("--state-dir")
+            .arg(state)
+            .env("XDG_CONFIG_HOME", dir)
+            .env_remove("WAWEBD_CONFIG")
+            .env("WAWEBD_LOG", "warn")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + DEADLINE;
+        while UnixStream::connect(socket).is_err() {
+            assert!(Instant::now() < deadline, "the daemon never listened");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        KillOnDrop(child)
+    }
+
+    /// SIGKILL: no shutdown of any kind, as a crash or the OOM killer would.
+    pub fn kill(&mut self) {
+        self.child.0.kill().unwrap();
+        self.child.0.wait().unwrap();
+    }
+
+    /// Starts the daemon again on the same state (after [`Daemon::kill`]); the stale socket
+    /// file is replaced.
+    pub fn restart(&mut self) {
+        self.child = Self::spawn(&self.server_url, self.dir.path(), &self.socket, &self.state);
+    }
+
+    pub fn descriptors(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.0.id()))
+            .unwrap()
+            .count()
+    }
+
+    pub fn soft_limit(&self) -> u64 {
+        let limits =
+            std::fs::read_to_string(format!("/proc/{}/limits", self.child.0.id())).unwrap();
+        let line = limits
+            .lines()
+            .find(|line| line.starts_with("Max open files"))
+            .unwrap();
+        line.split_whitespace().nth(3).unwrap().parse().unwrap()
+    }
+}
+
+/// A blocking JSON-lines client.
+pub struct Client {
+    pub reader: BufReader<UnixStream>,
+    pub writer: UnixStream,
+    pub events: Vec<Value>,
+}
+
+impl Client {
+    pub fn connect(path: &Path) -> Client {
+        let stream = UnixStream::connect(path).unwrap();
+        stream.set_read_timeout(Some(DEADLINE)).unwrap();
+        Client {
+            writer: stream.try_clone().unwrap(),
+            reader: BufReader::new(stream),
+            events: Vec::new(),
+        }
+    }
+
+    pub fn line(&mut self) -> Option<Value> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(0) => None,
+            Ok(_) => Some(serde_json::from_str(&line).unwrap()),
+            Err(error) => panic!("no line in time: {error}"),
+        }
+    }
+
+    pub fn call(&mut self, id: u64, method: &str, params: Value) -> Result<Value, Value> {
+        let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        writeln!(self.writer, "{request}").unwrap();
+        loop {
+            let line = self.line().expect("the daemon answers");
+            if line["id"] == id {
+                return match line.get("error") {
+                    Some(error) => Err(error.clone()),
+                    None => Ok(line["result"].clone()),
+                };
+            }
+            if line["method"] == "event" {
+                self.events.push(line["params"].clone());
+            }
+        }
+    }
+
+    pub fn event(&mut self, kind: &str) -> Value {
+        if let Some(at) = self.events.iter().position(|event| event["type"] == kind) {
+            return self.events.remove(at);
+        }
+        loop {
+            let line = self.line().expect("the daemon stays");
+            if line["params"]["type"] == kind {
+                return line["params"].clone();
+            }
+        }
+    }
+}
+
+pub fn paired() -> (Sim, Daemon, Client) {
+    let mut sim = Sim::start();
+    let daemon = Daemon::start(&sim.ws_url);
+    let mut client = Client::connect(&daemon.socket);
+    client.call(1, "subscribe", json!({})).unwrap();
+    client.call(2, "login", json!({})).unwrap();
+    let qr = client.event("qr");
+    sim.command(json!({"cmd": "scan", "qr": qr["content"]}));
+    client.event("connected");
+    (sim, daemon, client)
+}
+
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + DEADLINE;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
