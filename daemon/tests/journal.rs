@@ -43,12 +43,9 @@ fn journal_messages(client: &mut Client, mut since: u64) -> Vec<(u64, usize)> {
     unreachable!()
 }
 
-#[test]
-fn a_consumer_resumes_exactly_where_it_stopped_across_a_sigkill() {
-    let (mut sim, mut daemon, mut live) = paired();
-
-    // A bot reads part of the traffic, committing as it goes, then stops.
-    let mut bot = Client::connect(&daemon.socket);
+/// The consumer `bot`, subscribed to messages from its cursor.
+fn subscribe_bot(socket: &std::path::Path) -> Client {
+    let mut bot = Client::connect(socket);
     let subscribed = bot
         .call(
             1,
@@ -57,6 +54,15 @@ fn a_consumer_resumes_exactly_where_it_stopped_across_a_sigkill() {
         )
         .unwrap();
     assert_eq!(subscribed["gap"], false);
+    bot
+}
+
+#[test]
+fn a_consumer_resumes_exactly_where_it_stopped_across_a_sigkill() {
+    let (mut sim, mut daemon, mut live) = paired();
+
+    // A bot reads part of the traffic, committing as it goes, then stops.
+    let mut bot = subscribe_bot(&daemon.socket);
     for n in 0..400 {
         sim.submit(&send(n));
     }
@@ -104,15 +110,7 @@ fn a_consumer_resumes_exactly_where_it_stopped_across_a_sigkill() {
     }
 
     // The bot comes back by name: exactly what it had not committed, in order, each once.
-    let mut bot = Client::connect(&daemon.socket);
-    let subscribed = bot
-        .call(
-            1,
-            "subscribe",
-            json!({"events": ["message"], "consumer": "bot"}),
-        )
-        .unwrap();
-    assert_eq!(subscribed["gap"], false);
+    let mut bot = subscribe_bot(&daemon.socket);
     let mut second_run: Vec<(u64, usize)> = Vec::new();
     while second_run.last().is_none_or(|(_, n)| *n != 899) {
         second_run.push(numbered(&bot.event("message")));
