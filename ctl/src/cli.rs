@@ -91,11 +91,30 @@ pub enum Command {
     Consumers,
 
     /// Send a text message and wait until the server acknowledges it
+    ///
+    /// The message goes through the daemon's outbox: while disconnected it waits there (also
+    /// across restarts) and goes out once the session is back.
     Send {
         /// A phone number (+49 151 2345-678), bare digits, or a JID (…@s.whatsapp.net, …@g.us)
         to: String,
         /// The message
         text: String,
+        /// Send at most once for this key (1-128 characters): a repeat prints the first result
+        #[arg(long, value_name = "KEY")]
+        idempotency_key: Option<String>,
+        /// Return as soon as the message is queued instead of waiting for the server
+        #[arg(long)]
+        queued: bool,
+        /// How long to wait for the server (the message stays queued after it)
+        #[arg(long, value_name = "MS")]
+        timeout_ms: Option<u64>,
+    },
+
+    /// List the messages the server has not acknowledged yet, or cancel one not sent yet
+    Outbox {
+        /// Drop this message from the outbox (only before it was sent)
+        #[arg(long, value_name = "ID")]
+        cancel: Option<String>,
     },
 
     /// Send a raw JSON command to the server and print its reply

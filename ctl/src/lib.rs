@@ -19,9 +19,9 @@ use serde_json::Value;
 use waweb_proto::methods::{self, Method};
 use waweb_proto::{
     Call, Client, ClientError, CommitParams, ConsumerName, ErrorKind, Event, EventType,
-    LogoutResult, MediaDownloadParams, MediaDownloadResult, NoParams, PROTOCOL_VERSION,
-    QueryParams, SendTextParams, SendTextResult, State, StatusResult, SubscribeParams,
-    VersionResult,
+    LogoutResult, MediaDownloadParams, MediaDownloadResult, NoParams, OutboxCancelParams,
+    PROTOCOL_VERSION, QueryParams, SendStatus, SendTextParams, SendTextResult, SendWait, State,
+    StatusResult, SubscribeParams, VersionResult,
 };
 
 pub use cli::{Cli, Command, MediaCommand};
@@ -144,7 +144,23 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
             consumer,
         } => Session::connect(cli)?.events(out, types, *since, consumer.as_ref()),
         Command::Consumers => Session::connect(cli)?.consumers(out),
-        Command::Send { to, text } => Session::connect(cli)?.send(out, to, text),
+        Command::Send {
+            to,
+            text,
+            idempotency_key,
+            queued,
+            timeout_ms,
+        } => {
+            let params = SendTextParams {
+                to: to.clone(),
+                text: text.clone(),
+                idempotency_key: idempotency_key.clone(),
+                wait: queued.then_some(SendWait::Queued),
+                timeout_ms: *timeout_ms,
+            };
+            Session::connect(cli)?.send(out, params)
+        }
+        Command::Outbox { cancel } => Session::connect(cli)?.outbox(out, cancel.as_deref()),
         Command::Version => version(cli, out),
     };
     match result {
@@ -254,16 +270,44 @@ impl Session {
         writeln!(out, "logged out and the session erased ({note})").map_err(output)
     }
 
-    fn send(mut self, out: &mut dyn Write, to: &str, text: &str) -> Result<(), Failure> {
-        let params = SendTextParams {
-            to: to.to_owned(),
-            text: text.to_owned(),
-        };
+    fn send(mut self, out: &mut dyn Write, params: SendTextParams) -> Result<(), Failure> {
         let (raw, SendTextResult { id, status, .. }) = self.call::<methods::SendText>(params)?;
         if self.json {
             return self.print_raw(out, &raw);
         }
-        writeln!(out, "sent {id} (server status {status})").map_err(output)
+        match status {
+            SendStatus::Server(status) => {
+                writeln!(out, "sent {id} (server status {status})").map_err(output)
+            }
+            SendStatus::Queued => writeln!(out, "queued {id}").map_err(output),
+        }
+    }
+
+    fn outbox(mut self, out: &mut dyn Write, cancel: Option<&str>) -> Result<(), Failure> {
+        if let Some(id) = cancel {
+            let params = OutboxCancelParams { id: id.to_owned() };
+            let (raw, _) = self.call::<methods::OutboxCancel>(params)?;
+            if self.json {
+                return self.print_raw(out, &raw);
+            }
+            return writeln!(out, "cancelled {id}").map_err(output);
+        }
+        let (raw, result) = self.call::<methods::Outbox>(NoParams)?;
+        if self.json {
+            return self.print_raw(out, &raw);
+        }
+        if result.messages.is_empty() {
+            return writeln!(out, "the outbox is empty").map_err(output);
+        }
+        for message in result.messages {
+            writeln!(
+                out,
+                "{}\t{}\t{}\tqueued at {}\t{} attempts",
+                message.id, message.to, message.kind, message.queued_at, message.attempts
+            )
+            .map_err(output)?;
+        }
+        Ok(())
     }
 
     fn query(mut self, out: &mut dyn Write, json: Value) -> Result<(), Failure> {

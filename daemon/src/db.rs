@@ -54,6 +54,7 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
          result TEXT,
          updated_at INTEGER NOT NULL
      );
+     CREATE INDEX outbox_by_state ON outbox (state, updated_at);
      CREATE TABLE messages (
          chat TEXT NOT NULL,
          id TEXT NOT NULL,

@@ -93,11 +93,14 @@ pub enum Event {
     Ack {
         /// The message's id.
         id: String,
-        /// The number the server sent (PROTOCOL.md 3.7): 1 sent, 2 delivered, 3 read, 4 played,
-        /// -1 error.
+        /// For messages of ours, 0 queued in the outbox; then the number the server sent
+        /// (PROTOCOL.md 3.7): 1 sent, 2 delivered, 3 read, 4 played, -1 failed.
         ack: i64,
         /// The chat of the message.
         chat: String,
+        /// With `-1` for a message of ours: why it failed; left out otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
     },
     /// A decrypted binary node that no event above describes, so nothing is dropped silently.
     ///

@@ -95,6 +95,7 @@ pub mod journal;
 pub mod message;
 pub mod methods;
 pub mod rpc;
+pub mod send;
 
 #[cfg(test)]
 mod tests;
@@ -109,12 +110,16 @@ pub use journal::{
 };
 pub use methods::{
     Battery, Call, EventsParams, EventsResult, LoginResult, LogoutResult, Me, MediaDownloadParams,
-    MediaDownloadResult, Method, NoParams, QueryParams, QueryResult, SendTextParams,
-    SendTextResult, State, StatusResult, VersionResult,
+    MediaDownloadResult, Method, NoParams, QueryParams, QueryResult, State, StatusResult,
+    VersionResult,
 };
 pub use rpc::{
     EVENT_METHOD, ErrorData, ErrorKind, Id, Notification, Reply, Request, Response, RpcError,
     TwoPointZero,
+};
+pub use send::{
+    IDEMPOTENCY_KEY_MAX, OutboxCancelParams, OutboxCancelResult, OutboxEntry, OutboxResult,
+    SendStatus, SendTextParams, SendTextResult, SendWait,
 };
 
 /// The version of this protocol; the `protocol` field of the `version` result.

@@ -44,6 +44,9 @@ use crate::journal::{
 };
 use crate::message::Media;
 use crate::rpc::{ErrorKind, Id, Request, RpcError};
+use crate::send::{
+    OutboxCancelParams, OutboxCancelResult, OutboxResult, SendTextParams, SendTextResult,
+};
 
 /// A method of the socket protocol: its wire name and the shapes of its params and result.
 ///
@@ -331,10 +334,13 @@ methods! {
     /// ```
     Unsubscribe(EventsParams) = "unsubscribe" -> EventsResult;
 
-    /// `send_text`: send a text message; the reply comes once the server acknowledged it.
+    /// `send_text`: send a text message through the outbox (DESIGN.md 6.2); the reply comes
+    /// once the server acknowledged it, or at once with `wait: "queued"`. While disconnected the
+    /// message waits in the outbox (also across restarts); an `idempotency_key` seen before
+    /// returns the first call's result instead of sending again.
     ///
     /// ```json
-    /// {"jsonrpc":"2.0","id":7,"method":"send_text","params":{"to":"+49 151 2345-678","text":"hi"}}
+    /// {"jsonrpc":"2.0","id":7,"method":"send_text","params":{"to":"+49 151 2345-678","text":"hi","idempotency_key":"order-17"}}
     /// {"jsonrpc":"2.0","id":7,"result":{"id":"3EB0C0FFEE","status":200,"t":1600000000}}
     /// ```
     SendText(SendTextParams) = "send_text" -> SendTextResult;
@@ -379,6 +385,22 @@ methods! {
     /// {"jsonrpc":"2.0","id":12,"result":{"events":[{"type":"ack","seq":1001,"at":1600000000123,"id":"3EB0C0FFEE","ack":2,"chat":"49…@s.whatsapp.net"},{"type":"battery","seq":1002,"at":1600000000200,"percent":52,"plugged":false,"powersave":false}],"head":1041}}
     /// ```
     Events(JournalParams) = "events" -> JournalResult;
+
+    /// `outbox`: the messages not yet acknowledged by the server, oldest first.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":13,"method":"outbox"}
+    /// {"jsonrpc":"2.0","id":13,"result":{"messages":[{"id":"3EB0C0FFEE","to":"4915100000001@s.whatsapp.net","kind":"text","queued_at":1600000000123,"attempts":0}]}}
+    /// ```
+    Outbox = "outbox" -> OutboxResult;
+
+    /// `outbox_cancel`: drop a queued message that has not been sent yet.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":14,"method":"outbox_cancel","params":{"id":"3EB0C0FFEE"}}
+    /// {"jsonrpc":"2.0","id":14,"result":{"id":"3EB0C0FFEE","cancelled":true}}
+    /// ```
+    OutboxCancel(OutboxCancelParams) = "outbox_cancel" -> OutboxCancelResult;
 }
 
 /// Every method name, in the order of DESIGN.md's table: [`Call::NAMES`].
@@ -639,42 +661,6 @@ pub struct EventsResult {
     ///
     /// `"events":["state","qr"]`
     pub events: Vec<EventType>,
-}
-
-/// The params of `send_text`.
-///
-/// `{"to":"+49 151 2345-678","text":"hi"}`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SendTextParams {
-    /// A phone number (`+49 151 2345-678`: the digits are kept), bare digits, or a JID ending in
-    /// `@s.whatsapp.net`, `@c.us` or `@g.us`.
-    ///
-    /// `"to":"4915123456789@s.whatsapp.net"`
-    pub to: String,
-    /// The message text.
-    ///
-    /// `"text":"hi"`
-    pub text: String,
-}
-
-/// The result of `send_text`.
-///
-/// `{"id":"3EB0C0FFEE","status":200,"t":1600000000}`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SendTextResult {
-    /// The new message's id; `ack` events for it carry the same id.
-    ///
-    /// `"id":"3EB0C0FFEE"`
-    pub id: String,
-    /// The server's status for it (200).
-    ///
-    /// `"status":200`
-    pub status: u16,
-    /// The server's time, unix seconds.
-    ///
-    /// `"t":1600000000`
-    pub t: u64,
 }
 
 /// The params of `query`.

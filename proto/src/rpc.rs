@@ -283,7 +283,27 @@ impl RpcError {
         RpcError {
             code: kind.code(),
             message: message.into(),
-            data: Some(ErrorData { kind, status: None }),
+            data: Some(ErrorData {
+                kind,
+                status: None,
+                id: None,
+                queued: None,
+            }),
+        }
+    }
+
+    /// A send's `timeout` (-32005): the server has not acknowledged message `id` yet; it stays
+    /// queued.
+    pub fn queued_timeout(id: impl Into<String>, message: impl Into<String>) -> Self {
+        RpcError {
+            code: ErrorKind::Timeout.code(),
+            message: message.into(),
+            data: Some(ErrorData {
+                kind: ErrorKind::Timeout,
+                status: None,
+                id: Some(id.into()),
+                queued: Some(true),
+            }),
         }
     }
 
@@ -295,6 +315,8 @@ impl RpcError {
             data: Some(ErrorData {
                 kind: ErrorKind::ServerError,
                 status: Some(status),
+                id: None,
+                queued: None,
             }),
         }
     }
@@ -337,6 +359,17 @@ pub struct ErrorData {
     /// `"status":404`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
+    /// For a send's `timeout`: the message's id; left out otherwise.
+    ///
+    /// `"id":"3EB0C0FFEE"`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// For a send's `timeout`: true, the message is still queued and will go out; left out
+    /// otherwise.
+    ///
+    /// `"queued":true`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued: Option<bool>,
 }
 
 /// What went wrong, as `data.kind` names it.

@@ -48,18 +48,25 @@ async fn a_login_whose_tokens_cannot_be_stored_is_not_connected_until_they_are()
             .is_some_and(|error| error.contains("session.json")),
         "{status}"
     );
-    let refused = client
+    // Nothing goes to the server on this connection yet: a send waits in the outbox.
+    let queued = client
         .call(
             "send_text",
-            json!({"to": "4915100000001", "text": "not yet"}),
+            json!({"to": "4915100000001", "text": "not yet", "wait": "queued"}),
         )
         .await
-        .unwrap_err();
-    assert_eq!(refused["code"], -32003);
+        .unwrap();
+    assert_eq!(queued["status"], "queued");
 
     // Once the disk takes it again, the retry stores the new tokens and the login completes.
     std::fs::remove_dir_all(harness.session_file()).unwrap();
     assert_eq!(client.event("connected").await["restored"], true);
+    loop {
+        let ack = client.event("ack").await;
+        if ack["id"] == queued["id"] && ack["ack"] == 1 {
+            break;
+        }
+    }
     let status = status_until(&mut client, |status| status["state"] == "connected").await;
     assert_eq!(
         (&status["session_stored"], &status["session_error"]),

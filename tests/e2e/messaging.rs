@@ -58,7 +58,8 @@ async fn send_text_waits_for_the_server_ack_then_reports_delivery_and_read() {
         received["messages"][0]["chat"],
         "4915100000001@s.whatsapp.net"
     );
-    for ack in [2, 3] {
+    // Queued in the outbox (0), acknowledged by the server (1), delivered (2), read (3).
+    for ack in [0, 1, 2, 3] {
         let event = client.event("ack").await;
         assert_eq!(
             event,

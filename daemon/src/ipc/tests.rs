@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use waweb_proto::{
     Event, LoginResult, LogoutResult, MediaDownloadParams, MediaDownloadResult, QueryParams,
-    QueryResult, SendTextParams, SendTextResult, State, StatusResult,
+    QueryResult, SendStatus, SendTextParams, SendTextResult, State, StatusResult,
 };
 
 use super::*;
@@ -57,12 +57,15 @@ fn fake_session() -> SessionHandle {
                         server_notified: false,
                     }));
                 }
-                Call::SendText(SendTextParams { to, text }) => {
+                Call::SendText(SendTextParams { to, text, .. }) => {
                     let _ = Reply::new(reply).send(Ok(SendTextResult {
                         id: format!("{to}:{text}"),
-                        status: 200,
-                        t: 1_600_000_000,
+                        status: SendStatus::Server(200),
+                        t: Some(1_600_000_000),
                     }));
+                }
+                Call::Outbox | Call::OutboxCancel(_) => {
+                    let _ = reply.send(Err(SessionError::Internal("no outbox here".into())));
                 }
                 Call::Query(QueryParams { json }) => {
                     let reply = Reply::new(reply);

@@ -65,6 +65,8 @@ pub struct Stamped {
     pub seq: Option<u64>,
     /// Its type, for filters.
     pub kind: EventType,
+    /// When it happened, unix milliseconds.
+    pub at: u64,
     /// The notification's `params`, JSON: the event with `seq` and `at`.
     pub params: String,
     /// The event itself; `None` when it was read back from the journal (only the JSON is kept).
@@ -94,6 +96,7 @@ impl Stamped {
         Stamped {
             seq,
             kind: event.event_type(),
+            at,
             params,
             event: Some(event),
         }
@@ -143,57 +146,21 @@ impl From<db::Error> for Error {
 /// Where committed events go: the bus's fan-out.
 pub type Deliver = Box<dyn Fn(Arc<Stamped>) + Send>;
 
+/// Work done inside the writer's transaction (given the head, the newest seq so far); what it
+/// returns runs once the batch is committed, with the outcome of the commit.
+pub type Work = Box<dyn FnOnce(&rusqlite::Transaction<'_>, u64) -> Done + Send>;
+/// What a [`Work`] does after the commit.
+pub type Done = Box<dyn FnOnce(Result<(), String>) + Send>;
+
 // Appends are nearly every op; boxing the event would cost an allocation per event for the
-// sake of the rare cursor calls.
+// sake of the rare writes.
 #[allow(clippy::large_enum_variant)]
 enum Op {
     Append(Event),
-    Commit(
-        ConsumerName,
-        u64,
-        oneshot::Sender<Result<ConsumerInfo, Error>>,
-    ),
-    /// The consumer's cursor, created at the head when new.
-    Open(ConsumerName, oneshot::Sender<Result<u64, Error>>),
+    Write(Work),
     Flush(oneshot::Sender<()>),
     /// Flush, then end the task.
     Close(oneshot::Sender<()>),
-}
-
-/// What a call in a batch comes to once the batch is written.
-enum Answer {
-    Cursor(u64),
-    Refused(Error),
-    Done,
-    Failed(String),
-}
-
-impl Answer {
-    /// Answers `call` (the op it was computed for).
-    fn send(self, call: Op) {
-        match (call, self) {
-            (Op::Commit(name, _, reply), Answer::Cursor(seq)) => {
-                let _ = reply.send(Ok(ConsumerInfo { name, seq, lag: 0 }));
-            }
-            (Op::Open(_, reply), Answer::Cursor(seq)) => {
-                let _ = reply.send(Ok(seq));
-            }
-            (Op::Commit(_, _, reply), Answer::Refused(error)) => {
-                let _ = reply.send(Err(error));
-            }
-            (Op::Commit(_, _, reply), Answer::Failed(error)) => {
-                let _ = reply.send(Err(Error::Db(error)));
-            }
-            (Op::Open(_, reply), Answer::Failed(error)) => {
-                let _ = reply.send(Err(Error::Db(error)));
-            }
-            (Op::Flush(reply) | Op::Close(reply), _) => {
-                let _ = reply.send(());
-            }
-            // Every other pairing is impossible: answers are computed per call kind.
-            _ => {}
-        }
-    }
 }
 
 /// A handle to the journal. Cloning is cheap.
@@ -290,23 +257,61 @@ impl Journal {
         }
     }
 
+    /// Runs `work` in the writer's next transaction (in a savepoint of its own, so a failing
+    /// work leaves nothing behind) and returns its result once the transaction is committed.
+    /// This is how everything besides events (cursors, the outbox) is written: by the one
+    /// writer, in order with the events.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>, u64) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let (reply, answer) = oneshot::channel();
+        let work: Work = Box::new(move |transaction, head| {
+            let result = in_savepoint(transaction, |transaction| work(transaction, head));
+            Box::new(move |committed| {
+                let _ = reply.send(committed.map_err(Error::Db).and(result));
+            })
+        });
+        self.ops.send(Op::Write(work)).map_err(|_| Error::Stopped)?;
+        answer.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Like [`Journal::write`], without waiting: the work is queued in order with everything
+    /// else, and a failure is logged as `what`.
+    pub fn write_detached(
+        &self,
+        what: &'static str,
+        work: impl FnOnce(&rusqlite::Transaction<'_>, u64) -> Result<(), Error> + Send + 'static,
+    ) {
+        let work: Work = Box::new(move |transaction, head| {
+            let result = in_savepoint(transaction, |transaction| work(transaction, head));
+            Box::new(move |committed| {
+                if let Err(error) = committed.map_err(Error::Db).and(result) {
+                    tracing::error!("{what}: {error}");
+                }
+            })
+        });
+        let _ = self.ops.send(Op::Write(work));
+    }
+
     /// Moves a consumer's cursor to `seq` (never backwards); creates the consumer if new.
     pub async fn commit(&self, name: ConsumerName, seq: u64) -> Result<ConsumerInfo, Error> {
-        let (reply, answer) = oneshot::channel();
-        self.ops
-            .send(Op::Commit(name, seq, reply))
-            .map_err(|_| Error::Stopped)?;
-        answer.await.map_err(|_| Error::Stopped)?
+        self.write(move |transaction, head| {
+            if seq > head {
+                return Err(Error::AboveHead { seq, head });
+            }
+            let seq = cursor(transaction, &name, seq, true)?;
+            let lag = head.saturating_sub(seq);
+            Ok(ConsumerInfo { name, seq, lag })
+        })
+        .await
     }
 
     /// Where a named consumer resumes: after its cursor, or at the head for a new name (which
     /// is stored then).
     pub async fn open_consumer(&self, name: ConsumerName) -> Result<u64, Error> {
-        let (reply, answer) = oneshot::channel();
-        self.ops
-            .send(Op::Open(name, reply))
-            .map_err(|_| Error::Stopped)?;
-        answer.await.map_err(|_| Error::Stopped)?
+        self.write(move |transaction, head| Ok(cursor(transaction, &name, head, false)?))
+            .await
     }
 
     /// Every consumer with its cursor and lag.
@@ -379,24 +384,26 @@ async fn blocking<T: Send + 'static>(
 /// Up to [`PAGE`] events with `after < seq <= until`, oldest first.
 pub fn read_page(reader: &Connection, after: u64, until: u64) -> Result<VecDeque<Stamped>, Error> {
     let mut query = reader.prepare_cached(
-        "SELECT seq, type, body FROM journal WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+        "SELECT seq, type, body, at FROM journal WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
     )?;
     let rows = query.query_map(params![after, until, PAGE as u64], |row| {
         Ok((
             row.get::<_, u64>(0)?,
             row.get::<_, String>(1)?,
             row.get::<_, String>(2)?,
+            row.get::<_, u64>(3)?,
         ))
     })?;
     let mut page = VecDeque::new();
     for row in rows {
-        let (seq, kind, params) = row?;
+        let (seq, kind, params, at) = row?;
         let Ok(kind) = kind.parse::<EventType>() else {
             continue;
         };
         page.push_back(Stamped {
             seq: Some(seq),
             kind,
+            at,
             params,
             event: None,
         });
@@ -501,16 +508,16 @@ impl Writer {
                 call => calls.push(call),
             }
         }
-        let answers = match self.write(&stamped, &calls, at) {
-            Ok(answers) => {
+        let dones = match self.write(&stamped, calls) {
+            Ok(dones) => {
                 marks.head.store(self.last_seq, Ordering::Release);
                 if self.oldest == 0 && self.last_seq > first_seq {
                     self.oldest = first_seq + 1;
                     marks.oldest.store(self.oldest, Ordering::Release);
                 }
-                answers
+                dones.into_iter().map(|done| (done, Ok(()))).collect()
             }
-            Err(error) => {
+            Err((error, dones)) => {
                 tracing::error!(
                     "could not write to the journal: {error}; its events go out without seq"
                 );
@@ -523,10 +530,10 @@ impl Writer {
                     })
                     .collect();
                 let error = error.to_string();
-                calls
-                    .iter()
-                    .map(|_| Answer::Failed(error.clone()))
-                    .collect()
+                dones
+                    .into_iter()
+                    .map(|done| (done, Err(error.clone())))
+                    .collect::<Vec<_>>()
             }
         };
         for event in stamped {
@@ -534,53 +541,65 @@ impl Writer {
         }
         // Before the answers, so a flush also means retention has been applied.
         self.maybe_prune(marks);
-        for (call, answer) in calls.into_iter().zip(answers) {
-            answer.send(call);
+        for (done, outcome) in dones {
+            done(outcome);
         }
     }
 
-    /// Writes the events and carries out the calls in one transaction.
+    /// Writes the events and runs the works in one transaction; what each work wants done
+    /// after the commit. On failure the dones still come back, to be told.
     fn write(
         &mut self,
         stamped: &[Stamped],
-        calls: &[Op],
-        at: u64,
-    ) -> rusqlite::Result<Vec<Answer>> {
-        let transaction = self.connection.transaction()?;
+        calls: Vec<Op>,
+    ) -> Result<Vec<Done>, (rusqlite::Error, Vec<Done>)> {
+        let mut dones: Vec<Done> = Vec::with_capacity(calls.len());
+        let transaction = match self.connection.transaction() {
+            Ok(transaction) => transaction,
+            Err(error) => {
+                return Err((error, calls.into_iter().map(failed_done).collect()));
+            }
+        };
         let mut bytes = 0;
-        {
+        let inserted = (|| {
             let mut insert = transaction.prepare_cached(
                 "INSERT INTO journal (seq, at, type, body) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for event in stamped {
                 if let Some(seq) = event.seq {
-                    insert.execute(params![seq, at, event.kind.as_str(), event.params])?;
+                    insert.execute(params![seq, event.at, event.kind.as_str(), event.params])?;
                     bytes += event.params.len() as u64 + ROW_OVERHEAD;
                 }
             }
+            Ok::<(), rusqlite::Error>(())
+        })();
+        if let Err(error) = inserted {
+            return Err((error, calls.into_iter().map(failed_done).collect()));
         }
         let head = self.last_seq;
-        let mut answers = Vec::with_capacity(calls.len());
         for call in calls {
-            answers.push(match call {
-                Op::Commit(name, seq, _) if *seq > head => {
-                    Answer::Refused(Error::AboveHead { seq: *seq, head })
-                }
-                Op::Commit(name, seq, _) => {
-                    Answer::Cursor(cursor(&transaction, name, *seq, at, true)?)
-                }
-                Op::Open(name, _) => Answer::Cursor(cursor(&transaction, name, head, at, false)?),
-                Op::Append(_) | Op::Flush(_) | Op::Close(_) => Answer::Done,
+            dones.push(match call {
+                Op::Write(work) => work(&transaction, head),
+                Op::Flush(reply) | Op::Close(reply) => Box::new(move |_| {
+                    let _ = reply.send(());
+                }),
+                Op::Append(_) => Box::new(|_| {}),
             });
         }
-        transaction.execute(
-            "INSERT INTO meta (key, value) VALUES ('last_seq', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [self.last_seq],
-        )?;
-        transaction.commit()?;
-        self.bytes += bytes;
-        Ok(answers)
+        let committed = transaction
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('last_seq', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [self.last_seq],
+            )
+            .and_then(|_| transaction.commit());
+        match committed {
+            Ok(()) => {
+                self.bytes += bytes;
+                Ok(dones)
+            }
+            Err(error) => Err((error, dones)),
+        }
     }
 
     /// Drops events older than the retention time, then the oldest until the size fits.
@@ -637,15 +656,48 @@ fn journaled(event: &Event) -> bool {
     !matches!(event, Event::Qr { .. })
 }
 
+/// What a call's done does when its batch could not even be written: tell it.
+fn failed_done(call: Op) -> Done {
+    match call {
+        Op::Write(work) => Box::new(move |outcome| {
+            // The work never ran; its own done reports the failure.
+            let _ = work;
+            drop(outcome);
+        }),
+        Op::Flush(reply) | Op::Close(reply) => Box::new(move |_| {
+            let _ = reply.send(());
+        }),
+        Op::Append(_) => Box::new(|_| {}),
+    }
+}
+
+/// Runs `work` in a savepoint: its writes stay only if it succeeds.
+fn in_savepoint<T>(
+    transaction: &rusqlite::Transaction<'_>,
+    work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, Error>,
+) -> Result<T, Error> {
+    transaction.execute_batch("SAVEPOINT work")?;
+    match work(transaction) {
+        Ok(value) => {
+            transaction.execute_batch("RELEASE work")?;
+            Ok(value)
+        }
+        Err(error) => {
+            transaction.execute_batch("ROLLBACK TO work; RELEASE work")?;
+            Err(error)
+        }
+    }
+}
+
 /// A consumer's cursor after `commit` (`advance`: moved to `seq`, never backwards) or after
 /// opening it (`seq` only for a new name, the head); the consumer is created either way.
 fn cursor(
     transaction: &rusqlite::Transaction<'_>,
     name: &ConsumerName,
     seq: u64,
-    at: u64,
     advance: bool,
 ) -> rusqlite::Result<u64> {
+    let at = unix_ms();
     let on_conflict = if advance {
         "DO UPDATE SET seq = max(seq, excluded.seq), updated_at = excluded.updated_at"
     } else {

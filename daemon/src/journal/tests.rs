@@ -14,6 +14,7 @@ fn ack(n: u64) -> Event {
         id: format!("M{n}"),
         ack: 2,
         chat: "49@s.whatsapp.net".into(),
+        error: None,
     }
 }
 

@@ -17,8 +17,10 @@ use waweb_proto::{Battery, Event, Me, Reason, State, StatusResult};
 use super::backoff::Backoff;
 use super::file::SessionFile;
 use super::handle::Command;
+use super::sending::Sending;
 use crate::bus::Bus;
 use crate::config::Config;
+use crate::outbox::Outbox;
 use crate::store::Store;
 use crate::transport::Net;
 
@@ -82,6 +84,8 @@ pub struct Actor {
     reconnects: u64,
     pub(super) goal: Goal,
     pub(super) backoff: Backoff,
+    /// The outbox, its waiters and what the connection has relayed.
+    pub(super) sending: Sending,
 }
 
 impl Actor {
@@ -95,6 +99,7 @@ impl Actor {
         credentials: Option<Credentials>,
     ) -> Self {
         let backoff = Backoff::new(config.reconnect_initial, config.reconnect_max);
+        let bus_journal = bus.journal().cloned();
         let goal = if credentials.is_some() {
             Goal::Restore
         } else {
@@ -116,6 +121,7 @@ impl Actor {
             reconnects: 0,
             goal,
             backoff,
+            sending: Sending::new(Outbox::new(bus_journal)),
         }
     }
 

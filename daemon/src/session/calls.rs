@@ -19,13 +19,13 @@ use waweb_core::session::connection::{LoginCall, Logout, Output};
 use waweb_proto::message::Media;
 use waweb_proto::{
     Call, Event, LoginResult, LogoutResult, MediaDownloadParams, MediaDownloadResult, QueryParams,
-    Reason, SendTextParams, State,
+    Reason, State,
 };
 
 use super::actor::{Actor, Ended, Goal};
 use super::download::download;
 use super::handle::{Command, Reply, SessionError};
-use super::online::{Link, Waiter, unix_now};
+use super::online::{Link, Waiter};
 use crate::http;
 use crate::output::Protected;
 
@@ -56,16 +56,20 @@ impl Actor {
                 return Err(self.logout_online(link, Reply::new(reply)).await);
             }
             (Call::Logout, None) => self.logout_offline(Reply::new(reply)).await,
-            (Call::SendText(SendTextParams { to, text }), Some(link)) => {
-                let waiter = Waiter::SendText(Reply::new(reply));
-                let now = Instant::now();
-                return Ok(link.machine.send_text(&to, text, waiter, now, unix_now()));
+            (Call::SendText(params), link) => {
+                return Ok(self.send_text(params, Reply::new(reply), link).await);
+            }
+            (Call::Outbox, _) => {
+                let _ = Reply::new(reply).send(self.outbox_list().await);
+            }
+            (Call::OutboxCancel(params), _) => {
+                let _ = Reply::new(reply).send(self.outbox_cancel(params).await);
             }
             (Call::Query(QueryParams { json }), Some(link)) => {
                 let waiter = Waiter::Query(Reply::new(reply));
                 return Ok(link.machine.query(&json, waiter, Instant::now()));
             }
-            (Call::SendText(_) | Call::Query(_), None) => {
+            (Call::Query(_), None) => {
                 let _ = reply.send(Err(self.not_available()));
             }
             (Call::MediaDownload(MediaDownloadParams { media, output }), _) => {

@@ -89,6 +89,13 @@ pub enum SessionError {
     /// The server did not answer in time: `timeout` (-32005).
     #[error("the server did not answer in time")]
     Timeout,
+    /// The server has not acknowledged message `id` in time; it stays queued and goes out
+    /// later: `timeout` (-32005) with `data.id` and `data.queued`.
+    #[error("the server has not acknowledged message {id} yet; it stays queued")]
+    QueuedTimeout {
+        /// The message.
+        id: String,
+    },
     /// A MAC or hash did not match: `integrity` (-32006).
     #[error("integrity check failed: {0}")]
     Integrity(String),
@@ -119,7 +126,7 @@ impl SessionError {
             SessionError::AlreadyLoggedIn => ErrorKind::AlreadyLoggedIn,
             SessionError::NotConnected => ErrorKind::NotConnected,
             SessionError::Server { .. } => ErrorKind::ServerError,
-            SessionError::Timeout => ErrorKind::Timeout,
+            SessionError::Timeout | SessionError::QueuedTimeout { .. } => ErrorKind::Timeout,
             SessionError::Integrity(_) => ErrorKind::Integrity,
             SessionError::Io(_) => ErrorKind::Io,
             SessionError::MediaExpired(_) => ErrorKind::MediaExpired,
@@ -134,6 +141,7 @@ impl SessionError {
             SessionError::Server { status, .. } => {
                 RpcError::server_error(*status, self.to_string())
             }
+            SessionError::QueuedTimeout { id } => RpcError::queued_timeout(id, self.to_string()),
             _ => RpcError::new(self.kind(), self.to_string()),
         }
     }

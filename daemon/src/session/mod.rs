@@ -13,6 +13,7 @@ mod calls;
 mod download;
 mod file;
 mod online;
+mod sending;
 
 pub use actor::Actor;
 pub use backoff::Backoff;

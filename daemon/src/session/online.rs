@@ -23,7 +23,7 @@ use waweb_core::login;
 use waweb_core::session::connection::{
     self, Answer, Connection, Frame, Level, Output, RequestError, Start,
 };
-use waweb_proto::{Call, QueryResult, Reason, SendTextResult, State};
+use waweb_proto::{Call, QueryResult, Reason, State};
 
 use super::actor::{Actor, Ended, Goal};
 use super::handle::{Command, Reply, SessionError};
@@ -42,7 +42,8 @@ pub(super) fn unix_now() -> u64 {
 
 /// Who waits for a request the server has not answered yet.
 pub(super) enum Waiter {
-    SendText(Reply<SendTextResult>),
+    /// A message of the outbox, by id; its callers wait in [`super::sending`].
+    Relay(String),
     Query(Reply<QueryResult>),
 }
 
@@ -208,7 +209,14 @@ impl Actor {
             match output {
                 Output::Send(frame) => link.send(frame).await?,
                 Output::Emit(event) => self.bus.publish(event),
-                Output::State(state, reason) => self.set_state(state, reason),
+                Output::State(state, reason) => {
+                    self.set_state(state, reason);
+                    if state == State::Connected {
+                        // Usable now: what waited in the outbox goes first, oldest first.
+                        let sends = self.flush_outbox(link).await;
+                        queue.extend(sends);
+                    }
+                }
                 Output::Me(me) => self.me = Some(me),
                 Output::Battery(battery) => self.set_battery(battery),
                 Output::PhoneOnline(online) => self.phone_online = online,
@@ -237,24 +245,25 @@ impl Actor {
         Ok(())
     }
 
-    fn resolve(&self, waiter: Waiter, result: Result<Answer, RequestError>) {
-        let result = result.map_err(|error| match error {
-            RequestError::NotReady => self.not_available(),
-            RequestError::InvalidParams(why) => SessionError::InvalidParams(why),
-            RequestError::Server { status, message } => SessionError::Server { status, message },
-            RequestError::Timeout => SessionError::Timeout,
-            RequestError::NotConnected => SessionError::NotConnected,
-        });
-        let mismatch = || SessionError::Internal("an answer of the wrong kind".into());
-        let _ = match waiter {
-            Waiter::SendText(reply) => reply.send(result.and_then(|answer| match answer {
-                Answer::Sent(sent) => Ok(sent),
-                Answer::Reply(_) => Err(mismatch()),
-            })),
-            Waiter::Query(reply) => reply.send(result.and_then(|answer| match answer {
-                Answer::Reply(reply) => Ok(reply),
-                Answer::Sent(_) => Err(mismatch()),
-            })),
-        };
+    fn resolve(&mut self, waiter: Waiter, result: Result<Answer, RequestError>) {
+        match waiter {
+            Waiter::Relay(id) => self.relay_answered(id, result),
+            Waiter::Query(reply) => {
+                let result = match result {
+                    Ok(Answer::Reply(reply)) => Ok(reply),
+                    Ok(Answer::Sent(_)) => {
+                        Err(SessionError::Internal("an answer of the wrong kind".into()))
+                    }
+                    Err(RequestError::NotReady) => Err(self.not_available()),
+                    Err(RequestError::InvalidParams(why)) => Err(SessionError::InvalidParams(why)),
+                    Err(RequestError::Server { status, message }) => {
+                        Err(SessionError::Server { status, message })
+                    }
+                    Err(RequestError::Timeout) => Err(SessionError::Timeout),
+                    Err(RequestError::NotConnected) => Err(SessionError::NotConnected),
+                };
+                let _ = reply.send(result);
+            }
+        }
     }
 }

@@ -8,7 +8,7 @@
 //! start(Restore)                 -> Send "T1,[admin,init,…]"  Send "T2,[admin,login,…]"
 //! on_text("s1,[\"Conn\",{…}]")   -> Me, Battery, Save(credentials)
 //! saved(true)                    -> State(connected), Emit(connected), Send <presence>, Send "T3,[admin,test]"
-//! send_text("+49…", "hi", w)     -> Send <action type=relay><message>…</message></action>
+//! relay(id, jid, <WMI>, w)       -> Send <action type=relay><message>…</message></action>
 //! on_binary/on_text "3EB0…,{\"status\":200,\"t\":…}" -> Emit(message from_me), Resolve(w, Ok(Sent))
 //! tick(now ≥ next_wake())        -> Send "?,," | End(Lost(pong_timeout)) | Resolve(w, Err(Timeout)) | …
 //! ```
@@ -21,8 +21,8 @@ use std::ops::Add;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use waweb_proto::message::{Message, MessageKind};
-use waweb_proto::{Battery, Event, Me, QueryResult, Reason, SendTextResult, State};
+use waweb_proto::message::Message;
+use waweb_proto::{Battery, Event, Me, QueryResult, Reason, SendStatus, SendTextResult, State};
 
 use super::liveness::{Due, Liveness};
 use super::pending::Pending;
@@ -88,7 +88,7 @@ pub enum Ended {
 /// What a finished request answers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
-    /// `send_text`: the server acked the message.
+    /// A relay: the server acked the message.
     Sent(SendTextResult),
     /// `query`: the server's reply.
     Reply(QueryResult),
@@ -174,11 +174,10 @@ pub enum Logout {
 
 /// A request the server has not answered yet.
 enum Request<W> {
-    SendText {
+    Relay {
         id: String,
-        jid: String,
-        text: String,
-        t: u64,
+        /// The message as an event, published once the server accepted it.
+        event: Option<Box<Message>>,
         waiter: W,
     },
     Query(W),
@@ -383,7 +382,7 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
                     Ok(Answer::Reply(QueryResult::ReplyNode(node))),
                 ));
             }
-            Some(Request::SendText { waiter, .. }) => {
+            Some(Request::Relay { waiter, .. }) => {
                 let error = RequestError::Server {
                     status: 0,
                     message: "unexpected binary answer to a message".into(),
@@ -440,31 +439,21 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
         }
     }
 
-    /// `send_text`: the relay of PROTOCOL.md 8.4, resolved once the server acks it. `unix` is
-    /// the message's timestamp.
-    pub fn send_text(
-        &mut self,
-        to: &str,
-        text: String,
-        waiter: W,
-        now: I,
-        unix: u64,
-    ) -> Outputs<W> {
+    /// The relay of PROTOCOL.md 8.4: the message `info` (an encoded `WebMessageInfo` whose
+    /// key id is `id`, to `jid`) goes out tagged with its id, resolved once the server acks
+    /// it. The same id may be relayed again on a later connection; the server answers a repeat
+    /// as it answered the first.
+    pub fn relay(&mut self, id: &str, jid: &str, info: &[u8], waiter: W, now: I) -> Outputs<W> {
         if !self.is_usable() {
             return vec![Output::Resolve(waiter, Err(RequestError::NotReady))];
         }
-        let jid = match message::parse_recipient(to) {
-            Ok(jid) => jid,
-            Err(error) => {
-                let error = RequestError::InvalidParams(error.to_string());
-                return vec![Output::Resolve(waiter, Err(error))];
-            }
-        };
-        let id = message::new_message_id();
-        let info = message::text_message(&jid, &id, &text, unix);
+        let event = message::decode_web_message_info(info)
+            .ok()
+            .and_then(|info| message::into_event(info).ok())
+            .map(Box::new);
         let node = self.action(
             "relay",
-            Node::new("message").with_content(Content::Bytes(message::encode(&info))),
+            Node::new("message").with_content(Content::Bytes(info.to_vec())),
         );
         // Only a message to ourselves is acked with the relay's tag; others come as Msg acks.
         let own = self.me.as_ref().is_some_and(|me| me.wid == jid);
@@ -473,12 +462,10 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
         } else {
             flags::IGNORE
         };
-        let send = self.seal(&id, metric::MESSAGE, flag, &node);
-        let request = Request::SendText {
-            id: id.clone(),
-            jid,
-            text,
-            t: unix,
+        let send = self.seal(id, metric::MESSAGE, flag, &node);
+        let request = Request::Relay {
+            id: id.to_owned(),
+            event,
             waiter,
         };
         self.pending
@@ -657,13 +644,7 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
 
     fn answer_json(&mut self, request: Request<W>, payload: &Value, out: &mut Outputs<W>) {
         match request {
-            Request::SendText {
-                id,
-                jid,
-                text,
-                t,
-                waiter,
-            } => {
+            Request::Relay { id, event, waiter } => {
                 let status = payload.get("status").and_then(Value::as_u64).unwrap_or(0);
                 if status != 200 {
                     let error = RequestError::Server {
@@ -673,22 +654,21 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
                     out.push(Output::Resolve(waiter, Err(error)));
                     return;
                 }
-                let t = payload.get("t").and_then(Value::as_u64).unwrap_or(t);
-                out.push(Output::Emit(Event::Message(Message {
-                    id: id.clone(),
-                    chat: jid,
-                    from_me: true,
-                    participant: None,
-                    timestamp: t,
-                    push_name: None,
-                    kind: MessageKind::Text,
-                    text: Some(text),
-                    media: None,
-                })));
-                out.push(Output::Resolve(
-                    waiter,
-                    Ok(Answer::Sent(SendTextResult { id, status: 200, t })),
-                ));
+                let t = payload
+                    .get("t")
+                    .and_then(Value::as_u64)
+                    .or(event.as_ref().map(|event| event.timestamp))
+                    .unwrap_or(0);
+                if let Some(mut event) = event {
+                    event.timestamp = t;
+                    out.push(Output::Emit(Event::Message(*event)));
+                }
+                let sent = SendTextResult {
+                    id,
+                    status: SendStatus::Server(200),
+                    t: Some(t),
+                };
+                out.push(Output::Resolve(waiter, Ok(Answer::Sent(sent))));
             }
             Request::Query(waiter) => {
                 out.push(Output::Resolve(
@@ -721,7 +701,7 @@ fn warn<W>(message: String) -> Output<W> {
 
 fn resolve<W>(request: Request<W>, result: Result<Answer, RequestError>, out: &mut Outputs<W>) {
     match request {
-        Request::SendText { waiter, .. } | Request::Query(waiter) => {
+        Request::Relay { waiter, .. } | Request::Query(waiter) => {
             out.push(Output::Resolve(waiter, result))
         }
         Request::Internal => {}

@@ -142,7 +142,14 @@ fn a_failed_save_holds_the_connection_and_retries_with_growing_pauses() {
         &out[1],
         Output::State(State::LoggingIn, Some(Reason::SessionNotStored))
     ));
-    let out = conn.send_text("+4915100000001", "hi".into(), "w", Ms(100), 7);
+    let out = relay_text(
+        &mut conn,
+        "3EB0AA",
+        "4915100000001@s.whatsapp.net",
+        "hi",
+        "w",
+        Ms(100),
+    );
     assert!(matches!(
         &out[..],
         [Output::Resolve("w", Err(RequestError::NotReady))]
@@ -190,14 +197,15 @@ fn a_later_conn_rotates_the_tokens_and_never_shows_them() {
 }
 
 #[test]
-fn send_text_relays_the_message_and_resolves_on_the_ack() {
+fn a_relay_goes_out_tagged_with_its_id_and_resolves_on_the_ack() {
     let mut conn = connected();
-    let out = conn.send_text(
-        "+49 151 00000001",
-        "hello".into(),
+    let out = relay_text(
+        &mut conn,
+        "3EB0C0FFEE",
+        "4915100000001@s.whatsapp.net",
+        "hello",
         "w",
         Ms(50),
-        1_600_000_123,
     );
     let sent = nodes(&out);
     let (id, message_metric, message_flags, action) = &sent[0];
@@ -214,6 +222,7 @@ fn send_text_relays_the_message_and_resolves_on_the_ack() {
     };
     let info =
         crate::message::decode_web_message_info(children[0].content_bytes().unwrap()).unwrap();
+    assert_eq!(id, "3EB0C0FFEE");
     assert_eq!(info.key.as_ref().unwrap().id.as_deref(), Some(id.as_str()));
     let out = conn.on_text(&format!(r#"{id},{{"status":200,"t":1600000124}}"#), Ms(60));
     match &out[..] {
@@ -224,12 +233,23 @@ fn send_text_relays_the_message_and_resolves_on_the_ack() {
             assert!(message.from_me);
             assert_eq!(message.chat, "4915100000001@s.whatsapp.net");
             assert_eq!(message.text.as_deref(), Some("hello"));
-            assert_eq!((sent.id.as_str(), sent.t), (id.as_str(), 1_600_000_124));
+            assert_eq!(
+                (sent.id.as_str(), sent.t),
+                (id.as_str(), Some(1_600_000_124))
+            );
+            assert_eq!(message.timestamp, 1_600_000_124, "the server's time");
         }
         other => panic!("{other:?}"),
     }
     // To ourselves the server acks with the relay's tag: ask for it.
-    let out = conn.send_text("4915100000000", "me".into(), "x", Ms(70), 1);
+    let out = relay_text(
+        &mut conn,
+        "3EB0BB",
+        "4915100000000@s.whatsapp.net",
+        "me",
+        "x",
+        Ms(70),
+    );
     assert_eq!(nodes(&out)[0].2, flags::ACK_REQUEST);
     let id = nodes(&out)[0].0.clone();
     let out = conn.on_text(&format!(r#"{id},{{"status":404}}"#), Ms(80));
@@ -240,11 +260,29 @@ fn send_text_relays_the_message_and_resolves_on_the_ack() {
             Err(RequestError::Server { status: 404, .. })
         )]
     ));
-    let out = conn.send_text("not a number", "x".into(), "y", Ms(80), 1);
-    assert!(matches!(
-        &out[..],
-        [Output::Resolve("y", Err(RequestError::InvalidParams(_)))]
-    ));
+    // The same id again (a resend after a lost ack) goes out the same way.
+    let out = relay_text(
+        &mut conn,
+        "3EB0BB",
+        "4915100000000@s.whatsapp.net",
+        "me",
+        "y",
+        Ms(90),
+    );
+    assert_eq!(nodes(&out)[0].0, "3EB0BB");
+}
+
+/// Relays a text message with id `id` to `jid`.
+fn relay_text(
+    conn: &mut Conn,
+    id: &str,
+    jid: &str,
+    text: &str,
+    waiter: &'static str,
+    now: Ms,
+) -> Vec<Output<&'static str>> {
+    let info = crate::message::text_message(jid, id, text, 1_600_000_123);
+    conn.relay(id, jid, &crate::message::encode(&info), waiter, now)
 }
 
 #[test]

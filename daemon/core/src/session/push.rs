@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! ["Msg",{"cmd":"ack","id":"3EB0…","ack":2,"from":"4915100000001@c.us","to":"…"}]
-//!     -> Push::Event(Event::Ack { id: "3EB0…", ack: 2, chat: "4915100000001@s.whatsapp.net" })
+//!     -> Push::Event(Event::Ack { id: "3EB0…", ack: 2, chat: "4915100000001@s.whatsapp.net", error: None })
 //! <action add="relay"><battery value="52" live="false"/></action>
 //!     -> Push::Battery(Battery { percent: 52, plugged: false, powersave: false })
 //! ```
@@ -96,6 +96,7 @@ fn acks(body: &Value, own_wid: &str) -> Vec<Push> {
                 id: id.to_owned(),
                 ack,
                 chat: chat.clone(),
+                error: None,
             })
         })
         .collect()
@@ -173,6 +174,7 @@ fn action_child(child: &Node) -> Result<Push, Option<String>> {
                     id: id.to_owned(),
                     ack,
                     chat: message::normalize_jid(jid),
+                    error: None,
                 })),
                 _ => Err(Some("a receipt without index or jid".into())),
             }

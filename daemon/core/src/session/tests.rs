@@ -36,7 +36,7 @@ fn acks_name_the_other_side_as_chat_and_fan_out_over_ids() {
     let chats: Vec<_> = pushes
         .iter()
         .map(|push| match push {
-            Push::Event(Event::Ack { id, ack, chat }) => (id.as_str(), *ack, chat.as_str()),
+            Push::Event(Event::Ack { id, ack, chat, .. }) => (id.as_str(), *ack, chat.as_str()),
             other => panic!("{other:?}"),
         })
         .collect();
@@ -55,7 +55,8 @@ fn acks_name_the_other_side_as_chat_and_fan_out_over_ids() {
         [Push::Event(Event::Ack {
             id: "C".into(),
             ack: 2,
-            chat: "4915100000002@s.whatsapp.net".into()
+            chat: "4915100000002@s.whatsapp.net".into(),
+            error: None,
         })]
     );
 }
@@ -125,7 +126,8 @@ fn live_actions_map_child_by_child_and_keep_the_rest_as_one_node() {
         Push::Event(Event::Ack {
             id: "3EB0B".into(),
             ack: 3,
-            chat: "4915100000001@s.whatsapp.net".into()
+            chat: "4915100000001@s.whatsapp.net".into(),
+            error: None,
         })
     );
     assert_eq!(
