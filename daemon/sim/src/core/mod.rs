@@ -10,7 +10,7 @@ mod login;
 mod phone;
 mod protocol;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -163,7 +163,7 @@ pub struct Core {
     last_session: Option<String>,
     last_conn: Option<u64>,
     knobs: Knobs,
-    history: HashMap<String, Vec<pb::WebMessageInfo>>,
+    history: HashMap<String, VecDeque<pb::WebMessageInfo>>,
     media: HashMap<String, MediaInfo>,
     battery: (u32, bool),
     chatter_index: usize,

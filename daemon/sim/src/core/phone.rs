@@ -117,9 +117,9 @@ impl Core {
 
     pub(super) fn remember(&mut self, chat: &str, info: pb::WebMessageInfo) {
         let messages = self.history.entry(chat.to_owned()).or_default();
-        messages.push(info);
+        messages.push_back(info);
         if messages.len() > HISTORY_PER_CHAT {
-            messages.remove(0);
+            messages.pop_front();
         }
     }
 
