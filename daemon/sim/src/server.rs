@@ -37,6 +37,9 @@ pub enum Outgoing {
     Binary { delay: Duration, data: Vec<u8> },
     /// Close with a close frame (`handshake`) or cut the TCP connection without one.
     Close { delay: Duration, handshake: bool },
+    /// Tell `reached` once every step before this one is on the socket (a flood's pacing waits
+    /// for it, so a slow client holds the flood back instead of filling this queue).
+    Mark { reached: oneshot::Sender<()> },
 }
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
@@ -166,6 +169,10 @@ async fn run_connection(socket: Socket, core: mpsc::Sender<Input>, tasks: Tasks)
                 } => {
                     tokio::time::sleep(delay).await;
                     break;
+                }
+                Outgoing::Mark { reached } => {
+                    let _ = reached.send(());
+                    continue;
                 }
             };
             if !delay.is_zero() {

@@ -189,7 +189,7 @@ impl Core {
         }
     }
 
-    fn contact_name(number: &str) -> Option<&'static str> {
+    pub(super) fn contact_name(number: &str) -> Option<&'static str> {
         CONTACTS
             .iter()
             .find(|contact| contact.number == number)
@@ -227,7 +227,7 @@ impl Core {
         Ok(id)
     }
 
-    fn deliver(&mut self, client_id: &str, chat: &str, info: pb::WebMessageInfo) {
+    pub(super) fn deliver(&mut self, client_id: &str, chat: &str, info: pb::WebMessageInfo) {
         self.remember(chat, info.clone());
         let Some(session) = self.sessions.get_mut(client_id) else {
             return;
