@@ -82,6 +82,22 @@ pub enum Command {
     },
     /// Counts of connections, sessions and logged-in sessions.
     Status,
+    /// `{"cmd":"flood","count":N,"rate":R,"from":JID?,"bytes":B?}`: a contact (`from`, default
+    /// 4915100000001) sends N (1 to 10,000,000) live texts of about B bytes (1 to 65,536,
+    /// default 32) at up to R per second, one relay frame each, ids and texts numbered 1 to N.
+    /// Answered once the last is on the client's socket:
+    /// `{"count":N,"first_id":ID,"last_id":ID,"conn":C,"elapsed_ms":MS}`; commands after it are
+    /// answered meanwhile.
+    Flood {
+        #[serde(default)]
+        count: Field<u64>,
+        #[serde(default)]
+        rate: Field<f64>,
+        #[serde(default)]
+        from: Field<String>,
+        #[serde(default)]
+        bytes: Field<u64>,
+    },
 }
 
 impl Command {

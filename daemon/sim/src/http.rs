@@ -45,6 +45,10 @@ pub async fn serve<S, F>(
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        // Every frame goes out when written: Nagle would hold a push back until the client
+        // acknowledged the last one (up to 40 ms of delayed ACK), and paused-time tests skip
+        // ahead while it waits.
+        let _ = stream.set_nodelay(true);
         let service = service.clone();
         let tls = tls.clone();
         tasks.spawn(async move {

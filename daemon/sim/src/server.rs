@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::Full;
 use hyper::StatusCode;
@@ -37,6 +38,9 @@ pub enum Outgoing {
     Binary { delay: Duration, data: Vec<u8> },
     /// Close with a close frame (`handshake`) or cut the TCP connection without one.
     Close { delay: Duration, handshake: bool },
+    /// Tell `reached` once every step before this one is on the socket (a flood's pacing waits
+    /// for it, so a slow client holds the flood back instead of filling this queue).
+    Mark { reached: oneshot::Sender<()> },
 }
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
@@ -137,51 +141,9 @@ async fn run_connection(socket: Socket, core: mpsc::Sender<Input>, tasks: Tasks)
     // Not cancelled at shutdown: it ends once the core drops its sender, after the close
     // frames the core queued on the way out.
     tasks.spawn_to_end(async move {
-        let mut cut = Some(cut_tx);
-        loop {
-            // The reader ending (the client went away) ends the writer too.
-            let step = tokio::select! {
-                step = out_rx.recv() => match step {
-                    Some(step) => step,
-                    None => break,
-                },
-                _ = &mut writer_stopped => break,
-            };
-            let (delay, message) = match step {
-                Outgoing::Text { delay, text } => (delay, Some(Message::text(text))),
-                Outgoing::Binary { delay, data } => (delay, Some(Message::binary(data))),
-                Outgoing::Close {
-                    delay,
-                    handshake: true,
-                } => (
-                    delay,
-                    Some(Message::Close(Some(CloseFrame {
-                        code: CloseCode::Normal,
-                        reason: "".into(),
-                    }))),
-                ),
-                Outgoing::Close {
-                    delay,
-                    handshake: false,
-                } => {
-                    tokio::time::sleep(delay).await;
-                    break;
-                }
-            };
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
-            if let Some(message) = message {
-                let closing = matches!(message, Message::Close(_));
-                if sink.send(message).await.is_err() || closing {
-                    break;
-                }
-            }
-        }
+        write_steps(&mut sink, &mut out_rx, &mut writer_stopped).await;
         // Ends the reader too: without a close frame this is a plain TCP cut.
-        if let Some(cut) = cut.take() {
-            let _ = cut.send(());
-        }
+        let _ = cut_tx.send(());
         drop(sink);
     });
     let reason = loop {
@@ -214,4 +176,69 @@ async fn run_connection(socket: Socket, core: mpsc::Sender<Input>, tasks: Tasks)
     };
     drop(stop_writer);
     let _ = core.send(Input::Closed { conn, reason }).await;
+}
+
+/// Carries out the core's steps in order until its queue closes, a close is done or the reader
+/// ends (the client went away). Frames are flushed when the queue runs dry, before a delay and
+/// at a mark, so a burst goes out in few writes and nothing waits behind a gap.
+async fn write_steps(
+    sink: &mut SplitSink<Socket, Message>,
+    out: &mut mpsc::UnboundedReceiver<Outgoing>,
+    reader_ended: &mut oneshot::Receiver<()>,
+) {
+    loop {
+        let step = tokio::select! {
+            step = out.recv() => match step {
+                Some(step) => step,
+                None => return,
+            },
+            _ = &mut *reader_ended => return,
+        };
+        let (delay, message) = match step {
+            Outgoing::Text { delay, text } => (delay, Message::text(text)),
+            Outgoing::Binary { delay, data } => (delay, Message::binary(data)),
+            Outgoing::Close {
+                delay,
+                handshake: true,
+            } => (
+                delay,
+                Message::Close(Some(CloseFrame {
+                    code: CloseCode::Normal,
+                    reason: "".into(),
+                })),
+            ),
+            Outgoing::Close {
+                delay,
+                handshake: false,
+            } => {
+                let _ = sink.flush().await;
+                tokio::time::sleep(delay).await;
+                return;
+            }
+            Outgoing::Mark { reached } => {
+                if sink.flush().await.is_err() {
+                    return;
+                }
+                let _ = reached.send(());
+                continue;
+            }
+        };
+        if !delay.is_zero() {
+            if sink.flush().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(delay).await;
+        }
+        let closing = matches!(message, Message::Close(_));
+        if sink.feed(message).await.is_err() {
+            return;
+        }
+        if closing {
+            let _ = sink.flush().await;
+            return;
+        }
+        if out.is_empty() && sink.flush().await.is_err() {
+            return;
+        }
+    }
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use waweb_core::binary::{self, Node};
 use waweb_core::media::{self, MediaType};
 
-use super::Core;
+use super::{Answer, Core};
 use crate::command::{Command, Field};
 use crate::server::Outgoing;
 
@@ -24,7 +24,12 @@ impl Core {
     }
 
     /// Carries out one command; the fields of its `done` line, or the message of its `error`.
-    pub(super) async fn on_command(&mut self, command: Command) -> Result<Value, String> {
+    /// A command answered later (`flood`, once its last message is out) takes `answer`.
+    pub(super) async fn on_command(
+        &mut self,
+        command: Command,
+        answer: &mut Option<Answer>,
+    ) -> Result<Value, String> {
         match command {
             Command::Scan { qr } => self.scan(&qr.need("scan", "qr")?),
             Command::SendText { from, text, chat } => {
@@ -106,6 +111,12 @@ impl Core {
                 self.push_node(conn, &node, Duration::ZERO);
                 Ok(json!({}))
             }
+            Command::Flood {
+                count,
+                rate,
+                from,
+                bytes,
+            } => self.start_flood(count, rate, from, bytes, answer),
             Command::Status => Ok(json!({
                 "connections": self.conns.len(),
                 "sessions": self.sessions.len(),

@@ -255,7 +255,7 @@ impl Core {
         let last: Vec<Node> = self
             .history
             .values()
-            .filter_map(|messages| messages.last())
+            .filter_map(|messages| messages.back())
             .map(|info| Node::new("message").with_content(Content::Bytes(message::encode(info))))
             .collect();
         if !last.is_empty() {

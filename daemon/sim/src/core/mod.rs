@@ -3,14 +3,16 @@
 //! per-step delays give the gaps that older clients need (PROTOCOL.md section 14).
 //!
 //! Here: the state and the sending. [`protocol`] reads what clients send, [`login`] pairs and
-//! restores sessions, [`phone`] is the phone and its contacts, [`commands`] runs control commands.
+//! restores sessions, [`phone`] is the phone and its contacts, [`commands`] runs control commands,
+//! [`flood`] paces the `flood` command's messages.
 
 mod commands;
+mod flood;
 mod login;
 mod phone;
 mod protocol;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -72,6 +74,8 @@ pub enum Input {
         reply: oneshot::Sender<(u16, String)>,
     },
     Timer(Timer),
+    /// A flood's pacing task asks for its next batch, or says it is over.
+    Flood(flood::Step),
     Shutdown,
 }
 
@@ -144,6 +148,12 @@ struct Session {
     offline: Vec<pb::WebMessageInfo>,
 }
 
+/// Where a command's `done` or `error` line goes: the output, and the one who sent it.
+pub(super) struct Answer {
+    name: String,
+    reply: oneshot::Sender<Value>,
+}
+
 #[derive(Default)]
 struct Knobs {
     challenge_next: bool,
@@ -163,10 +173,13 @@ pub struct Core {
     last_session: Option<String>,
     last_conn: Option<u64>,
     knobs: Knobs,
-    history: HashMap<String, Vec<pb::WebMessageInfo>>,
+    history: HashMap<String, VecDeque<pb::WebMessageInfo>>,
     media: HashMap<String, MediaInfo>,
     battery: (u32, bool),
     chatter_index: usize,
+    /// Floods in progress, by number; each answers its command when it ends.
+    floods: HashMap<u64, flood::Flood>,
+    next_flood: u64,
 }
 
 fn now_ms() -> u64 {
@@ -222,6 +235,8 @@ impl Core {
             media: HashMap::new(),
             battery: (87, false),
             chatter_index: 0,
+            floods: HashMap::new(),
+            next_flood: 1,
         }
     }
 
@@ -281,20 +296,15 @@ impl Core {
                     command,
                     reply,
                 } => {
+                    let mut answer = Some(Answer { name, reply });
                     let done = match command {
-                        Ok(command) => self.on_command(command).await,
+                        Ok(command) => self.on_command(command, &mut answer).await,
                         Err(message) => Err(message),
                     };
-                    let line = match done {
-                        Ok(mut fields) => {
-                            fields["type"] = json!("done");
-                            fields["cmd"] = json!(name);
-                            fields
-                        }
-                        Err(message) => json!({"type": "error", "cmd": name, "message": message}),
-                    };
-                    self.emit(line.clone());
-                    let _ = reply.send(line);
+                    // A command that took its answer gives it later (a flood, when it ends).
+                    if let Some(answer) = answer {
+                        self.answer(answer, done);
+                    }
                 }
                 Input::Unreadable { message } => {
                     self.emit(json!({"type": "error", "cmd": null, "message": message}));
@@ -303,6 +313,7 @@ impl Core {
                     let _ = reply.send(self.on_http_logout(&query));
                 }
                 Input::Timer(timer) => self.on_timer(timer),
+                Input::Flood(step) => self.on_flood(step),
                 Input::Shutdown => {
                     for conn in self.conns.keys().copied().collect::<Vec<_>>() {
                         self.close(conn, true);
@@ -315,6 +326,21 @@ impl Core {
 
     fn emit(&self, line: Value) {
         let _ = self.output.send(line);
+    }
+
+    /// Writes a command's `done` line (with its fields) or `error` line, and hands it back.
+    fn answer(&self, answer: Answer, done: Result<Value, String>) {
+        let Answer { name, reply } = answer;
+        let line = match done {
+            Ok(mut fields) => {
+                fields["type"] = json!("done");
+                fields["cmd"] = json!(name);
+                fields
+            }
+            Err(message) => json!({"type": "error", "cmd": name, "message": message}),
+        };
+        self.emit(line.clone());
+        let _ = reply.send(line);
     }
 
     fn queue(&mut self, conn: u64, step: impl FnOnce(Duration) -> Outgoing) {

@@ -117,9 +117,9 @@ impl Core {
 
     pub(super) fn remember(&mut self, chat: &str, info: pb::WebMessageInfo) {
         let messages = self.history.entry(chat.to_owned()).or_default();
-        messages.push(info);
+        messages.push_back(info);
         if messages.len() > HISTORY_PER_CHAT {
-            messages.remove(0);
+            messages.pop_front();
         }
     }
 
@@ -189,7 +189,7 @@ impl Core {
         }
     }
 
-    fn contact_name(number: &str) -> Option<&'static str> {
+    pub(super) fn contact_name(number: &str) -> Option<&'static str> {
         CONTACTS
             .iter()
             .find(|contact| contact.number == number)
@@ -227,7 +227,7 @@ impl Core {
         Ok(id)
     }
 
-    fn deliver(&mut self, client_id: &str, chat: &str, info: pb::WebMessageInfo) {
+    pub(super) fn deliver(&mut self, client_id: &str, chat: &str, info: pb::WebMessageInfo) {
         self.remember(chat, info.clone());
         let Some(session) = self.sessions.get_mut(client_id) else {
             return;

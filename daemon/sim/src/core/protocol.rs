@@ -1,6 +1,7 @@
 //! The server's side of the protocol: text frames (keepalives and JSON commands) and binary
 //! frames (decrypted, decoded and answered: relays, actions, queries) from a connected client.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -292,11 +293,8 @@ impl Core {
     /// `query message`: up to `count` messages before or after the anchor, oldest first.
     fn history_reply(&self, node: &Node) -> Option<Node> {
         let chat = message::normalize_jid(node.get("jid").unwrap_or_default());
-        let messages = self
-            .history
-            .get(&chat)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let empty = VecDeque::new();
+        let messages = self.history.get(&chat).unwrap_or(&empty);
         let count = node
             .get("count")
             .and_then(|count| count.parse().ok())
@@ -322,8 +320,8 @@ impl Core {
                 }
             }
         };
-        let children = messages[range]
-            .iter()
+        let children = messages
+            .range(range)
             .map(|info| Node::new("message").with_content(Content::Bytes(message::encode(info))))
             .collect();
         Some(
