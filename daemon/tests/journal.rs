@@ -138,3 +138,65 @@ fn a_consumer_resumes_exactly_where_it_stopped_across_a_sigkill() {
         assert!(journal.contains(message), "{message:?} was sent, then lost");
     }
 }
+
+#[test]
+fn a_send_queued_before_a_sigkill_reaches_the_phone_once_with_its_id() {
+    let (mut sim, mut daemon, mut client) = paired();
+    // The server stops answering: the relay goes nowhere and is never acknowledged.
+    sim.command(json!({"cmd": "half_open"}));
+    let queued = client
+        .call(
+            10,
+            "send_text",
+            json!({"to": FROM, "text": "before the kill", "wait": "queued", "idempotency_key": "k1"}),
+        )
+        .unwrap();
+    assert_eq!(queued["status"], "queued");
+    let id = queued["id"].as_str().unwrap().to_owned();
+    daemon.kill();
+    daemon.restart();
+
+    let mut client = Client::connect(&daemon.socket);
+    client
+        .call(1, "subscribe", json!({"events": ["ack"]}))
+        .unwrap();
+    loop {
+        let ack = client.event("ack");
+        if ack["id"] == id.as_str() && ack["ack"] == 1 {
+            break;
+        }
+    }
+    let again = client
+        .call(
+            2,
+            "send_text",
+            json!({"to": FROM, "text": "before the kill", "idempotency_key": "k1"}),
+        )
+        .unwrap();
+    assert_eq!(
+        (again["id"].as_str(), again["status"].as_u64()),
+        (Some(id.as_str()), Some(200))
+    );
+    assert_eq!(
+        client.call(3, "outbox", json!({})).unwrap(),
+        json!({"messages": []})
+    );
+    let mut relays: Vec<Value> = Vec::new();
+    let deadline = std::time::Instant::now() + support::DEADLINE;
+    while relays.is_empty() {
+        let line = sim
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            .expect("the relay reaches the simulator");
+        if line["type"] == "relayed" && line["id"] == id.as_str() {
+            relays.push(line);
+        }
+    }
+    relays.extend(
+        sim.lines
+            .try_iter()
+            .filter(|line| line["type"] == "relayed" && line["id"] == id.as_str()),
+    );
+    assert_eq!(relays.len(), 1, "{relays:?}");
+    assert_eq!(relays[0]["duplicate"], false);
+}

@@ -7,5 +7,6 @@ mod files;
 mod journal;
 mod lifecycle;
 mod messaging;
+mod outbox;
 mod socket;
 mod tls;

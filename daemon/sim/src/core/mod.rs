@@ -12,7 +12,7 @@ mod login;
 mod phone;
 mod protocol;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -146,6 +146,9 @@ struct Session {
     previous: Option<(String, String)>,
     conn: Option<u64>,
     offline: Vec<pb::WebMessageInfo>,
+    /// Ids of the messages this session relayed: a repeat (a client resending after a lost
+    /// ack) is answered like the first, and not delivered again.
+    relayed: HashSet<String>,
 }
 
 /// Where a command's `done` or `error` line goes: the output, and the one who sent it.

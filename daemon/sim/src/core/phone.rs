@@ -2,6 +2,7 @@
 //! (and, in demo mode, chatter), it acknowledges what the client sends, and it answers for the
 //! chat list, the contact list and the group.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -293,6 +294,7 @@ impl Core {
             previous: None,
             conn: Some(conn),
             offline: Vec::new(),
+            relayed: HashSet::new(),
         };
         self.sessions.insert(client_id.to_owned(), session);
         self.last_session = Some(client_id.to_owned());

@@ -220,6 +220,14 @@ impl Core {
             };
             let chat = message::normalize_jid(key.remote_jid.as_deref().unwrap_or_default());
             let id = key.id.clone().unwrap_or_default();
+            let first = self
+                .sessions
+                .get_mut(&client_id)
+                .is_some_and(|session| session.relayed.insert(id.clone()));
+            self.emit(json!({"type": "relayed", "conn": conn, "id": id, "chat": chat, "duplicate": !first}));
+            if !first {
+                continue;
+            }
             self.remember(&chat, info);
             for (ack, after) in [
                 (2, Duration::from_millis(200)),
