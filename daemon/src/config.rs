@@ -184,6 +184,34 @@ fn journal_retention(file: JournalFile) -> Result<crate::journal::Retention, Err
     })
 }
 
+/// The socket and the state directory: flag or file, then systemd's directories, then XDG.
+fn paths(
+    overrides: &Overrides,
+    file: &File,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(PathBuf, PathBuf), Error> {
+    let socket = overrides
+        .socket
+        .clone()
+        .or(file.socket.clone())
+        .or_else(|| first_path(env("RUNTIME_DIRECTORY")).map(|dir| dir.join("wawebd.sock")))
+        .or_else(|| env("XDG_RUNTIME_DIR").map(|dir| Path::new(&dir).join("wawebd/wawebd.sock")))
+        .ok_or_else(|| {
+            Error::Invalid(
+                "no socket path: pass --socket or set WAWEBD_SOCKET or XDG_RUNTIME_DIR".into(),
+            )
+        })?;
+    let state_dir = overrides
+        .state_dir
+        .clone()
+        .or(file.state_dir.clone())
+        .or_else(|| first_path(env("STATE_DIRECTORY")))
+        .or_else(|| env("XDG_STATE_HOME").map(|dir| Path::new(&dir).join("wawebd")))
+        .or_else(|| env("HOME").map(|home| Path::new(&home).join(".local/state/wawebd")))
+        .ok_or_else(|| Error::Invalid("no state directory: pass --state-dir or set HOME".into()))?;
+    Ok((socket, state_dir))
+}
+
 impl Config {
     /// Builds the configuration from overrides, the environment and the config file.
     pub fn resolve(overrides: Overrides, env: Env<'_>) -> Result<Config, Error> {
@@ -203,6 +231,7 @@ impl Config {
         };
         let _ = file_path;
         let file = file.unwrap_or_default();
+        let (socket, state_dir) = paths(&overrides, &file, &env)?;
 
         let server_url = overrides
             .server_url
@@ -213,27 +242,6 @@ impl Config {
                 "server URL {server_url:?} must start with wss:// or ws://"
             )));
         }
-        let socket = overrides
-            .socket
-            .or(file.socket)
-            .or_else(|| first_path(env("RUNTIME_DIRECTORY")).map(|dir| dir.join("wawebd.sock")))
-            .or_else(|| {
-                env("XDG_RUNTIME_DIR").map(|dir| Path::new(&dir).join("wawebd/wawebd.sock"))
-            })
-            .ok_or_else(|| {
-                Error::Invalid(
-                    "no socket path: pass --socket or set WAWEBD_SOCKET or XDG_RUNTIME_DIR".into(),
-                )
-            })?;
-        let state_dir = overrides
-            .state_dir
-            .or(file.state_dir)
-            .or_else(|| first_path(env("STATE_DIRECTORY")))
-            .or_else(|| env("XDG_STATE_HOME").map(|dir| Path::new(&dir).join("wawebd")))
-            .or_else(|| env("HOME").map(|home| Path::new(&home).join(".local/state/wawebd")))
-            .ok_or_else(|| {
-                Error::Invalid("no state directory: pass --state-dir or set HOME".into())
-            })?;
         let browser_file = file.browser.unwrap_or(BrowserFile {
             os: None,
             name: None,

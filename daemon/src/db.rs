@@ -160,6 +160,15 @@ impl Db {
         Ok(connection)
     }
 
+    /// Copies the WAL back into the database file (PASSIVE: it waits for nobody and blocks
+    /// nobody), on a connection of its own.
+    pub fn checkpoint(&self) -> Result<(), Error> {
+        let connection = Connection::open(&self.path).map_err(|e| self.sqlite(e))?;
+        connection
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(|e| self.sqlite(e))
+    }
+
     fn sqlite(&self, source: rusqlite::Error) -> Error {
         Error::Sqlite {
             path: self.path.clone(),
@@ -176,6 +185,9 @@ impl Db {
             // a power cut may lose the last commits, never corrupt the file.
             connection.pragma_update(None, "journal_mode", "WAL")?;
             connection.pragma_update(None, "synchronous", "NORMAL")?;
+            // Checkpoints run beside the writer ([`Db::checkpoint`]), never inside a commit.
+            connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+            connection.pragma_update(None, "journal_size_limit", 64 << 20)?;
             connection.pragma_update(None, "foreign_keys", true)?;
             connection.query_row("PRAGMA user_version", [], |row| row.get(0))
         };

@@ -602,7 +602,10 @@ async fn subscribe_filters_replace_and_unsubscribe() {
     let reply = client
         .call(1, "subscribe", json!({"events": ["json", "qr"]}))
         .await;
-    assert_eq!(reply["result"], json!({"events": ["qr", "json"], "head": 0}));
+    assert_eq!(
+        reply["result"],
+        json!({"events": ["qr", "json"], "head": 0})
+    );
     server.bus.publish(state_event(State::Reconnecting));
     server.bus.publish(json_event("a"));
     let event = client.recv().await;

@@ -196,7 +196,7 @@ impl Journal {
             oldest: AtomicU64::new(state.oldest),
         });
         let (ops, receiver) = mpsc::unbounded_channel();
-        let task = tokio::spawn(state.run(receiver, marks.clone()));
+        let task = tokio::spawn(state.run(receiver, marks.clone(), db.clone()));
         Ok(Journal {
             ops,
             marks,
@@ -418,6 +418,49 @@ pub fn unix_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// WAL checkpoints, off the writer's path: SQLite's automatic checkpoint would run inside a
+/// commit and stall the event pipeline for its fsync (tens of milliseconds); a passive
+/// checkpoint on a connection of its own runs beside the writer instead.
+#[derive(Default)]
+struct Checkpoints {
+    running: Option<JoinHandle<()>>,
+    last: Option<Instant>,
+}
+
+impl Checkpoints {
+    async fn maybe_start(&mut self, db: &Db) {
+        if self
+            .running
+            .as_ref()
+            .is_some_and(|running| !running.is_finished())
+            || self
+                .last
+                .is_some_and(|last| last.elapsed() < CHECKPOINT_EVERY)
+        {
+            return;
+        }
+        if let Some(done) = self.running.take() {
+            let _ = done.await;
+        }
+        self.last = Some(Instant::now());
+        let db = db.clone();
+        self.running = Some(tokio::task::spawn_blocking(move || {
+            if let Err(error) = db.checkpoint() {
+                tracing::warn!("a WAL checkpoint failed: {error}");
+            }
+        }));
+    }
+
+    async fn finish(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = running.await;
+        }
+    }
+}
+
 /// The journal thread's state.
 struct Writer {
     connection: Connection,
@@ -452,7 +495,8 @@ impl Writer {
         })
     }
 
-    async fn run(mut self, mut ops: mpsc::UnboundedReceiver<Op>, marks: Arc<Marks>) {
+    async fn run(mut self, mut ops: mpsc::UnboundedReceiver<Op>, marks: Arc<Marks>, db: Db) {
+        let mut checkpoints = Checkpoints::default();
         while let Some(first) = ops.recv().await {
             let mut batch = vec![first];
             while batch.len() < BATCH {
@@ -470,13 +514,15 @@ impl Writer {
             .await;
             match done {
                 Ok(writer) if !closing => self = writer,
-                Ok(_) => return,
+                Ok(_) => break,
                 Err(error) => {
                     tracing::error!("the journal writer failed: {error}");
-                    return;
+                    break;
                 }
             }
+            checkpoints.maybe_start(&db).await;
         }
+        checkpoints.finish().await;
     }
 
     fn maybe_prune(&mut self, marks: &Marks) {

@@ -7,7 +7,7 @@
 //! ```text
 //! login      -> offline: goal Pair (the actor connects)   online: the current QR again | already_logged_in
 //! logout     -> offline: HTTP logout, erase                online: goodbye (HTTP if it fails), erase; the connection ends
-//! send_text  -> offline: not_logged_in | not_connected     online: the relay, answered on the server's ack
+//! send_text  -> offline: queued in the outbox                online: queued, then relayed at once (see sending.rs)
 //! ```
 
 use std::path::PathBuf;

@@ -33,8 +33,9 @@ const MAX_BYTES: u64 = 65_536;
 const DEFAULT_BYTES: u64 = 32;
 /// Alice, the first of the phone's contacts.
 const DEFAULT_FROM: &str = "4915100000001@s.whatsapp.net";
-/// Every tick sends what is due: at 200,000 per second that is 2,000 messages a tick.
-const TICK: Duration = Duration::from_millis(10);
+/// Every tick sends what is due: at 200,000 per second that is 200 messages a tick; at 1,000 a
+/// second one, so latency measurements see evenly spaced arrivals rather than bursts.
+const TICK: Duration = Duration::from_millis(1);
 /// A batch holds at most this many messages and about this much text: what the core does
 /// between two other inputs.
 const BATCH: u64 = 256;
@@ -79,9 +80,13 @@ impl Flood {
         format!("3A{:08X}{n:010X}", self.prefix)
     }
 
-    /// Message `n`'s text: `flood <n>/<count>`, filled up to the flood's length.
+    /// Message `n`'s text: `flood <n>/<count> @<unix ns>` (when it was built, for latency
+    /// measurements), filled up to the flood's length.
     fn text(&self, n: u64) -> String {
-        let mut text = format!("flood {n}/{}", self.count);
+        let built = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let mut text = format!("flood {n}/{} @{built}", self.count);
         text.reserve(self.bytes.saturating_sub(text.len()));
         while text.len() < self.bytes {
             let more = (self.bytes - text.len()).min(FILL.len());
