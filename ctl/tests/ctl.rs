@@ -158,6 +158,14 @@ fn default_answer(request: &Value) -> Answer {
             json!({"id": "3EB0C0FFEE", "status": 200, "t": 1600000000}),
         ),
         "query" => Answer::result(request, json!({"reply": {"status": 200}})),
+        "outbox" => Answer::result(
+            request,
+            json!({"messages": [{"id": "3EB0AA", "to": "1@s.whatsapp.net", "kind": "text", "queued_at": 1600000000123u64, "attempts": 2}]}),
+        ),
+        "outbox_cancel" => Answer::result(
+            request,
+            json!({"id": request["params"]["id"], "cancelled": true}),
+        ),
         "media_download" => {
             let path = request["params"]["output"].clone();
             Answer::result(request, json!({"path": path, "bytes": 3, "sha256": "c2hh"}))
@@ -263,6 +271,48 @@ fn send_passes_recipient_and_text() {
     assert_eq!(
         requests[0]["params"],
         json!({"to": "+49 151 2345-678", "text": "hello there"})
+    );
+}
+
+#[test]
+fn send_takes_a_key_a_wait_and_a_timeout_and_outbox_lists_and_cancels() {
+    let fake = Fake::start(|request| {
+        if request["method"] == "send_text" {
+            Answer::result(request, json!({"id": "3EB0BB", "status": "queued"}))
+        } else {
+            default_answer(request)
+        }
+    });
+    let (result, out) = fake.run(&[
+        "send",
+        "1",
+        "hi",
+        "--idempotency-key",
+        "order-17",
+        "--queued",
+        "--timeout-ms",
+        "500",
+    ]);
+    assert_eq!(result, Ok(()));
+    assert_eq!(out, "queued 3EB0BB\n");
+    assert_eq!(
+        fake.requests()[0]["params"],
+        json!({"to": "1", "text": "hi", "idempotency_key": "order-17", "wait": "queued", "timeout_ms": 500})
+    );
+    let (result, out) = fake.run(&["outbox"]);
+    assert_eq!(result, Ok(()));
+    assert_eq!(
+        out,
+        "3EB0AA\t1@s.whatsapp.net\ttext\tqueued at 1600000000123\t2 attempts\n"
+    );
+    let (result, out) = fake.run(&["outbox", "--cancel", "3EB0AA"]);
+    assert_eq!(result, Ok(()));
+    assert_eq!(out, "cancelled 3EB0AA\n");
+    let requests = fake.requests();
+    let cancel = requests.last().unwrap();
+    assert_eq!(
+        (&cancel["method"], &cancel["params"]),
+        (&json!("outbox_cancel"), &json!({"id": "3EB0AA"}))
     );
 }
 
