@@ -457,7 +457,8 @@ mod tests {
         std::fs::write(
             &path,
             "server_url = \"ws://127.0.0.1:9/ws\"\nsocket = \"/tmp/s.sock\"\nstate_dir = \"/tmp/st\"\n\
-             reref_budget = 2\nmax_connections = 7\n[browser]\nos = \"TestOS\"\n[reconnect]\ninitial_ms = 10\nmax_ms = 20\n",
+             reref_budget = 2\nmax_connections = 7\n[browser]\nos = \"TestOS\"\n[reconnect]\ninitial_ms = 10\nmax_ms = 20\n\
+             [journal]\nkeep_days = 3\nmax_mb = 64\n",
         )
         .unwrap();
         let overrides = Overrides {
@@ -475,7 +476,20 @@ mod tests {
             (2, Duration::from_millis(10))
         );
         assert_eq!(config.max_connections, 7);
+        assert_eq!(
+            (config.journal.keep, config.journal.max_bytes),
+            (Duration::from_secs(3 * 86_400), 64 << 20)
+        );
         assert_eq!(config.logout_url(), "http://127.0.0.1:9/logout");
+
+        std::fs::write(&path, "state_dir = \"/tmp/st\"\n[journal]\nmax_mb = 0\n").unwrap();
+        let overrides = Overrides {
+            config: Some(path.clone()),
+            socket: Some("/tmp/flag.sock".into()),
+            ..Overrides::default()
+        };
+        let error = Config::resolve(overrides, &env_of(&[])).unwrap_err();
+        assert!(error.to_string().contains("journal.max_mb"), "{error}");
 
         std::fs::write(&path, "server_url = \"ws://x/ws\"\nsokcet = \"/tmp/s\"\n").unwrap();
         let overrides = Overrides {
