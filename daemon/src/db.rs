@@ -36,7 +36,6 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
          type TEXT NOT NULL,
          body TEXT NOT NULL
      );
-     CREATE INDEX journal_at ON journal (at);
      CREATE TABLE consumers (
          name TEXT PRIMARY KEY,
          seq INTEGER NOT NULL,

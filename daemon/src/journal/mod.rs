@@ -652,12 +652,7 @@ impl Writer {
     fn prune(&mut self, now_ms: u64) -> Result<(), Error> {
         let keep_ms = self.retention.keep.as_millis() as u64;
         let cutoff = now_ms.saturating_sub(keep_ms);
-        let old: Option<u64> = self.connection.query_row(
-            "SELECT max(seq) FROM journal WHERE at < ?1",
-            [cutoff],
-            |row| row.get(0),
-        )?;
-        if let Some(upto) = old {
+        if let Some(upto) = self.last_older_than(cutoff)? {
             self.delete_through(upto)?;
         }
         while self.bytes > self.retention.max_bytes && self.oldest != 0 {
@@ -677,6 +672,38 @@ impl Writer {
             self.delete_through(upto)?;
         }
         Ok(())
+    }
+
+    /// The newest seq whose `at` is before `cutoff`, by binary search over seq (`at` grows
+    /// with seq), so the table needs no index on `at` and inserts stay cheap.
+    fn last_older_than(&self, cutoff: u64) -> Result<Option<u64>, Error> {
+        // The first row at or after `seq`: (its seq, its at).
+        let row_from = |seq: u64| -> Result<Option<(u64, u64)>, Error> {
+            Ok(self
+                .connection
+                .query_row(
+                    "SELECT seq, at FROM journal WHERE seq >= ?1 ORDER BY seq LIMIT 1",
+                    [seq],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?)
+        };
+        let Some((mut low, at)) = row_from(self.oldest)? else {
+            return Ok(None);
+        };
+        if at >= cutoff {
+            return Ok(None);
+        }
+        // `low` is old; find the last old one below `high`.
+        let mut high = self.last_seq + 1;
+        while high - low > 1 {
+            let middle = low + (high - low) / 2;
+            match row_from(middle)? {
+                Some((seq, at)) if seq < high && at < cutoff => low = seq,
+                _ => high = middle,
+            }
+        }
+        Ok(Some(low))
     }
 
     fn delete_through(&mut self, upto: u64) -> Result<(), Error> {

@@ -235,3 +235,38 @@ async fn events_reads_a_window_of_types() {
         .unwrap();
     assert_eq!(capped.events.len(), 1000);
 }
+
+#[test]
+fn age_retention_finds_the_cutoff_without_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let opened = Db::open(dir.path()).unwrap();
+    let day = 86_400_000;
+    let now = 100 * day;
+    for seq in 1..=1000u64 {
+        // Ten days of events, a hundred a day; every tenth seq missing (a failed write).
+        if seq % 10 == 0 {
+            continue;
+        }
+        let at = now - 10 * day + (seq - 1) / 100 * day;
+        opened
+            .writer
+            .execute(
+                "INSERT INTO journal (seq, at, type, body) VALUES (?1, ?2, 'ack', '{}')",
+                rusqlite::params![seq, at],
+            )
+            .unwrap();
+    }
+    let retention = Retention {
+        keep: Duration::from_secs(3 * 86_400),
+        ..Retention::default()
+    };
+    let mut writer = Writer::load(opened.writer, retention, Box::new(|_| {})).unwrap();
+    assert_eq!((writer.oldest, writer.last_seq), (1, 999));
+    writer.prune(now).unwrap();
+    // Kept: what happened in the last three days (days 7, 8 and 9 of ten: seqs 701 on).
+    assert_eq!(writer.oldest, 701);
+    writer.prune(now).unwrap();
+    assert_eq!(writer.oldest, 701, "nothing more is old");
+    writer.prune(now + 20 * day).unwrap();
+    assert_eq!(writer.oldest, 0, "everything is old");
+}
