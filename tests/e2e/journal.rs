@@ -87,6 +87,20 @@ async fn since_replays_then_goes_live_and_consumers_keep_their_place() {
         .await
         .unwrap_err();
     assert_eq!(refused["code"], -32602);
+    // Out-of-range windows are empty, never an error of the database.
+    for window in [
+        json!({"since": u64::MAX}),
+        json!({"since": 5, "until": 3}),
+        json!({"until": u64::MAX, "limit": 0, "types": ["qr"]}),
+    ] {
+        let read = replay.call("events", window.clone()).await.unwrap();
+        assert_eq!(read["events"], json!([]), "{window}");
+    }
+    let refused = replay
+        .call("events", json!({"limit": -1}))
+        .await
+        .unwrap_err();
+    assert_eq!(refused["code"], -32602);
     let refused = replay
         .call("commit", json!({"consumer": "bot", "seq": head + 1000}))
         .await

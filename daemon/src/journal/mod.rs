@@ -346,7 +346,7 @@ impl Journal {
             let limit = params.limit.unwrap_or(100).clamp(1, EVENTS_LIMIT_MAX) as usize;
             let types: Vec<EventType> = params.types.unwrap_or_default();
             let until = params.until.unwrap_or(u64::MAX).min(i64::MAX as u64);
-            let mut after = params.since.unwrap_or(0);
+            let mut after = params.since.unwrap_or(0).min(i64::MAX as u64);
             let mut events = Vec::new();
             while events.len() < limit {
                 let page = read_page(&reader, after, until)?;
