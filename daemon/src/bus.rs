@@ -36,24 +36,34 @@ pub struct Bus {
 #[derive(Debug)]
 struct Inner {
     sender: broadcast::Sender<Arc<Stamped>>,
-    /// The latest `state` event. Delivering a state and subscribing both happen under this
-    /// lock, so a new subscriber sees either the old state plus the new one as a delta, or the
-    /// new one as its snapshot, never both and never neither.
-    state: Mutex<Option<Arc<Stamped>>>,
+    /// Delivering and subscribing both happen under this lock, so a new subscriber sees either
+    /// the old state plus the new one as a delta, or the new one as its snapshot, never both
+    /// and never neither; and knows exactly which seqs reached the ring before it.
+    delivered: Mutex<Delivered>,
     /// Set once the daemon has opened its database; before that (and in tests without one)
     /// events go out unjournaled, without `seq`.
     journal: OnceLock<Journal>,
 }
 
+/// What has gone into the ring so far.
+#[derive(Debug, Default)]
+struct Delivered {
+    /// The latest `state` event.
+    state: Option<Arc<Stamped>>,
+    /// The newest journaled seq sent.
+    seq: u64,
+}
+
 impl Inner {
     fn deliver(&self, stamped: Arc<Stamped>) {
+        let mut delivered = lock(&self.delivered);
         if matches!(stamped.event, Some(Event::State { .. })) {
-            let mut state = lock(&self.state);
-            *state = Some(stamped.clone());
-            let _ = self.sender.send(stamped);
-        } else {
-            let _ = self.sender.send(stamped);
+            delivered.state = Some(stamped.clone());
         }
+        if let Some(seq) = stamped.seq {
+            delivered.seq = delivered.seq.max(seq);
+        }
+        let _ = self.sender.send(stamped);
     }
 }
 
@@ -86,7 +96,7 @@ impl Bus {
         Bus {
             inner: Arc::new(Inner {
                 sender,
-                state: Mutex::new(None),
+                delivered: Mutex::new(Delivered::default()),
                 journal: OnceLock::new(),
             }),
         }
@@ -146,10 +156,12 @@ impl Bus {
     /// A new subscription: the current `state` event first (if any was published), then every
     /// event published from now on.
     pub fn subscribe(&self) -> Subscription {
-        let state = lock(&self.inner.state);
-        let position = self.journal().map_or(0, Journal::head);
+        let delivered = lock(&self.inner.delivered);
+        // Everything up to `delivered.seq` went out before this receiver existed, everything
+        // after comes through it: the position is exact, nothing is skipped that it lacks.
+        let position = delivered.seq;
         Subscription {
-            snapshot: state.clone(),
+            snapshot: delivered.state.clone(),
             receiver: self.inner.sender.subscribe(),
             inner: Arc::downgrade(&self.inner),
             position,
@@ -174,7 +186,7 @@ impl Bus {
 
     /// The state of the latest `state` event, if any was delivered.
     pub fn current_state(&self) -> Option<State> {
-        match lock(&self.inner.state).as_deref() {
+        match lock(&self.inner.delivered).state.as_deref() {
             Some(Stamped {
                 event: Some(Event::State { state, .. }),
                 ..
