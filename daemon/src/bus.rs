@@ -16,13 +16,12 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use waweb_proto::{Event, State};
 
-use crate::journal::{self, Journal, Stamped};
+use crate::journal::{self, Journal, Stamped, unix_ms};
 
 /// How many events a subscriber may fall behind before it reads from the journal instead.
 pub const DEFAULT_CAPACITY: usize = 4096;
@@ -70,12 +69,6 @@ impl Inner {
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // The lock guards a plain `Option`; a panic elsewhere cannot leave it half-written.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Default for Bus {

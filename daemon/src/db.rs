@@ -230,18 +230,9 @@ impl Db {
             source,
         })?;
         for suffix in ["-wal", "-shm"] {
-            let side = self.path.with_file_name(format!("{FILE_NAME}{suffix}"));
+            let side = PathBuf::from(format!("{}{suffix}", self.path.display()));
             if side.exists() {
-                let _ = fs::rename(
-                    &side,
-                    aside.with_file_name(format!(
-                        "{}{suffix}",
-                        aside
-                            .file_name()
-                            .and_then(|n| n.to_str())
-                            .unwrap_or(FILE_NAME)
-                    )),
-                );
+                let _ = fs::rename(&side, format!("{}{suffix}", aside.display()));
             }
         }
         Ok(aside)

@@ -730,17 +730,13 @@ fn journaled(event: &Event) -> bool {
 }
 
 /// What a call's done does when its batch could not even be written: tell it.
+/// A work that never ran is dropped with its reply sender, so its caller hears the failure.
 fn failed_done(call: Op) -> Done {
     match call {
-        Op::Write(work) => Box::new(move |outcome| {
-            // The work never ran; its own done reports the failure.
-            let _ = work;
-            drop(outcome);
-        }),
         Op::Flush(reply) | Op::Close(reply) => Box::new(move |_| {
             let _ = reply.send(());
         }),
-        Op::Append(_) => Box::new(|_| {}),
+        Op::Write(_) | Op::Append(_) => Box::new(|_| {}),
     }
 }
 
