@@ -11,6 +11,7 @@ pub mod http;
 pub mod ipc;
 pub mod journal;
 pub mod media_file;
+pub mod messages;
 pub mod outbox;
 pub mod output;
 pub mod session;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::time::Instant;
-use waweb_core::message;
+use waweb_core::message::{self, pb};
 use waweb_core::session::connection::{Answer, Output, RequestError};
 use waweb_proto::{
     Event, IDEMPOTENCY_KEY_MAX, OutboxCancelParams, OutboxCancelResult, OutboxResult, SendStatus,
@@ -57,6 +57,32 @@ impl Sending {
     }
 }
 
+/// What every send method shares (DESIGN.md 6.2 and 7.1), taken from its params.
+#[derive(Debug, Clone, Default)]
+pub(super) struct SendOptions {
+    pub(super) idempotency_key: Option<String>,
+    pub(super) wait: Option<SendWait>,
+    pub(super) timeout_ms: Option<u64>,
+}
+
+impl From<&SendTextParams> for SendOptions {
+    fn from(params: &SendTextParams) -> Self {
+        SendOptions {
+            idempotency_key: params.idempotency_key.clone(),
+            wait: params.wait,
+            timeout_ms: params.timeout_ms,
+        }
+    }
+}
+
+/// A message ready for the outbox: to whom, what kind (the outbox's `kind` column) and its
+/// content; the id and the rest of the `WebMessageInfo` are added when it is queued.
+pub(super) struct Outgoing {
+    pub(super) recipient: String,
+    pub(super) kind: &'static str,
+    pub(super) content: pb::Message,
+}
+
 impl Actor {
     /// `send_text`: refused, or queued (and relayed now if the connection is usable).
     pub(super) async fn send_text(
@@ -65,7 +91,58 @@ impl Actor {
         reply: Reply<SendTextResult>,
         link: Option<&mut Link>,
     ) -> Vec<Output<Waiter>> {
-        let queued = match self.queue_text(&params).await {
+        let options = SendOptions::from(&params);
+        let outgoing = self.check_send(&options).and_then(|()| {
+            let recipient = message::parse_recipient(&params.to)
+                .map_err(|error| SessionError::InvalidParams(error.to_string()))?;
+            let content = pb::Message {
+                conversation: Some(params.text),
+                ..Default::default()
+            };
+            Ok(Outgoing {
+                recipient,
+                kind: "text",
+                content,
+            })
+        });
+        match outgoing {
+            Ok(outgoing) => self.send(outgoing, options, reply, link).await,
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                Vec::new()
+            }
+        }
+    }
+
+    /// What every send checks before doing any work (an upload, a lookup): the session can
+    /// send, and the idempotency key is well-formed.
+    pub(super) fn check_send(&self, options: &SendOptions) -> Result<(), SessionError> {
+        if self.credentials.is_none() {
+            return Err(SessionError::NotLoggedIn);
+        }
+        if self.goal == Goal::Halted {
+            return Err(SessionError::NotConnected);
+        }
+        if let Some(key) = &options.idempotency_key
+            && !(1..=IDEMPOTENCY_KEY_MAX).contains(&key.chars().count())
+        {
+            return Err(SessionError::InvalidParams(format!(
+                "idempotency_key must be 1 to {IDEMPOTENCY_KEY_MAX} characters"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Queues `outgoing` (or finds the earlier send with its key), answers `reply` as `options`
+    /// ask, and relays it now if the connection is usable. Every send method ends here.
+    pub(super) async fn send(
+        &mut self,
+        outgoing: Outgoing,
+        options: SendOptions,
+        reply: Reply<SendTextResult>,
+        link: Option<&mut Link>,
+    ) -> Vec<Output<Waiter>> {
+        let queued = match self.queue(outgoing, &options).await {
             Ok(queued) => queued,
             Err(error) => {
                 let _ = reply.send(Err(error));
@@ -101,14 +178,14 @@ impl Actor {
                 return Vec::new();
             }
         };
-        if params.wait == Some(SendWait::Queued) {
+        if options.wait == Some(SendWait::Queued) {
             let _ = reply.send(Ok(SendTextResult {
                 id: id.clone(),
                 status: SendStatus::Queued,
                 t: None,
             }));
         } else {
-            let timeout = params
+            let timeout = options
                 .timeout_ms
                 .map_or(DEFAULT_TIMEOUT, Duration::from_millis)
                 .min(MAX_TIMEOUT);
@@ -122,40 +199,29 @@ impl Actor {
         }
     }
 
-    /// Checks a send and queues it (publishing ack 0), or finds the earlier one with its key.
-    async fn queue_text(&mut self, params: &SendTextParams) -> Result<Queued, SessionError> {
-        if self.credentials.is_none() {
-            return Err(SessionError::NotLoggedIn);
-        }
-        if self.goal == Goal::Halted {
-            return Err(SessionError::NotConnected);
-        }
-        if let Some(key) = &params.idempotency_key
-            && !(1..=IDEMPOTENCY_KEY_MAX).contains(&key.chars().count())
-        {
-            return Err(SessionError::InvalidParams(format!(
-                "idempotency_key must be 1 to {IDEMPOTENCY_KEY_MAX} characters"
-            )));
-        }
-        let recipient = message::parse_recipient(&params.to)
-            .map_err(|error| SessionError::InvalidParams(error.to_string()))?;
+    /// Queues a checked send (publishing ack 0), or finds the earlier one with its key.
+    async fn queue(
+        &mut self,
+        outgoing: Outgoing,
+        options: &SendOptions,
+    ) -> Result<Queued, SessionError> {
+        let Outgoing {
+            recipient,
+            kind,
+            content,
+        } = outgoing;
         let id = message::new_message_id();
-        let info = message::encode(&message::text_message(
-            &recipient,
-            &id,
-            &params.text,
-            unix_now(),
-        ));
+        let info = message::encode(&message::outgoing(&recipient, &id, content, unix_now()));
         let new = NewMessage {
             id: id.clone(),
             recipient: recipient.clone(),
-            kind: "text",
+            kind,
             message: info.clone(),
         };
         let enqueued = self
             .sending
             .outbox
-            .enqueue(params.idempotency_key.clone(), new)
+            .enqueue(options.idempotency_key.clone(), new)
             .await
             .map_err(|error| SessionError::Io(format!("the outbox: {error}")))?;
         Ok(match enqueued {

@@ -556,13 +556,28 @@ pub fn new_message_id() -> String {
     id
 }
 
-/// The `WebMessageInfo` of a text this account sends (PROTOCOL.md 8.4): `fromMe`, status
-/// PENDING, plain `conversation` content. `remote_jid` must already be canonical
-/// (`@s.whatsapp.net` or `@g.us`, see [`parse_recipient`]) since the server refuses `@c.us`.
+/// The `WebMessageInfo` of a text this account sends (PROTOCOL.md 8.4): plain `conversation`
+/// content; see [`outgoing`].
 pub fn text_message(
     remote_jid: &str,
     id: &str,
     text: &str,
+    timestamp_s: u64,
+) -> pb::WebMessageInfo {
+    let content = pb::Message {
+        conversation: Some(text.to_owned()),
+        ..Default::default()
+    };
+    outgoing(remote_jid, id, content, timestamp_s)
+}
+
+/// The `WebMessageInfo` of a message this account sends (PROTOCOL.md 8.4): `fromMe`, status
+/// PENDING, the given content. `remote_jid` must already be canonical (`@s.whatsapp.net` or
+/// `@g.us`, see [`parse_recipient`]) since the server refuses `@c.us`.
+pub fn outgoing(
+    remote_jid: &str,
+    id: &str,
+    content: pb::Message,
     timestamp_s: u64,
 ) -> pb::WebMessageInfo {
     pb::WebMessageInfo {
@@ -572,10 +587,7 @@ pub fn text_message(
             id: Some(id.to_owned()),
             participant: None,
         }),
-        message: Some(pb::Message {
-            conversation: Some(text.to_owned()),
-            ..Default::default()
-        }),
+        message: Some(content),
         message_timestamp: Some(timestamp_s),
         status: Some(pb::WebMessageInfoStatus::Pending.into()),
         ..Default::default()

@@ -1,0 +1,159 @@
+//! The store's messages (DESIGN.md 7.3 and 8): every message the daemon sees, received or sent,
+//! kept in `waweb.db` as its `message` event and, where the daemon had them, the raw
+//! `WebMessageInfo` bytes, keyed by chat and id.
+//!
+//! ```text
+//! store(journal, event, raw)        -> upsert (chat, id): written by the journal's writer, in
+//!                                      order with the events, so a message is stored no later
+//!                                      than its event reaches a subscriber's next batch
+//! lookup(journal, chat, id)         -> Some(Stored { message, raw }) | None
+//! ```
+//!
+//! The raw bytes are what quotes and forwards embed (the content exactly as it came), and what
+//! `raw` reports for kinds the event does not map; the event is what `messages`/`message`
+//! answer. A row whose event no longer parses (a newer or damaged row) reads as absent rather
+//! than failing the caller: a quote then goes out by id alone.
+
+use rusqlite::{OptionalExtension, params};
+use waweb_proto::message::Message;
+
+use crate::journal::{self, Journal};
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// As its `message` event reported it.
+    pub message: Message,
+    /// The encoded `WebMessageInfo`, when the daemon had it.
+    pub raw: Option<Vec<u8>>,
+}
+
+/// Inserts or replaces `message` (the later version of a message wins: an `update` re-send, or
+/// our own message once the server accepted it).
+pub fn insert(
+    transaction: &rusqlite::Transaction<'_>,
+    message: &Message,
+    raw: Option<&[u8]>,
+) -> Result<(), journal::Error> {
+    let event = serde_json::to_string(message)
+        .map_err(|error| journal::Error::Db(format!("a message event: {error}")))?;
+    transaction
+        .prepare_cached(
+            "INSERT INTO messages (chat, id, from_me, timestamp, event, raw)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (chat, id) DO UPDATE SET
+                 from_me = excluded.from_me, timestamp = excluded.timestamp,
+                 event = excluded.event, raw = COALESCE(excluded.raw, messages.raw)",
+        )?
+        .execute(params![
+            message.chat,
+            message.id,
+            message.from_me,
+            message.timestamp.min(i64::MAX as u64),
+            event,
+            raw,
+        ])?;
+    Ok(())
+}
+
+/// Queues `message` for the store, in order with the events; a failure is logged.
+pub fn store(journal: &Journal, message: Message, raw: Option<Vec<u8>>) {
+    journal.write_detached("storing a message", move |transaction, _| {
+        insert(transaction, &message, raw.as_deref())
+    });
+}
+
+/// The stored message `id` of `chat`, if the store has it.
+pub async fn lookup(
+    journal: &Journal,
+    chat: String,
+    id: String,
+) -> Result<Option<Stored>, journal::Error> {
+    let db = journal.db().clone();
+    tokio::task::spawn_blocking(move || {
+        let reader = db.reader()?;
+        let row = reader
+            .prepare_cached("SELECT event, raw FROM messages WHERE chat = ?1 AND id = ?2")?
+            .query_row(params![chat, id], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, Option<Vec<u8>>>(1)?))
+            })
+            .optional()?;
+        Ok(row.and_then(|(event, raw)| {
+            let message = serde_json::from_str(&event).ok()?;
+            Some(Stored { message, raw })
+        }))
+    })
+    .await
+    .map_err(|_| journal::Error::Stopped)?
+}
+
+#[cfg(test)]
+mod tests {
+    use waweb_proto::message::MessageKind;
+
+    use super::*;
+    use crate::db::Db;
+    use crate::journal::Retention;
+
+    fn message(id: &str, text: &str) -> Message {
+        Message {
+            id: id.into(),
+            chat: "4915100000001@s.whatsapp.net".into(),
+            from_me: false,
+            participant: None,
+            timestamp: 1_600_000_000,
+            push_name: None,
+            kind: MessageKind::Text,
+            text: Some(text.into()),
+            media: None,
+        }
+    }
+
+    async fn journal(dir: &std::path::Path) -> Journal {
+        let opened = Db::open(dir).unwrap();
+        Journal::start(
+            opened.db,
+            opened.writer,
+            Retention::default(),
+            Box::new(|_| {}),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_stored_message_is_found_and_a_later_version_replaces_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = journal(dir.path()).await;
+        let chat = "4915100000001@s.whatsapp.net".to_owned();
+        assert_eq!(
+            lookup(&journal, chat.clone(), "A".into()).await.unwrap(),
+            None
+        );
+
+        store(&journal, message("A", "first"), Some(vec![1, 2, 3]));
+        journal.flush().await;
+        let found = lookup(&journal, chat.clone(), "A".into())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.message.text.as_deref(), Some("first"));
+        assert_eq!(found.raw, Some(vec![1, 2, 3]));
+
+        // A later version without raw bytes keeps the bytes it had.
+        store(&journal, message("A", "second"), None);
+        journal.flush().await;
+        let found = lookup(&journal, chat.clone(), "A".into())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.message.text.as_deref(), Some("second"));
+        assert_eq!(found.raw, Some(vec![1, 2, 3]));
+        assert_eq!(
+            lookup(&journal, "other@g.us".into(), "A".into())
+                .await
+                .unwrap(),
+            None
+        );
+        journal.close().await;
+    }
+}
