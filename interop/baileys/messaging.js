@@ -1,0 +1,438 @@
+#!/usr/bin/env node
+// Interop check for messaging (issue 11): legacy Baileys 3.5.3 and wawebd against `wawebd sim --tls`.
+//
+//   node messaging.js [PATH_TO_WAWEBD] [PATH_TO_WAWEBCTL]   (or WAWEBD=… node messaging.js)
+//
+// A. Baileys sends to the simulator: a quote, mentions, a location, a contact, an image (mediaConn,
+//    upload, relay), a revoke, a read receipt, presence and typing, a presence subscription. The
+//    simulator's `received` lines must say what was sent (its own decoding, media verified).
+// B. The simulator pushes to Baileys: a quote, a location, a contact, a revoke, presence, typing,
+//    a group change, a phone-side archive, a blocklist, a call. Baileys must see each.
+// C. wawebd against a second simulator: the image it sends is downloaded and decrypted by Baileys'
+//    own media code, and its receipt, presence and typing nodes equal Baileys' (step A) node for node.
+// Prints PASS/FAIL per step; exits 1 on any failure. Env as check.js (BAILEYS_LOG, SIM_LOG,
+// STEP_TIMEOUT_MS).
+'use strict';
+
+const { spawn } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const https = require('https');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const readline = require('readline');
+const tls = require('tls');
+
+const WAWEBD = process.argv[2] || process.env.WAWEBD || '/tmp/wawebd-sim';
+const STEP_TIMEOUT_MS = +(process.env.STEP_TIMEOUT_MS || 20000);
+const CONTACT = '4915100000001@s.whatsapp.net';
+const OTHER = '4915100000002@s.whatsapp.net';
+
+const baileysMain = require.resolve('@adiwajshing/baileys');
+const baileysRequire = (m) => require(require.resolve(m, { paths: [path.dirname(baileysMain)] }));
+const Baileys = require('@adiwajshing/baileys');
+const { WAConnection, MessageType, Presence } = Baileys;
+const Constants = require('@adiwajshing/baileys/lib/WAConnection/Constants');
+const pino = baileysRequire('pino');
+
+const results = [];
+let failed = false;
+function report(step, ok, detail) {
+  results.push({ step, ok });
+  if (!ok) failed = true;
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${step}${detail ? ' — ' + detail : ''}`);
+}
+async function within(ms, what, promise) {
+  let timer;
+  const t = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms); });
+  try { return await Promise.race([promise, t]); } finally { clearTimeout(timer); }
+}
+const trim = (o, n = 300) => { const s = JSON.stringify(o); return s && s.length > n ? s.slice(0, n) + '…' : s; };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'waweb-interop-'));
+const children = [];
+
+// ---------------------------------------------------------------- simulators
+function startSim(name) {
+  const cert = path.join(tmp, `${name}.pem`);
+  const child = spawn(WAWEBD, ['sim', '--listen', '127.0.0.1:0', '--tls', '--cert-out', cert], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(child);
+  const sim = { child, lines: [], waiters: [], cert };
+  child.on('error', (e) => { console.error(`cannot start ${WAWEBD}: ${e.message}`); process.exit(2); });
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    let obj;
+    try { obj = JSON.parse(line); } catch { obj = { type: 'unparsed', line }; }
+    if (process.env.SIM_LOG) console.error(`${name}> ${line}`);
+    sim.lines.push(obj);
+    for (const w of [...sim.waiters]) {
+      if (w.pred(obj)) { sim.waiters.splice(sim.waiters.indexOf(w), 1); w.resolve(obj); }
+    }
+  });
+  sim.wait = (pred, what, ms = STEP_TIMEOUT_MS, from = 0) => {
+    const seen = sim.lines.slice(from).find(pred);
+    if (seen) return Promise.resolve(seen);
+    return within(ms, what, new Promise((resolve) => sim.waiters.push({ pred, resolve })));
+  };
+  sim.cmd = async (obj) => {
+    const mark = sim.lines.length;
+    child.stdin.write(JSON.stringify(obj) + '\n');
+    const reply = await sim.wait((l) => (l.type === 'done' || l.type === 'error') && l.cmd === obj.cmd, `sim reply to ${obj.cmd}`, STEP_TIMEOUT_MS, mark);
+    if (reply.type === 'error') throw new Error(`sim refused ${obj.cmd}: ${reply.message}`);
+    return reply;
+  };
+  return sim;
+}
+// The first `received` line after `mark` whose node is an action with a child of `childTag`.
+const receivedChild = (sim, childTag, mark, what, extra = () => true) => sim.wait((l) =>
+  l.type === 'received' && l.node && l.node.tag === 'action' && Array.isArray(l.node.content) &&
+  l.node.content.some((c) => c.tag === childTag) && extra(l), what, STEP_TIMEOUT_MS, mark);
+// The message the simulator decoded from a relay sent after `mark` with id `id`.
+const relayed = (sim, id, mark) => sim.wait((l) => l.type === 'received' && l.tag === id && Array.isArray(l.messages),
+  `the sim's received line for ${id}`, STEP_TIMEOUT_MS, mark);
+
+// ---------------------------------------------------------------- baileys
+function newConn(agent) {
+  const conn = new WAConnection();
+  conn.logger = pino({ level: process.env.BAILEYS_LOG || 'warn' }, pino.destination(2)).child({ class: 'Baileys' });
+  conn.connectOptions.logQR = false;
+  conn.connectOptions.maxRetries = 1;
+  conn.connectOptions.agent = agent;        // wss to the simulator's self-signed certificate
+  conn.connectOptions.fetchAgent = agent;   // its media host (uploads, downloads)
+  conn.autoReconnect = Baileys.ReconnectMode.off;
+  return conn;
+}
+async function pairBaileys(sim) {
+  const listening = await sim.wait((l) => l.type === 'listening', 'sim listening line', 10000);
+  const url = new URL(listening.ws_url);
+  if (url.hostname !== '127.0.0.1') throw new Error(`refusing non-loopback ${listening.ws_url}`);
+  Constants.WS_URL = listening.ws_url;
+  // Baileys sends `Host: web.whatsapp.com`, which ws uses as the TLS name: check the simulator's
+  // certificate (pinned as the only CA) against the loopback address it was made for instead.
+  const agent = new https.Agent({ ca: fs.readFileSync(sim.cert), checkServerIdentity: (_, cert) => tls.checkServerIdentity('127.0.0.1', cert) });
+  const conn = newConn(agent);
+  conn.on('qr', (qr) => { sim.cmd({ cmd: 'scan', qr }).catch((e) => console.error('scan: ' + e.message)); });
+  await within(STEP_TIMEOUT_MS, 'Baileys open after the QR scan', conn.connect());
+  return { conn, agent };
+}
+const nextUpdate = (conn, pred, what) => within(STEP_TIMEOUT_MS, what, new Promise((resolve) => {
+  const on = (u) => { const hit = pred(u); if (hit) { conn.off('chat-update', on); resolve(hit); } };
+  conn.on('chat-update', on);
+}));
+const newMessage = (conn, pred, what) => nextUpdate(conn, (u) => {
+  const msgs = u.messages ? u.messages.all() : [];
+  return msgs.find((m) => m.message && pred(m));
+}, what);
+
+// A step: runs `body`, reports PASS with its detail string or FAIL with the error.
+async function step(name, body) {
+  try {
+    const detail = await body();
+    report(name, true, detail);
+  } catch (e) {
+    report(name, false, e.message);
+  }
+}
+function expect(cond, what) { if (!cond) throw new Error(what); }
+
+// ---------------------------------------------------------------- A. Baileys -> simulator
+async function partA(sim, conn) {
+  const nodes = {};   // what Baileys sent for receipts, presence and typing (compared in C)
+  let incoming;
+  await step('A0 receive a text to quote', async () => {
+    const got = newMessage(conn, (m) => !m.key.fromMe && (m.message.conversation || '') === 'quote me', 'the incoming text');
+    await sim.cmd({ cmd: 'send_text', from: CONTACT, text: 'quote me' });
+    incoming = await got;
+    return `id ${incoming.key.id}`;
+  });
+  await step('A1 quote', async () => {
+    const mark = sim.lines.length;
+    const sent = await conn.sendMessage(CONTACT, 'a reply', MessageType.extendedText, { quoted: incoming });
+    const m = (await relayed(sim, sent.key.id, mark)).messages[0];
+    expect(m.quoted && m.quoted.id === incoming.key.id, `sim decoded quoted ${trim(m.quoted)}`);
+    return `sim: text ${JSON.stringify(m.text)}, quoted ${trim(m.quoted)}`;
+  });
+  await step('A2 mentions', async () => {
+    const mark = sim.lines.length;
+    const sent = await conn.sendMessage(CONTACT, { text: '@4915100000002 look', contextInfo: { mentionedJid: [OTHER] } }, MessageType.extendedText);
+    const m = (await relayed(sim, sent.key.id, mark)).messages[0];
+    expect(Array.isArray(m.mentions) && m.mentions.includes(OTHER), `sim decoded mentions ${trim(m.mentions)}`);
+    return `sim: mentions ${trim(m.mentions)}`;
+  });
+  await step('A3 location', async () => {
+    const mark = sim.lines.length;
+    const sent = await conn.sendMessage(CONTACT, { degreesLatitude: 52.52, degreesLongitude: 13.405, name: 'Berlin', address: 'Pariser Platz' }, MessageType.location);
+    const m = (await relayed(sim, sent.key.id, mark)).messages[0];
+    expect(m.kind === 'location' && m.location && m.location.latitude === 52.52 && m.location.name === 'Berlin', `sim decoded ${trim(m)}`);
+    return `sim: ${trim(m.location)}`;
+  });
+  await step('A4 contact (vcard)', async () => {
+    const vcard = 'BEGIN:VCARD\nVERSION:3.0\nFN:Ada\nTEL;type=CELL;waid=4915100000003:+49 151 00000003\nEND:VCARD';
+    const mark = sim.lines.length;
+    const sent = await conn.sendMessage(CONTACT, { displayName: 'Ada', vcard }, MessageType.contact);
+    const m = (await relayed(sim, sent.key.id, mark)).messages[0];
+    expect(m.kind === 'contact' && m.contacts && m.contacts[0].vcard === vcard, `sim decoded ${trim(m)}`);
+    return `sim: ${trim(m.contacts)}`;
+  });
+  await step('A5 image (mediaConn, upload, relay; the phone verifies the blob)', async () => {
+    const image = crypto.randomBytes(40000);
+    const mark = sim.lines.length;
+    const sent = await conn.sendMessage(CONTACT, image, MessageType.image, { caption: 'noise', thumbnail: '' });
+    const line = await relayed(sim, sent.key.id, mark);
+    const m = line.messages[0];
+    expect(m.kind === 'image' && m.media && m.media.caption === 'noise', `sim decoded ${trim(m)}`);
+    expect(line.media_ok === true, `media_ok ${trim(line.media_ok)} ${trim(line.media_error)}`);
+    return `sim: media_ok, ${m.media.file_length} bytes`;
+  });
+  await step('A6 revoke', async () => {
+    const mark0 = sim.lines.length;
+    const sent = await conn.sendMessage(CONTACT, 'oops', MessageType.text);
+    await relayed(sim, sent.key.id, mark0);
+    const mark = sim.lines.length;
+    const revoke = await conn.deleteMessage(CONTACT, sent.key);
+    const line = await sim.wait((l) => l.type === 'received' && l.tag === revoke.key.id, 'the revoke relay', STEP_TIMEOUT_MS, mark);
+    const seen = JSON.stringify(line);
+    expect(seen.includes(sent.key.id) && /revoke/i.test(seen), `sim line ${trim(line, 600)}`);
+    return `sim: ${trim(line.revoke || line.messages, 200)}`;
+  });
+  await step('A7 read receipt (metric 11, flags 0x80)', async () => {
+    const mark = sim.lines.length;
+    await conn.sendReadReceipt(CONTACT, incoming.key, 1);
+    const line = await receivedChild(sim, 'read', mark, 'the read receipt');
+    expect(line.metric === 11 && line.flags === 0x80, `metric ${line.metric} flags ${line.flags}`);
+    nodes.read = line;
+    return trim(line.node.content);
+  });
+  for (const [name, presence, metric, flags] of [
+    ['A8 presence available (8, 0xA0)', Presence.available, 8, 0xA0],
+    ['A9 typing composing (8, 0x04)', Presence.composing, 8, 0x04],
+    ['A10 typing paused (8, 0x04)', Presence.paused, 8, 0x04],
+    ['A11 presence unavailable (8, 0x10)', Presence.unavailable, 8, 0x10],
+  ]) {
+    await step(name, async () => {
+      const mark = sim.lines.length;
+      await conn.updatePresence(CONTACT, presence);
+      const line = await receivedChild(sim, 'presence', mark, `presence ${presence}`,
+        (l) => l.node.content.some((c) => c.attrs && c.attrs.type === presence));
+      expect(line.metric === metric && line.flags === flags, `metric ${line.metric} flags ${line.flags}`);
+      nodes[presence] = line;
+      return trim(line.node.content);
+    });
+  }
+  await step('A12 presence subscribe', async () => {
+    const got = nextUpdate(conn, (u) => u.presences && u.jid === CONTACT && u, 'a presence update');
+    const reply = await conn.requestPresenceUpdate(CONTACT);
+    expect(reply.status === 200, `reply ${trim(reply)}`);
+    await sim.cmd({ cmd: 'presence', from: CONTACT, presence: 'available' });
+    const u = await got;
+    return `Baileys presences ${trim(u.presences)}`;
+  });
+  return nodes;
+}
+
+// ---------------------------------------------------------------- B. simulator -> Baileys
+async function partB(sim, conn) {
+  let sentByUs;
+  await step('B1 quote and mentions from a contact', async () => {
+    sentByUs = await conn.sendMessage(CONTACT, 'quote this', MessageType.text);
+    const got = newMessage(conn, (m) => !m.key.fromMe && m.message.extendedTextMessage, 'the quoting message');
+    await sim.cmd({ cmd: 'send_text', from: CONTACT, text: '@4915100000002 yes', quote: { id: sentByUs.key.id, from_me: true }, mentions: [OTHER] });
+    const m = await got;
+    const ctx = m.message.extendedTextMessage.contextInfo || {};
+    expect(ctx.stanzaId === sentByUs.key.id, `contextInfo ${trim(ctx)}`);
+    expect((ctx.mentionedJid || []).includes(OTHER), `mentionedJid ${trim(ctx.mentionedJid)}`);
+    return `stanzaId ${ctx.stanzaId}, mentions ${trim(ctx.mentionedJid)}`;
+  });
+  await step('B2 location', async () => {
+    const got = newMessage(conn, (m) => m.message.locationMessage, 'a location');
+    await sim.cmd({ cmd: 'send_location', from: CONTACT, latitude: 48.8584, longitude: 2.2945, name: 'Tour Eiffel' });
+    const loc = (await got).message.locationMessage;
+    expect(Math.abs(loc.degreesLatitude - 48.8584) < 1e-9 && loc.name === 'Tour Eiffel', trim(loc));
+    return trim(loc);
+  });
+  await step('B3 contact', async () => {
+    const got = newMessage(conn, (m) => m.message.contactMessage || m.message.contactsArrayMessage, 'a contact');
+    await sim.cmd({ cmd: 'send_contact', from: CONTACT, contacts: [{ display_name: 'Bob', vcard: 'BEGIN:VCARD\nVERSION:3.0\nFN:Bob\nEND:VCARD' }] });
+    const c = (await got).message.contactMessage;
+    expect(c && c.displayName === 'Bob' && c.vcard.includes('FN:Bob'), trim(c));
+    return trim(c);
+  });
+  await step('B4 revoke', async () => {
+    const first = newMessage(conn, (m) => !m.key.fromMe && m.message.conversation === 'to be deleted', 'the message to revoke');
+    await sim.cmd({ cmd: 'send_text', from: CONTACT, text: 'to be deleted' });
+    const target = await first;
+    const got = nextUpdate(conn, (u) => {
+      const msgs = u.messages ? u.messages.all() : [];
+      return msgs.find((m) => (m.message && m.message.protocolMessage && m.message.protocolMessage.key.id === target.key.id) ||
+        (m.key.id === target.key.id && m.messageStubType === Baileys.WA_MESSAGE_STUB_TYPE.REVOKE));
+    }, 'the revoke');
+    await sim.cmd({ cmd: 'revoke', from: CONTACT, id: target.key.id });
+    const m = await got;
+    return `Baileys: ${m.messageStubType === Baileys.WA_MESSAGE_STUB_TYPE.REVOKE ? 'message replaced by a REVOKE stub' : 'protocolMessage REVOKE'}`;
+  });
+  await step('B5 presence and typing', async () => {
+    const typing = nextUpdate(conn, (u) => u.presences && Object.values(u.presences).some((p) => p.lastKnownPresence === 'composing') && u, 'composing');
+    await sim.cmd({ cmd: 'typing', from: CONTACT, chat: CONTACT, state: 'composing' });
+    const u = await typing;
+    const gone = nextUpdate(conn, (v) => v.presences && Object.values(v.presences).some((p) => p.lastKnownPresence === 'unavailable') && v, 'unavailable');
+    await sim.cmd({ cmd: 'presence', from: CONTACT, presence: 'unavailable' });
+    const v = await gone;
+    return `${trim(u.presences)} then ${trim(v.presences)}`;
+  });
+  await step('B6 group change', async () => {
+    const got = within(STEP_TIMEOUT_MS, 'group-participants-update', new Promise((resolve) => conn.once('group-participants-update', resolve)));
+    const chat = Object.values(conn.chats.dict || {}).map((c) => c.jid).find((j) => j.endsWith('@g.us')) || '4915100000000-1600000000@g.us';
+    await sim.cmd({ cmd: 'group', action: 'add', chat, actor: CONTACT, participants: [OTHER] });
+    const u = await got;
+    expect(u.action === 'add' && u.participants.includes(OTHER), trim(u));
+    return trim(u);
+  });
+  await step('B7 archive on the phone', async () => {
+    const got = nextUpdate(conn, (u) => u.jid === CONTACT && 'archive' in u && u, 'an archive update');
+    await sim.cmd({ cmd: 'phone_action', action: 'archive', chat: CONTACT });
+    const u = await got;
+    return trim(u);
+  });
+  await step('B8 blocklist', async () => {
+    const got = within(STEP_TIMEOUT_MS, 'blocklist-update', new Promise((resolve) => conn.once('blocklist-update', resolve)));
+    await sim.cmd({ cmd: 'block', jid: OTHER });
+    const u = await got;
+    expect(JSON.stringify(u).includes('4915100000002'), trim(u));
+    return trim(u);
+  });
+  await step('B9 call (Baileys has no call API: the frame must not break the session)', async () => {
+    await sim.cmd({ cmd: 'call', from: CONTACT });
+    const got = newMessage(conn, (m) => m.message.conversation === 'still here', 'a text after the call');
+    await sim.cmd({ cmd: 'send_text', from: CONTACT, text: 'still here' });
+    await got;
+    return `connection ${conn.state}`;
+  });
+}
+
+// ---------------------------------------------------------------- C. wawebd -> simulator -> Baileys
+function rpc(socket) {
+  const sock = net.connect(socket);
+  const pending = new Map();
+  const events = [];
+  const eventWaiters = [];
+  let id = 0;
+  readline.createInterface({ input: sock }).on('line', (line) => {
+    const msg = JSON.parse(line);
+    if (msg.method === 'event') {
+      events.push(msg.params);
+      for (const w of [...eventWaiters]) if (w.pred(msg.params)) { eventWaiters.splice(eventWaiters.indexOf(w), 1); w.resolve(msg.params); }
+    } else if (pending.has(msg.id)) { pending.get(msg.id)(msg); pending.delete(msg.id); }
+  });
+  return {
+    call: (method, params) => within(STEP_TIMEOUT_MS * 2, method, new Promise((resolve, reject) => {
+      const n = ++id;
+      pending.set(n, (msg) => (msg.error ? reject(new Error(`${method}: ${JSON.stringify(msg.error)}`)) : resolve(msg.result)));
+      sock.write(JSON.stringify({ jsonrpc: '2.0', id: n, method, params }) + '\n');
+    })),
+    event: (pred, what) => {
+      const seen = events.find(pred);
+      return seen ? Promise.resolve(seen) : within(STEP_TIMEOUT_MS, what, new Promise((resolve) => eventWaiters.push({ pred, resolve })));
+    },
+    close: () => sock.end(),
+  };
+}
+async function partC(baileys, nodes) {
+  const sim = startSim('sim2');
+  const listening = await sim.wait((l) => l.type === 'listening', 'sim2 listening line', 10000);
+  const dir = path.join(tmp, 'daemon');
+  const socket = path.join(dir, 'wawebd.sock');
+  const daemon = spawn(WAWEBD, ['--server-url', listening.ws_url, '--ca-file', sim.cert, '--socket', socket, '--state-dir', path.join(dir, 'state')],
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, WAWEBD_LOG: 'warn', XDG_CONFIG_HOME: dir } });
+  children.push(daemon);
+  const t0 = Date.now();
+  while (!fs.existsSync(socket) && Date.now() - t0 < 10000) await sleep(20);
+  const client = rpc(socket);
+  await step('C0 wawebd pairs with the second simulator', async () => {
+    await client.call('subscribe', { events: ['qr', 'connected', 'message'] });
+    await client.call('login', {});
+    const qr = await client.event((e) => e.type === 'qr', 'a qr event');
+    await sim.cmd({ cmd: 'scan', qr: qr.content });
+    await client.event((e) => e.type === 'connected', 'connected');
+    return 'connected';
+  });
+  await step('C1 Baileys downloads and decrypts an image wawebd sent', async () => {
+    const image = crypto.randomBytes(70000);
+    const file = path.join(tmp, 'noise.jpg');
+    fs.writeFileSync(file, image);
+    const mark = sim.lines.length;
+    const sent = await client.call('send_media', { to: CONTACT, kind: 'image', path: file, caption: 'from wawebd' });
+    const line = await relayed(sim, sent.id, mark);
+    const media = line.messages[0].media;
+    const b64 = (s) => Buffer.from(s, 'base64');
+    const message = { key: { remoteJid: CONTACT, fromMe: true, id: sent.id }, message: { imageMessage: {
+      url: media.url, mimetype: media.mimetype, mediaKey: b64(media.media_key), fileSha256: b64(media.file_sha256),
+      fileEncSha256: b64(media.file_enc_sha256), fileLength: media.file_length } } };
+    const plain = await baileys.conn.downloadMediaMessage(message);
+    expect(Buffer.compare(plain, image) === 0, `Baileys decrypted ${plain.length} bytes, not the ${image.length} sent`);
+    return `${plain.length} bytes, identical; sim media_ok ${line.media_ok}`;
+  });
+  // Node by node: what wawebd sends for a receipt, presence and typing against what Baileys sent.
+  const same = (ours, theirs, ignore) => {
+    const strip = (line) => ({ metric: line.metric, flags: line.flags, tag: line.node.tag, type: line.node.attrs.type,
+      children: line.node.content.map((c) => ({ tag: c.tag, attrs: Object.fromEntries(Object.entries(c.attrs || {}).filter(([k]) => !ignore.includes(k))) })) });
+    const a = JSON.stringify(strip(ours));
+    const b = JSON.stringify(strip(theirs));
+    expect(a === b, `wawebd ${a} vs Baileys ${b}`);
+    return a;
+  };
+  let last;
+  await step('C2 mark_read equals Baileys\' read receipt', async () => {
+    const got = sim.lines.length;
+    await sim.cmd({ cmd: 'send_text', from: CONTACT, text: 'read me' });
+    last = await client.event((e) => e.type === 'message' && e.text === 'read me', 'the incoming text');
+    const mark = sim.lines.length;
+    await client.call('mark_read', { chat: CONTACT, message: { chat: CONTACT, id: last.id, from_me: false } });
+    const ours = await receivedChild(sim, 'read', mark, 'wawebd read receipt');
+    expect(got <= mark, 'order');
+    if (!nodes.read) throw new Error('no Baileys read receipt to compare with (A7 failed)');
+    return same(ours, nodes.read, ['index', 'count']);
+  });
+  for (const [name, method, params, presence] of [
+    ['C3 set_presence available equals Baileys', 'set_presence', { presence: 'available' }, 'available'],
+    ['C4 set_typing composing equals Baileys', 'set_typing', { chat: CONTACT, state: 'composing' }, 'composing'],
+    ['C5 set_typing paused equals Baileys', 'set_typing', { chat: CONTACT, state: 'paused' }, 'paused'],
+    ['C6 set_presence unavailable equals Baileys', 'set_presence', { presence: 'unavailable' }, 'unavailable'],
+  ]) {
+    await step(name, async () => {
+      const mark = sim.lines.length;
+      await client.call(method, params);
+      const ours = await receivedChild(sim, 'presence', mark, `wawebd presence ${presence}`,
+        (l) => l.node.content.some((c) => c.attrs && c.attrs.type === presence));
+      if (!nodes[presence]) throw new Error(`no Baileys ${presence} node to compare with`);
+      // Baileys puts `to` on every presence node, even available/unavailable (where it means nothing).
+      const ignore = presence === 'available' || presence === 'unavailable' ? ['to'] : [];
+      return same(ours, nodes[presence], ignore);
+    });
+  }
+  client.close();
+}
+
+async function main() {
+  const sim = startSim('sim');
+  let baileys;
+  await step('0 Baileys pairs with the simulator (wss)', async () => {
+    baileys = await pairBaileys(sim);
+    return `user ${baileys.conn.user.jid}`;
+  });
+  if (!baileys) return;
+  const nodes = await partA(sim, baileys.conn);
+  await partB(sim, baileys.conn);
+  await partC(baileys, nodes);
+  baileys.conn.close();
+}
+
+main()
+  .catch((e) => report('run', false, e.stack || e.message))
+  .finally(async () => {
+    console.log(failed ? `FAILED (${results.filter((r) => !r.ok).length} of ${results.length} steps)` : `ALL ${results.length} STEPS PASSED`);
+    for (const child of children) child.kill('SIGTERM');
+    await sleep(500);
+    for (const child of children) child.kill('SIGKILL');
+    fs.rmSync(tmp, { recursive: true, force: true });
+    process.exit(failed ? 1 : 0);
+  });
