@@ -42,7 +42,12 @@ use crate::journal::{
     CommitParams, ConsumerInfo, ConsumersResult, JournalParams, JournalResult, SubscribeParams,
     SubscribeResult,
 };
+use crate::compose::{ForwardParams, RevokeParams, SendContactParams, SendLocationParams};
 use crate::message::Media;
+use crate::receipt::{
+    EmptyResult, MarkPlayedParams, MarkReadParams, MarkUnreadParams, ReceiptResult,
+    SetPresenceParams, SetTypingParams, SubscribePresenceParams,
+};
 use crate::rpc::{ErrorKind, Id, Request, RpcError};
 use crate::send::{
     OutboxCancelParams, OutboxCancelResult, OutboxResult, SendTextParams, SendTextResult,
@@ -401,6 +406,90 @@ methods! {
     /// {"jsonrpc":"2.0","id":14,"result":{"id":"3EB0C0FFEE","cancelled":true}}
     /// ```
     OutboxCancel(OutboxCancelParams) = "outbox_cancel" -> OutboxCancelResult;
+
+    /// `send_location`: send a location (DESIGN.md 7.1), through the outbox like `send_text`.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":15,"method":"send_location","params":{"to":"4915100000001","latitude":52.5163,"longitude":13.3777,"name":"Brandenburger Tor"}}
+    /// {"jsonrpc":"2.0","id":15,"result":{"id":"3EB0C0FFEE","status":200,"t":1600000000}}
+    /// ```
+    SendLocation(SendLocationParams) = "send_location" -> SendTextResult;
+
+    /// `send_contact`: send one contact card (`contactMessage`) or several
+    /// (`contactsArrayMessage`).
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":16,"method":"send_contact","params":{"to":"4915100000001","contacts":[{"display_name":"Ada","vcard":"BEGIN:VCARD\nVERSION:3.0\nFN:Ada\nEND:VCARD"}]}}
+    /// {"jsonrpc":"2.0","id":16,"result":{"id":"3EB0C0FFEE","status":200,"t":1600000000}}
+    /// ```
+    SendContact(SendContactParams) = "send_contact" -> SendTextResult;
+
+    /// `forward`: send a stored message's content again, marked as forwarded; `not_found` when
+    /// the store does not hold it.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":17,"method":"forward","params":{"to":"4915100000002","message":{"chat":"4915100000001@s.whatsapp.net","id":"3AA55DBD30C9CD2FD815","from_me":false}}}
+    /// {"jsonrpc":"2.0","id":17,"result":{"id":"3EB0C0FFEE","status":200,"t":1600000000}}
+    /// ```
+    Forward(ForwardParams) = "forward" -> SendTextResult;
+
+    /// `revoke`: delete one of our messages for everyone (a `protocolMessage` REVOKE to its
+    /// chat); a message that is not ours is `invalid_params`.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":18,"method":"revoke","params":{"message":{"chat":"4915100000001@s.whatsapp.net","id":"3EB0C0FFEE","from_me":true}}}
+    /// {"jsonrpc":"2.0","id":18,"result":{"id":"3EB0AB12CD","status":200,"t":1600000005}}
+    /// ```
+    Revoke(RevokeParams) = "revoke" -> SendTextResult;
+
+    /// `mark_read`: a read receipt for a chat up to `message` (default: the newest stored one;
+    /// `not_found` when the store holds none).
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":19,"method":"mark_read","params":{"chat":"4915100000001"}}
+    /// {"jsonrpc":"2.0","id":19,"result":{"chat":"4915100000001@s.whatsapp.net","id":"3AA55DBD30C9CD2FD815"}}
+    /// ```
+    MarkRead(MarkReadParams) = "mark_read" -> ReceiptResult;
+
+    /// `mark_unread`: mark a chat unread (`count -2` with its newest stored message).
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":20,"method":"mark_unread","params":{"chat":"4915100000001"}}
+    /// {"jsonrpc":"2.0","id":20,"result":{"chat":"4915100000001@s.whatsapp.net","id":"3AA55DBD30C9CD2FD815"}}
+    /// ```
+    MarkUnread(MarkUnreadParams) = "mark_unread" -> ReceiptResult;
+
+    /// `mark_played`: a played receipt for a voice note someone sent.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":21,"method":"mark_played","params":{"message":{"chat":"4915100000001","id":"3AA55DBD30C9CD2FD815","from_me":false}}}
+    /// {"jsonrpc":"2.0","id":21,"result":{"chat":"4915100000001@s.whatsapp.net","id":"3AA55DBD30C9CD2FD815"}}
+    /// ```
+    MarkPlayed(MarkPlayedParams) = "mark_played" -> ReceiptResult;
+
+    /// `set_presence`: our own presence, `available` or `unavailable`.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":22,"method":"set_presence","params":{"presence":"unavailable"}}
+    /// {"jsonrpc":"2.0","id":22,"result":{}}
+    /// ```
+    SetPresence(SetPresenceParams) = "set_presence" -> EmptyResult;
+
+    /// `set_typing`: show `composing`, `recording` or `paused` in a chat.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":23,"method":"set_typing","params":{"chat":"4915100000001","state":"composing"}}
+    /// {"jsonrpc":"2.0","id":23,"result":{}}
+    /// ```
+    SetTyping(SetTypingParams) = "set_typing" -> EmptyResult;
+
+    /// `subscribe_presence`: ask for a contact's presence; `presence` events follow.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":24,"method":"subscribe_presence","params":{"jid":"4915100000001"}}
+    /// {"jsonrpc":"2.0","id":24,"result":{}}
+    /// ```
+    SubscribePresence(SubscribePresenceParams) = "subscribe_presence" -> EmptyResult;
 }
 
 /// Every method name, in the order of DESIGN.md's table: [`Call::NAMES`].
