@@ -16,8 +16,8 @@ use tokio::time::Instant;
 use waweb_core::message::{self, pb};
 use waweb_core::session::connection::{Answer, Output, RequestError};
 use waweb_proto::{
-    Event, IDEMPOTENCY_KEY_MAX, OutboxCancelParams, OutboxCancelResult, OutboxResult, SendStatus,
-    SendTextParams, SendTextResult, SendWait,
+    Event, IDEMPOTENCY_KEY_MAX, OutboxCancelParams, OutboxCancelResult, OutboxResult, SendCommon,
+    SendStatus, SendTextParams, SendTextResult, SendWait,
 };
 
 use super::actor::{Actor, Goal};
@@ -65,12 +65,12 @@ pub(super) struct SendOptions {
     pub(super) timeout_ms: Option<u64>,
 }
 
-impl From<&SendTextParams> for SendOptions {
-    fn from(params: &SendTextParams) -> Self {
+impl<P: SendCommon> From<&P> for SendOptions {
+    fn from(params: &P) -> Self {
         SendOptions {
-            idempotency_key: params.idempotency_key.clone(),
-            wait: params.wait,
-            timeout_ms: params.timeout_ms,
+            idempotency_key: params.idempotency_key().map(str::to_owned),
+            wait: params.wait(),
+            timeout_ms: params.timeout_ms(),
         }
     }
 }
@@ -92,19 +92,21 @@ impl Actor {
         link: Option<&mut Link>,
     ) -> Vec<Output<Waiter>> {
         let options = SendOptions::from(&params);
-        let outgoing = self.check_send(&options).and_then(|()| {
-            let recipient = message::parse_recipient(&params.to)
-                .map_err(|error| SessionError::InvalidParams(error.to_string()))?;
-            let content = pb::Message {
-                conversation: Some(params.text),
-                ..Default::default()
-            };
-            Ok(Outgoing {
-                recipient,
-                kind: "text",
-                content,
-            })
-        });
+        let outgoing = match self.check_send(&options) {
+            Ok(()) => self.text_outgoing(params).await,
+            Err(error) => Err(error),
+        };
+        self.send_checked(outgoing, options, reply, link).await
+    }
+
+    /// Sends what a send method built, or answers why it could not.
+    pub(super) async fn send_checked(
+        &mut self,
+        outgoing: Result<Outgoing, SessionError>,
+        options: SendOptions,
+        reply: Reply<SendTextResult>,
+        link: Option<&mut Link>,
+    ) -> Vec<Output<Waiter>> {
         match outgoing {
             Ok(outgoing) => self.send(outgoing, options, reply, link).await,
             Err(error) => {
@@ -321,7 +323,7 @@ impl Actor {
                 Err(SessionError::Server { status, message })
             }
             // No answer on this connection: still queued, sent again on the next one.
-            Ok(Answer::Reply(_)) | Err(_) => return,
+            Ok(Answer::Reply(_) | Answer::Done) | Err(_) => return,
         };
         self.sending.answer(&id, &result);
     }

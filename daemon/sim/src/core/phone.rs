@@ -124,6 +124,48 @@ impl Core {
         }
     }
 
+    /// `Msg` ack `ack` for message `id` the client sent to `peer` (PROTOCOL.md 3.7), if the
+    /// session is connected.
+    fn push_ack(&mut self, client_id: &str, id: &str, ack: i64, peer: &str) {
+        let Some(conn) = self
+            .sessions
+            .get(client_id)
+            .and_then(|session| session.conn)
+        else {
+            return;
+        };
+        let payload = json!(["Msg", {
+            "cmd": "ack", "id": id, "ack": ack,
+            "from": format!("{}@c.us", self.config.phone_number),
+            "to": message::jid_for_json_command(peer), "t": now_s()
+        }]);
+        self.push_json(conn, &payload);
+    }
+
+    /// The `read` command: contact `from` reads what the client sent them, up to message `id`;
+    /// one `Msg` ack 3 per message (B reads only `Msg`), oldest first.
+    pub(super) fn read_up_to(&mut self, from: &str, id: &str) -> Result<Value, String> {
+        let client_id = self.target_session()?;
+        let peer = user_jid(from);
+        let own: Vec<String> = self
+            .history
+            .get(&peer)
+            .into_iter()
+            .flatten()
+            .filter_map(|info| info.key.as_ref())
+            .filter(|key| key.from_me == Some(true))
+            .filter_map(|key| key.id.clone())
+            .collect();
+        let Some(last) = own.iter().position(|own| own == id) else {
+            return Err(format!("the client sent no message {id} to {peer}"));
+        };
+        let ids = &own[..=last];
+        for read in ids {
+            self.push_ack(&client_id, read, 3, &peer);
+        }
+        Ok(json!({"ids": ids}))
+    }
+
     pub(super) fn on_timer(&mut self, timer: Timer) {
         match timer {
             Timer::Ack {
@@ -131,21 +173,7 @@ impl Core {
                 id,
                 ack,
                 peer,
-            } => {
-                let Some(conn) = self
-                    .sessions
-                    .get(&client_id)
-                    .and_then(|session| session.conn)
-                else {
-                    return;
-                };
-                let payload = json!(["Msg", {
-                    "cmd": "ack", "id": id, "ack": ack,
-                    "from": format!("{}@c.us", self.config.phone_number),
-                    "to": message::jid_for_json_command(&peer), "t": now_s()
-                }]);
-                self.push_json(conn, &payload);
-            }
+            } => self.push_ack(&client_id, &id, ack, &peer),
             Timer::Chatter => {
                 const LINES: [&str; 6] = [
                     "Hi! How are you?",
