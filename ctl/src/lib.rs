@@ -156,6 +156,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
             let params = SendTextParams {
                 to: to.clone(),
                 text: text.clone(),
+                quote: None,
+                mentions: None,
                 idempotency_key: idempotency_key.clone(),
                 wait: queued.then_some(SendWait::Queued),
                 timeout_ms: *timeout_ms,

@@ -37,12 +37,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::compose::{ForwardParams, RevokeParams, SendContactParams, SendLocationParams};
 use crate::event::EventType;
 use crate::journal::{
     CommitParams, ConsumerInfo, ConsumersResult, JournalParams, JournalResult, SubscribeParams,
     SubscribeResult,
 };
-use crate::compose::{ForwardParams, RevokeParams, SendContactParams, SendLocationParams};
 use crate::message::Media;
 use crate::receipt::{
     EmptyResult, MarkPlayedParams, MarkReadParams, MarkUnreadParams, ReceiptResult,

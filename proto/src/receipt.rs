@@ -216,16 +216,56 @@ mod tests {
     #[test]
     fn bad_params_are_refused_with_the_field_named() {
         for (method, params, says) in [
-            ("send_location", json!({"to": "1", "latitude": 1.0}), "longitude"),
-            ("send_location", json!({"to": "1", "latitude": 1.0, "longitude": 2.0, "alt": 3}), "alt"),
-            ("send_contact", json!({"to": "1", "contacts": [{"display_name": "A"}]}), "vcard"),
-            ("forward", json!({"to": "1", "message": {"chat": "1", "id": "A"}}), "from_me"),
-            ("revoke", json!({"to": "1", "message": {"chat": "1", "id": "A", "from_me": true}}), "to"),
-            ("revoke", json!({"message": {"chat": "1", "id": "A", "from_me": true}, "quote": null}), "quote"),
-            ("mark_read", json!({"chat": "1", "message": {"chat": "1", "id": "A", "from_me": false, "x": 1}}), "x"),
-            ("mark_unread", json!({"chat": "1", "message": null}), "message"),
-            ("set_presence", json!({"presence": "composing"}), "composing"),
-            ("set_typing", json!({"chat": "1", "state": "available"}), "available"),
+            (
+                "send_location",
+                json!({"to": "1", "latitude": 1.0}),
+                "longitude",
+            ),
+            (
+                "send_location",
+                json!({"to": "1", "latitude": 1.0, "longitude": 2.0, "alt": 3}),
+                "alt",
+            ),
+            (
+                "send_contact",
+                json!({"to": "1", "contacts": [{"display_name": "A"}]}),
+                "vcard",
+            ),
+            (
+                "forward",
+                json!({"to": "1", "message": {"chat": "1", "id": "A"}}),
+                "from_me",
+            ),
+            (
+                "revoke",
+                json!({"to": "1", "message": {"chat": "1", "id": "A", "from_me": true}}),
+                "to",
+            ),
+            (
+                "revoke",
+                json!({"message": {"chat": "1", "id": "A", "from_me": true}, "quote": null}),
+                "quote",
+            ),
+            (
+                "mark_read",
+                json!({"chat": "1", "message": {"chat": "1", "id": "A", "from_me": false, "x": 1}}),
+                "x",
+            ),
+            (
+                "mark_unread",
+                json!({"chat": "1", "message": null}),
+                "message",
+            ),
+            (
+                "set_presence",
+                json!({"presence": "composing"}),
+                "composing",
+            ),
+            (
+                "set_typing",
+                json!({"chat": "1", "state": "available"}),
+                "available",
+            ),
             ("subscribe_presence", json!({}), "jid"),
         ] {
             let message = parse(method, params).unwrap_err();
