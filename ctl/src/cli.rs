@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use waweb_proto::{ConsumerName, EventType};
 
-use crate::compose::{ComposeCommand, ReplyArgs};
+use crate::compose::{ReceiptCommand, ReplyArgs, SendCommand};
 
 const EXIT_STATUS: &str = "\
 Exit status:
@@ -115,7 +115,10 @@ pub enum Command {
     },
 
     #[command(flatten)]
-    Compose(ComposeCommand),
+    Compose(SendCommand),
+
+    #[command(flatten)]
+    Receipt(ReceiptCommand),
 
     /// List the messages the server has not acknowledged yet, or cancel one not sent yet
     Outbox {

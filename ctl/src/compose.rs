@@ -135,9 +135,9 @@ pub enum PresenceArg {
     Unavailable,
 }
 
-/// The subcommands of this module, flattened into the top level.
+/// The sending subcommands besides `send`, flattened into the top level.
 #[derive(Debug, Subcommand)]
-pub enum ComposeCommand {
+pub enum SendCommand {
     /// Send a location
     SendLocation {
         /// A phone number or JID
@@ -195,7 +195,11 @@ pub enum ComposeCommand {
         #[command(flatten)]
         delivery: DeliveryArgs,
     },
+}
 
+/// The receipt, typing and presence subcommands, flattened into the top level.
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
     /// Mark a chat read (up to a message, or its newest stored one), or unread
     Read {
         /// The chat: a phone number or JID
@@ -244,10 +248,10 @@ pub enum ComposeCommand {
     },
 }
 
-/// Runs one of these subcommands.
-pub fn run(cli: &Cli, command: &ComposeCommand, out: &mut dyn Write) -> Result<(), Failure> {
+/// Runs one of the sending subcommands.
+pub fn send(cli: &Cli, command: &SendCommand, out: &mut dyn Write) -> Result<(), Failure> {
     match command {
-        ComposeCommand::SendLocation {
+        SendCommand::SendLocation {
             to,
             latitude,
             longitude,
@@ -270,7 +274,7 @@ pub fn run(cli: &Cli, command: &ComposeCommand, out: &mut dyn Write) -> Result<(
             };
             Session::connect(cli)?.sent::<methods::SendLocation>(out, params)
         }
-        ComposeCommand::SendContact {
+        SendCommand::SendContact {
             to,
             files,
             reply,
@@ -291,7 +295,7 @@ pub fn run(cli: &Cli, command: &ComposeCommand, out: &mut dyn Write) -> Result<(
             };
             Session::connect(cli)?.sent::<methods::SendContact>(out, params)
         }
-        ComposeCommand::Forward {
+        SendCommand::Forward {
             to,
             message,
             delivery,
@@ -307,7 +311,7 @@ pub fn run(cli: &Cli, command: &ComposeCommand, out: &mut dyn Write) -> Result<(
             };
             Session::connect(cli)?.sent::<methods::Forward>(out, params)
         }
-        ComposeCommand::Revoke { chat, id, delivery } => {
+        SendCommand::Revoke { chat, id, delivery } => {
             let params = RevokeParams {
                 message: MessageRef::new(chat.clone(), id.clone(), true),
                 idempotency_key: delivery.idempotency_key.clone(),
@@ -316,13 +320,19 @@ pub fn run(cli: &Cli, command: &ComposeCommand, out: &mut dyn Write) -> Result<(
             };
             Session::connect(cli)?.sent::<methods::Revoke>(out, params)
         }
-        ComposeCommand::Read {
+    }
+}
+
+/// Runs one of the receipt, typing and presence subcommands.
+pub fn receipt(cli: &Cli, command: &ReceiptCommand, out: &mut dyn Write) -> Result<(), Failure> {
+    match command {
+        ReceiptCommand::Read {
             unread: true, chat, ..
         } => {
             let params = MarkUnreadParams { chat: chat.clone() };
             Session::connect(cli)?.receipt::<methods::MarkUnread>(out, params, "unread")
         }
-        ComposeCommand::Read {
+        ReceiptCommand::Read {
             chat,
             id,
             from_me,
@@ -341,7 +351,7 @@ pub fn run(cli: &Cli, command: &ComposeCommand, out: &mut dyn Write) -> Result<(
             };
             Session::connect(cli)?.receipt::<methods::MarkRead>(out, params, "read")
         }
-        ComposeCommand::Played {
+        ReceiptCommand::Played {
             chat,
             id,
             participant,
@@ -351,7 +361,7 @@ pub fn run(cli: &Cli, command: &ComposeCommand, out: &mut dyn Write) -> Result<(
             let params = MarkPlayedParams { message };
             Session::connect(cli)?.receipt::<methods::MarkPlayed>(out, params, "played")
         }
-        ComposeCommand::Typing { chat, state } => {
+        ReceiptCommand::Typing { chat, state } => {
             let state = match state {
                 TypingArg::Composing => ChatState::Composing,
                 TypingArg::Recording => ChatState::Recording,
@@ -364,7 +374,7 @@ pub fn run(cli: &Cli, command: &ComposeCommand, out: &mut dyn Write) -> Result<(
             let done = format!("{} in {chat}", state.as_str());
             Session::connect(cli)?.done::<methods::SetTyping>(out, params, &done)
         }
-        ComposeCommand::Presence {
+        ReceiptCommand::Presence {
             subscribe: Some(jid),
             ..
         } => {
@@ -372,7 +382,7 @@ pub fn run(cli: &Cli, command: &ComposeCommand, out: &mut dyn Write) -> Result<(
             let done = format!("subscribed to the presence of {jid}");
             Session::connect(cli)?.done::<methods::SubscribePresence>(out, params, &done)
         }
-        ComposeCommand::Presence { presence, .. } => {
+        ReceiptCommand::Presence { presence, .. } => {
             let presence = match presence {
                 Some(PresenceArg::Unavailable) => Presence::Unavailable,
                 _ => Presence::Available,

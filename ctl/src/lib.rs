@@ -146,7 +146,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
             consumer,
         } => Session::connect(cli)?.events(out, types, *since, consumer.as_ref()),
         Command::Consumers => Session::connect(cli)?.consumers(out),
-        Command::Compose(command) => compose::run(cli, command, out),
+        Command::Compose(command) => compose::send(cli, command, out),
+        Command::Receipt(command) => compose::receipt(cli, command, out),
         Command::Send {
             to,
             text,

@@ -26,6 +26,7 @@ use waweb_proto::{
 };
 
 use super::actor::{Actor, Ended, Goal};
+use super::compose::Compose;
 use super::download::download;
 use super::handle::{Command, Reply, SessionError};
 use super::online::{Link, Waiter};
@@ -61,19 +62,29 @@ impl Actor {
             }
             (Call::Logout, None) => self.logout_offline(Reply::new(reply)).await,
             (Call::SendText(params), link) => {
-                return Ok(self.send_text(params, Reply::new(reply), link).await);
+                return Ok(self
+                    .send_composed(Compose::Text(params), Reply::new(reply), link)
+                    .await);
             }
             (Call::SendLocation(params), link) => {
-                return Ok(self.send_location(params, Reply::new(reply), link).await);
+                return Ok(self
+                    .send_composed(Compose::Location(params), Reply::new(reply), link)
+                    .await);
             }
             (Call::SendContact(params), link) => {
-                return Ok(self.send_contact(params, Reply::new(reply), link).await);
+                return Ok(self
+                    .send_composed(Compose::Contact(params), Reply::new(reply), link)
+                    .await);
             }
             (Call::Forward(params), link) => {
-                return Ok(self.forward(params, Reply::new(reply), link).await);
+                return Ok(self
+                    .send_composed(Compose::Forward(params), Reply::new(reply), link)
+                    .await);
             }
             (Call::Revoke(params), link) => {
-                return Ok(self.revoke(params, Reply::new(reply), link).await);
+                return Ok(self
+                    .send_composed(Compose::Revoke(params), Reply::new(reply), link)
+                    .await);
             }
             (Call::MarkRead(params), link) => {
                 return Ok(self

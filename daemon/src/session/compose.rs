@@ -49,7 +49,60 @@ fn bad(error: compose::Error) -> SessionError {
     SessionError::InvalidParams(error.to_string())
 }
 
+/// A send method's call, before it is built into an [`Outgoing`].
+pub(super) enum Compose {
+    Text(SendTextParams),
+    Location(SendLocationParams),
+    Contact(SendContactParams),
+    Forward(ForwardParams),
+    Revoke(RevokeParams),
+}
+
+impl Compose {
+    fn options(&self) -> SendOptions {
+        match self {
+            Compose::Text(params) => SendOptions::from(params),
+            Compose::Location(params) => SendOptions::from(params),
+            Compose::Contact(params) => SendOptions::from(params),
+            Compose::Forward(params) => SendOptions::from(params),
+            Compose::Revoke(params) => SendOptions::from(params),
+        }
+    }
+}
+
 impl Actor {
+    /// A send method: refused, or built (looking up what it quotes or forwards) and queued,
+    /// then relayed now if the connection is usable.
+    pub(super) async fn send_composed(
+        &mut self,
+        compose: Compose,
+        reply: Reply<SendTextResult>,
+        link: Option<&mut Link>,
+    ) -> Vec<Output<Waiter>> {
+        let options = compose.options();
+        let outgoing = match self.check_send(&options) {
+            Ok(()) => self.build(compose).await,
+            Err(error) => Err(error),
+        };
+        match outgoing {
+            Ok(outgoing) => self.send(outgoing, options, reply, link).await,
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                Vec::new()
+            }
+        }
+    }
+
+    async fn build(&self, compose: Compose) -> Result<Outgoing, SessionError> {
+        match compose {
+            Compose::Text(params) => self.text_outgoing(params).await,
+            Compose::Location(params) => self.location_outgoing(params).await,
+            Compose::Contact(params) => self.contact_outgoing(params).await,
+            Compose::Forward(params) => self.forward_outgoing(params).await,
+            Compose::Revoke(params) => self.revoke_outgoing(params.message).await,
+        }
+    }
+
     /// Our own JID, for the author of a quoted own message.
     fn own_jid(&self) -> String {
         self.credentials
@@ -112,10 +165,7 @@ impl Actor {
     }
 
     /// `send_text`'s message: plain, or extended with a quote and mentions.
-    pub(super) async fn text_outgoing(
-        &self,
-        params: SendTextParams,
-    ) -> Result<Outgoing, SessionError> {
+    async fn text_outgoing(&self, params: SendTextParams) -> Result<Outgoing, SessionError> {
         let recipient = jid("to", &params.to)?;
         let context = self.context(params.quote, params.mentions).await?;
         Ok(Outgoing {
@@ -123,21 +173,6 @@ impl Actor {
             kind: "text",
             content: compose::text(params.text, context),
         })
-    }
-
-    /// `send_location`.
-    pub(super) async fn send_location(
-        &mut self,
-        params: SendLocationParams,
-        reply: Reply<SendTextResult>,
-        link: Option<&mut Link>,
-    ) -> Vec<Output<Waiter>> {
-        let options = SendOptions::from(&params);
-        let outgoing = match self.check_send(&options) {
-            Ok(()) => self.location_outgoing(params).await,
-            Err(error) => Err(error),
-        };
-        self.send_checked(outgoing, options, reply, link).await
     }
 
     async fn location_outgoing(
@@ -161,21 +196,6 @@ impl Actor {
         })
     }
 
-    /// `send_contact`.
-    pub(super) async fn send_contact(
-        &mut self,
-        params: SendContactParams,
-        reply: Reply<SendTextResult>,
-        link: Option<&mut Link>,
-    ) -> Vec<Output<Waiter>> {
-        let options = SendOptions::from(&params);
-        let outgoing = match self.check_send(&options) {
-            Ok(()) => self.contact_outgoing(params).await,
-            Err(error) => Err(error),
-        };
-        self.send_checked(outgoing, options, reply, link).await
-    }
-
     async fn contact_outgoing(&self, params: SendContactParams) -> Result<Outgoing, SessionError> {
         let recipient = jid("to", &params.to)?;
         let context = self.context(params.quote, params.mentions).await?;
@@ -189,21 +209,6 @@ impl Actor {
             kind: "contact",
             content: compose::contacts(cards, context).map_err(bad)?,
         })
-    }
-
-    /// `forward`: a message the store holds, with its content as it came.
-    pub(super) async fn forward(
-        &mut self,
-        params: ForwardParams,
-        reply: Reply<SendTextResult>,
-        link: Option<&mut Link>,
-    ) -> Vec<Output<Waiter>> {
-        let options = SendOptions::from(&params);
-        let outgoing = match self.check_send(&options) {
-            Ok(()) => self.forward_outgoing(params).await,
-            Err(error) => Err(error),
-        };
-        self.send_checked(outgoing, options, reply, link).await
     }
 
     async fn forward_outgoing(&self, params: ForwardParams) -> Result<Outgoing, SessionError> {
@@ -224,21 +229,6 @@ impl Actor {
             kind: "forward",
             content: compose::forward(content, context).map_err(bad)?,
         })
-    }
-
-    /// `revoke`: delete one of our messages for everyone, sent to its chat.
-    pub(super) async fn revoke(
-        &mut self,
-        params: RevokeParams,
-        reply: Reply<SendTextResult>,
-        link: Option<&mut Link>,
-    ) -> Vec<Output<Waiter>> {
-        let options = SendOptions::from(&params);
-        let outgoing = match self.check_send(&options) {
-            Ok(()) => self.revoke_outgoing(params.message).await,
-            Err(error) => Err(error),
-        };
-        self.send_checked(outgoing, options, reply, link).await
     }
 
     async fn revoke_outgoing(&self, reference: MessageRef) -> Result<Outgoing, SessionError> {

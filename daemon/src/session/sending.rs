@@ -17,7 +17,7 @@ use waweb_core::message::{self, pb};
 use waweb_core::session::connection::{Answer, Output, RequestError};
 use waweb_proto::{
     Event, IDEMPOTENCY_KEY_MAX, OutboxCancelParams, OutboxCancelResult, OutboxResult, SendCommon,
-    SendStatus, SendTextParams, SendTextResult, SendWait,
+    SendStatus, SendTextResult, SendWait,
 };
 
 use super::actor::{Actor, Goal};
@@ -84,38 +84,6 @@ pub(super) struct Outgoing {
 }
 
 impl Actor {
-    /// `send_text`: refused, or queued (and relayed now if the connection is usable).
-    pub(super) async fn send_text(
-        &mut self,
-        params: SendTextParams,
-        reply: Reply<SendTextResult>,
-        link: Option<&mut Link>,
-    ) -> Vec<Output<Waiter>> {
-        let options = SendOptions::from(&params);
-        let outgoing = match self.check_send(&options) {
-            Ok(()) => self.text_outgoing(params).await,
-            Err(error) => Err(error),
-        };
-        self.send_checked(outgoing, options, reply, link).await
-    }
-
-    /// Sends what a send method built, or answers why it could not.
-    pub(super) async fn send_checked(
-        &mut self,
-        outgoing: Result<Outgoing, SessionError>,
-        options: SendOptions,
-        reply: Reply<SendTextResult>,
-        link: Option<&mut Link>,
-    ) -> Vec<Output<Waiter>> {
-        match outgoing {
-            Ok(outgoing) => self.send(outgoing, options, reply, link).await,
-            Err(error) => {
-                let _ = reply.send(Err(error));
-                Vec::new()
-            }
-        }
-    }
-
     /// What every send checks before doing any work (an upload, a lookup): the session can
     /// send, and the idempotency key is well-formed.
     pub(super) fn check_send(&self, options: &SendOptions) -> Result<(), SessionError> {

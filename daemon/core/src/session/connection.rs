@@ -482,17 +482,7 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
 
     /// `query`: one JSON command, resolved with whatever the server answers to its tag.
     pub fn query(&mut self, json: &Value, waiter: W, now: I) -> Outputs<W> {
-        if !self.is_usable() {
-            return vec![Output::Resolve(waiter, Err(RequestError::NotReady))];
-        }
-        let tag = self.tags.next_tag();
-        let frame = Frame::Text(wire::text_frame(&tag, &json.to_string()));
-        self.pending.insert(
-            tag,
-            Request::Query(waiter),
-            now + self.settings.request_timeout,
-        );
-        vec![Output::Send(frame)]
+        self.json_request(json, Request::Query(waiter), now)
     }
 
     /// A set-action (PROTOCOL.md 11.2): `["action",{"type":"set","epoch":"<n>"},[child]]`
@@ -516,16 +506,20 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
     /// A JSON command whose answer is a status (`["action","presence","subscribe",jid]`),
     /// resolved like [`Connection::set`].
     pub fn command(&mut self, json: &Value, waiter: W, now: I) -> Outputs<W> {
+        self.json_request(json, Request::Status(waiter), now)
+    }
+
+    /// A tagged JSON frame whose answer goes to `request`.
+    fn json_request(&mut self, json: &Value, request: Request<W>, now: I) -> Outputs<W> {
         if !self.is_usable() {
-            return vec![Output::Resolve(waiter, Err(RequestError::NotReady))];
+            let mut out = Vec::new();
+            resolve(request, Err(RequestError::NotReady), &mut out);
+            return out;
         }
         let tag = self.tags.next_tag();
         let frame = Frame::Text(wire::text_frame(&tag, &json.to_string()));
-        self.pending.insert(
-            tag,
-            Request::Status(waiter),
-            now + self.settings.request_timeout,
-        );
+        self.pending
+            .insert(tag, request, now + self.settings.request_timeout);
         vec![Output::Send(frame)]
     }
 

@@ -15,6 +15,8 @@ use waweb_core::message::{self, MediaInfo, pb};
 use waweb_core::wire::FrameCipher;
 use waweb_proto::message::MediaKind;
 
+use crate::command::Field;
+
 use super::{Core, HISTORY_PER_CHAT, Session, Timer, Tokens, now_s, random_bytes, user_jid};
 
 /// Someone in the phone's address book.
@@ -144,9 +146,15 @@ impl Core {
 
     /// The `read` command: contact `from` reads what the client sent them, up to message `id`;
     /// one `Msg` ack 3 per message (B reads only `Msg`), oldest first.
-    pub(super) fn read_up_to(&mut self, from: &str, id: &str) -> Result<Value, String> {
+    pub(super) fn read_up_to(
+        &mut self,
+        from: Field<String>,
+        id: Field<String>,
+    ) -> Result<Value, String> {
+        let from = from.need("read", "from")?;
+        let id = id.need("read", "id")?;
         let client_id = self.target_session()?;
-        let peer = user_jid(from);
+        let peer = user_jid(&from);
         let own: Vec<String> = self
             .history
             .get(&peer)
@@ -156,7 +164,7 @@ impl Core {
             .filter(|key| key.from_me == Some(true))
             .filter_map(|key| key.id.clone())
             .collect();
-        let Some(last) = own.iter().position(|own| own == id) else {
+        let Some(last) = own.iter().position(|own| *own == id) else {
             return Err(format!("the client sent no message {id} to {peer}"));
         };
         let ids = &own[..=last];
