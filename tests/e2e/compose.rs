@@ -516,3 +516,60 @@ async fn receipts_need_the_connection_and_sends_a_session() {
         assert_eq!(error["data"]["kind"], "not_logged_in", "{method}: {error}");
     }
 }
+
+#[tokio::test]
+async fn wawebctl_quotes_mentions_sends_a_location_and_types() {
+    let mut harness = Harness::start().await;
+    let _client = harness.pair().await;
+    let socket = harness.socket().to_owned();
+    let run = |args: &[&str]| crate::ctl::spawn_ctl(&socket, args);
+    let (result, out) = run(&[
+        "send",
+        "4915100000001",
+        "yes @4915100000002",
+        "--quote",
+        "3AA5CTL",
+        "--mention",
+        "4915100000002",
+    ])
+    .await
+    .unwrap();
+    assert_eq!(result, Ok(()), "{out}");
+    let id = out.split_whitespace().nth(1).unwrap().to_owned();
+    let line = received(&mut harness, &id).await;
+    assert_eq!(
+        line["decoded"][0]["message"]["extendedTextMessage"]["contextInfo"],
+        json!({"stanzaId": "3AA5CTL", "participant": ALICE, "mentionedJid": [BOB]})
+    );
+    let (result, out) = run(&[
+        "send-location",
+        "4915100000001",
+        "-33.5",
+        "151.25",
+        "--name",
+        "Opera",
+    ])
+    .await
+    .unwrap();
+    assert_eq!(result, Ok(()), "{out}");
+    let id = out.split_whitespace().nth(1).unwrap().to_owned();
+    assert_eq!(
+        received(&mut harness, &id).await["decoded"][0]["message"],
+        json!({"locationMessage": {"degreesLatitude": -33.5, "degreesLongitude": 151.25, "name": "Opera"}})
+    );
+    let (result, out) = run(&["typing", "4915100000001", "recording"])
+        .await
+        .unwrap();
+    assert_eq!(result, Ok(()), "{out}");
+    let (metric, flags, child) = set_action(&mut harness, "presence").await;
+    // The login's own presence comes first.
+    let (metric, flags, child) = if child["attrs"]["type"] == "available" {
+        set_action(&mut harness, "presence").await
+    } else {
+        (metric, flags, child)
+    };
+    assert_eq!((metric, flags), (json!(8), json!(0x04)));
+    assert_eq!(child["attrs"], json!({"type": "recording", "to": ALICE}));
+    let (result, _) = run(&["read", "4915100000001"]).await.unwrap();
+    assert!(result.unwrap_err().contains("is in the store"));
+}
