@@ -10,6 +10,9 @@
 //! saved(true)                    -> State(connected), Emit(connected), Send <presence>, Send "T3,[admin,test]"
 //! relay(id, jid, <WMI>, w)       -> Send <action type=relay><message>…</message></action>
 //! on_binary/on_text "3EB0…,{\"status\":200,\"t\":…}" -> Emit(message from_me), Resolve(w, Ok(Sent))
+//! set(SetAction, w)              -> Send <action type=set epoch=n><child/></action> (its metric and flags)
+//! command(json, w)               -> Send "T4,[\"action\",\"presence\",…]"
+//! on_text "T4,{\"status\":200}"   -> Resolve(w, Ok(Done))
 //! tick(now ≥ next_wake())        -> Send "?,," | End(Lost(pong_timeout)) | Resolve(w, Err(Timeout)) | …
 //! ```
 //!
