@@ -98,6 +98,7 @@ pub mod methods;
 pub mod receipt;
 pub mod rpc;
 pub mod send;
+pub mod status;
 
 #[cfg(test)]
 mod tests;
