@@ -58,41 +58,27 @@ impl Actor {
             }
             ReceiptCall::Typing(params) => jid("chat", &params.chat)
                 .and_then(|chat| done(actions::typing(&chat, params.state), EmptyResult {})),
-            ReceiptCall::Subscribe(params) => {
-                let jid = match person("jid", &params.jid) {
-                    Ok(jid) => jid,
-                    Err(error) => {
-                        let _ = reply.send(Err(error));
-                        return Vec::new();
-                    }
-                };
-                let waiter = Waiter::Done {
-                    reply: Reply::new(reply),
-                    result: serde_json::json!({}),
-                };
-                let command = actions::subscribe_presence(&jid);
-                return link.machine.command(&command, waiter, Instant::now());
-            }
+            ReceiptCall::Subscribe(params) => person("jid", &params.jid)
+                .and_then(|jid| done(actions::subscribe_presence(&jid), EmptyResult {})),
         };
-        match prepared {
-            Ok((action, result)) => {
-                let waiter = Waiter::Done {
-                    reply: Reply::new(reply),
-                    result,
-                };
-                link.machine.set(action, waiter, Instant::now())
-            }
+        let (request, result) = match prepared {
+            Ok(prepared) => prepared,
             Err(error) => {
                 let _ = reply.send(Err(error));
-                Vec::new()
+                return Vec::new();
             }
+        };
+        let waiter = Waiter::Done {
+            reply: Reply::new(reply),
+            result,
+        };
+        match request {
+            Request::Set(action) => link.machine.set(action, waiter, Instant::now()),
+            Request::Command(json) => link.machine.command(&json, waiter, Instant::now()),
         }
     }
 
-    async fn read_action(
-        &self,
-        params: MarkReadParams,
-    ) -> Result<(SetAction, Value), SessionError> {
+    async fn read_action(&self, params: MarkReadParams) -> Result<(Request, Value), SessionError> {
         let chat = jid("chat", &params.chat)?;
         let named = match params.message {
             Some(reference) => {
@@ -113,7 +99,7 @@ impl Actor {
     async fn unread_action(
         &self,
         params: MarkUnreadParams,
-    ) -> Result<(SetAction, Value), SessionError> {
+    ) -> Result<(Request, Value), SessionError> {
         let chat = jid("chat", &params.chat)?;
         let named = self.newest(&chat).await?;
         let participant = named.participant.as_deref().filter(|_| is_group(&chat));
@@ -124,7 +110,7 @@ impl Actor {
     async fn played_action(
         &self,
         params: MarkPlayedParams,
-    ) -> Result<(SetAction, Value), SessionError> {
+    ) -> Result<(Request, Value), SessionError> {
         let chat = jid("message.chat", &params.message.chat)?;
         if params.message.from_me {
             return Err(SessionError::InvalidParams(
@@ -187,8 +173,30 @@ fn named(reference: MessageRef) -> Result<Named, SessionError> {
     })
 }
 
-fn done(action: SetAction, result: impl Serialize) -> Result<(SetAction, Value), SessionError> {
+/// What goes to the server: a set-action, or a JSON command answered by a status.
+enum Request {
+    Set(SetAction),
+    Command(Value),
+}
+
+impl From<SetAction> for Request {
+    fn from(action: SetAction) -> Self {
+        Request::Set(action)
+    }
+}
+
+impl From<Value> for Request {
+    fn from(json: Value) -> Self {
+        Request::Command(json)
+    }
+}
+
+/// The request and the result to answer once the server said 200.
+fn done(
+    request: impl Into<Request>,
+    result: impl Serialize,
+) -> Result<(Request, Value), SessionError> {
     let result = serde_json::to_value(result)
         .map_err(|error| SessionError::Internal(format!("cannot encode the result: {error}")))?;
-    Ok((action, result))
+    Ok((request.into(), result))
 }
