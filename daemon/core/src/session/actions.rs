@@ -53,17 +53,17 @@ fn read_node(
     participant: Option<&str>,
     count: &'static str,
 ) -> SetAction {
-    // The attribute order of PROTOCOL.md 7.8's verified read receipt.
+    // The attribute order of PROTOCOL.md 7.8's verified read receipt, with a group message's
+    // author where B put it.
     let mut child = Node::new("read")
         .attr("jid", chat.to_owned())
         .attr("count", count)
-        .attr("index", index.to_owned())
-        .attr("owner", owner.to_string());
+        .attr("index", index.to_owned());
     if let Some(participant) = participant {
         child = child.attr("participant", participant.to_owned());
     }
     SetAction {
-        child,
+        child: child.attr("owner", owner.to_string()),
         metric: metric::READ,
         flags: flags::IGNORE,
     }
