@@ -7,8 +7,9 @@ mod client;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use waweb_core::binary::{Content, Node};
+use waweb_core::binary::{self, Content, Node};
 use waweb_core::message::{self, compose, pb};
+use waweb_core::wire::FrameCipher;
 use waweb_sim::{Config, Sim};
 
 use client::*;
@@ -115,11 +116,34 @@ async fn the_phone_reads_quotes_mentions_locations_contacts_and_revokes() {
         json!({"displayName": "Bob", "vcard": "BEGIN:VCARD\nFN:Bob\nEND:VCARD"})
     );
 
-    let id = relay(&mut client, compose::revoke(ALICE, "3EB0C0FFEE")).await;
+    let oops = relay(&mut client, compose::text("oops".into(), None)).await;
+    let id = relay(&mut client, compose::revoke(ALICE, &oops)).await;
     assert_eq!(
         received(&mut output, &id).await["decoded"][0]["message"],
-        json!({"protocolMessage": {"key": {"remoteJid": ALICE, "fromMe": true, "id": "3EB0C0FFEE"}, "type": "REVOKE"}})
+        json!({"protocolMessage": {"key": {"remoteJid": ALICE, "fromMe": true, "id": oops}, "type": "REVOKE"}})
     );
+    // The phone's history now holds a REVOKE stub where the message was.
+    let query = Node::new("query")
+        .attr("type", "message")
+        .attr("jid", ALICE)
+        .attr("kind", "before")
+        .attr("count", "10")
+        .attr("epoch", "9");
+    client.send_node("h1", 7, 0x80, &query).await;
+    // Acks (text frames) may come first.
+    let history = loop {
+        if let Frame::Binary(data) = client.next().await {
+            let cipher = FrameCipher::new(client.keys.as_ref().unwrap());
+            let (tag, bytes) = cipher.open_server_frame(&data).unwrap();
+            if tag == "h1" {
+                break binary::decode(&bytes).unwrap();
+            }
+        }
+    };
+    let last = history.children().last().unwrap().content_bytes().unwrap();
+    let last = message::decode_web_message_info(last).unwrap();
+    assert_eq!(last.key.unwrap().id.as_deref(), Some(oops.as_str()));
+    assert_eq!((last.message, last.message_stub_type), (None, Some(1)));
 }
 
 #[tokio::test]

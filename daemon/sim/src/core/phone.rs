@@ -118,8 +118,21 @@ impl Core {
             .with_content(Content::List(users))
     }
 
+    /// Keeps a message in its chat's history; a revoke ("delete for everyone") instead turns
+    /// the message it names into a REVOKE stub, as the phone showed it ("This message was
+    /// deleted"), which is what `query message` then pages through.
     pub(super) fn remember(&mut self, chat: &str, info: pb::WebMessageInfo) {
         let messages = self.history.entry(chat.to_owned()).or_default();
+        if let Some(target) = revoked_id(&info) {
+            let found = messages.iter_mut().find(|message| {
+                message.key.as_ref().and_then(|key| key.id.as_deref()) == Some(target)
+            });
+            if let Some(message) = found {
+                message.message = None;
+                message.message_stub_type = Some(pb::WebMessageInfoStubType::Revoke.into());
+                return;
+            }
+        }
         messages.push_back(info);
         if messages.len() > HISTORY_PER_CHAT {
             messages.pop_front();
@@ -408,6 +421,13 @@ impl Core {
 }
 
 /// A small 24-bit BMP with a colour gradient: a real picture the demo can send as an image.
+/// The id a `protocolMessage` REVOKE names, if `info` is one.
+fn revoked_id(info: &pb::WebMessageInfo) -> Option<&str> {
+    let protocol = info.message.as_ref()?.protocol_message.as_ref()?;
+    let revoke = protocol.r#type == Some(pb::ProtocolMessageType::Revoke.into());
+    revoke.then(|| protocol.key.as_ref()?.id.as_deref())?
+}
+
 fn gradient_bmp(seed: usize) -> Vec<u8> {
     const SIDE: u32 = 64;
     let row = SIDE * 3;
