@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use waweb_proto::{ConsumerName, EventType};
 
+use crate::compose::{ReceiptCommand, ReplyArgs, SendCommand};
+
 const EXIT_STATUS: &str = "\
 Exit status:
   0  success
@@ -99,6 +101,8 @@ pub enum Command {
         to: String,
         /// The message
         text: String,
+        #[command(flatten)]
+        reply: ReplyArgs,
         /// Send at most once for this key (1-128 characters): a repeat prints the first result
         #[arg(long, value_name = "KEY")]
         idempotency_key: Option<String>,
@@ -109,6 +113,12 @@ pub enum Command {
         #[arg(long, value_name = "MS")]
         timeout_ms: Option<u64>,
     },
+
+    #[command(flatten)]
+    Compose(SendCommand),
+
+    #[command(flatten)]
+    Receipt(ReceiptCommand),
 
     /// List the messages the server has not acknowledged yet, or cancel one not sent yet
     Outbox {

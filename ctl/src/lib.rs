@@ -6,6 +6,7 @@
 //! crate has no codecs and no async runtime.
 
 mod cli;
+mod compose;
 mod login;
 
 use login::LoginOptions;
@@ -22,8 +23,7 @@ use waweb_proto::methods::{self, Method};
 use waweb_proto::{
     Client, ClientError, CommitParams, ConsumerName, ErrorKind, EventType, LogoutResult,
     MediaDownloadParams, MediaDownloadResult, NoParams, OutboxCancelParams, PROTOCOL_VERSION,
-    QueryParams, SendStatus, SendTextParams, SendTextResult, SendWait, StatusResult,
-    SubscribeParams, VersionResult,
+    QueryParams, SendTextParams, SendWait, StatusResult, SubscribeParams, VersionResult,
 };
 
 pub use cli::{Cli, Command, MediaCommand};
@@ -146,9 +146,12 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
             consumer,
         } => Session::connect(cli)?.events(out, types, *since, consumer.as_ref()),
         Command::Consumers => Session::connect(cli)?.consumers(out),
+        Command::Compose(command) => compose::send(cli, command, out),
+        Command::Receipt(command) => compose::receipt(cli, command, out),
         Command::Send {
             to,
             text,
+            reply,
             idempotency_key,
             queued,
             timeout_ms,
@@ -156,6 +159,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
             let params = SendTextParams {
                 to: to.clone(),
                 text: text.clone(),
+                quote: reply.quote(to),
+                mentions: reply.mentions(),
                 idempotency_key: idempotency_key.clone(),
                 wait: queued.then_some(SendWait::Queued),
                 timeout_ms: *timeout_ms,
@@ -272,17 +277,8 @@ impl Session {
         writeln!(out, "logged out and the session erased ({note})").map_err(output)
     }
 
-    fn send(mut self, out: &mut dyn Write, params: SendTextParams) -> Result<(), Failure> {
-        let (raw, SendTextResult { id, status, .. }) = self.call::<methods::SendText>(params)?;
-        if self.json {
-            return self.print_raw(out, &raw);
-        }
-        match status {
-            SendStatus::Server(status) => {
-                writeln!(out, "sent {id} (server status {status})").map_err(output)
-            }
-            SendStatus::Queued => writeln!(out, "queued {id}").map_err(output),
-        }
+    fn send(self, out: &mut dyn Write, params: SendTextParams) -> Result<(), Failure> {
+        self.sent::<methods::SendText>(out, params)
     }
 
     fn outbox(mut self, out: &mut dyn Write, cancel: Option<&str>) -> Result<(), Failure> {

@@ -1,113 +1,16 @@
 //! wawebctl against a scripted fake daemon: a std Unix listener in a thread answering JSON-RPC
 //! lines the way a test tells it to.
 
-use std::io::{BufRead, BufReader, Write};
+mod fake;
+
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, mpsc};
-use std::thread;
 
 use clap::Parser;
 use serde_json::{Value, json};
-use tempfile::TempDir;
-use wawebctl::{Cli, Failure, exit, run};
+use wawebctl::{Cli, exit, run};
 
-/// What the fake writes back for one request: reply and event lines, then maybe hang up.
-struct Answer {
-    lines: Vec<Value>,
-    close: bool,
-}
-
-impl Answer {
-    fn result(request: &Value, result: Value) -> Answer {
-        Answer {
-            lines: vec![json!({"jsonrpc": "2.0", "id": request["id"], "result": result})],
-            close: false,
-        }
-    }
-
-    fn error(request: &Value, code: i64, kind: &str, message: &str) -> Answer {
-        let error = json!({"code": code, "message": message, "data": {"kind": kind}});
-        Answer {
-            lines: vec![json!({"jsonrpc": "2.0", "id": request["id"], "error": error})],
-            close: false,
-        }
-    }
-
-    fn then_event(mut self, params: Value) -> Answer {
-        self.lines
-            .push(json!({"jsonrpc": "2.0", "method": "event", "params": params}));
-        self
-    }
-
-    fn then_close(mut self) -> Answer {
-        self.close = true;
-        self
-    }
-}
-
-/// A fake daemon on a socket in a temp dir; every request it gets is reported on `requests`.
-struct Fake {
-    _dir: TempDir,
-    path: PathBuf,
-    requests: mpsc::Receiver<Value>,
-}
-
-impl Fake {
-    fn start(script: impl FnMut(&Value) -> Answer + Send + 'static) -> Fake {
-        let dir = tempfile::Builder::new()
-            .prefix("wawebctl")
-            .tempdir()
-            .unwrap();
-        let path = dir.path().join("wawebd.sock");
-        let listener = UnixListener::bind(&path).unwrap();
-        let (seen, requests) = mpsc::channel();
-        let script = Arc::new(Mutex::new(script));
-        // Like the daemon, serve connections concurrently: wawebctl may open a second one (to
-        // ask for the version) while the first is still open.
-        thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { return };
-                let (script, seen) = (script.clone(), seen.clone());
-                thread::spawn(move || {
-                    let mut writer = stream.try_clone().unwrap();
-                    for line in BufReader::new(stream).lines() {
-                        let Ok(line) = line else { break };
-                        let request: Value = serde_json::from_str(&line).unwrap();
-                        let answer = (script.lock().unwrap())(&request);
-                        let _ = seen.send(request);
-                        for line in answer.lines {
-                            if writeln!(writer, "{line}").is_err() {
-                                break;
-                            }
-                        }
-                        if answer.close {
-                            break;
-                        }
-                    }
-                });
-            }
-        });
-        Fake {
-            _dir: dir,
-            path,
-            requests,
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> (Result<(), Failure>, String) {
-        let mut argv = vec!["wawebctl", "--socket", self.path.to_str().unwrap()];
-        argv.extend_from_slice(args);
-        let cli = Cli::try_parse_from(argv).unwrap();
-        let mut out = Vec::new();
-        let result = run(&cli, &mut out, false);
-        (result, String::from_utf8(out).unwrap())
-    }
-
-    fn requests(&self) -> Vec<Value> {
-        self.requests.try_iter().collect()
-    }
-}
+use fake::{Answer, Fake};
 
 fn status_result() -> Value {
     json!({"state": "connected", "me": {"wid": "4915100000000@s.whatsapp.net", "pushname": "Ada",

@@ -7,6 +7,7 @@
 //!                                      order with the events, so a message is stored no later
 //!                                      than its event reaches a subscriber's next batch
 //! lookup(journal, chat, id)         -> Some(Stored { message, raw }) | None
+//! newest(journal, chat)             -> the chat's latest Stored | None
 //! ```
 //!
 //! The raw bytes are what quotes and forwards embed (the content exactly as it came), and what
@@ -69,12 +70,26 @@ pub async fn lookup(
     chat: String,
     id: String,
 ) -> Result<Option<Stored>, journal::Error> {
+    one_row(
+        journal,
+        "SELECT event, raw FROM messages WHERE chat = ?1 AND id = ?2",
+        [chat, id],
+    )
+    .await
+}
+
+/// The one row `sql` selects (`event, raw`), read on a blocking thread.
+async fn one_row<const N: usize>(
+    journal: &Journal,
+    sql: &'static str,
+    values: [String; N],
+) -> Result<Option<Stored>, journal::Error> {
     let db = journal.db().clone();
     tokio::task::spawn_blocking(move || {
         let reader = db.reader()?;
         let row = reader
-            .prepare_cached("SELECT event, raw FROM messages WHERE chat = ?1 AND id = ?2")?
-            .query_row(params![chat, id], |row| {
+            .prepare_cached(sql)?
+            .query_row(rusqlite::params_from_iter(values), |row| {
                 Ok((row.get::<_, String>(0)?, row.get::<_, Option<Vec<u8>>>(1)?))
             })
             .optional()?;
@@ -85,6 +100,17 @@ pub async fn lookup(
     })
     .await
     .map_err(|_| journal::Error::Stopped)?
+}
+
+/// The newest stored message of `chat` (the latest timestamp; of one second's messages, the
+/// greatest id), if the store has any: what `mark_read` and `mark_unread` name by default.
+pub async fn newest(journal: &Journal, chat: String) -> Result<Option<Stored>, journal::Error> {
+    one_row(
+        journal,
+        "SELECT event, raw FROM messages WHERE chat = ?1 ORDER BY timestamp DESC, id DESC LIMIT 1",
+        [chat],
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -154,6 +180,26 @@ mod tests {
                 .unwrap(),
             None
         );
+        journal.close().await;
+    }
+
+    #[tokio::test]
+    async fn the_newest_message_of_a_chat_is_the_latest_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = journal(dir.path()).await;
+        let chat = "4915100000001@s.whatsapp.net".to_owned();
+        assert_eq!(newest(&journal, chat.clone()).await.unwrap(), None);
+        let mut later = message("B", "later");
+        later.timestamp += 5;
+        store(&journal, later, None);
+        store(&journal, message("A", "first"), None);
+        let mut elsewhere = message("C", "other chat");
+        elsewhere.chat = "4915100000002@s.whatsapp.net".into();
+        elsewhere.timestamp += 60;
+        store(&journal, elsewhere, None);
+        journal.flush().await;
+        let found = newest(&journal, chat).await.unwrap().unwrap();
+        assert_eq!(found.message.id, "B");
         journal.close().await;
     }
 }

@@ -90,18 +90,25 @@
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod compose;
 pub mod event;
 pub mod journal;
 pub mod message;
 pub mod methods;
+pub mod receipt;
 pub mod rpc;
 pub mod send;
+pub mod status;
 
 #[cfg(test)]
 mod tests;
 
 pub use client::{
     Client, ClientError, Events, SOCKET_ENV, SocketPathError, default_socket_path, socket_path_from,
+};
+pub use compose::{
+    CONTACTS_MAX, ContactCard, ForwardParams, MessageRef, RevokeParams, SendContactParams,
+    SendLocationParams,
 };
 pub use event::{Event, EventType, LAGGED, Reason};
 pub use journal::{
@@ -113,13 +120,17 @@ pub use methods::{
     MediaDownloadResult, Method, NoParams, QueryParams, QueryResult, State, StatusResult,
     VersionResult,
 };
+pub use receipt::{
+    ChatState, EmptyResult, MarkPlayedParams, MarkReadParams, MarkUnreadParams, Presence,
+    ReceiptResult, SetPresenceParams, SetTypingParams, SubscribePresenceParams,
+};
 pub use rpc::{
     EVENT_METHOD, ErrorData, ErrorKind, Id, Notification, Reply, Request, Response, RpcError,
     TwoPointZero,
 };
 pub use send::{
     IDEMPOTENCY_KEY_MAX, OutboxCancelParams, OutboxCancelResult, OutboxEntry, OutboxResult,
-    SendStatus, SendTextParams, SendTextResult, SendWait,
+    SendCommon, SendStatus, SendTextParams, SendTextResult, SendWait,
 };
 
 /// The version of this protocol; the `protocol` field of the `version` result.

@@ -31,21 +31,28 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::compose::{ForwardParams, RevokeParams, SendContactParams, SendLocationParams};
 use crate::event::EventType;
 use crate::journal::{
     CommitParams, ConsumerInfo, ConsumersResult, JournalParams, JournalResult, SubscribeParams,
     SubscribeResult,
 };
 use crate::message::Media;
+use crate::receipt::{
+    EmptyResult, MarkPlayedParams, MarkReadParams, MarkUnreadParams, ReceiptResult,
+    SetPresenceParams, SetTypingParams, SubscribePresenceParams,
+};
 use crate::rpc::{ErrorKind, Id, Request, RpcError};
 use crate::send::{
     OutboxCancelParams, OutboxCancelResult, OutboxResult, SendTextParams, SendTextResult,
+};
+pub use crate::status::{
+    Battery, LoginResult, LogoutResult, Me, State, StatusResult, UnknownName, VersionResult,
 };
 
 /// A method of the socket protocol: its wire name and the shapes of its params and result.
@@ -401,225 +408,94 @@ methods! {
     /// {"jsonrpc":"2.0","id":14,"result":{"id":"3EB0C0FFEE","cancelled":true}}
     /// ```
     OutboxCancel(OutboxCancelParams) = "outbox_cancel" -> OutboxCancelResult;
+
+    /// `send_location`: send a location (DESIGN.md 7.1), through the outbox like `send_text`.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":15,"method":"send_location","params":{"to":"4915100000001","latitude":52.5163,"longitude":13.3777,"name":"Brandenburger Tor"}}
+    /// {"jsonrpc":"2.0","id":15,"result":{"id":"3EB0C0FFEE","status":200,"t":1600000000}}
+    /// ```
+    SendLocation(SendLocationParams) = "send_location" -> SendTextResult;
+
+    /// `send_contact`: send one contact card (`contactMessage`) or several
+    /// (`contactsArrayMessage`).
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":16,"method":"send_contact","params":{"to":"4915100000001","contacts":[{"display_name":"Ada","vcard":"BEGIN:VCARD\nVERSION:3.0\nFN:Ada\nEND:VCARD"}]}}
+    /// {"jsonrpc":"2.0","id":16,"result":{"id":"3EB0C0FFEE","status":200,"t":1600000000}}
+    /// ```
+    SendContact(SendContactParams) = "send_contact" -> SendTextResult;
+
+    /// `forward`: send a stored message's content again, marked as forwarded; `not_found` when
+    /// the store does not hold it.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":17,"method":"forward","params":{"to":"4915100000002","message":{"chat":"4915100000001@s.whatsapp.net","id":"3AA55DBD30C9CD2FD815","from_me":false}}}
+    /// {"jsonrpc":"2.0","id":17,"result":{"id":"3EB0C0FFEE","status":200,"t":1600000000}}
+    /// ```
+    Forward(ForwardParams) = "forward" -> SendTextResult;
+
+    /// `revoke`: delete one of our messages for everyone (a `protocolMessage` REVOKE to its
+    /// chat); a message that is not ours is `invalid_params`.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":18,"method":"revoke","params":{"message":{"chat":"4915100000001@s.whatsapp.net","id":"3EB0C0FFEE","from_me":true}}}
+    /// {"jsonrpc":"2.0","id":18,"result":{"id":"3EB0AB12CD","status":200,"t":1600000005}}
+    /// ```
+    Revoke(RevokeParams) = "revoke" -> SendTextResult;
+
+    /// `mark_read`: a read receipt for a chat up to `message` (default: the newest stored one;
+    /// `not_found` when the store holds none).
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":19,"method":"mark_read","params":{"chat":"4915100000001"}}
+    /// {"jsonrpc":"2.0","id":19,"result":{"chat":"4915100000001@s.whatsapp.net","id":"3AA55DBD30C9CD2FD815"}}
+    /// ```
+    MarkRead(MarkReadParams) = "mark_read" -> ReceiptResult;
+
+    /// `mark_unread`: mark a chat unread (`count -2` with its newest stored message).
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":20,"method":"mark_unread","params":{"chat":"4915100000001"}}
+    /// {"jsonrpc":"2.0","id":20,"result":{"chat":"4915100000001@s.whatsapp.net","id":"3AA55DBD30C9CD2FD815"}}
+    /// ```
+    MarkUnread(MarkUnreadParams) = "mark_unread" -> ReceiptResult;
+
+    /// `mark_played`: a played receipt for a voice note someone sent.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":21,"method":"mark_played","params":{"message":{"chat":"4915100000001","id":"3AA55DBD30C9CD2FD815","from_me":false}}}
+    /// {"jsonrpc":"2.0","id":21,"result":{"chat":"4915100000001@s.whatsapp.net","id":"3AA55DBD30C9CD2FD815"}}
+    /// ```
+    MarkPlayed(MarkPlayedParams) = "mark_played" -> ReceiptResult;
+
+    /// `set_presence`: our own presence, `available` or `unavailable`.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":22,"method":"set_presence","params":{"presence":"unavailable"}}
+    /// {"jsonrpc":"2.0","id":22,"result":{}}
+    /// ```
+    SetPresence(SetPresenceParams) = "set_presence" -> EmptyResult;
+
+    /// `set_typing`: show `composing`, `recording` or `paused` in a chat.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":23,"method":"set_typing","params":{"chat":"4915100000001","state":"composing"}}
+    /// {"jsonrpc":"2.0","id":23,"result":{}}
+    /// ```
+    SetTyping(SetTypingParams) = "set_typing" -> EmptyResult;
+
+    /// `subscribe_presence`: ask for a contact's presence; `presence` events follow.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":24,"method":"subscribe_presence","params":{"jid":"4915100000001"}}
+    /// {"jsonrpc":"2.0","id":24,"result":{}}
+    /// ```
+    SubscribePresence(SubscribePresenceParams) = "subscribe_presence" -> EmptyResult;
 }
 
 /// Every method name, in the order of DESIGN.md's table: [`Call::NAMES`].
 pub const METHODS: &[&str] = Call::NAMES;
-
-/// The result of `version`.
-///
-/// `{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VersionResult {
-    /// The daemon's package version.
-    ///
-    /// `"daemon":"0.1.0"`
-    pub daemon: String,
-    /// The socket protocol version it speaks; compare with [`PROTOCOL_VERSION`](crate::PROTOCOL_VERSION).
-    ///
-    /// `"protocol":1`
-    pub protocol: u32,
-    /// The WhatsApp Web version the daemon announces to the server.
-    ///
-    /// `"wa_version":[2,2142,12]`
-    pub wa_version: [u32; 3],
-}
-
-/// Where the session stands.
-///
-/// `"state":"pairing"`
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    /// `"logged_out"`: no session; `login` starts pairing.
-    LoggedOut,
-    /// `"connecting"`: the websocket is opening.
-    Connecting,
-    /// `"pairing"`: a QR code waits for a scan.
-    Pairing,
-    /// `"logging_in"`: init, restore or challenge in progress.
-    LoggingIn,
-    /// `"connected"`: logged in and online.
-    Connected,
-    /// `"reconnecting"`: waiting out a backoff before connecting again.
-    Reconnecting,
-    /// `"replaced"`: another browser took the session over; the daemon does not reconnect by
-    /// itself, since that would take it back.
-    Replaced,
-}
-
-impl State {
-    /// Every state, in the order a session usually passes through them.
-    pub const ALL: [State; 7] = [
-        State::LoggedOut,
-        State::Connecting,
-        State::Pairing,
-        State::LoggingIn,
-        State::Connected,
-        State::Reconnecting,
-        State::Replaced,
-    ];
-
-    /// The snake_case name, as on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::LoggedOut => "logged_out",
-            State::Connecting => "connecting",
-            State::Pairing => "pairing",
-            State::LoggingIn => "logging_in",
-            State::Connected => "connected",
-            State::Reconnecting => "reconnecting",
-            State::Replaced => "replaced",
-        }
-    }
-}
-
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for State {
-    type Err = UnknownName;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        State::ALL
-            .into_iter()
-            .find(|state| state.as_str() == name)
-            .ok_or_else(|| UnknownName(name.to_owned()))
-    }
-}
-
-/// A name that is not one of the known states or event types.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownName(pub String);
-
-impl fmt::Display for UnknownName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown name {:?}", self.0)
-    }
-}
-
-impl std::error::Error for UnknownName {}
-
-/// The account the session belongs to, as the server described it when logging in.
-///
-/// `{"wid":"4915100000000@s.whatsapp.net","pushname":"Ada","platform":"android","phone":{"wa_version":"2.21.23.23","device_manufacturer":"Google"}}`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Me {
-    /// Our own JID, with `@s.whatsapp.net` (the server says `@c.us`; it is rewritten).
-    ///
-    /// `"wid":"4915100000000@s.whatsapp.net"`
-    pub wid: String,
-    /// Our display name.
-    ///
-    /// `"pushname":"Ada"`
-    pub pushname: String,
-    /// The phone's platform as the server names it.
-    ///
-    /// `"platform":"android"`
-    pub platform: String,
-    /// The `phone` object of the server's `Conn` frame, as it was (`wa_version`, `mcc`, `mnc`,
-    /// `os_version`, `device_manufacturer`, `device_model`, `os_build_number`).
-    ///
-    /// `"phone":{"wa_version":"2.21.23.23","os_version":"11"}`
-    pub phone: Value,
-}
-
-/// The phone's battery.
-///
-/// `{"percent":52,"plugged":false,"powersave":false}`
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Battery {
-    /// Charge in percent.
-    ///
-    /// `"percent":52`
-    pub percent: u8,
-    /// Whether it is charging.
-    ///
-    /// `"plugged":true`
-    pub plugged: bool,
-    /// Whether the phone is in power-saving mode; `false` when the phone did not say.
-    ///
-    /// `"powersave":false`
-    #[serde(default)]
-    pub powersave: bool,
-}
-
-/// The result of `status`.
-///
-/// Every field is always written; unknown values are `null`.
-///
-/// ```json
-/// {"state":"connected","me":{"wid":"4915100000000@s.whatsapp.net","pushname":"Ada","platform":"android","phone":{}},"server_url":"wss://web.whatsapp.com/ws","session_stored":true,"session_error":null,"last_pong_ms_ago":1200,"phone_online":true,"battery":{"percent":52,"plugged":false,"powersave":false},"reconnects":0}
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StatusResult {
-    /// The session's state.
-    ///
-    /// `"state":"connected"`
-    pub state: State,
-    /// The logged-in account; `null` before the first login.
-    ///
-    /// `"me":null`
-    pub me: Option<Me>,
-    /// The websocket URL the daemon connects to.
-    ///
-    /// `"server_url":"wss://web.whatsapp.com/ws"`
-    pub server_url: String,
-    /// Whether a session file is stored, so a restart restores without a QR.
-    ///
-    /// `"session_stored":true`
-    pub session_stored: bool,
-    /// Why the session file could not be written, while that lasts; `null` otherwise. A login
-    /// whose tokens are not on disk is not reported as `connected` (state `logging_in`, reason
-    /// `session_not_stored`) and `session_stored` is false until a retry succeeds.
-    ///
-    /// `"session_error":"replacing /var/lib/wawebd/session.json: No space left on device"`
-    #[serde(default)]
-    pub session_error: Option<String>,
-    /// How long ago the server last answered a keepalive; `null` when unknown (not connected).
-    /// A large value means the connection is dead even if `state` has not caught up yet.
-    ///
-    /// `"last_pong_ms_ago":1200`
-    pub last_pong_ms_ago: Option<u64>,
-    /// Whether the server last said the phone is connected; `null` when unknown.
-    ///
-    /// `"phone_online":true`
-    pub phone_online: Option<bool>,
-    /// The phone's battery; `null` when unknown.
-    ///
-    /// `"battery":{"percent":52,"plugged":false,"powersave":false}`
-    pub battery: Option<Battery>,
-    /// Reconnect attempts since the daemon started.
-    ///
-    /// `"reconnects":0`
-    pub reconnects: u64,
-}
-
-/// The result of `login`.
-///
-/// `{"state":"pairing"}`
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoginResult {
-    /// The state the session is in now: `pairing`.
-    ///
-    /// `"state":"pairing"`
-    pub state: State,
-}
-
-/// The result of `logout`.
-///
-/// `{"server_notified":false}`
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogoutResult {
-    /// Whether the server was told (live goodbye, or the logout-token request when offline).
-    /// The local session is erased either way.
-    ///
-    /// `"server_notified":true`
-    pub server_notified: bool,
-}
 
 /// The params of `subscribe` and `unsubscribe`.
 ///

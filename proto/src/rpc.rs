@@ -375,7 +375,7 @@ pub struct ErrorData {
 /// What went wrong, as `data.kind` names it.
 ///
 /// Several kinds share code -32600 (the request as a whole is unacceptable); the kind tells them
-/// apart. The domain kinds (-32001 to -32008) are what a session can answer.
+/// apart. The domain kinds (-32001 to -32009) are what a session can answer.
 ///
 /// `"kind":"line_too_long"`
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -420,6 +420,8 @@ pub enum ErrorKind {
     Io,
     /// -32008 `media_expired`: the media host no longer has the file (HTTP 404/410).
     MediaExpired,
+    /// -32009 `not_found`: the message (or chat) named is not in the daemon's store.
+    NotFound,
     /// -32000 `too_many_connections`: the daemon already serves as many clients as it allows
     /// (`max_connections`); written once before it closes the connection. Close an idle client
     /// and connect again.
@@ -451,6 +453,7 @@ impl ErrorKind {
             ErrorKind::Integrity => -32006,
             ErrorKind::Io => -32007,
             ErrorKind::MediaExpired => -32008,
+            ErrorKind::NotFound => -32009,
             ErrorKind::TooManyConnections => -32000,
         }
     }
@@ -471,6 +474,7 @@ impl ErrorKind {
             -32006 => ErrorKind::Integrity,
             -32007 => ErrorKind::Io,
             -32008 => ErrorKind::MediaExpired,
+            -32009 => ErrorKind::NotFound,
             -32000 => ErrorKind::TooManyConnections,
             _ => ErrorKind::Unknown,
         }
@@ -495,6 +499,7 @@ impl ErrorKind {
             ErrorKind::Integrity => "integrity",
             ErrorKind::Io => "io",
             ErrorKind::MediaExpired => "media_expired",
+            ErrorKind::NotFound => "not_found",
             ErrorKind::TooManyConnections => "too_many_connections",
             ErrorKind::Unknown => "unknown",
         }

@@ -17,47 +17,113 @@ use serde::{Deserialize, Serialize};
 /// The longest `idempotency_key`.
 pub const IDEMPOTENCY_KEY_MAX: usize = 128;
 
-/// The params of `send_text`.
-///
-/// `{"to":"+49 151 2345-678","text":"hi","idempotency_key":"order-17","wait":"server","timeout_ms":20000}`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SendTextParams {
-    /// A phone number (`+49 151 2345-678`: the digits are kept), bare digits, or a JID ending in
-    /// `@s.whatsapp.net`, `@c.us` or `@g.us`.
+/// Declares the params of a send method: its own fields, then what every send shares (DESIGN.md
+/// 6.2 and 7.1). With `to`, the message goes to `to` and may quote and mention; without, its
+/// chat follows from its own fields (`revoke`). Every such type refuses unknown fields and
+/// implements [`SendCommon`].
+macro_rules! send_params {
+    ($(#[$doc:meta])* $name:ident to { $($field:tt)* }) => {
+        send_params! {
+            $(#[$doc])*
+            $name {
+                /// A phone number (`+49 151 2345-678`: the digits are kept), bare digits, or a JID
+                /// ending in `@s.whatsapp.net`, `@c.us` or `@g.us`.
+                ///
+                /// `"to":"4915123456789@s.whatsapp.net"`
+                pub to: String,
+                $($field)*
+                /// The message this one replies to; quoted with its content when the daemon's
+                /// store holds it, by id alone otherwise.
+                ///
+                /// `"quote":{"chat":"4915100000001@s.whatsapp.net","id":"3AA55DBD30C9CD2FD815","from_me":false}`
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub quote: Option<$crate::compose::MessageRef>,
+                /// People mentioned (JIDs or phone numbers, as `to`); the text should contain
+                /// `@<digits>` for each.
+                ///
+                /// `"mentions":["4915100000002@s.whatsapp.net"]`
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub mentions: Option<Vec<String>>,
+            }
+        }
+    };
+    ($(#[$doc:meta])* $name:ident { $($field:tt)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($field)*
+            /// 1 to 128 characters; a second call with the same key returns the first call's
+            /// result (or waits for the same send) instead of sending again. Remembered at least
+            /// 7 days.
+            ///
+            /// `"idempotency_key":"order-17"`
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub idempotency_key: Option<String>,
+            /// When the reply comes: `server` (default) once the server acknowledged the
+            /// message, `queued` as soon as it is in the outbox.
+            ///
+            /// `"wait":"queued"`
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub wait: Option<SendWait>,
+            /// How long to wait for the server's acknowledgement (default 20,000); past it the
+            /// reply is `timeout` with `data.id` and `data.queued: true`, and the message stays
+            /// queued.
+            ///
+            /// `"timeout_ms":20000`
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub timeout_ms: Option<u64>,
+        }
+
+        impl SendCommon for $name {
+            fn idempotency_key(&self) -> Option<&str> {
+                self.idempotency_key.as_deref()
+            }
+
+            fn wait(&self) -> Option<SendWait> {
+                self.wait
+            }
+
+            fn timeout_ms(&self) -> Option<u64> {
+                self.timeout_ms
+            }
+        }
+    };
+}
+
+pub(crate) use send_params;
+
+/// What the params of every send method have: how it is delivered (DESIGN.md 6.2).
+pub trait SendCommon {
+    /// The `idempotency_key`, if given.
+    fn idempotency_key(&self) -> Option<&str>;
+    /// The `wait` mode, if given.
+    fn wait(&self) -> Option<SendWait>;
+    /// The `timeout_ms`, if given.
+    fn timeout_ms(&self) -> Option<u64>;
+}
+
+send_params! {
+    /// The params of `send_text`. With `quote` or `mentions` it goes as `extendedTextMessage`,
+    /// otherwise as plain `conversation`.
     ///
-    /// `"to":"4915123456789@s.whatsapp.net"`
-    pub to: String,
-    /// The message text.
-    ///
-    /// `"text":"hi"`
-    pub text: String,
-    /// 1 to 128 characters; a second call with the same key returns the first call's result
-    /// (or waits for the same send) instead of sending again. Remembered at least 7 days.
-    ///
-    /// `"idempotency_key":"order-17"`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idempotency_key: Option<String>,
-    /// When the reply comes: `server` (default) once the server acknowledged the message,
-    /// `queued` as soon as it is in the outbox.
-    ///
-    /// `"wait":"queued"`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wait: Option<SendWait>,
-    /// How long to wait for the server's acknowledgement (default 20,000); past it the reply is
-    /// `timeout` with `data.id` and `data.queued: true`, and the message stays queued.
-    ///
-    /// `"timeout_ms":20000`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_ms: Option<u64>,
+    /// `{"to":"+49 151 2345-678","text":"hi","quote":{"chat":"4915123456789@s.whatsapp.net","id":"3AA55DBD30C9CD2FD815","from_me":false},"idempotency_key":"order-17","wait":"server","timeout_ms":20000}`
+    SendTextParams to {
+        /// The message text.
+        ///
+        /// `"text":"hi"`
+        pub text: String,
+    }
 }
 
 impl SendTextParams {
-    /// A text to `to`, with the defaults: no key, wait for the server.
+    /// A text to `to`, with the defaults: no quote, no mentions, no key, wait for the server.
     pub fn new(to: impl Into<String>, text: impl Into<String>) -> Self {
         SendTextParams {
             to: to.into(),
             text: text.into(),
+            quote: None,
+            mentions: None,
             idempotency_key: None,
             wait: None,
             timeout_ms: None,

@@ -213,6 +213,7 @@ fn every_kind_has_its_design_code() {
         (ErrorKind::Integrity, -32006, "integrity"),
         (ErrorKind::Io, -32007, "io"),
         (ErrorKind::MediaExpired, -32008, "media_expired"),
+        (ErrorKind::NotFound, -32009, "not_found"),
         (
             ErrorKind::TooManyConnections,
             -32000,
@@ -295,7 +296,7 @@ fn results_have_the_design_fields() {
         }),
         r#"{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}"#
     );
-    assert_eq!(methods::METHODS.len(), 14);
+    assert_eq!(methods::METHODS.len(), 24);
 }
 
 #[test]
@@ -462,6 +463,58 @@ fn every_call() -> Vec<Call> {
         }),
         Call::Outbox,
         Call::OutboxCancel(OutboxCancelParams { id: "3EB0".into() }),
+        Call::SendLocation(crate::SendLocationParams {
+            to: "1".into(),
+            latitude: 52.5,
+            longitude: 13.4,
+            name: None,
+            address: None,
+            quote: None,
+            mentions: None,
+            idempotency_key: None,
+            wait: None,
+            timeout_ms: None,
+        }),
+        Call::SendContact(crate::SendContactParams {
+            to: "1".into(),
+            contacts: vec![],
+            quote: None,
+            mentions: None,
+            idempotency_key: None,
+            wait: None,
+            timeout_ms: None,
+        }),
+        Call::Forward(crate::ForwardParams {
+            to: "2".into(),
+            message: crate::MessageRef::new("1", "A", false),
+            quote: None,
+            mentions: None,
+            idempotency_key: None,
+            wait: None,
+            timeout_ms: None,
+        }),
+        Call::Revoke(crate::RevokeParams {
+            message: crate::MessageRef::new("1", "A", true),
+            idempotency_key: None,
+            wait: None,
+            timeout_ms: None,
+        }),
+        Call::MarkRead(crate::MarkReadParams {
+            chat: "1".into(),
+            message: None,
+        }),
+        Call::MarkUnread(crate::MarkUnreadParams { chat: "1".into() }),
+        Call::MarkPlayed(crate::MarkPlayedParams {
+            message: crate::MessageRef::new("1", "A", false),
+        }),
+        Call::SetPresence(crate::SetPresenceParams {
+            presence: crate::Presence::Available,
+        }),
+        Call::SetTyping(crate::SetTypingParams {
+            chat: "1".into(),
+            state: crate::ChatState::Paused,
+        }),
+        Call::SubscribePresence(crate::SubscribePresenceParams { jid: "1".into() }),
     ]
 }
 
@@ -515,7 +568,17 @@ fn every_method_has_one_name_in_the_list() {
             "consumers",
             "events",
             "outbox",
-            "outbox_cancel"
+            "outbox_cancel",
+            "send_location",
+            "send_contact",
+            "forward",
+            "revoke",
+            "mark_read",
+            "mark_unread",
+            "mark_played",
+            "set_presence",
+            "set_typing",
+            "subscribe_presence"
         ]
     );
     assert_eq!(methods::METHODS, Call::NAMES);
@@ -610,7 +673,9 @@ fn an_unknown_method_names_every_method() {
     assert_eq!(
         error.message,
         "no method \"reboot\"; the methods are version, status, login, logout, subscribe, \
-         unsubscribe, send_text, query, media_download, commit, consumers, events, outbox, outbox_cancel"
+         unsubscribe, send_text, query, media_download, commit, consumers, events, outbox, outbox_cancel, \
+         send_location, send_contact, forward, revoke, mark_read, mark_unread, mark_played, \
+         set_presence, set_typing, subscribe_presence"
     );
     // The list in the message is the enum's list, whatever it grows to.
     let listed = error
@@ -634,7 +699,7 @@ fn bad_params_say_which_method_and_why() {
         (
             "send_text",
             json!({"to": "1", "text": "hi", "extra": true}),
-            "bad params for send_text: unknown field `extra`, expected one of `to`, `text`, `idempotency_key`, `wait`, `timeout_ms`",
+            "bad params for send_text: unknown field `extra`, expected one of `to`, `text`, `quote`, `mentions`, `idempotency_key`, `wait`, `timeout_ms`",
         ),
         (
             "send_text",

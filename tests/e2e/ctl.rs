@@ -10,7 +10,7 @@ use wawebctl::Cli;
 use crate::support::{DEADLINE, Harness};
 
 /// Runs wawebctl in-process on a blocking thread, as a user would in a second terminal.
-fn spawn_ctl(
+pub(crate) fn spawn_ctl(
     socket: &Path,
     args: &[&str],
 ) -> tokio::task::JoinHandle<(Result<(), String>, String)> {

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod compose;
 mod ctl;
 mod files;
 mod journal;

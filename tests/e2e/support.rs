@@ -60,6 +60,8 @@ pub struct Options {
     pub paused: bool,
     /// What the daemon's journal keeps.
     pub journal: wawebd::journal::Retention,
+    /// Whether the simulated contacts read what the daemon sends them by themselves.
+    pub auto_read: bool,
 }
 
 impl Default for Options {
@@ -72,6 +74,7 @@ impl Default for Options {
             tls: false,
             paused: false,
             journal: wawebd::journal::Retention::default(),
+            auto_read: true,
         }
     }
 }
@@ -102,6 +105,7 @@ impl Harness {
             ttl: options.ttl,
             reply_gap: Duration::from_millis(5),
             push_delay: Duration::from_millis(5),
+            auto_read: options.auto_read,
             tls,
             ..sim::Config::default()
         })

@@ -80,6 +80,14 @@ pub enum Command {
         #[serde(default)]
         node: Field<Value>,
     },
+    /// `{"cmd":"read","from":JID,"id":ID}`: the contact reads the client's messages to them up
+    /// to `id` (ack 3 for each, PROTOCOL.md 3.7); answered with their `ids`.
+    Read {
+        #[serde(default)]
+        from: Field<String>,
+        #[serde(default)]
+        id: Field<String>,
+    },
     /// Counts of connections, sessions and logged-in sessions.
     Status,
     /// `{"cmd":"flood","count":N,"rate":R,"from":JID?,"bytes":B?}`: a contact (`from`, default

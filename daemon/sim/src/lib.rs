@@ -57,6 +57,9 @@ pub struct Config {
     pub push_delay: Duration,
     /// When set, simulated contacts send a message to the logged-in client at this interval.
     pub chatter: Option<Duration>,
+    /// Whether the recipient of a message the client sends reads it by itself (ack 3 about a
+    /// second after delivery); when false only the `read` command sends ack 3.
+    pub auto_read: bool,
     /// When set, both listeners speak TLS with this certificate: `wss://…/ws`, `https://…/`.
     pub tls: Option<Tls>,
 }
@@ -73,6 +76,7 @@ impl Default for Config {
             reply_gap: Duration::from_millis(100),
             push_delay: Duration::from_millis(150),
             chatter: None,
+            auto_read: true,
             tls: None,
         }
     }

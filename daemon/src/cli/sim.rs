@@ -44,6 +44,10 @@ pub struct Args {
     /// Let simulated contacts write to the logged-in client every MS milliseconds.
     #[arg(long, value_name = "MS")]
     chatter_ms: Option<u64>,
+    /// Contacts never read the client's messages by themselves (ack 3 only comes from the
+    /// `read` command).
+    #[arg(long)]
+    no_auto_read: bool,
     /// Serve `wss://…/ws` and `https://…/` with a new self-signed certificate for 127.0.0.1 and
     /// localhost (needs --cert-out).
     #[arg(long, requires = "cert_out")]
@@ -74,6 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         phone_number: args.phone,
         pushname: args.pushname,
         chatter: args.chatter_ms.map(Duration::from_millis),
+        auto_read: !args.no_auto_read,
         tls,
         ..sim::Config::default()
     };

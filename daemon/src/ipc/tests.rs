@@ -67,6 +67,19 @@ fn fake_session() -> SessionHandle {
                 Call::Outbox | Call::OutboxCancel(_) => {
                     let _ = reply.send(Err(SessionError::Internal("no outbox here".into())));
                 }
+                // Sends and receipts take the send_text path; the socket server treats them alike.
+                Call::SendLocation(_)
+                | Call::SendContact(_)
+                | Call::Forward(_)
+                | Call::Revoke(_)
+                | Call::MarkRead(_)
+                | Call::MarkUnread(_)
+                | Call::MarkPlayed(_)
+                | Call::SetPresence(_)
+                | Call::SetTyping(_)
+                | Call::SubscribePresence(_) => {
+                    let _ = reply.send(Err(SessionError::NotConnected));
+                }
                 Call::Query(QueryParams { json }) => {
                     let reply = Reply::new(reply);
                     tokio::spawn(async move {

@@ -8,6 +8,9 @@
 //! login      -> offline: goal Pair (the actor connects)   online: the current QR again | already_logged_in
 //! logout     -> offline: HTTP logout, erase                online: goodbye (HTTP if it fails), erase; the connection ends
 //! send_text  -> offline: queued in the outbox                online: queued, then relayed at once (see sending.rs)
+//! send_location, send_contact, forward, revoke: as send_text (built in compose.rs)
+//! mark_read, mark_unread, mark_played, set_presence, set_typing, subscribe_presence
+//!            -> offline: not_connected                       online: a set-action or command (receipts.rs)
 //! ```
 
 use std::path::PathBuf;
@@ -23,9 +26,11 @@ use waweb_proto::{
 };
 
 use super::actor::{Actor, Ended, Goal};
+use super::compose::Compose;
 use super::download::download;
 use super::handle::{Command, Reply, SessionError};
 use super::online::{Link, Waiter};
+use super::receipts::ReceiptCall;
 use crate::http;
 use crate::output::Protected;
 
@@ -57,7 +62,58 @@ impl Actor {
             }
             (Call::Logout, None) => self.logout_offline(Reply::new(reply)).await,
             (Call::SendText(params), link) => {
-                return Ok(self.send_text(params, Reply::new(reply), link).await);
+                return Ok(self
+                    .send_composed(Compose::Text(params), Reply::new(reply), link)
+                    .await);
+            }
+            (Call::SendLocation(params), link) => {
+                return Ok(self
+                    .send_composed(Compose::Location(params), Reply::new(reply), link)
+                    .await);
+            }
+            (Call::SendContact(params), link) => {
+                return Ok(self
+                    .send_composed(Compose::Contact(params), Reply::new(reply), link)
+                    .await);
+            }
+            (Call::Forward(params), link) => {
+                return Ok(self
+                    .send_composed(Compose::Forward(params), Reply::new(reply), link)
+                    .await);
+            }
+            (Call::Revoke(params), link) => {
+                return Ok(self
+                    .send_composed(Compose::Revoke(params), Reply::new(reply), link)
+                    .await);
+            }
+            (Call::MarkRead(params), link) => {
+                return Ok(self
+                    .receipt_call(ReceiptCall::Read(params), reply, link)
+                    .await);
+            }
+            (Call::MarkUnread(params), link) => {
+                return Ok(self
+                    .receipt_call(ReceiptCall::Unread(params), reply, link)
+                    .await);
+            }
+            (Call::MarkPlayed(params), link) => {
+                return Ok(self
+                    .receipt_call(ReceiptCall::Played(params), reply, link)
+                    .await);
+            }
+            (Call::SetPresence(params), link) => {
+                return Ok(self
+                    .receipt_call(ReceiptCall::Presence(params), reply, link)
+                    .await);
+            }
+            (Call::SetTyping(params), link) => {
+                return Ok(self
+                    .receipt_call(ReceiptCall::Typing(params), reply, link)
+                    .await);
+            }
+            (Call::SubscribePresence(params), link) => {
+                let call = ReceiptCall::Subscribe(params);
+                return Ok(self.receipt_call(call, reply, link).await);
             }
             (Call::Outbox, _) => {
                 let _ = Reply::new(reply).send(self.outbox_list().await);

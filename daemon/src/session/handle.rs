@@ -105,6 +105,9 @@ pub enum SessionError {
     /// The media host no longer has the file: `media_expired` (-32008).
     #[error("media expired: {0}")]
     MediaExpired(String),
+    /// The message named is not in the store: `not_found` (-32009).
+    #[error("{0}")]
+    NotFound(String),
     /// The params do not make sense for the session (a bad recipient, a relative output path):
     /// `invalid_params` (-32602).
     #[error("{0}")]
@@ -130,6 +133,7 @@ impl SessionError {
             SessionError::Integrity(_) => ErrorKind::Integrity,
             SessionError::Io(_) => ErrorKind::Io,
             SessionError::MediaExpired(_) => ErrorKind::MediaExpired,
+            SessionError::NotFound(_) => ErrorKind::NotFound,
             SessionError::InvalidParams(_) => ErrorKind::InvalidParams,
             SessionError::Stopped | SessionError::Internal(_) => ErrorKind::InternalError,
         }
@@ -270,6 +274,7 @@ mod tests {
                 -32008,
                 "media_expired",
             ),
+            (SessionError::NotFound("A".into()), -32009, "not_found"),
             (
                 SessionError::InvalidParams("to".into()),
                 -32602,

@@ -10,9 +10,11 @@ pub use handle::{Command, SessionError, SessionHandle};
 pub mod actor;
 mod backoff;
 mod calls;
+mod compose;
 mod download;
 mod file;
 mod online;
+mod receipts;
 mod sending;
 
 pub use actor::Actor;

@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -45,6 +46,11 @@ pub(super) enum Waiter {
     /// A message of the outbox, by id; its callers wait in [`super::sending`].
     Relay(String),
     Query(Reply<QueryResult>),
+    /// A set-action or status command: `result` is the answer once the server said 200.
+    Done {
+        reply: Reply<Value>,
+        result: Value,
+    },
 }
 
 /// The open socket and what the protocol knows about it.
@@ -251,19 +257,32 @@ impl Actor {
             Waiter::Query(reply) => {
                 let result = match result {
                     Ok(Answer::Reply(reply)) => Ok(reply),
-                    Ok(Answer::Sent(_)) => {
-                        Err(SessionError::Internal("an answer of the wrong kind".into()))
-                    }
-                    Err(RequestError::NotReady) => Err(self.not_available()),
-                    Err(RequestError::InvalidParams(why)) => Err(SessionError::InvalidParams(why)),
-                    Err(RequestError::Server { status, message }) => {
-                        Err(SessionError::Server { status, message })
-                    }
-                    Err(RequestError::Timeout) => Err(SessionError::Timeout),
-                    Err(RequestError::NotConnected) => Err(SessionError::NotConnected),
+                    Ok(_) => Err(SessionError::Internal("an answer of the wrong kind".into())),
+                    Err(error) => Err(self.request_error(error)),
                 };
                 let _ = reply.send(result);
             }
+            Waiter::Done {
+                reply,
+                result: done,
+            } => {
+                let result = match result {
+                    Ok(Answer::Done) => Ok(done),
+                    Ok(_) => Err(SessionError::Internal("an answer of the wrong kind".into())),
+                    Err(error) => Err(self.request_error(error)),
+                };
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    fn request_error(&self, error: RequestError) -> SessionError {
+        match error {
+            RequestError::NotReady => self.not_available(),
+            RequestError::InvalidParams(why) => SessionError::InvalidParams(why),
+            RequestError::Server { status, message } => SessionError::Server { status, message },
+            RequestError::Timeout => SessionError::Timeout,
+            RequestError::NotConnected => SessionError::NotConnected,
         }
     }
 }

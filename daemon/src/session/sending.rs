@@ -16,8 +16,8 @@ use tokio::time::Instant;
 use waweb_core::message::{self, pb};
 use waweb_core::session::connection::{Answer, Output, RequestError};
 use waweb_proto::{
-    Event, IDEMPOTENCY_KEY_MAX, OutboxCancelParams, OutboxCancelResult, OutboxResult, SendStatus,
-    SendTextParams, SendTextResult, SendWait,
+    Event, IDEMPOTENCY_KEY_MAX, OutboxCancelParams, OutboxCancelResult, OutboxResult, SendCommon,
+    SendStatus, SendTextResult, SendWait,
 };
 
 use super::actor::{Actor, Goal};
@@ -65,12 +65,12 @@ pub(super) struct SendOptions {
     pub(super) timeout_ms: Option<u64>,
 }
 
-impl From<&SendTextParams> for SendOptions {
-    fn from(params: &SendTextParams) -> Self {
+impl<P: SendCommon> From<&P> for SendOptions {
+    fn from(params: &P) -> Self {
         SendOptions {
-            idempotency_key: params.idempotency_key.clone(),
-            wait: params.wait,
-            timeout_ms: params.timeout_ms,
+            idempotency_key: params.idempotency_key().map(str::to_owned),
+            wait: params.wait(),
+            timeout_ms: params.timeout_ms(),
         }
     }
 }
@@ -84,36 +84,6 @@ pub(super) struct Outgoing {
 }
 
 impl Actor {
-    /// `send_text`: refused, or queued (and relayed now if the connection is usable).
-    pub(super) async fn send_text(
-        &mut self,
-        params: SendTextParams,
-        reply: Reply<SendTextResult>,
-        link: Option<&mut Link>,
-    ) -> Vec<Output<Waiter>> {
-        let options = SendOptions::from(&params);
-        let outgoing = self.check_send(&options).and_then(|()| {
-            let recipient = message::parse_recipient(&params.to)
-                .map_err(|error| SessionError::InvalidParams(error.to_string()))?;
-            let content = pb::Message {
-                conversation: Some(params.text),
-                ..Default::default()
-            };
-            Ok(Outgoing {
-                recipient,
-                kind: "text",
-                content,
-            })
-        });
-        match outgoing {
-            Ok(outgoing) => self.send(outgoing, options, reply, link).await,
-            Err(error) => {
-                let _ = reply.send(Err(error));
-                Vec::new()
-            }
-        }
-    }
-
     /// What every send checks before doing any work (an upload, a lookup): the session can
     /// send, and the idempotency key is well-formed.
     pub(super) fn check_send(&self, options: &SendOptions) -> Result<(), SessionError> {
@@ -321,7 +291,7 @@ impl Actor {
                 Err(SessionError::Server { status, message })
             }
             // No answer on this connection: still queued, sent again on the next one.
-            Ok(Answer::Reply(_)) | Err(_) => return,
+            Ok(Answer::Reply(_) | Answer::Done) | Err(_) => return,
         };
         self.sending.answer(&id, &result);
     }

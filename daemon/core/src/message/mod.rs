@@ -9,6 +9,7 @@
 //! and some binary decoders into that form; [`jid_for_json_command`] turns it back for the JSON
 //! commands that want `@c.us`.
 
+pub mod compose;
 pub mod pb;
 
 use base64::Engine as _;

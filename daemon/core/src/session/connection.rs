@@ -10,6 +10,9 @@
 //! saved(true)                    -> State(connected), Emit(connected), Send <presence>, Send "T3,[admin,test]"
 //! relay(id, jid, <WMI>, w)       -> Send <action type=relay><message>…</message></action>
 //! on_binary/on_text "3EB0…,{\"status\":200,\"t\":…}" -> Emit(message from_me), Resolve(w, Ok(Sent))
+//! set(SetAction, w)              -> Send <action type=set epoch=n><child/></action> (its metric and flags)
+//! command(json, w)               -> Send "T4,[\"action\",\"presence\",…]"
+//! on_text "T4,{\"status\":200}"   -> Resolve(w, Ok(Done))
 //! tick(now ≥ next_wake())        -> Send "?,," | End(Lost(pong_timeout)) | Resolve(w, Err(Timeout)) | …
 //! ```
 //!
@@ -22,8 +25,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use waweb_proto::message::Message;
-use waweb_proto::{Battery, Event, Me, QueryResult, Reason, SendStatus, SendTextResult, State};
+use waweb_proto::{
+    Battery, Event, Me, Presence, QueryResult, Reason, SendStatus, SendTextResult, State,
+};
 
+use super::actions::{self, SetAction};
 use super::liveness::{Due, Liveness};
 use super::pending::Pending;
 use super::push::{self, Push};
@@ -92,6 +98,8 @@ pub enum Answer {
     Sent(SendTextResult),
     /// `query`: the server's reply.
     Reply(QueryResult),
+    /// A set-action or a JSON command the server answered with status 200.
+    Done,
 }
 
 /// Why a request failed.
@@ -181,6 +189,8 @@ enum Request<W> {
         waiter: W,
     },
     Query(W),
+    /// A set-action or JSON command, answered by `{"status":200}` (PROTOCOL.md 11).
+    Status(W),
     /// Our own (presence, phone probe): the answer only updates facts.
     Internal,
 }
@@ -382,10 +392,10 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
                     Ok(Answer::Reply(QueryResult::ReplyNode(node))),
                 ));
             }
-            Some(Request::Relay { waiter, .. }) => {
+            Some(Request::Relay { waiter, .. } | Request::Status(waiter)) => {
                 let error = RequestError::Server {
                     status: 0,
-                    message: "unexpected binary answer to a message".into(),
+                    message: "unexpected binary answer to a message or action".into(),
                 };
                 out.push(Output::Resolve(waiter, Err(error)));
             }
@@ -475,16 +485,44 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
 
     /// `query`: one JSON command, resolved with whatever the server answers to its tag.
     pub fn query(&mut self, json: &Value, waiter: W, now: I) -> Outputs<W> {
+        self.json_request(json, Request::Query(waiter), now)
+    }
+
+    /// A set-action (PROTOCOL.md 11.2): `["action",{"type":"set","epoch":"<n>"},[child]]`
+    /// sealed with the action's metric and flags, resolved with [`Answer::Done`] once the
+    /// server answers `{"status":200}`.
+    pub fn set(&mut self, action: SetAction, waiter: W, now: I) -> Outputs<W> {
         if !self.is_usable() {
             return vec![Output::Resolve(waiter, Err(RequestError::NotReady))];
         }
+        let node = self.action("set", action.child);
         let tag = self.tags.next_tag();
-        let frame = Frame::Text(wire::text_frame(&tag, &json.to_string()));
+        let send = self.seal(&tag, action.metric, action.flags, &node);
         self.pending.insert(
             tag,
-            Request::Query(waiter),
+            Request::Status(waiter),
             now + self.settings.request_timeout,
         );
+        send.into_iter().collect()
+    }
+
+    /// A JSON command whose answer is a status (`["action","presence","subscribe",jid]`),
+    /// resolved like [`Connection::set`].
+    pub fn command(&mut self, json: &Value, waiter: W, now: I) -> Outputs<W> {
+        self.json_request(json, Request::Status(waiter), now)
+    }
+
+    /// A tagged JSON frame whose answer goes to `request`.
+    fn json_request(&mut self, json: &Value, request: Request<W>, now: I) -> Outputs<W> {
+        if !self.is_usable() {
+            let mut out = Vec::new();
+            resolve(request, Err(RequestError::NotReady), &mut out);
+            return out;
+        }
+        let tag = self.tags.next_tag();
+        let frame = Frame::Text(wire::text_frame(&tag, &json.to_string()));
+        self.pending
+            .insert(tag, request, now + self.settings.request_timeout);
         vec![Output::Send(frame)]
     }
 
@@ -602,14 +640,10 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
         if let Some(me) = self.me.clone() {
             out.push(Output::Emit(Event::Connected { me, restored }));
         }
-        let presence = self.action("set", Node::new("presence").attr("type", "available"));
+        let available = actions::presence(Presence::Available);
+        let presence = self.action("set", available.child);
         let tag = self.tags.next_tag();
-        out.extend(self.seal(
-            &tag,
-            metric::PRESENCE,
-            flags::IGNORE | flags::AVAILABLE,
-            &presence,
-        ));
+        out.extend(self.seal(&tag, available.metric, available.flags, &presence));
         self.pending
             .insert(tag, Request::Internal, now + self.settings.request_timeout);
         self.probe_phone(now, out);
@@ -676,6 +710,18 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
                     Ok(Answer::Reply(QueryResult::Reply(payload.clone()))),
                 ));
             }
+            Request::Status(waiter) => {
+                let status = payload.get("status").and_then(Value::as_u64).unwrap_or(0);
+                let result = if status == 200 {
+                    Ok(Answer::Done)
+                } else {
+                    Err(RequestError::Server {
+                        status: u16::try_from(status).unwrap_or(0),
+                        message: format!("the server refused the action: {payload}"),
+                    })
+                };
+                out.push(Output::Resolve(waiter, result));
+            }
             Request::Internal => {
                 if payload.get(0).and_then(Value::as_str) == Some("Pong") {
                     out.push(Output::PhoneOnline(payload.get(1).and_then(Value::as_bool)));
@@ -701,7 +747,7 @@ fn warn<W>(message: String) -> Output<W> {
 
 fn resolve<W>(request: Request<W>, result: Result<Answer, RequestError>, out: &mut Outputs<W>) {
     match request {
-        Request::Relay { waiter, .. } | Request::Query(waiter) => {
+        Request::Relay { waiter, .. } | Request::Query(waiter) | Request::Status(waiter) => {
             out.push(Output::Resolve(waiter, result))
         }
         Request::Internal => {}

@@ -16,7 +16,7 @@ use crate::wire::{FrameCipher, flags, metric};
 
 const S: u64 = 1000;
 
-fn settings() -> Settings {
+pub(super) fn settings() -> Settings {
     Settings {
         login: login::Settings {
             version: [2, 2142, 12],
@@ -31,9 +31,9 @@ fn settings() -> Settings {
     }
 }
 
-type Conn = Connection<&'static str, Ms>;
+pub(super) type Conn = Connection<&'static str, Ms>;
 
-fn texts(out: &[Output<&'static str>]) -> Vec<String> {
+pub(super) fn texts(out: &[Output<&'static str>]) -> Vec<String> {
     out.iter()
         .filter_map(|output| match output {
             Output::Send(Frame::Text(text)) => Some(text.clone()),
@@ -43,7 +43,7 @@ fn texts(out: &[Output<&'static str>]) -> Vec<String> {
 }
 
 /// Binary frames, opened as the server opens them: (tag, metric, flags, node).
-fn nodes(out: &[Output<&'static str>]) -> Vec<(String, u8, u8, Node)> {
+pub(super) fn nodes(out: &[Output<&'static str>]) -> Vec<(String, u8, u8, Node)> {
     let cipher = FrameCipher::new(&keys());
     out.iter()
         .filter_map(|output| match output {
@@ -62,7 +62,7 @@ fn server_frame(tag: &str, node: &Node) -> Vec<u8> {
 }
 
 /// A restored connection at `t=0`, its tokens stored, with the frames of the login drained.
-fn connected() -> Conn {
+pub(super) fn connected() -> Conn {
     let (mut conn, out) = Conn::start(settings(), Start::Restore(credentials()), Ms(0), 7);
     let sent = texts(&out);
     assert_eq!(sent.len(), 2, "init and login go out back to back");

@@ -7,11 +7,14 @@
 //! means). The daemon's actor feeds the machine what the websocket delivered and does what comes
 //! out; nothing here awaits, reads a clock or touches a socket.
 
+pub mod actions;
 pub mod connection;
 pub mod liveness;
 pub mod pending;
 pub mod push;
 
+#[cfg(test)]
+mod actions_tests;
 #[cfg(test)]
 mod connection_tests;
 #[cfg(test)]

@@ -117,6 +117,7 @@ impl Core {
                 from,
                 bytes,
             } => self.start_flood(count, rate, from, bytes, answer),
+            Command::Read { from, id } => self.read_up_to(from, id),
             Command::Status => Ok(json!({
                 "connections": self.conns.len(),
                 "sessions": self.sessions.len(),

@@ -7,6 +7,7 @@
 //! [`flood`] paces the `flood` command's messages.
 
 mod commands;
+mod decoded;
 mod flood;
 mod login;
 mod phone;

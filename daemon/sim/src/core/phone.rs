@@ -15,6 +15,8 @@ use waweb_core::message::{self, MediaInfo, pb};
 use waweb_core::wire::FrameCipher;
 use waweb_proto::message::MediaKind;
 
+use crate::command::Field;
+
 use super::{Core, HISTORY_PER_CHAT, Session, Timer, Tokens, now_s, random_bytes, user_jid};
 
 /// Someone in the phone's address book.
@@ -116,12 +118,73 @@ impl Core {
             .with_content(Content::List(users))
     }
 
+    /// Keeps a message in its chat's history; a revoke ("delete for everyone") instead turns
+    /// the message it names into a REVOKE stub, as the phone showed it ("This message was
+    /// deleted"), which is what `query message` then pages through.
     pub(super) fn remember(&mut self, chat: &str, info: pb::WebMessageInfo) {
         let messages = self.history.entry(chat.to_owned()).or_default();
+        if let Some(target) = revoked_id(&info) {
+            let found = messages.iter_mut().find(|message| {
+                message.key.as_ref().and_then(|key| key.id.as_deref()) == Some(target)
+            });
+            if let Some(message) = found {
+                message.message = None;
+                message.message_stub_type = Some(pb::WebMessageInfoStubType::Revoke.into());
+                return;
+            }
+        }
         messages.push_back(info);
         if messages.len() > HISTORY_PER_CHAT {
             messages.pop_front();
         }
+    }
+
+    /// `Msg` ack `ack` for message `id` the client sent to `peer` (PROTOCOL.md 3.7), if the
+    /// session is connected.
+    fn push_ack(&mut self, client_id: &str, id: &str, ack: i64, peer: &str) {
+        let Some(conn) = self
+            .sessions
+            .get(client_id)
+            .and_then(|session| session.conn)
+        else {
+            return;
+        };
+        let payload = json!(["Msg", {
+            "cmd": "ack", "id": id, "ack": ack,
+            "from": format!("{}@c.us", self.config.phone_number),
+            "to": message::jid_for_json_command(peer), "t": now_s()
+        }]);
+        self.push_json(conn, &payload);
+    }
+
+    /// The `read` command: contact `from` reads what the client sent them, up to message `id`;
+    /// one `Msg` ack 3 per message (B reads only `Msg`), oldest first.
+    pub(super) fn read_up_to(
+        &mut self,
+        from: Field<String>,
+        id: Field<String>,
+    ) -> Result<Value, String> {
+        let from = from.need("read", "from")?;
+        let id = id.need("read", "id")?;
+        let client_id = self.target_session()?;
+        let peer = user_jid(&from);
+        let own: Vec<String> = self
+            .history
+            .get(&peer)
+            .into_iter()
+            .flatten()
+            .filter_map(|info| info.key.as_ref())
+            .filter(|key| key.from_me == Some(true))
+            .filter_map(|key| key.id.clone())
+            .collect();
+        let Some(last) = own.iter().position(|own| *own == id) else {
+            return Err(format!("the client sent no message {id} to {peer}"));
+        };
+        let ids = &own[..=last];
+        for read in ids {
+            self.push_ack(&client_id, read, 3, &peer);
+        }
+        Ok(json!({"ids": ids}))
     }
 
     pub(super) fn on_timer(&mut self, timer: Timer) {
@@ -131,21 +194,7 @@ impl Core {
                 id,
                 ack,
                 peer,
-            } => {
-                let Some(conn) = self
-                    .sessions
-                    .get(&client_id)
-                    .and_then(|session| session.conn)
-                else {
-                    return;
-                };
-                let payload = json!(["Msg", {
-                    "cmd": "ack", "id": id, "ack": ack,
-                    "from": format!("{}@c.us", self.config.phone_number),
-                    "to": message::jid_for_json_command(&peer), "t": now_s()
-                }]);
-                self.push_json(conn, &payload);
-            }
+            } => self.push_ack(&client_id, &id, ack, &peer),
             Timer::Chatter => {
                 const LINES: [&str; 6] = [
                     "Hi! How are you?",
@@ -372,6 +421,13 @@ impl Core {
 }
 
 /// A small 24-bit BMP with a colour gradient: a real picture the demo can send as an image.
+/// The id a `protocolMessage` REVOKE names, if `info` is one.
+fn revoked_id(info: &pb::WebMessageInfo) -> Option<&str> {
+    let protocol = info.message.as_ref()?.protocol_message.as_ref()?;
+    let revoke = protocol.r#type == Some(pb::ProtocolMessageType::Revoke.into());
+    revoke.then(|| protocol.key.as_ref()?.id.as_deref())?
+}
+
 fn gradient_bmp(seed: usize) -> Vec<u8> {
     const SIDE: u32 = 64;
     let row = SIDE * 3;

@@ -9,6 +9,7 @@ use waweb_core::binary::{self, Content, Node};
 use waweb_core::message::{self, pb};
 use waweb_core::wire::{self, ClientText};
 
+use super::decoded;
 use super::phone::{CONTACTS, GROUP_SUBJECT};
 use super::{Core, Input, Timer, now_ms, now_s, str_at, user_jid};
 
@@ -148,16 +149,20 @@ impl Core {
             "type": "received", "conn": conn, "tag": opened.tag, "node": node,
             "metric": opened.metric, "flags": opened.flags,
         });
-        let messages: Vec<Value> = node
+        let infos: Vec<pb::WebMessageInfo> = node
             .children()
             .iter()
             .filter(|child| child.tag == "message")
             .filter_map(|child| child.content_bytes())
             .filter_map(|bytes| message::decode_web_message_info(bytes).ok())
-            .filter_map(|info| message::into_event(info).ok())
-            .filter_map(|event| serde_json::to_value(event).ok())
             .collect();
-        if !messages.is_empty() {
+        if !infos.is_empty() {
+            line["decoded"] = infos.iter().map(decoded::web_message_info).collect();
+            let messages: Vec<Value> = infos
+                .into_iter()
+                .filter_map(|info| message::into_event(info).ok())
+                .filter_map(|event| serde_json::to_value(event).ok())
+                .collect();
             line["messages"] = json!(messages);
         }
         self.emit(line);
@@ -229,10 +234,12 @@ impl Core {
                 continue;
             }
             self.remember(&chat, info);
-            for (ack, after) in [
+            let acks = [
                 (2, Duration::from_millis(200)),
                 (3, Duration::from_millis(1200)),
-            ] {
+            ];
+            let reads = if self.config.auto_read { 2 } else { 1 };
+            for (ack, after) in acks.into_iter().take(reads) {
                 let timer = Timer::Ack {
                     client_id: client_id.clone(),
                     id: id.clone(),
