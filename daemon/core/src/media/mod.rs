@@ -22,6 +22,9 @@ use zeroize::Zeroize;
 
 use crate::crypto::{BLOCK, HmacSha256, Secret, constant_time_eq, hkdf, hmac_new};
 
+pub mod mime;
+pub mod upload;
+
 /// Length of the truncated HMAC at the end of every body.
 pub const MAC_LEN: usize = 10;
 
