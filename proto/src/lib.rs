@@ -96,6 +96,7 @@ pub mod message;
 pub mod methods;
 pub mod rpc;
 pub mod send;
+pub mod send_media;
 
 #[cfg(test)]
 mod tests;
@@ -121,6 +122,7 @@ pub use send::{
     IDEMPOTENCY_KEY_MAX, OutboxCancelParams, OutboxCancelResult, OutboxEntry, OutboxResult,
     SendStatus, SendTextParams, SendTextResult, SendWait,
 };
+pub use send_media::{SendMediaKind, SendMediaParams, SendMediaResult};
 
 /// The version of this protocol; the `protocol` field of the `version` result.
 ///

@@ -295,7 +295,7 @@ fn results_have_the_design_fields() {
         }),
         r#"{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}"#
     );
-    assert_eq!(methods::METHODS.len(), 14);
+    assert_eq!(methods::METHODS.len(), 15);
 }
 
 #[test]
@@ -462,6 +462,11 @@ fn every_call() -> Vec<Call> {
         }),
         Call::Outbox,
         Call::OutboxCancel(OutboxCancelParams { id: "3EB0".into() }),
+        Call::SendMedia(crate::SendMediaParams::new(
+            "4915100000001",
+            crate::SendMediaKind::Image,
+            "/home/ada/cat.jpg",
+        )),
     ]
 }
 
@@ -515,7 +520,8 @@ fn every_method_has_one_name_in_the_list() {
             "consumers",
             "events",
             "outbox",
-            "outbox_cancel"
+            "outbox_cancel",
+            "send_media"
         ]
     );
     assert_eq!(methods::METHODS, Call::NAMES);
@@ -610,7 +616,7 @@ fn an_unknown_method_names_every_method() {
     assert_eq!(
         error.message,
         "no method \"reboot\"; the methods are version, status, login, logout, subscribe, \
-         unsubscribe, send_text, query, media_download, commit, consumers, events, outbox, outbox_cancel"
+         unsubscribe, send_text, query, media_download, commit, consumers, events, outbox, outbox_cancel, send_media"
     );
     // The list in the message is the enum's list, whatever it grows to.
     let listed = error
