@@ -44,7 +44,10 @@ impl Actor {
         link: Option<&mut Link>,
         command: Command,
     ) -> Result<Vec<Output<Waiter>>, Ended> {
-        let Command::Call { call, reply } = command;
+        let (call, reply) = match command {
+            Command::Call { call, reply } => (call, reply),
+            Command::Uploaded(uploaded) => return Ok(self.on_uploaded(uploaded, link).await),
+        };
         match (call, link) {
             (Call::Status, _) => {
                 let _ = Reply::new(reply).send(Ok(self.status()));
@@ -58,6 +61,9 @@ impl Actor {
             (Call::Logout, None) => self.logout_offline(Reply::new(reply)).await,
             (Call::SendText(params), link) => {
                 return Ok(self.send_text(params, Reply::new(reply), link).await);
+            }
+            (Call::SendMedia(params), link) => {
+                return Ok(self.send_media(params, Reply::new(reply), link).await);
             }
             (Call::Outbox, _) => {
                 let _ = Reply::new(reply).send(self.outbox_list().await);

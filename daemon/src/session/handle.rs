@@ -64,6 +64,8 @@ pub enum Command {
         /// The answer: the method's result as JSON.
         reply: oneshot::Sender<Answer>,
     },
+    /// A `send_media` upload ended (the session's own tasks send this): queue its message.
+    Uploaded(Box<super::media_send::Uploaded>),
 }
 
 /// Why the session could not do what was asked; each variant is one `data.kind` on the socket.
@@ -165,6 +167,11 @@ impl SessionHandle {
     pub fn new(capacity: usize) -> (SessionHandle, mpsc::Receiver<Command>) {
         let (commands, receiver) = mpsc::channel(capacity.max(1));
         (SessionHandle { commands }, receiver)
+    }
+
+    /// A sender that does not keep the actor's channel open, for the actor's own tasks.
+    pub fn downgrade(&self) -> mpsc::WeakSender<Command> {
+        self.commands.downgrade()
     }
 
     /// A handle over an existing sender.

@@ -2,7 +2,8 @@
 //!
 //! [`handle`] is what callers hold; [`actor`] is the task and its lifecycle between
 //! connections; `online` wires one open connection to its protocol machine; `calls` answers every call, with or without one; `file` writes the
-//! session file in order; `backoff` and `download` are the waits and the media fetches.
+//! session file in order; `backoff` and `download` are the waits and the media fetches; `media_send` and `upload`
+//! send files.
 
 pub mod handle;
 
@@ -12,8 +13,10 @@ mod backoff;
 mod calls;
 mod download;
 mod file;
+mod media_send;
 mod online;
 mod sending;
+mod upload;
 
 pub use actor::Actor;
 pub use backoff::Backoff;

@@ -45,6 +45,8 @@ pub(super) enum Waiter {
     /// A message of the outbox, by id; its callers wait in [`super::sending`].
     Relay(String),
     Query(Reply<QueryResult>),
+    /// A `send_media` call waiting for the upload hosts.
+    MediaConn(Box<super::media_send::MediaCall>),
 }
 
 /// The open socket and what the protocol knows about it.
@@ -219,6 +221,7 @@ impl Actor {
                 }
                 Output::Me(me) => self.me = Some(me),
                 Output::Battery(battery) => self.set_battery(battery),
+                Output::Limits(limits) => self.media.limits = limits,
                 Output::PhoneOnline(online) => self.phone_online = online,
                 Output::Pong => {
                     self.last_pong = Some(Instant::now());
@@ -254,16 +257,22 @@ impl Actor {
                     Ok(Answer::Sent(_)) => {
                         Err(SessionError::Internal("an answer of the wrong kind".into()))
                     }
-                    Err(RequestError::NotReady) => Err(self.not_available()),
-                    Err(RequestError::InvalidParams(why)) => Err(SessionError::InvalidParams(why)),
-                    Err(RequestError::Server { status, message }) => {
-                        Err(SessionError::Server { status, message })
-                    }
-                    Err(RequestError::Timeout) => Err(SessionError::Timeout),
-                    Err(RequestError::NotConnected) => Err(SessionError::NotConnected),
+                    Err(error) => Err(self.request_error(error)),
                 };
                 let _ = reply.send(result);
             }
+            Waiter::MediaConn(call) => self.media_conn_answered(*call, result),
+        }
+    }
+
+    /// What a failed request means for its caller.
+    pub(super) fn request_error(&self, error: RequestError) -> SessionError {
+        match error {
+            RequestError::NotReady => self.not_available(),
+            RequestError::InvalidParams(why) => SessionError::InvalidParams(why),
+            RequestError::Server { status, message } => SessionError::Server { status, message },
+            RequestError::Timeout => SessionError::Timeout,
+            RequestError::NotConnected => SessionError::NotConnected,
         }
     }
 }
