@@ -132,6 +132,10 @@ impl Protected {
             path: input.to_owned(),
             source,
         };
+        // Where it leads first, so that our socket is refused as ours, not as a non-file.
+        if let Ok(place) = fs::canonicalize(input) {
+            self.check_place(input, &place)?;
+        }
         // Only regular files: opening a named pipe would wait for a writer forever.
         if !fs::metadata(input).map_err(opened)?.is_file() {
             return Err(opened(io::Error::other("not a regular file")));
