@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tokio_rustls::TlsAcceptor;
@@ -155,7 +156,23 @@ async fn handle(request: Request, store: Store, host: String) -> Response {
         },
         ("POST", Some(rest)) if rest.starts_with("mms/") => {
             let query = http::parse_query(request.uri().query());
-            let body = match http::read_body(request, MAX_UPLOAD).await {
+            // The token check's hash runs on a thread of its own while the body arrives, so a
+            // large upload is hashed and received at once (the pieces are shared, not copied).
+            let (pieces, to_hash) = std::sync::mpsc::channel::<hyper::body::Bytes>();
+            let hasher = std::thread::spawn(move || {
+                let mut hasher = Sha256::new();
+                for piece in to_hash {
+                    hasher.update(&piece);
+                }
+                <[u8; 32]>::from(hasher.finalize())
+            });
+            let body = http::read_body(request, MAX_UPLOAD, |piece| {
+                let _ = pieces.send(piece.clone());
+            })
+            .await;
+            drop(pieces);
+            let digest = hasher.join().unwrap_or_default();
+            let body = match body {
                 Ok(body) => body,
                 Err(http::BodyError::TooLarge) => {
                     return http::respond(413, "application/json", "{\"status\":413}");
@@ -170,7 +187,7 @@ async fn handle(request: Request, store: Store, host: String) -> Response {
             let failed = store.lock().fail_next.take();
             let (status, reply) = match failed {
                 Some(status) => (status, json!({"status": status}).to_string()),
-                None => upload(&store, &query, path_token, body),
+                None => upload(&store, &query, path_token, body, digest),
             };
             let upload_path = path.rsplit_once('/').map_or("", |(path, _)| path);
             let _ = store.output.send(json!({
@@ -187,11 +204,11 @@ fn upload(
     query: &HashMap<String, String>,
     path_token: &str,
     body: Vec<u8>,
+    digest: [u8; 32],
 ) -> (u16, String) {
     if query.get("auth").map(String::as_str) != Some(store.auth().as_str()) {
         return (401, "{\"status\":401}".into());
     }
-    let digest = crypto::sha256(&body);
     let accepted = [URL_SAFE.encode(digest), URL_SAFE_NO_PAD.encode(digest)];
     let query_token = query.get("token").map(String::as_str).unwrap_or(path_token);
     let path_token = http::percent_decode(path_token);

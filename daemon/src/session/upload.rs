@@ -36,8 +36,9 @@ use crate::thumbnail::{self, Skipped};
 const PICTURE_MAX: u64 = 16 * 1024 * 1024;
 /// The longest upload answer read.
 const ANSWER_MAX: usize = 64 * 1024;
-/// Read-ahead of the POST body from the spool.
-const POST_CHUNK: usize = 256 * 1024;
+/// Reads of the POST body from the spool, and how many may wait to be sent.
+const POST_CHUNK: usize = 512 * 1024;
+const POST_DEPTH: usize = 4;
 
 /// The kind of the core's vocabulary.
 pub(super) fn send_kind(kind: SendMediaKind) -> SendKind {
@@ -106,6 +107,7 @@ pub(super) async fn run(job: Job) -> Result<pb::Message, SessionError> {
         protected,
         http,
     } = job;
+    let started = std::time::Instant::now();
     let prepared = tokio::task::spawn_blocking(move || prepare(&params, limits, &protected))
         .await
         .map_err(|error| SessionError::Io(format!("the encryption task failed: {error}")))??;
@@ -114,7 +116,14 @@ pub(super) async fn run(job: Job) -> Result<pb::Message, SessionError> {
         len,
         mut attachment,
     } = prepared;
+    let encrypted = started.elapsed();
     attachment.uploaded = post(&http, &conn, scheme, &attachment, &spool, len).await?;
+    tracing::info!(
+        bytes = len,
+        encrypt_ms = encrypted.as_millis() as u64,
+        upload_ms = (started.elapsed() - encrypted).as_millis() as u64,
+        "media uploaded"
+    );
     Ok(attachment.to_content())
 }
 
@@ -247,17 +256,12 @@ async fn post_one(
     len: u64,
 ) -> Result<Uploaded, HostFailed> {
     let next = |error| HostFailed::Next(error);
-    let mut body = spool
+    let body = spool
         .try_clone()
         .map_err(io("reading the upload spool"))
         .map_err(next)?;
-    body.seek(SeekFrom::Start(0))
-        .map_err(io("reading the upload spool"))
-        .map_err(next)?;
-    let stream =
-        tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(body), POST_CHUNK);
     let response = http
-        .post_stream(url, reqwest::Body::wrap_stream(stream), len)
+        .post_stream(url, spool_body(body), len)
         .await
         .map_err(|error| next(SessionError::Io(format!("uploading to {host}: {error}"))))?;
     let status = response.status().as_u16();
@@ -289,6 +293,39 @@ async fn read_answer(mut response: reqwest::Response) -> Result<serde_json::Valu
     }
     serde_json::from_slice(&bytes)
         .map_err(|error| SessionError::Io(format!("the upload answer is not JSON: {error}")))
+}
+
+/// The spool as a request body: a thread reads it from the start in large chunks and hands
+/// them over a short queue, so the async side only moves buffers (a few MiB at most in flight).
+fn spool_body(mut spool: File) -> reqwest::Body {
+    let (chunks, queue) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(POST_DEPTH);
+    std::thread::spawn(move || {
+        if let Err(error) = spool.seek(SeekFrom::Start(0)) {
+            let _ = chunks.blocking_send(Err(error));
+            return;
+        }
+        loop {
+            let mut chunk = vec![0; POST_CHUNK];
+            let read = match std::io::Read::read(&mut spool, &mut chunk) {
+                Ok(0) => return,
+                Ok(read) => read,
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(error) => {
+                    let _ = chunks.blocking_send(Err(error));
+                    return;
+                }
+            };
+            chunk.truncate(read);
+            // A closed queue: the request ended (a failed host); the next one reads anew.
+            if chunks.blocking_send(Ok(chunk)).is_err() {
+                return;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(queue, |mut queue| async move {
+        queue.recv().await.map(|chunk| (chunk, queue))
+    });
+    reqwest::Body::wrap_stream(stream)
 }
 
 /// Why a message of this content has no thumbnail, where one was expected.
