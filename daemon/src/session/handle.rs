@@ -55,6 +55,8 @@ impl<T> fmt::Debug for Reply<T> {
 /// The actor should answer every command; if it drops the sender instead, the caller gets
 /// [`SessionError::Stopped`].
 #[derive(Debug)]
+// Nearly every command is a call; the rare upload result is the one boxed.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run one call of the socket protocol. `version`, `subscribe` and `unsubscribe` are the
     /// socket server's own and are refused here.
