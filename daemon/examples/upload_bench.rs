@@ -21,7 +21,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Killed, pair, request, start_sim, wawebd};
+use support::{pair, request, start_daemon_with, start_sim, wawebd};
 
 fn bench_dir() -> PathBuf {
     let base = std::env::var_os("BENCH_DIR")
@@ -52,32 +52,6 @@ fn write_file(path: &Path, mib: usize) {
         file.write_all(&chunk).unwrap();
     }
     file.into_inner().unwrap().sync_all().unwrap();
-}
-
-/// The daemon with its spool (`TMPDIR`) in `dir`.
-fn start_daemon(dir: &Path, url: &str) -> (Killed, PathBuf) {
-    let socket = dir.join("run/wawebd.sock");
-    let child = Command::new(wawebd())
-        .arg("--server-url")
-        .arg(url)
-        .arg("--socket")
-        .arg(&socket)
-        .arg("--state-dir")
-        .arg(dir.join("state"))
-        .env("XDG_CONFIG_HOME", dir)
-        .env(
-            "WAWEBD_LOG",
-            std::env::var("WAWEBD_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .env("TMPDIR", dir)
-        .spawn()
-        .expect("wawebd starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while UnixStream::connect(&socket).is_err() {
-        assert!(Instant::now() < deadline, "the daemon never listened");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    (Killed(child), socket)
 }
 
 fn call(stream: &mut UnixStream, id: u64, method: &str, params: Value) -> Value {
@@ -126,7 +100,10 @@ fn main() {
     let bytes = (mib as u64) << 20;
 
     let (mut sim, url) = start_sim(false);
-    let (daemon, socket) = start_daemon(&dir, &url);
+    // The spool in the same folder as `media encrypt`'s output; the log level as asked.
+    let log = std::env::var_os("WAWEBD_LOG").unwrap_or_else(|| "warn".into());
+    let env = [("TMPDIR", dir.as_os_str()), ("WAWEBD_LOG", log.as_os_str())];
+    let (daemon, socket) = start_daemon_with(&dir, &url, &env);
     pair(&mut sim, &socket);
     // Room for the file: the simulated server's default Props allow 64 MiB of media.
     sim.command(json!({"cmd": "push_json", "payload": ["Props", {"media": mib + 1}]}));

@@ -88,6 +88,15 @@ pub fn start_sim(received: bool) -> (Sim, String) {
 }
 
 pub fn start_daemon(dir: &Path, url: &str) -> (Killed, PathBuf) {
+    start_daemon_with(dir, url, &[])
+}
+
+/// The daemon with these environment variables besides (or instead of) the usual ones.
+pub fn start_daemon_with(
+    dir: &Path,
+    url: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> (Killed, PathBuf) {
     let socket = dir.join("run/wawebd.sock");
     let child = Command::new(wawebd())
         .arg("--server-url")
@@ -98,6 +107,7 @@ pub fn start_daemon(dir: &Path, url: &str) -> (Killed, PathBuf) {
         .arg(dir.join("state"))
         .env("XDG_CONFIG_HOME", dir)
         .env("WAWEBD_LOG", "warn")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .spawn()
         .expect("wawebd starts");

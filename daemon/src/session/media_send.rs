@@ -65,6 +65,15 @@ impl MediaSending {
         }
     }
 
+    /// The calls that waited for `call`'s upload; its key is free again.
+    fn take_waiting(&mut self, call: &MediaCall) -> Vec<MediaCall> {
+        call.params
+            .idempotency_key
+            .as_ref()
+            .and_then(|key| self.uploading.remove(key))
+            .unwrap_or_default()
+    }
+
     fn valid_conn(&self) -> Option<MediaConn> {
         self.conn
             .as_ref()
@@ -229,12 +238,7 @@ impl Actor {
                 return Vec::new();
             }
         };
-        let waiting = call
-            .params
-            .idempotency_key
-            .as_ref()
-            .and_then(|key| self.media.uploading.remove(key))
-            .unwrap_or_default();
+        let waiting = self.media.take_waiting(&call);
         let mut outputs = self
             .queue_media(call, content.clone(), link.as_deref_mut())
             .await;
@@ -269,12 +273,7 @@ impl Actor {
     }
 
     fn upload_failed(&mut self, call: MediaCall, error: SessionError) {
-        let waiting = call
-            .params
-            .idempotency_key
-            .as_ref()
-            .and_then(|key| self.media.uploading.remove(key))
-            .unwrap_or_default();
+        let waiting = self.media.take_waiting(&call);
         for call in std::iter::once(call).chain(waiting) {
             let _ = call.reply.send(Err(error.clone()));
         }
@@ -301,7 +300,7 @@ impl Actor {
         let thumbnail_skipped = upload::thumbnail_skipped(&content);
         let outgoing = Outgoing {
             recipient,
-            kind: upload::send_kind(params.kind).name(),
+            kind: params.kind.as_str(),
             content,
         };
         let (sender, answer) = oneshot::channel();

@@ -20,7 +20,7 @@ use std::path::Path;
 use waweb_core::crypto;
 use waweb_core::media::MediaKeys;
 use waweb_core::media::mime::{self, SNIFF_LEN};
-use waweb_core::media::upload::{self as wire, Attachment, Limits, MediaConn, SendKind, Uploaded};
+use waweb_core::media::upload::{self as wire, Attachment, Limits, MediaConn, Uploaded};
 use waweb_core::message::pb;
 use waweb_proto::{SendMediaKind, SendMediaParams};
 
@@ -39,18 +39,6 @@ const ANSWER_MAX: usize = 64 * 1024;
 /// Reads of the POST body from the spool, and how many may wait to be sent.
 const POST_CHUNK: usize = 512 * 1024;
 const POST_DEPTH: usize = 4;
-
-/// The kind of the core's vocabulary.
-pub(super) fn send_kind(kind: SendMediaKind) -> SendKind {
-    match kind {
-        SendMediaKind::Image => SendKind::Image,
-        SendMediaKind::Video => SendKind::Video,
-        SendMediaKind::Audio => SendKind::Audio,
-        SendMediaKind::Voice => SendKind::Voice,
-        SendMediaKind::Document => SendKind::Document,
-        SendMediaKind::Sticker => SendKind::Sticker,
-    }
-}
 
 /// Params that make no sense whatever the file, refused before any work.
 pub(super) fn check_params(params: &SendMediaParams) -> Result<(), SessionError> {
@@ -141,7 +129,7 @@ fn prepare(
     limits: Limits,
     protected: &Protected,
 ) -> Result<Prepared, SessionError> {
-    let kind = send_kind(params.kind);
+    let kind = params.kind;
     let file = protected.open_input(&params.path).map_err(invalid)?;
     let size = file.metadata().map_err(io("reading the file"))?.len();
     limits.check(kind, size).map_err(invalid)?;
@@ -154,7 +142,7 @@ fn prepare(
         .clone()
         .unwrap_or_else(|| mime::guess(kind, &head, &name));
     let picture = match kind {
-        SendKind::Image if size <= PICTURE_MAX => {
+        SendMediaKind::Image if size <= PICTURE_MAX => {
             let mut bytes = vec![0; size as usize];
             file.read_exact_at(&mut bytes, 0)
                 .map_err(io("reading the file"))?;
@@ -164,7 +152,7 @@ fn prepare(
     };
     let mut media_key = [0u8; 32];
     crypto::fill_random(&mut media_key);
-    let keys = MediaKeys::derive(&media_key, kind.media_type()).map_err(invalid)?;
+    let keys = MediaKeys::derive(&media_key, wire::media_type(kind)).map_err(invalid)?;
     let dir = std::env::temp_dir();
     // Unlinked from the start, as the download spool: it vanishes with the process.
     let mut spool = tempfile::tempfile_in(&dir).map_err(io("creating the upload spool"))?;
@@ -189,7 +177,8 @@ fn prepare(
         media_key_timestamp: unix_now() as i64,
         mimetype,
         caption: params.caption.clone(),
-        file_name: (kind == SendKind::Document).then(|| params.file_name.clone().unwrap_or(name)),
+        file_name: (kind == SendMediaKind::Document)
+            .then(|| params.file_name.clone().unwrap_or(name)),
         width,
         height,
         jpeg_thumbnail: picture.and_then(|picture| picture.thumbnail.ok()),
@@ -232,7 +221,7 @@ async fn post(
         let url = wire::upload_url(
             scheme,
             host,
-            attachment.kind.media_type(),
+            wire::media_type(attachment.kind),
             &attachment.encrypted.file_enc_sha256,
             &auth,
         );

@@ -8,14 +8,14 @@
 //! guess(Voice, b"…", "note")                   -> audio/ogg; codecs=opus (default)
 //! ```
 
-use super::upload::SendKind;
+use waweb_proto::SendMediaKind;
 
 /// How many leading bytes [`guess`] looks at.
 pub const SNIFF_LEN: usize = 64;
 
 /// The MIME type of a file starting with `head`, named `name`, sent as `kind`.
-pub fn guess(kind: SendKind, head: &[u8], name: &str) -> String {
-    if kind == SendKind::Voice {
+pub fn guess(kind: SendMediaKind, head: &[u8], name: &str) -> String {
+    if kind == SendMediaKind::Voice {
         // A voice note is Opus in Ogg whatever the file says: that is what phones play as one.
         return VOICE.to_owned();
     }
@@ -28,13 +28,13 @@ pub fn guess(kind: SendKind, head: &[u8], name: &str) -> String {
 /// What voice notes are.
 const VOICE: &str = "audio/ogg; codecs=opus";
 
-fn default_for(kind: SendKind) -> &'static str {
+fn default_for(kind: SendMediaKind) -> &'static str {
     match kind {
-        SendKind::Image => "image/jpeg",
-        SendKind::Video => "video/mp4",
-        SendKind::Audio | SendKind::Voice => VOICE,
-        SendKind::Document => "application/octet-stream",
-        SendKind::Sticker => "image/webp",
+        SendMediaKind::Image => "image/jpeg",
+        SendMediaKind::Video => "video/mp4",
+        SendMediaKind::Audio | SendMediaKind::Voice => VOICE,
+        SendMediaKind::Document => "application/octet-stream",
+        SendMediaKind::Sticker => "image/webp",
     }
 }
 
@@ -126,21 +126,21 @@ mod tests {
     #[test]
     fn content_beats_extension_beats_default() {
         assert_eq!(
-            guess(SendKind::Image, b"\xff\xd8\xff\xe0\0\x10JFIF", "x.png"),
+            guess(SendMediaKind::Image, b"\xff\xd8\xff\xe0\0\x10JFIF", "x.png"),
             "image/jpeg"
         );
         assert_eq!(
-            guess(SendKind::Document, b"milk\neggs\n", "list.TXT"),
+            guess(SendMediaKind::Document, b"milk\neggs\n", "list.TXT"),
             "text/plain"
         );
-        assert_eq!(guess(SendKind::Video, b"????", "clip"), "video/mp4");
-        assert_eq!(guess(SendKind::Sticker, b"", ""), "image/webp");
+        assert_eq!(guess(SendMediaKind::Video, b"????", "clip"), "video/mp4");
+        assert_eq!(guess(SendMediaKind::Sticker, b"", ""), "image/webp");
         assert_eq!(
-            guess(SendKind::Document, b"", "archive"),
+            guess(SendMediaKind::Document, b"", "archive"),
             "application/octet-stream"
         );
         assert_eq!(
-            guess(SendKind::Voice, b"\xff\xd8\xff", "x.jpg"),
+            guess(SendMediaKind::Voice, b"\xff\xd8\xff", "x.jpg"),
             "audio/ogg; codecs=opus"
         );
     }

@@ -133,6 +133,20 @@ impl MediaType {
     }
 }
 
+/// The keys of the message type an attachment came in.
+impl From<waweb_proto::message::MediaKind> for MediaType {
+    fn from(kind: waweb_proto::message::MediaKind) -> Self {
+        use waweb_proto::message::MediaKind;
+        match kind {
+            MediaKind::Image => MediaType::Image,
+            MediaKind::Video => MediaType::Video,
+            MediaKind::Audio => MediaType::Audio,
+            MediaKind::Document => MediaType::Document,
+            MediaKind::Sticker => MediaType::Sticker,
+        }
+    }
+}
+
 impl fmt::Display for MediaType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

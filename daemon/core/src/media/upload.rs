@@ -16,6 +16,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
+use waweb_proto::SendMediaKind;
 
 use super::{Encrypted, MediaType};
 use crate::message::pb;
@@ -23,41 +24,14 @@ use crate::message::pb;
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * 1024;
 
-/// What a caller may send: the five media types, plus the voice note (an audio with `ptt`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SendKind {
-    /// `imageMessage`.
-    Image,
-    /// `videoMessage` (a GIF with `gifPlayback`).
-    Video,
-    /// `audioMessage`.
-    Audio,
-    /// `audioMessage` with `ptt`: a voice note.
-    Voice,
-    /// `documentMessage`.
-    Document,
-    /// `stickerMessage`.
-    Sticker,
-}
-
-impl SendKind {
-    /// The type whose keys and upload path the file gets.
-    pub fn media_type(self) -> MediaType {
-        match self {
-            SendKind::Image => MediaType::Image,
-            SendKind::Video => MediaType::Video,
-            SendKind::Audio | SendKind::Voice => MediaType::Audio,
-            SendKind::Document => MediaType::Document,
-            SendKind::Sticker => MediaType::Sticker,
-        }
-    }
-
-    /// The name in params, errors and the outbox's `kind` column.
-    pub fn name(self) -> &'static str {
-        match self {
-            SendKind::Voice => "voice",
-            other => other.media_type().name(),
-        }
+/// The type whose keys and upload path a file sent as `kind` gets (a voice note is an audio).
+pub fn media_type(kind: SendMediaKind) -> MediaType {
+    match kind {
+        SendMediaKind::Image => MediaType::Image,
+        SendMediaKind::Video => MediaType::Video,
+        SendMediaKind::Audio | SendMediaKind::Voice => MediaType::Audio,
+        SendMediaKind::Document => MediaType::Document,
+        SendMediaKind::Sticker => MediaType::Sticker,
     }
 }
 
@@ -124,22 +98,23 @@ impl Limits {
     }
 
     /// The limit for `kind` and the `Props` key it comes from.
-    pub fn limit(&self, kind: SendKind) -> (u64, &'static str) {
+    pub fn limit(&self, kind: SendMediaKind) -> (u64, &'static str) {
         match kind {
-            SendKind::Image => (self.image, "imageMaxKBytes"),
-            SendKind::Document => (self.document, "maxFileSize"),
-            SendKind::Video | SendKind::Audio | SendKind::Voice | SendKind::Sticker => {
-                (self.media, "media")
-            }
+            SendMediaKind::Image => (self.image, "imageMaxKBytes"),
+            SendMediaKind::Document => (self.document, "maxFileSize"),
+            SendMediaKind::Video
+            | SendMediaKind::Audio
+            | SendMediaKind::Voice
+            | SendMediaKind::Sticker => (self.media, "media"),
         }
     }
 
     /// Whether a file of `size` bytes may be sent as `kind`.
-    pub fn check(&self, kind: SendKind, size: u64) -> Result<(), TooLarge> {
+    pub fn check(&self, kind: SendMediaKind, size: u64) -> Result<(), TooLarge> {
         let (limit, prop) = self.limit(kind);
         if size > limit {
             return Err(TooLarge {
-                kind: kind.name(),
+                kind: kind.as_str(),
                 size,
                 limit,
                 prop,
@@ -282,7 +257,7 @@ impl Uploaded {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
     /// What it is sent as.
-    pub kind: SendKind,
+    pub kind: SendMediaKind,
     /// Where it was uploaded.
     pub uploaded: Uploaded,
     /// The media key (32 bytes).
@@ -320,7 +295,7 @@ impl Attachment {
         let media_key_timestamp = Some(self.media_key_timestamp);
         let mut content = pb::Message::default();
         match self.kind {
-            SendKind::Image => {
+            SendMediaKind::Image => {
                 content.image_message = Some(Box::new(pb::ImageMessage {
                     url,
                     direct_path,
@@ -337,7 +312,7 @@ impl Attachment {
                     ..Default::default()
                 }));
             }
-            SendKind::Video => {
+            SendMediaKind::Video => {
                 content.video_message = Some(Box::new(pb::VideoMessage {
                     url,
                     direct_path,
@@ -355,7 +330,7 @@ impl Attachment {
                     ..Default::default()
                 }));
             }
-            SendKind::Audio | SendKind::Voice => {
+            SendMediaKind::Audio | SendMediaKind::Voice => {
                 content.audio_message = Some(Box::new(pb::AudioMessage {
                     url,
                     direct_path,
@@ -365,11 +340,11 @@ impl Attachment {
                     file_enc_sha256,
                     file_length,
                     media_key_timestamp,
-                    ptt: (self.kind == SendKind::Voice).then_some(true),
+                    ptt: (self.kind == SendMediaKind::Voice).then_some(true),
                     ..Default::default()
                 }));
             }
-            SendKind::Document => {
+            SendMediaKind::Document => {
                 content.document_message = Some(Box::new(pb::DocumentMessage {
                     url,
                     direct_path,
@@ -385,7 +360,7 @@ impl Attachment {
                     ..Default::default()
                 }));
             }
-            SendKind::Sticker => {
+            SendMediaKind::Sticker => {
                 content.sticker_message = Some(Box::new(pb::StickerMessage {
                     url,
                     direct_path,

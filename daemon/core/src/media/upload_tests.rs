@@ -23,18 +23,21 @@ fn props_set_the_limits_in_their_units() {
     assert_eq!(kept, limits);
     assert_eq!(limits.with_props(&json!(null)), limits);
 
-    limits.check(SendKind::Image, 1024).unwrap();
-    let error = limits.check(SendKind::Image, 1025).unwrap_err();
+    limits.check(SendMediaKind::Image, 1024).unwrap();
+    let error = limits.check(SendMediaKind::Image, 1025).unwrap_err();
     assert_eq!(
         error.to_string(),
         "the image is 1025 bytes; the server's limit (imageMaxKBytes) is 1024 bytes"
     );
-    assert_eq!(limits.limit(SendKind::Voice), (2 * 1024 * 1024, "media"));
-    assert_eq!(limits.limit(SendKind::Sticker).1, "media");
-    assert_eq!(limits.limit(SendKind::Document).1, "maxFileSize");
+    assert_eq!(
+        limits.limit(SendMediaKind::Voice),
+        (2 * 1024 * 1024, "media")
+    );
+    assert_eq!(limits.limit(SendMediaKind::Sticker).1, "media");
+    assert_eq!(limits.limit(SendMediaKind::Document).1, "maxFileSize");
     assert!(
         limits
-            .check(SendKind::Document, 3 * 1024 * 1024 + 1)
+            .check(SendMediaKind::Document, 3 * 1024 * 1024 + 1)
             .is_err()
     );
 }
@@ -85,9 +88,9 @@ fn upload_urls_follow_the_protocol() {
     assert_eq!(upload_path(MediaType::Video), "/mms/video");
     assert_eq!(upload_path(MediaType::Audio), "/mms/audio");
     assert_eq!(upload_path(MediaType::Document), "/mms/document");
-    assert_eq!(SendKind::Voice.media_type(), MediaType::Audio);
-    assert_eq!(SendKind::Voice.name(), "voice");
-    assert_eq!(SendKind::Sticker.name(), "sticker");
+    assert_eq!(media_type(SendMediaKind::Voice), MediaType::Audio);
+    assert_eq!(SendMediaKind::Voice.as_str(), "voice");
+    assert_eq!(SendMediaKind::Sticker.as_str(), "sticker");
 }
 
 #[test]
@@ -101,7 +104,7 @@ fn upload_answers() {
     assert!(Uploaded::from_reply(&json!({"url": ""})).is_err());
 }
 
-fn attachment(kind: SendKind) -> Attachment {
+fn attachment(kind: SendMediaKind) -> Attachment {
     Attachment {
         kind,
         uploaded: Uploaded {
@@ -128,12 +131,12 @@ fn attachment(kind: SendKind) -> Attachment {
 #[test]
 fn each_kind_announces_its_fields() {
     for kind in [
-        SendKind::Image,
-        SendKind::Video,
-        SendKind::Audio,
-        SendKind::Voice,
-        SendKind::Document,
-        SendKind::Sticker,
+        SendMediaKind::Image,
+        SendMediaKind::Video,
+        SendMediaKind::Audio,
+        SendMediaKind::Voice,
+        SendMediaKind::Document,
+        SendMediaKind::Sticker,
     ] {
         let content = attachment(kind).to_content();
         let media = message::media_of(&content).expect("a media message");
@@ -145,31 +148,31 @@ fn each_kind_announces_its_fields() {
         assert_eq!(media.mimetype.as_deref(), Some("x/y"));
         assert_eq!(
             serde_json::to_value(media.kind).unwrap(),
-            if kind == SendKind::Voice {
+            if kind == SendMediaKind::Voice {
                 "audio"
             } else {
-                kind.name()
+                kind.as_str()
             }
         );
     }
-    let voice = attachment(SendKind::Voice).to_content();
+    let voice = attachment(SendMediaKind::Voice).to_content();
     assert_eq!(voice.audio_message.unwrap().ptt, Some(true));
-    let audio = attachment(SendKind::Audio).to_content();
+    let audio = attachment(SendMediaKind::Audio).to_content();
     assert_eq!(audio.audio_message.unwrap().ptt, None);
-    let video = attachment(SendKind::Video)
+    let video = attachment(SendMediaKind::Video)
         .to_content()
         .video_message
         .unwrap();
     assert_eq!(video.gif_playback, Some(true));
     assert_eq!(video.caption.as_deref(), Some("look"));
-    let image = attachment(SendKind::Image)
+    let image = attachment(SendMediaKind::Image)
         .to_content()
         .image_message
         .unwrap();
     assert_eq!(image.jpeg_thumbnail, Some(vec![0xff, 0xd8]));
     assert_eq!((image.width, image.height), (Some(4), Some(5)));
     assert_eq!(image.media_key_timestamp, Some(1_600_000_000));
-    let document = attachment(SendKind::Document)
+    let document = attachment(SendMediaKind::Document)
         .to_content()
         .document_message
         .unwrap();

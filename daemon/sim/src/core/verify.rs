@@ -12,7 +12,6 @@
 use waweb_core::crypto;
 use waweb_core::media::{self, Expected, MediaKeys, MediaType};
 use waweb_core::message::{self, pb};
-use waweb_proto::message::MediaKind;
 
 use crate::media_host::Store;
 
@@ -24,13 +23,7 @@ pub(super) fn verify(store: &Store, info: &pb::WebMessageInfo) -> Option<Result<
 }
 
 fn check(store: &Store, media: &message::MediaInfo) -> Result<(), String> {
-    let kind = match media.kind {
-        MediaKind::Image => MediaType::Image,
-        MediaKind::Video => MediaType::Video,
-        MediaKind::Audio => MediaType::Audio,
-        MediaKind::Document => MediaType::Document,
-        MediaKind::Sticker => MediaType::Sticker,
-    };
+    let kind = MediaType::from(media.kind);
     let url = media.url.as_deref().ok_or("the message has no url")?;
     let keys = MediaKeys::derive(&media.media_key, kind).map_err(|error| error.to_string())?;
     let hash = |field: &str, bytes: &[u8]| {
