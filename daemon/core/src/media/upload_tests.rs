@@ -130,14 +130,7 @@ fn attachment(kind: SendMediaKind) -> Attachment {
 
 #[test]
 fn each_kind_announces_its_fields() {
-    for kind in [
-        SendMediaKind::Image,
-        SendMediaKind::Video,
-        SendMediaKind::Audio,
-        SendMediaKind::Voice,
-        SendMediaKind::Document,
-        SendMediaKind::Sticker,
-    ] {
+    for kind in SendMediaKind::ALL {
         let content = attachment(kind).to_content();
         let media = message::media_of(&content).expect("a media message");
         assert_eq!(media.url.as_deref(), Some("https://h/d/1"));
