@@ -352,3 +352,51 @@ async fn a_repeated_key_returns_the_first_send_without_uploading_again() {
     assert_eq!(uploads, [json!("/mms/image"), json!("/mms/document")]);
     assert_eq!(relays, 1);
 }
+
+#[tokio::test]
+async fn uploads_go_over_https_when_the_server_speaks_tls() {
+    let mut harness = Harness::start_with(crate::support::Options {
+        tls: true,
+        ..crate::support::Options::default()
+    })
+    .await;
+    let mut client = harness.pair().await;
+    let path = write(harness.dir.path(), "cat.png", &png(8, 8));
+    let result = send(
+        &mut client,
+        json!({"to": TO, "kind": "image", "path": path}),
+    )
+    .await
+    .unwrap();
+    assert!(
+        result["media"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://"),
+        "{result}"
+    );
+    let id = result["id"].as_str().unwrap().to_owned();
+    assert_eq!(received(&mut harness, &id).await.0["media_ok"], true);
+}
+
+#[tokio::test]
+async fn without_a_connection_and_without_upload_hosts_it_is_not_connected() {
+    let mut harness = Harness::start_with(crate::support::Options {
+        paused: true,
+        ..crate::support::Options::default()
+    })
+    .await;
+    let mut client = harness.pair().await;
+    let path = write(harness.dir.path(), "cat.png", &png(8, 8));
+    harness.sim_command(json!({"cmd": "drop"})).await;
+    client.event("disconnected").await;
+    let error = send(
+        &mut client,
+        json!({"to": TO, "kind": "image", "path": path}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error["code"], -32003, "{error}");
+    let outbox = client.call("outbox", Value::Null).await.unwrap();
+    assert_eq!(outbox["messages"], json!([]));
+}
