@@ -162,6 +162,8 @@ fn prepare(
             other => SessionError::Io(other.to_string()),
         },
     )?;
+    // A file that grew while it was read is judged by what was read.
+    limits.check(kind, encrypted.file_length).map_err(invalid)?;
     let len = spool
         .seek(SeekFrom::End(0))
         .map_err(io("reading the upload spool"))?;
