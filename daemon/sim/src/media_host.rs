@@ -156,10 +156,10 @@ async fn handle(request: Request, store: Store, host: String) -> Response {
         },
         ("POST", Some(rest)) if rest.starts_with("mms/") => {
             let query = http::parse_query(request.uri().query());
-            // The token check's hash runs on a thread of its own while the body arrives, so a
+            // The token check's hash runs on a blocking thread while the body arrives, so a
             // large upload is hashed and received at once (the pieces are shared, not copied).
             let (pieces, to_hash) = std::sync::mpsc::channel::<hyper::body::Bytes>();
-            let hasher = std::thread::spawn(move || {
+            let hasher = tokio::task::spawn_blocking(move || {
                 let mut hasher = Sha256::new();
                 for piece in to_hash {
                     hasher.update(&piece);
@@ -171,7 +171,7 @@ async fn handle(request: Request, store: Store, host: String) -> Response {
             })
             .await;
             drop(pieces);
-            let digest = hasher.join().unwrap_or_default();
+            let digest = hasher.await.unwrap_or_default();
             let body = match body {
                 Ok(body) => body,
                 Err(http::BodyError::TooLarge) => {
