@@ -92,17 +92,23 @@ pub enum Command {
     /// List the named consumers with their cursors and how far behind they are
     Consumers,
 
-    /// Send a text message and wait until the server acknowledges it
+    /// Send a text message, or a file (--image, --video, …), and wait until the server
+    /// acknowledges it
     ///
     /// The message goes through the daemon's outbox: while disconnected it waits there (also
-    /// across restarts) and goes out once the session is back.
+    /// across restarts) and goes out once the session is back. A file is uploaded first, which
+    /// needs the connection.
     Send {
         /// A phone number (+49 151 2345-678), bare digits, or a JID (…@s.whatsapp.net, …@g.us)
         to: String,
-        /// The message
-        text: String,
+        /// The message (not with a file: its text is --caption)
+        #[arg(required_unless_present = "media_file", conflicts_with = "media_file")]
+        text: Option<String>,
         #[command(flatten)]
         reply: ReplyArgs,
+        /// The file to send instead of a text
+        #[command(flatten)]
+        media: crate::send_media::MediaArgs,
         /// Send at most once for this key (1-128 characters): a repeat prints the first result
         #[arg(long, value_name = "KEY")]
         idempotency_key: Option<String>,

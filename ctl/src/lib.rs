@@ -8,6 +8,7 @@
 mod cli;
 mod compose;
 mod login;
+mod send_media;
 
 use login::LoginOptions;
 pub mod qr;
@@ -155,10 +156,17 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
             idempotency_key,
             queued,
             timeout_ms,
+            media,
         } => {
+            if let Some((kind, path)) = media.chosen() {
+                let common = (idempotency_key.as_deref(), *queued, *timeout_ms);
+                let caption = media.caption.as_deref();
+                let params = send_media::params(to, kind, path, caption, common)?;
+                return Session::connect(cli)?.send_media(out, params);
+            }
             let params = SendTextParams {
                 to: to.clone(),
-                text: text.clone(),
+                text: text.clone().unwrap_or_default(),
                 quote: reply.quote(to),
                 mentions: reply.mentions(),
                 idempotency_key: idempotency_key.clone(),
@@ -550,20 +558,22 @@ fn media_params(media: &str, output: &Path) -> Result<MediaDownloadParams, Failu
     }
     let media = serde_json::from_value(value)
         .map_err(|error| Failure::usage(format!("--media is not a media object: {error}")))?;
-    // The daemon has its own working directory; hand it an absolute path.
-    let output = if output.is_absolute() {
-        output.to_owned()
-    } else {
-        std::env::current_dir()
-            .map_err(|error| {
-                Failure::new(
-                    exit::FAILURE,
-                    format!("cannot find the current directory: {error}"),
-                )
-            })?
-            .join(output)
-    };
+    let output = absolute(output)?;
     Ok(MediaDownloadParams { media, output })
+}
+
+/// The daemon has its own working directory: it is handed absolute paths.
+fn absolute(path: &Path) -> Result<PathBuf, Failure> {
+    if path.is_absolute() {
+        return Ok(path.to_owned());
+    }
+    let dir = std::env::current_dir().map_err(|error| {
+        Failure::new(
+            exit::FAILURE,
+            format!("cannot find the current directory: {error}"),
+        )
+    })?;
+    Ok(dir.join(path))
 }
 
 fn write_status(out: &mut dyn Write, status: &StatusResult) -> io::Result<()> {

@@ -583,3 +583,69 @@ fn help_documents_the_exit_codes() {
     assert!(help.contains("3  the daemon is not running"));
     assert!(help.contains("4  not logged in"));
 }
+
+#[test]
+fn send_with_a_file_calls_send_media_with_an_absolute_path() {
+    let fake = Fake::start(|request| {
+        if request["method"] == "send_media" {
+            Answer::result(
+                request,
+                json!({"id": "3EB0CC", "status": 200, "t": 1600000000, "media": {
+                    "kind": "video", "url": "http://h/d/1", "direct_path": "/d/1",
+                    "media_key": "AA==", "mimetype": "video/mp4", "file_sha256": "AQ==",
+                    "file_enc_sha256": "Ag==", "file_length": 3
+                }, "thumbnail_skipped": "no video frame can be decoded without an external tool"}),
+            )
+        } else {
+            default_answer(request)
+        }
+    });
+    let (result, out) = fake.run(&[
+        "send",
+        "1",
+        "--video",
+        "clip.mp4",
+        "--caption",
+        "look",
+        "--queued",
+    ]);
+    assert_eq!(result, Ok(()));
+    assert_eq!(
+        out,
+        "sent 3EB0CC (server status 200): video/mp4, 3 bytes\n\
+         no thumbnail: no video frame can be decoded without an external tool\n"
+    );
+    let cwd = std::env::current_dir().unwrap();
+    let request = &fake.requests()[0];
+    assert_eq!(request["method"], "send_media");
+    assert_eq!(
+        request["params"],
+        json!({"to": "1", "kind": "video", "path": cwd.join("clip.mp4"), "caption": "look", "wait": "queued"})
+    );
+    for (flag, kind) in [
+        ("--image", "image"),
+        ("--audio", "audio"),
+        ("--voice", "voice"),
+        ("--document", "document"),
+        ("--sticker", "sticker"),
+    ] {
+        let (_, _) = fake.run(&["send", "1", flag, "/srv/f"]);
+        let requests = fake.requests();
+        let params = &requests.last().unwrap()["params"];
+        assert_eq!(
+            (&params["kind"], &params["path"]),
+            (&json!(kind), &json!("/srv/f"))
+        );
+    }
+    // A text and a file, two files, a caption without a file, or nothing: usage errors.
+    for args in [
+        &["send", "1", "hi", "--image", "/f"][..],
+        &["send", "1", "--image", "/f", "--video", "/g"],
+        &["send", "1", "hi", "--caption", "x"],
+        &["send", "1"],
+    ] {
+        let mut argv = vec!["wawebctl"];
+        argv.extend_from_slice(args);
+        assert!(Cli::try_parse_from(argv).is_err(), "{args:?}");
+    }
+}

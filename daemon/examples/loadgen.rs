@@ -11,142 +11,21 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-struct Killed(Child);
+mod support;
 
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wawebd() -> PathBuf {
-    // target/<profile>/examples/loadgen -> target/<profile>/wawebd
-    let exe = std::env::current_exe().expect("own path");
-    exe.parent()
-        .and_then(Path::parent)
-        .map(|dir| dir.join("wawebd"))
-        .expect("the wawebd binary beside the examples folder")
-}
+use support::{Sim, pair, request, start_daemon, start_sim};
 
 fn unix_ns() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos())
-}
-
-struct Sim {
-    _child: Killed,
-    stdin: ChildStdin,
-    lines: mpsc::Receiver<Value>,
-}
-
-impl Sim {
-    fn command(&mut self, command: Value) -> Value {
-        writeln!(self.stdin, "{command}").expect("the simulator reads commands");
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(600))
-                .expect("the simulator answers");
-            if line["cmd"] == command["cmd"] && (line["type"] == "done" || line["type"] == "error")
-            {
-                assert_eq!(line["type"], "done", "{line}");
-                return line;
-            }
-        }
-    }
-}
-
-fn start_sim() -> (Sim, String) {
-    let mut child = Command::new(wawebd())
-        .args(["sim", "--listen", "127.0.0.1:0"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("wawebd sim starts");
-    let stdin = child.stdin.take().unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let (send, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
-            if let Ok(value) = serde_json::from_str::<Value>(&line)
-                && value["type"] != "received"
-                && send.send(value).is_err()
-            {
-                return;
-            }
-        }
-    });
-    let listening = lines.recv_timeout(Duration::from_secs(20)).unwrap();
-    let url = listening["ws_url"].as_str().unwrap().to_owned();
-    (
-        Sim {
-            _child: Killed(child),
-            stdin,
-            lines,
-        },
-        url,
-    )
-}
-
-fn start_daemon(dir: &Path, url: &str) -> (Killed, PathBuf) {
-    let socket = dir.join("run/wawebd.sock");
-    let child = Command::new(wawebd())
-        .arg("--server-url")
-        .arg(url)
-        .arg("--socket")
-        .arg(&socket)
-        .arg("--state-dir")
-        .arg(dir.join("state"))
-        .env("XDG_CONFIG_HOME", dir)
-        .env("WAWEBD_LOG", "warn")
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("wawebd starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while UnixStream::connect(&socket).is_err() {
-        assert!(Instant::now() < deadline, "the daemon never listened");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    (Killed(child), socket)
-}
-
-fn request(stream: &mut UnixStream, id: u64, method: &str, params: Value) {
-    let line = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-    writeln!(stream, "{line}").unwrap();
-}
-
-/// Logs in through the simulated phone.
-fn pair(sim: &mut Sim, socket: &Path) {
-    let mut stream = UnixStream::connect(socket).unwrap();
-    let mut lines = BufReader::new(stream.try_clone().unwrap()).lines();
-    request(
-        &mut stream,
-        1,
-        "subscribe",
-        json!({"events": ["qr", "connected"]}),
-    );
-    request(&mut stream, 2, "login", json!({}));
-    for line in lines.by_ref() {
-        let line: Value = serde_json::from_str(&line.unwrap()).unwrap();
-        match line["params"]["type"].as_str() {
-            Some("qr") => {
-                sim.command(json!({"cmd": "scan", "qr": line["params"]["content"]}));
-            }
-            Some("connected") => return,
-            _ => {}
-        }
-    }
-    panic!("the daemon went away while pairing");
 }
 
 /// One received `message` event: its number in the flood, when the simulator built it, when
@@ -230,7 +109,7 @@ fn main() {
     let latency_rate = args.get(1).copied().unwrap_or(1_000);
     let latency_count = args.get(2).copied().unwrap_or(10_000);
     let dir = tempfile::tempdir().unwrap();
-    let (mut sim, url) = start_sim();
+    let (mut sim, url) = start_sim(false);
     let (_daemon, socket) = start_daemon(dir.path(), &url);
     pair(&mut sim, &socket);
     let arrivals = subscriber(&socket);

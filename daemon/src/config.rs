@@ -297,6 +297,16 @@ impl Config {
         })
     }
 
+    /// The scheme of the media hosts `mediaConn` names: `https` as the real service had, `http`
+    /// for a local peer reached over plain `ws://` (the simulator without TLS).
+    pub fn upload_scheme(&self) -> &'static str {
+        if self.server_url.starts_with("ws://") {
+            "http"
+        } else {
+            "https"
+        }
+    }
+
     /// Where the logout request of PROTOCOL.md section 6 goes: the real service's `dyn` host,
     /// or the same host as the websocket for a local peer.
     pub fn logout_url(&self) -> String {

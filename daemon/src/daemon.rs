@@ -137,6 +137,7 @@ impl Daemon {
             store,
             bus.clone(),
             credentials,
+            handle.downgrade(),
         );
         tasks.spawn(actor.run(commands));
         on_ready();

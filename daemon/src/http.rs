@@ -1,5 +1,5 @@
-//! HTTP for the protocol's plain exchanges: the media download (PROTOCOL.md 10.3) and the logout
-//! request (section 6). reqwest over the rustls settings of [`crate::tls`], so `https://` trusts
+//! HTTP for the protocol's plain exchanges: the media download (PROTOCOL.md 10.3) and upload
+//! (10.6), and the logout request (section 6). reqwest over the rustls settings of [`crate::tls`], so `https://` trusts
 //! the same anchors as the websocket; plain `http://` for local peers such as the simulator.
 //! Bodies stream, so a large download never sits in memory.
 //!
@@ -86,6 +86,26 @@ impl Http {
     /// `GET url` with the web client's `Origin`; the body is left to stream.
     pub async fn get(&self, url: &str) -> Result<reqwest::Response, Error> {
         Ok(self.client.get(url).header("Origin", ORIGIN).send().await?)
+    }
+
+    /// `POST url` with a body of `len` bytes that streams from `body`, as the web client
+    /// uploaded media (PROTOCOL.md 10.6: `Origin`, `Referer`, `application/octet-stream`).
+    pub async fn post_stream(
+        &self,
+        url: &str,
+        body: reqwest::Body,
+        len: u64,
+    ) -> Result<reqwest::Response, Error> {
+        Ok(self
+            .client
+            .post(url)
+            .header("Origin", ORIGIN)
+            .header("Referer", format!("{ORIGIN}/"))
+            .header("Content-Type", "application/octet-stream")
+            .header("Content-Length", len)
+            .body(body)
+            .send()
+            .await?)
     }
 
     /// `POST url` with an empty body and the web client's `Origin`; returns the status.

@@ -16,5 +16,6 @@ pub mod outbox;
 pub mod output;
 pub mod session;
 pub mod store;
+pub mod thumbnail;
 pub mod tls;
 pub mod transport;

@@ -203,6 +203,22 @@ impl Outbox {
         });
     }
 
+    /// The encoded `WebMessageInfo` queued under idempotency key `key`, if any: a send that
+    /// must do work before it can be queued (an upload) looks first, so a repeat does none.
+    pub async fn message_of_key(&self, key: &str) -> Result<Option<Vec<u8>>, journal::Error> {
+        let key = key.to_owned();
+        self.read(move |reader| {
+            Ok(reader
+                .query_row(
+                    "SELECT message FROM outbox WHERE idempotency_key = ?1",
+                    [key],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })
+        .await
+    }
+
     /// What a new connection sends: queued and sent rows, oldest first.
     pub async fn pending(&self) -> Result<Vec<Pending>, journal::Error> {
         let rows = self.unacknowledged().await?;

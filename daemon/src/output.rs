@@ -1,26 +1,35 @@
-//! Where methods may write files the client names: anywhere the daemon's user may write, except
-//! inside the daemon's own folders.
+//! Where methods may read and write files the client names: anywhere the daemon's user may,
+//! except inside the daemon's own folders.
 //!
 //! A bot that passes paths on from its users must not be able to overwrite the session or the
-//! socket (DESIGN.md 7.1: -32602), whether the path names the state dir directly, goes through a
-//! symlinked folder, or is itself a symlink into it.
+//! socket, nor send them away (DESIGN.md 7.1: -32602), whether the path names the state dir
+//! directly, goes through a symlinked folder, or is itself a symlink into it.
 //!
 //! ```text
 //! media_download output=/home/ada/photo.jpg          -> allowed
 //! media_download output=/home/ada/.local/state/wawebd/session.json -> refused
 //! media_download output=/tmp/link/x (link -> the state dir)        -> refused
+//! send_media path=/tmp/link/session.json                           -> refused
 //! ```
 
-use std::fs;
+use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// Why an output path is refused.
+/// Why a path is refused.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Not absolute: relative to what would be the daemon's working directory, not the client's.
-    #[error("output must be an absolute path")]
-    Relative,
+    #[error("{0} must be an absolute path")]
+    Relative(&'static str),
+    /// A file to read cannot be opened (missing, unreadable, a folder).
+    #[error("cannot read {}: {source}", path.display())]
+    Open {
+        /// The path as given.
+        path: PathBuf,
+        /// What the file system said.
+        source: io::Error,
+    },
     /// The folder it would go in does not exist.
     #[error("the folder of {} does not exist", .0.display())]
     NoFolder(PathBuf),
@@ -68,7 +77,7 @@ impl Protected {
     /// Checks a path a client asked the daemon to write, before anything is written.
     pub fn check_output(&self, output: &Path) -> Result<(), Error> {
         if !output.is_absolute() {
-            return Err(Error::Relative);
+            return Err(Error::Relative("output"));
         }
         let resolve = |path: &Path| {
             fs::canonicalize(path).map_err(|source| Error::Resolve {
@@ -107,16 +116,55 @@ impl Protected {
                 }
             }
         }
-        for place in &places {
-            if let Some((what, dir)) = self.dirs.iter().find(|(_, dir)| place.starts_with(dir)) {
-                return Err(Error::Protected {
-                    path: output.to_owned(),
-                    what,
-                    dir: dir.clone(),
-                });
-            }
+        places
+            .iter()
+            .try_for_each(|place| self.check_place(output, place))
+    }
+
+    /// Opens a file a client asked the daemon to read. What is checked is the file that was
+    /// opened (the kernel's name for the descriptor), so no symlink swapped in between a check
+    /// and the open can lead into our folders.
+    pub fn open_input(&self, input: &Path) -> Result<File, Error> {
+        if !input.is_absolute() {
+            return Err(Error::Relative("path"));
         }
-        Ok(())
+        let opened = |source| Error::Open {
+            path: input.to_owned(),
+            source,
+        };
+        // Where it leads first, so that our socket is refused as ours, not as a non-file.
+        if let Ok(place) = fs::canonicalize(input) {
+            self.check_place(input, &place)?;
+        }
+        // Only regular files: opening a named pipe would wait for a writer forever.
+        if !fs::metadata(input).map_err(opened)?.is_file() {
+            return Err(opened(io::Error::other("not a regular file")));
+        }
+        let file = File::open(input).map_err(opened)?;
+        let meta = file.metadata().map_err(opened)?;
+        if !meta.is_file() {
+            return Err(opened(io::Error::other("not a regular file")));
+        }
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+        let real = fs::read_link(format!("/proc/self/fd/{fd}"))
+            .or_else(|_| fs::canonicalize(input))
+            .map_err(|source| Error::Resolve {
+                path: input.to_owned(),
+                source,
+            })?;
+        self.check_place(input, &real)?;
+        Ok(file)
+    }
+
+    fn check_place(&self, path: &Path, place: &Path) -> Result<(), Error> {
+        match self.dirs.iter().find(|(_, dir)| place.starts_with(dir)) {
+            Some((what, dir)) => Err(Error::Protected {
+                path: path.to_owned(),
+                what,
+                dir: dir.clone(),
+            }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -126,8 +174,17 @@ mod tests {
 
     use super::*;
 
+    fn is_protected(path: &Path, result: Result<(), Error>) {
+        let error = result.unwrap_err();
+        assert!(
+            matches!(error, Error::Protected { .. }),
+            "{}: {error}",
+            path.display()
+        );
+    }
+
     #[test]
-    fn our_folders_are_refused_directly_and_through_symlinks() {
+    fn our_folders_are_refused_for_writing_and_reading_directly_and_through_symlinks() {
         let root = tempfile::tempdir().unwrap();
         let root = fs::canonicalize(root.path()).unwrap();
         let state = root.join("state");
@@ -153,17 +210,12 @@ mod tests {
             free.join("relative"),
             root.join("free/../state/session.json"),
         ] {
-            let error = protected.check_output(&refused).unwrap_err();
-            assert!(
-                matches!(error, Error::Protected { .. }),
-                "{}: {error}",
-                refused.display()
-            );
+            is_protected(&refused, protected.check_output(&refused));
         }
         protected.check_output(&free.join("photo.jpg")).unwrap();
         assert!(matches!(
             protected.check_output(Path::new("photo.jpg")),
-            Err(Error::Relative)
+            Err(Error::Relative("output"))
         ));
         assert!(matches!(
             protected.check_output(&free.join("missing/photo.jpg")),
@@ -174,5 +226,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(message.contains("state directory"), "{message}");
+
+        // Reading: the same folders, judged by where the opened file really is.
+        fs::write(run.join("x"), b"x").unwrap();
+        fs::write(free.join("cat.jpg"), b"meow").unwrap();
+        symlink(free.join("cat.jpg"), state.join("out-link")).unwrap();
+        for refused in [
+            state.join("session.json"),
+            run.join("x"),
+            free.join("to-state/session.json"),
+            free.join("session-link"),
+            free.join("relative"),
+            root.join("free/../state/session.json"),
+        ] {
+            is_protected(&refused, protected.open_input(&refused).map(drop));
+        }
+        // What matters is where the file is: a link in our folder to a free file is that file.
+        protected.open_input(&state.join("out-link")).unwrap();
+        protected.open_input(&free.join("cat.jpg")).unwrap();
+        let relative = protected.open_input(Path::new("cat.jpg")).unwrap_err();
+        assert_eq!(relative.to_string(), "path must be an absolute path");
+        for unreadable in [free.join("missing.jpg"), free.clone()] {
+            let error = protected.open_input(&unreadable).unwrap_err();
+            assert!(matches!(error, Error::Open { .. }), "{error}");
+        }
     }
 }

@@ -98,6 +98,7 @@ pub mod methods;
 pub mod receipt;
 pub mod rpc;
 pub mod send;
+pub mod send_media;
 pub mod status;
 
 #[cfg(test)]
@@ -132,6 +133,7 @@ pub use send::{
     IDEMPOTENCY_KEY_MAX, OutboxCancelParams, OutboxCancelResult, OutboxEntry, OutboxResult,
     SendCommon, SendStatus, SendTextParams, SendTextResult, SendWait,
 };
+pub use send_media::{SendMediaKind, SendMediaParams, SendMediaResult};
 
 /// The version of this protocol; the `protocol` field of the `version` result.
 ///

@@ -51,6 +51,7 @@ use crate::rpc::{ErrorKind, Id, Request, RpcError};
 use crate::send::{
     OutboxCancelParams, OutboxCancelResult, OutboxResult, SendTextParams, SendTextResult,
 };
+use crate::send_media::{SendMediaParams, SendMediaResult};
 pub use crate::status::{
     Battery, LoginResult, LogoutResult, Me, State, StatusResult, UnknownName, VersionResult,
 };
@@ -492,6 +493,16 @@ methods! {
     /// {"jsonrpc":"2.0","id":24,"result":{}}
     /// ```
     SubscribePresence(SubscribePresenceParams) = "subscribe_presence" -> EmptyResult;
+
+    /// `send_media`: encrypt a file as it is read, upload it to the server's media host (the
+    /// next host when one fails) and send it through the outbox like `send_text`; the result
+    /// adds the `media` of the message. Size limits follow the server's `Props`.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":25,"method":"send_media","params":{"to":"4915100000001","kind":"image","path":"/home/ada/cat.jpg","caption":"look"}}
+    /// {"jsonrpc":"2.0","id":25,"result":{"id":"3EB0C0FFEE","status":200,"t":1600000000,"media":{"kind":"image","url":"https://mmg.whatsapp.net/d/f/Ab.enc","direct_path":"/d/f/Ab.enc","media_key":"AAEC…","mimetype":"image/jpeg","file_sha256":"47DE…","file_enc_sha256":"n4bQ…","file_length":48213,"caption":"look","width":640,"height":480}}}
+    /// ```
+    SendMedia(SendMediaParams) = "send_media" -> SendMediaResult;
 }
 
 /// Every method name, in the order of DESIGN.md's table: [`Call::NAMES`].

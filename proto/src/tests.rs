@@ -296,7 +296,7 @@ fn results_have_the_design_fields() {
         }),
         r#"{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}"#
     );
-    assert_eq!(methods::METHODS.len(), 24);
+    assert_eq!(methods::METHODS.len(), 25);
 }
 
 #[test]
@@ -515,6 +515,11 @@ fn every_call() -> Vec<Call> {
             state: crate::ChatState::Paused,
         }),
         Call::SubscribePresence(crate::SubscribePresenceParams { jid: "1".into() }),
+        Call::SendMedia(crate::SendMediaParams::new(
+            "4915100000001",
+            crate::SendMediaKind::Image,
+            "/home/ada/cat.jpg",
+        )),
     ]
 }
 
@@ -578,7 +583,8 @@ fn every_method_has_one_name_in_the_list() {
             "mark_played",
             "set_presence",
             "set_typing",
-            "subscribe_presence"
+            "subscribe_presence",
+            "send_media"
         ]
     );
     assert_eq!(methods::METHODS, Call::NAMES);
@@ -675,7 +681,7 @@ fn an_unknown_method_names_every_method() {
         "no method \"reboot\"; the methods are version, status, login, logout, subscribe, \
          unsubscribe, send_text, query, media_download, commit, consumers, events, outbox, outbox_cancel, \
          send_location, send_contact, forward, revoke, mark_read, mark_unread, mark_played, \
-         set_presence, set_typing, subscribe_presence"
+         set_presence, set_typing, subscribe_presence, send_media"
     );
     // The list in the message is the enum's list, whatever it grows to.
     let listed = error

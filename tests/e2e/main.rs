@@ -7,6 +7,7 @@ mod ctl;
 mod files;
 mod journal;
 mod lifecycle;
+mod media_send;
 mod messaging;
 mod outbox;
 mod socket;

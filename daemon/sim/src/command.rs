@@ -63,6 +63,12 @@ pub enum Command {
     HalfOpen,
     /// Every media URL handed out so far stops working.
     ExpireMedia,
+    /// `{"cmd":"fail_upload","status":N}` (default 503): the next upload to the media host, to
+    /// whichever of its hosts, is answered with that status and not stored.
+    FailUpload {
+        #[serde(default)]
+        status: Field<u64>,
+    },
     /// `{"cmd":"battery","percent":P,"plugged":B}`: the phone reports its battery.
     Battery {
         #[serde(default)]

@@ -10,7 +10,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::server::conn::http1;
@@ -112,8 +112,13 @@ pub enum BodyError {
     Broken(String),
 }
 
-/// Reads the whole body, refusing more than `limit` bytes (by `Content-Length` before reading).
-pub async fn read_body(request: Request, limit: usize) -> Result<Vec<u8>, BodyError> {
+/// Reads the whole body, refusing more than `limit` bytes (by `Content-Length` before reading),
+/// and hands each piece to `each` as it arrives (an upload is hashed while it is received).
+pub async fn read_body(
+    request: Request,
+    limit: usize,
+    mut each: impl FnMut(&Bytes),
+) -> Result<Vec<u8>, BodyError> {
     let announced = request
         .headers()
         .get(CONTENT_LENGTH)
@@ -122,11 +127,21 @@ pub async fn read_body(request: Request, limit: usize) -> Result<Vec<u8>, BodyEr
     if announced.is_some_and(|length| length > limit as u64) {
         return Err(BodyError::TooLarge);
     }
-    match Limited::new(request.into_body(), limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes().to_vec()),
-        Err(error) if error.is::<LengthLimitError>() => Err(BodyError::TooLarge),
-        Err(error) => Err(BodyError::Broken(error.to_string())),
+    let mut body = request.into_body();
+    // One copy, into a buffer of the announced size: large uploads are not collected in pieces
+    // and concatenated.
+    let mut whole = Vec::with_capacity(announced.unwrap_or(0) as usize);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| BodyError::Broken(error.to_string()))?;
+        if let Ok(data) = frame.into_data() {
+            if whole.len() + data.len() > limit {
+                return Err(BodyError::TooLarge);
+            }
+            each(&data);
+            whole.extend_from_slice(&data);
+        }
     }
+    Ok(whole)
 }
 
 /// Query parameters, percent-decoded; a key without `=` has the empty value.

@@ -103,8 +103,15 @@ impl Sim {
     pub async fn start(config: Config) -> std::io::Result<Sim> {
         let ws_listener = TcpListener::bind(config.listen).await?;
         let media_listener = TcpListener::bind(config.media_listen).await?;
+        // The second upload host of `mediaConn`, on the same address.
+        let media_listener_2 =
+            TcpListener::bind(SocketAddr::new(config.media_listen.ip(), 0)).await?;
         let ws_addr = ws_listener.local_addr()?;
         let media_addr = media_listener.local_addr()?;
+        let media_hosts = vec![
+            media_addr.to_string(),
+            media_listener_2.local_addr()?.to_string(),
+        ];
         let (ws, http) = match config.tls {
             Some(_) => ("wss", "https"),
             None => ("ws", "http"),
@@ -115,7 +122,7 @@ impl Sim {
         let acceptor = tls.as_ref().map(Tls::acceptor);
         let (output, _) = broadcast::channel(65_536);
         let (input_tx, input_rx) = mpsc::channel(1024);
-        let store = media_host::Store::new(media_url.clone());
+        let store = media_host::Store::new(media_url.clone(), media_hosts, output.clone());
         let tasks = tasks::Tasks::default();
         tasks.spawn(server::accept_loop(
             ws_listener,
@@ -123,12 +130,14 @@ impl Sim {
             input_tx.clone(),
             tasks.clone(),
         ));
-        tasks.spawn(media_host::serve(
-            media_listener,
-            acceptor,
-            store.clone(),
-            tasks.clone(),
-        ));
+        for listener in [media_listener, media_listener_2] {
+            tasks.spawn(media_host::serve(
+                listener,
+                acceptor.clone(),
+                store.clone(),
+                tasks.clone(),
+            ));
+        }
         let core = core::Core::new(
             config,
             store,

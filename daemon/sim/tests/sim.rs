@@ -434,6 +434,129 @@ async fn uploads_follow_media_conn() {
     assert_eq!(status, 401);
 }
 
+/// Percent-encodes a query value the strict way.
+fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn two_upload_hosts_a_failure_on_demand_and_every_relayed_blob_verified() {
+    let sim = start().await;
+    let mut output = sim.subscribe();
+    let mut client = connect(&sim, "dmVyaWZ5dmVyaWZ5dmVyaQ==").await;
+    client.pair(&sim).await;
+    client.login_pushes().await;
+    client.send_json("u1", json!(["query", "mediaConn"])).await;
+    let (_, reply) = client.next_json().await;
+    let hosts: Vec<&str> = reply["media_conn"]["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|host| host["hostname"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts.len(), 2);
+    assert_ne!(hosts[0], hosts[1]);
+    let auth = query_value(reply["media_conn"]["auth"].as_str().unwrap());
+
+    let plaintext = b"a picture, honestly".to_vec();
+    let media_key = [9u8; 32];
+    let keys = MediaKeys::derive(&media_key, MediaType::Image).unwrap();
+    let sealed = media::encrypt(&keys, &plaintext, false).unwrap();
+    let token = URL_SAFE_NO_PAD.encode(sealed.encrypted.file_enc_sha256);
+    let path = format!("/mms/image/{token}?auth={auth}&token={token}");
+
+    // The first host fails once; the second takes the body.
+    let done = sim
+        .command(json!({"cmd": "fail_upload", "status": 503}))
+        .await
+        .unwrap();
+    assert_eq!(done["status"], 503);
+    let (status, _) = http_post(&format!("http://{}{path}", hosts[0]), &sealed.body).await;
+    assert_eq!(status, 503);
+    let line = wait_for(&mut output, "upload").await;
+    assert_eq!(
+        (
+            line["host"].as_str(),
+            line["status"].as_u64(),
+            line["path"].as_str()
+        ),
+        (Some(hosts[0]), Some(503), Some("/mms/image"))
+    );
+    let (status, reply) = http_post(&format!("http://{}{path}", hosts[1]), &sealed.body).await;
+    assert_eq!(status, 200, "{reply}");
+    let line = wait_for(&mut output, "upload").await;
+    assert_eq!(
+        (line["host"].as_str(), line["status"].as_u64()),
+        (Some(hosts[1]), Some(200))
+    );
+    assert_eq!(line["bytes"].as_u64(), Some(sealed.body.len() as u64));
+    let url = serde_json::from_str::<Value>(&reply).unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        sim.command(json!({"cmd": "fail_upload", "status": 7}))
+            .await
+            .is_err()
+    );
+
+    // Built as the protobuf itself, so the test reads like the wire.
+    let media = |file_sha256: Vec<u8>, url: &str| waweb_core::message::pb::Message {
+        image_message: Some(Box::new(waweb_core::message::pb::ImageMessage {
+            url: Some(url.to_owned()),
+            media_key: Some(media_key.to_vec()),
+            mimetype: Some("image/jpeg".into()),
+            file_sha256: Some(file_sha256),
+            file_enc_sha256: Some(sealed.encrypted.file_enc_sha256.to_vec()),
+            file_length: Some(plaintext.len() as u64),
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    let good = media(sealed.encrypted.file_sha256.to_vec(), &url);
+    let bad_hash = media(vec![0; 32], &url);
+    let missing = media(sealed.encrypted.file_sha256.to_vec(), &format!("{url}x"));
+    for (content, verdict) in [
+        (good, None),
+        (bad_hash, Some("fileSha256")),
+        (missing, Some("has no blob")),
+    ] {
+        let id = message::new_message_id();
+        let mut wmi =
+            message::outgoing("4915100000001@s.whatsapp.net", &id, content, 1_600_000_000);
+        wmi.status = Some(1);
+        let node = Node::new("action")
+            .attr("type", "relay")
+            .attr("epoch", "1")
+            .with_content(Content::List(vec![
+                Node::new("message").with_content(Content::Bytes(message::encode(&wmi))),
+            ]));
+        client.send_node(&id, 16, 0x80, &node).await;
+        let received = loop {
+            let line = wait_for(&mut output, "received").await;
+            if line["tag"] == id.as_str() {
+                break line;
+            }
+        };
+        match verdict {
+            None => assert_eq!(received["media_ok"], true, "{received}"),
+            Some(why) => {
+                assert_eq!(received["media_ok"], false, "{received}");
+                let error = received["media_error"].as_str().unwrap();
+                assert!(error.contains(why), "{error}");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn restore_rotates_tokens_sends_conn_before_200_and_replaces_the_old_browser() {
     let sim = start().await;

@@ -17,6 +17,7 @@ use waweb_proto::{Battery, Event, Me, Reason, State, StatusResult};
 use super::backoff::Backoff;
 use super::file::SessionFile;
 use super::handle::Command;
+use super::media_send::MediaSending;
 use super::sending::Sending;
 use crate::bus::Bus;
 use crate::config::Config;
@@ -86,10 +87,13 @@ pub struct Actor {
     pub(super) backoff: Backoff,
     /// The outbox, its waiters and what the connection has relayed.
     pub(super) sending: Sending,
+    /// The server's media limits, `mediaConn` and the uploads in flight.
+    pub(super) media: MediaSending,
 }
 
 impl Actor {
-    /// An actor for a loaded session (or none).
+    /// An actor for a loaded session (or none); `commands` is how its own tasks (uploads)
+    /// reach it again.
     pub fn new(
         config: Arc<Config>,
         net: Net,
@@ -97,6 +101,7 @@ impl Actor {
         store: Store,
         bus: Bus,
         credentials: Option<Credentials>,
+        commands: mpsc::WeakSender<Command>,
     ) -> Self {
         let backoff = Backoff::new(config.reconnect_initial, config.reconnect_max);
         let bus_journal = bus.journal().cloned();
@@ -122,6 +127,7 @@ impl Actor {
             goal,
             backoff,
             sending: Sending::new(Outbox::new(bus_journal)),
+            media: MediaSending::new(commands),
         }
     }
 

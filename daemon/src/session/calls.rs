@@ -49,7 +49,10 @@ impl Actor {
         link: Option<&mut Link>,
         command: Command,
     ) -> Result<Vec<Output<Waiter>>, Ended> {
-        let Command::Call { call, reply } = command;
+        let (call, reply) = match command {
+            Command::Call { call, reply } => (call, reply),
+            Command::Uploaded(uploaded) => return Ok(self.on_uploaded(uploaded, link).await),
+        };
         match (call, link) {
             (Call::Status, _) => {
                 let _ = Reply::new(reply).send(Ok(self.status()));
@@ -114,6 +117,9 @@ impl Actor {
             (Call::SubscribePresence(params), link) => {
                 let call = ReceiptCall::Subscribe(params);
                 return Ok(self.receipt_call(call, reply, link).await);
+            }
+            (Call::SendMedia(params), link) => {
+                return Ok(self.send_media(params, Reply::new(reply), link).await);
             }
             (Call::Outbox, _) => {
                 let _ = Reply::new(reply).send(self.outbox_list().await);

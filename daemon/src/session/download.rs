@@ -11,7 +11,7 @@ use base64::engine::general_purpose::{
 use futures_util::StreamExt;
 use waweb_core::media::{Expected, MediaKeys, MediaType};
 use waweb_proto::MediaDownloadResult;
-use waweb_proto::message::{Media, MediaKind};
+use waweb_proto::message::Media;
 
 use super::handle::SessionError;
 use crate::http::{self, Http};
@@ -31,13 +31,7 @@ pub(super) async fn download(
     media: Media,
     output: PathBuf,
 ) -> Result<MediaDownloadResult, SessionError> {
-    let kind = match media.kind {
-        MediaKind::Image => MediaType::Image,
-        MediaKind::Video => MediaType::Video,
-        MediaKind::Audio => MediaType::Audio,
-        MediaKind::Document => MediaType::Document,
-        MediaKind::Sticker => MediaType::Sticker,
-    };
+    let kind = MediaType::from(media.kind);
     let media_key = decode_base64("media_key", &media.media_key)?;
     let keys = MediaKeys::derive(&media_key, kind)
         .map_err(|error| SessionError::InvalidParams(error.to_string()))?;

@@ -55,6 +55,8 @@ impl<T> fmt::Debug for Reply<T> {
 /// The actor should answer every command; if it drops the sender instead, the caller gets
 /// [`SessionError::Stopped`].
 #[derive(Debug)]
+// Nearly every command is a call; the rare upload result is the one boxed.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run one call of the socket protocol. `version`, `subscribe` and `unsubscribe` are the
     /// socket server's own and are refused here.
@@ -64,6 +66,8 @@ pub enum Command {
         /// The answer: the method's result as JSON.
         reply: oneshot::Sender<Answer>,
     },
+    /// A `send_media` upload ended (the session's own tasks send this): queue its message.
+    Uploaded(Box<super::media_send::Uploaded>),
 }
 
 /// Why the session could not do what was asked; each variant is one `data.kind` on the socket.
@@ -169,6 +173,11 @@ impl SessionHandle {
     pub fn new(capacity: usize) -> (SessionHandle, mpsc::Receiver<Command>) {
         let (commands, receiver) = mpsc::channel(capacity.max(1));
         (SessionHandle { commands }, receiver)
+    }
+
+    /// A sender that does not keep the actor's channel open, for the actor's own tasks.
+    pub fn downgrade(&self) -> mpsc::WeakSender<Command> {
+        self.commands.downgrade()
     }
 
     /// A handle over an existing sender.

@@ -2,7 +2,8 @@
 //!
 //! [`handle`] is what callers hold; [`actor`] is the task and its lifecycle between
 //! connections; `online` wires one open connection to its protocol machine; `calls` answers every call, with or without one; `file` writes the
-//! session file in order; `backoff` and `download` are the waits and the media fetches.
+//! session file in order; `backoff` and `download` are the waits and the media fetches; `media_send` and `upload`
+//! send files.
 
 pub mod handle;
 
@@ -13,9 +14,11 @@ mod calls;
 mod compose;
 mod download;
 mod file;
+mod media_send;
 mod online;
 mod receipts;
 mod sending;
+mod upload;
 
 pub use actor::Actor;
 pub use backoff::Backoff;

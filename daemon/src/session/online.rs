@@ -51,6 +51,8 @@ pub(super) enum Waiter {
         reply: Reply<Value>,
         result: Value,
     },
+    /// A `send_media` call waiting for the upload hosts.
+    MediaConn(Box<super::media_send::MediaCall>),
 }
 
 /// The open socket and what the protocol knows about it.
@@ -225,6 +227,7 @@ impl Actor {
                 }
                 Output::Me(me) => self.me = Some(me),
                 Output::Battery(battery) => self.set_battery(battery),
+                Output::Limits(limits) => self.media.limits = limits,
                 Output::PhoneOnline(online) => self.phone_online = online,
                 Output::Pong => {
                     self.last_pong = Some(Instant::now());
@@ -273,10 +276,12 @@ impl Actor {
                 };
                 let _ = reply.send(result);
             }
+            Waiter::MediaConn(call) => self.media_conn_answered(*call, result),
         }
     }
 
-    fn request_error(&self, error: RequestError) -> SessionError {
+    /// What a failed request means for its caller.
+    pub(super) fn request_error(&self, error: RequestError) -> SessionError {
         match error {
             RequestError::NotReady => self.not_available(),
             RequestError::InvalidParams(why) => SessionError::InvalidParams(why),

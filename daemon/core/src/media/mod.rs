@@ -22,6 +22,9 @@ use zeroize::Zeroize;
 
 use crate::crypto::{BLOCK, HmacSha256, Secret, constant_time_eq, hkdf, hmac_new};
 
+pub mod mime;
+pub mod upload;
+
 /// Length of the truncated HMAC at the end of every body.
 pub const MAC_LEN: usize = 10;
 
@@ -127,6 +130,20 @@ impl MediaType {
     /// Whether messages of this type can carry a `streamingSidecar` (PROTOCOL.md 10.4).
     pub fn has_sidecar(self) -> bool {
         matches!(self, MediaType::Video | MediaType::Audio)
+    }
+}
+
+/// The keys of the message type an attachment came in.
+impl From<waweb_proto::message::MediaKind> for MediaType {
+    fn from(kind: waweb_proto::message::MediaKind) -> Self {
+        use waweb_proto::message::MediaKind;
+        match kind {
+            MediaKind::Image => MediaType::Image,
+            MediaKind::Video => MediaType::Video,
+            MediaKind::Audio => MediaType::Audio,
+            MediaKind::Document => MediaType::Document,
+            MediaKind::Sticker => MediaType::Sticker,
+        }
     }
 }
 

@@ -36,6 +36,7 @@ use super::push::{self, Push};
 use crate::binary::{self, Content, Node};
 use crate::crypto::KeyPair;
 use crate::login::{self, Credentials, Failure, Login};
+use crate::media::upload::Limits;
 use crate::message;
 use crate::wire::{self, FrameCipher, ServerText, TagCounter, flags, metric};
 
@@ -140,6 +141,8 @@ pub enum Output<W> {
     PhoneOnline(Option<bool>),
     /// A pong came: the connection is alive.
     Pong,
+    /// The server's media limits, as its last `Props` push set them.
+    Limits(Limits),
     /// Store this session and call [`Connection::saved`] with the outcome; until it succeeds
     /// the connection is not used.
     Save(Box<Credentials>),
@@ -227,6 +230,7 @@ pub struct Connection<W, I> {
     next_probe: Option<I>,
     current_qr: Option<Event>,
     unsaved: Option<Unsaved<I>>,
+    limits: Limits,
 }
 
 type Outputs<W> = Vec<Output<W>>;
@@ -260,10 +264,16 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
             next_probe: None,
             current_qr: None,
             unsaved: None,
+            limits: Limits::default(),
         };
         let mut out = Vec::new();
         connection.apply_login(outputs, now, &mut out);
         (connection, out)
+    }
+
+    /// The media limits of this connection's last `Props` (the defaults before one came).
+    pub fn media_limits(&self) -> Limits {
+        self.limits
     }
 
     /// Logged in, and the tokens are stored: requests may go out.
@@ -355,6 +365,11 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
         } else if payload.get(0).and_then(Value::as_str) == Some("Conn") {
             self.on_conn(tag, payload, &mut out);
         } else {
+            if payload.get(0).and_then(Value::as_str) == Some("Props") {
+                // Still published as a `json` event below; the limits are also ours to check.
+                self.limits = self.limits.with_props(&payload[1]);
+                out.push(Output::Limits(self.limits));
+            }
             let own = self.me.as_ref().map(|me| me.wid.as_str()).unwrap_or("");
             let pushes = push::json_push(tag, payload, own);
             apply_pushes(tag, pushes, &mut out);

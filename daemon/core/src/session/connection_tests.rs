@@ -11,6 +11,7 @@ use super::connection::*;
 use crate::binary::{self, Content, Node};
 use crate::crypto::KeyPair;
 use crate::login;
+use crate::media::upload::Limits;
 use crate::testing::{Ms, credentials, keys};
 use crate::wire::{FrameCipher, flags, metric};
 
@@ -484,4 +485,21 @@ proptest! {
         framed.extend(&bytes);
         conn.on_binary(&framed);
     }
+}
+
+#[test]
+fn props_set_the_media_limits_and_are_still_published() {
+    let mut conn = connected();
+    assert_eq!(conn.media_limits(), Limits::default());
+    let out = conn.on_text(r#"s9,["Props",{"imageMaxKBytes":2,"media":3}]"#, Ms(50));
+    let limits = Limits::default().with_props(&json!({"imageMaxKBytes": 2, "media": 3}));
+    assert_eq!(limits.image, 2048);
+    assert!(
+        matches!(&out[..], [Output::Limits(l), Output::Emit(Event::Json { .. })] if *l == limits)
+    );
+    assert_eq!(conn.media_limits(), limits);
+    // A later Props changes only what it names.
+    conn.on_text(r#"s10,["Props",{"maxFileSize":1}]"#, Ms(51));
+    assert_eq!(conn.media_limits().image, 2048);
+    assert_eq!(conn.media_limits().document, 1024 * 1024);
 }

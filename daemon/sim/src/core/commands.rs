@@ -90,6 +90,14 @@ impl Core {
                 self.store.expire_all();
                 Ok(json!({}))
             }
+            Command::FailUpload { status } => {
+                let status = u16::try_from(status.get().unwrap_or(503))
+                    .ok()
+                    .filter(|status| (100..600).contains(status))
+                    .ok_or("fail_upload: status must be an HTTP status")?;
+                self.store.fail_next_upload(status);
+                Ok(json!({"status": status}))
+            }
             Command::Battery { percent, plugged } => {
                 let percent = percent.need("battery", "percent")?;
                 self.battery = (percent.min(100) as u32, plugged.get().unwrap_or(false));

@@ -4,7 +4,7 @@
 //!
 //! Here: the state and the sending. [`protocol`] reads what clients send, [`login`] pairs and
 //! restores sessions, [`phone`] is the phone and its contacts, [`commands`] runs control commands,
-//! [`flood`] paces the `flood` command's messages.
+//! [`flood`] paces the `flood` command's messages, [`verify`] checks the media clients relay.
 
 mod commands;
 mod decoded;
@@ -12,6 +12,7 @@ mod flood;
 mod login;
 mod phone;
 mod protocol;
+mod verify;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -11,6 +11,7 @@ use waweb_core::wire::{self, ClientText};
 
 use super::decoded;
 use super::phone::{CONTACTS, GROUP_SUBJECT};
+use super::verify;
 use super::{Core, Input, Timer, now_ms, now_s, str_at, user_jid};
 
 impl Core {
@@ -105,9 +106,14 @@ impl Core {
                 self.send_json(conn, tag, &json!({"status": 200, "code": "SimInviteCode1"}))
             }
             ["query", "mediaConn", ..] => {
+                let hosts: Vec<Value> = self
+                    .store
+                    .hostnames()
+                    .iter()
+                    .map(|host| json!({"hostname": host, "ips": []}))
+                    .collect();
                 let reply = json!({"status": 200, "media_conn": {
-                    "auth": self.store.auth(), "ttl": 3600,
-                    "hosts": [{"hostname": self.store.hostname(), "ips": []}]
+                    "auth": self.store.auth(), "ttl": 3600, "hosts": hosts
                 }});
                 self.send_json(conn, tag, &reply);
             }
@@ -156,6 +162,17 @@ impl Core {
             .filter_map(|child| child.content_bytes())
             .filter_map(|bytes| message::decode_web_message_info(bytes).ok())
             .collect();
+        let verdicts: Vec<Result<(), String>> = infos
+            .iter()
+            .filter_map(|info| verify::verify(&self.store, info))
+            .collect();
+        if !verdicts.is_empty() {
+            let failed: Vec<&String> = verdicts.iter().filter_map(|v| v.as_ref().err()).collect();
+            line["media_ok"] = json!(failed.is_empty());
+            if let Some(why) = failed.first() {
+                line["media_error"] = json!(why);
+            }
+        }
         if !infos.is_empty() {
             line["decoded"] = infos.iter().map(decoded::web_message_info).collect();
             let messages: Vec<Value> = infos

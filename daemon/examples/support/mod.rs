@@ -1,0 +1,149 @@
+//! What the examples that run the real binaries share: `wawebd sim` and `wawebd` as child
+//! processes, JSON-RPC requests over the socket, and pairing through the simulated phone.
+
+#![allow(dead_code)] // each example uses its own part
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub struct Killed(pub Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn wawebd() -> PathBuf {
+    // target/<profile>/examples/loadgen -> target/<profile>/wawebd
+    let exe = std::env::current_exe().expect("own path");
+    exe.parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join("wawebd"))
+        .expect("the wawebd binary beside the examples folder")
+}
+
+pub struct Sim {
+    _child: Killed,
+    pub stdin: ChildStdin,
+    pub lines: mpsc::Receiver<Value>,
+}
+
+impl Sim {
+    pub fn command(&mut self, command: Value) -> Value {
+        writeln!(self.stdin, "{command}").expect("the simulator reads commands");
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(600))
+                .expect("the simulator answers");
+            if line["cmd"] == command["cmd"] && (line["type"] == "done" || line["type"] == "error")
+            {
+                assert_eq!(line["type"], "done", "{line}");
+                return line;
+            }
+        }
+    }
+}
+
+/// `wawebd sim` and its websocket URL; `received` lines are dropped unless `received`.
+pub fn start_sim(received: bool) -> (Sim, String) {
+    let mut child = Command::new(wawebd())
+        .args(["sim", "--listen", "127.0.0.1:0"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wawebd sim starts");
+    let stdin = child.stdin.take().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if let Ok(value) = serde_json::from_str::<Value>(&line)
+                && (received || value["type"] != "received")
+                && send.send(value).is_err()
+            {
+                return;
+            }
+        }
+    });
+    let listening = lines.recv_timeout(Duration::from_secs(20)).unwrap();
+    let url = listening["ws_url"].as_str().unwrap().to_owned();
+    (
+        Sim {
+            _child: Killed(child),
+            stdin,
+            lines,
+        },
+        url,
+    )
+}
+
+pub fn start_daemon(dir: &Path, url: &str) -> (Killed, PathBuf) {
+    start_daemon_with(dir, url, &[])
+}
+
+/// The daemon with these environment variables besides (or instead of) the usual ones.
+pub fn start_daemon_with(
+    dir: &Path,
+    url: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> (Killed, PathBuf) {
+    let socket = dir.join("run/wawebd.sock");
+    let child = Command::new(wawebd())
+        .arg("--server-url")
+        .arg(url)
+        .arg("--socket")
+        .arg(&socket)
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .env("XDG_CONFIG_HOME", dir)
+        .env("WAWEBD_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("wawebd starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while UnixStream::connect(&socket).is_err() {
+        assert!(Instant::now() < deadline, "the daemon never listened");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (Killed(child), socket)
+}
+
+pub fn request(stream: &mut UnixStream, id: u64, method: &str, params: Value) {
+    let line = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    writeln!(stream, "{line}").unwrap();
+}
+
+/// Logs in through the simulated phone.
+pub fn pair(sim: &mut Sim, socket: &Path) {
+    let mut stream = UnixStream::connect(socket).unwrap();
+    let mut lines = BufReader::new(stream.try_clone().unwrap()).lines();
+    request(
+        &mut stream,
+        1,
+        "subscribe",
+        json!({"events": ["qr", "connected"]}),
+    );
+    request(&mut stream, 2, "login", json!({}));
+    for line in lines.by_ref() {
+        let line: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        match line["params"]["type"].as_str() {
+            Some("qr") => {
+                sim.command(json!({"cmd": "scan", "qr": line["params"]["content"]}));
+            }
+            Some("connected") => return,
+            _ => {}
+        }
+    }
+    panic!("the daemon went away while pairing");
+}
