@@ -94,6 +94,7 @@ pub mod event;
 pub mod journal;
 pub mod message;
 pub mod methods;
+pub mod notice;
 pub mod rpc;
 pub mod send;
 
