@@ -528,7 +528,12 @@ mod tests {
                 &media["thumbnail"],
                 &media["gif"]
             ),
-            (&json!("report.pdf"), &json!(true), &json!("/9j/4AAQ"), &json!(true))
+            (
+                &json!("report.pdf"),
+                &json!(true),
+                &json!("/9j/4AAQ"),
+                &json!(true)
+            )
         );
     }
 

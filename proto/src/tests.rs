@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::message::{Message, MessageKind};
-use crate::notice;
 use crate::methods::{self, Status};
+use crate::notice;
 use crate::*;
 
 fn line<T: serde::Serialize>(value: &T) -> String {

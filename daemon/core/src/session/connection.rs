@@ -9,7 +9,7 @@
 //! on_text("s1,[\"Conn\",{…}]")   -> Me, Battery, Save(credentials)
 //! saved(true)                    -> State(connected), Emit(connected), Send <presence>, Send "T3,[admin,test]"
 //! relay(id, jid, <WMI>, w)       -> Send <action type=relay><message>…</message></action>
-//! on_binary/on_text "3EB0…,{\"status\":200,\"t\":…}" -> Emit(message from_me), Resolve(w, Ok(Sent))
+//! on_binary/on_text "3EB0…,{\"status\":200,\"t\":…}" -> Message(from_me, raw), Resolve(w, Ok(Sent))
 //! tick(now ≥ next_wake())        -> Send "?,," | End(Lost(pong_timeout)) | Resolve(w, Err(Timeout)) | …
 //! ```
 //!
@@ -21,7 +21,7 @@ use std::ops::Add;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use waweb_proto::message::Message;
+use waweb_proto::message::{Message, Source};
 use waweb_proto::{Battery, Event, Me, QueryResult, Reason, SendStatus, SendTextResult, State};
 
 use super::liveness::{Due, Liveness};
@@ -30,7 +30,7 @@ use super::push::{self, Push};
 use crate::binary::{self, Content, Node};
 use crate::crypto::KeyPair;
 use crate::login::{self, Credentials, Failure, Login};
-use crate::message;
+use crate::message::{self, Received};
 use crate::wire::{self, FrameCipher, ServerText, TagCounter, flags, metric};
 
 /// The timers of a connection, and what `admin init` announces.
@@ -122,6 +122,14 @@ pub enum Output<W> {
     Send(Frame),
     /// Publish this event.
     Emit(Event),
+    /// Publish this `message` event and store it with its `WebMessageInfo` bytes (DESIGN.md
+    /// 7.3: every message, received or our own, is stored as it arrives).
+    Message {
+        /// The event.
+        event: Box<Message>,
+        /// The encoded `WebMessageInfo`: as received, or as we relayed it.
+        raw: Vec<u8>,
+    },
     /// The session's state is now this.
     State(State, Option<Reason>),
     /// The account, as the server last described it.
@@ -176,8 +184,9 @@ pub enum Logout {
 enum Request<W> {
     Relay {
         id: String,
-        /// The message as an event, published once the server accepted it.
-        event: Option<Box<Message>>,
+        /// The message as an event (or the notice it stands for, as for a revoke) with its
+        /// bytes, published once the server accepted it.
+        event: Option<(Received, Vec<u8>)>,
         waiter: W,
     },
     Query(W),
@@ -447,10 +456,9 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
         if !self.is_usable() {
             return vec![Output::Resolve(waiter, Err(RequestError::NotReady))];
         }
-        let event = message::decode_web_message_info(info)
+        let event = message::receive(info, Source::Live)
             .ok()
-            .and_then(|info| message::into_event(info).ok())
-            .map(Box::new);
+            .map(|event| (event, info.to_vec()));
         let node = self.action(
             "relay",
             Node::new("message").with_content(Content::Bytes(info.to_vec())),
@@ -654,14 +662,22 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
                     out.push(Output::Resolve(waiter, Err(error)));
                     return;
                 }
+                let stamped = match &event {
+                    Some((Received::Message(message), _)) => Some(message.timestamp),
+                    _ => None,
+                };
                 let t = payload
                     .get("t")
                     .and_then(Value::as_u64)
-                    .or(event.as_ref().map(|event| event.timestamp))
+                    .or(stamped)
                     .unwrap_or(0);
-                if let Some(mut event) = event {
-                    event.timestamp = t;
-                    out.push(Output::Emit(Event::Message(*event)));
+                match event {
+                    Some((Received::Message(mut event), raw)) => {
+                        event.timestamp = t;
+                        out.push(Output::Message { event, raw });
+                    }
+                    Some((Received::Notice(notice), _)) => out.push(Output::Emit(notice)),
+                    None => {}
                 }
                 let sent = SendTextResult {
                     id,
@@ -713,6 +729,7 @@ fn apply_pushes<W>(frame_tag: &str, pushes: Vec<Push>, out: &mut Outputs<W>) {
     for outcome in pushes {
         match outcome {
             Push::Event(event) => out.push(Output::Emit(event)),
+            Push::Message { event, raw } => out.push(Output::Message { event, raw }),
             Push::Battery(battery) => out.push(Output::Battery(battery)),
             Push::PhoneOnline(online) => out.push(Output::PhoneOnline(online)),
             Push::Undecodable { what, reason } => {

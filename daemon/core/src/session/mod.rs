@@ -9,6 +9,7 @@
 
 pub mod connection;
 pub mod liveness;
+mod notices;
 pub mod pending;
 pub mod push;
 
