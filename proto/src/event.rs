@@ -20,6 +20,9 @@ use crate::notice::{Blocklist, Call, Chat, Contact, Group, Picture, Presence, Re
 ///
 /// Readers should skip (not fail on) types they do not know, and ignore fields they do not
 /// know: new ones are added without a protocol version bump.
+// Most events are messages, which live only until they are journaled and written out; boxing
+// the largest variant would cost an allocation per message for the sake of the rare small ones.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {

@@ -444,7 +444,9 @@ pub fn incoming_media(
     )
 }
 
-fn incoming(
+/// The `WebMessageInfo` of any content someone else sent, as the server relays it; see
+/// [`incoming_text`] for `participant`.
+pub fn incoming(
     remote_jid: &str,
     id: &str,
     content: pb::Message,

@@ -26,6 +26,7 @@ use pb::WebMessageInfoStubType as Stub;
 pub const STATUS_CHAT: &str = "status@broadcast";
 
 /// What one received `WebMessageInfo` means.
+#[allow(clippy::large_enum_variant)] // lives only until published; see push::Push
 #[derive(Debug, Clone, PartialEq)]
 pub enum Received {
     /// A chat message: publish and store it (with the bytes it came as).
@@ -178,9 +179,9 @@ fn notice_of(info: &pb::WebMessageInfo) -> Result<Option<Notice>, Error> {
                 Some(Notice::Revoke(Revoke {
                     chat,
                     id: id.to_owned(),
-                    // The sender can only delete their own messages (PROTOCOL.md 9.4), so the
-                    // deleted message is ours exactly when the revoke is.
-                    from_me,
+                    // The key names the message as the receiving side stored it (B looks it up
+                    // so); without `fromMe`, the sender can only have deleted their own.
+                    from_me: target.and_then(|target| target.from_me).unwrap_or(from_me),
                     participant: target
                         .and_then(|target| non_empty(&target.participant))
                         .map(normalize_jid)

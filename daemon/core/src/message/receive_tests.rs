@@ -313,12 +313,12 @@ fn statuses_are_statuses_whatever_the_batch() {
     assert_eq!(message(&info, Source::Live).source, Source::Status);
 }
 
-fn revoke_of(id: Option<&str>) -> pb::Message {
+fn revoke_of(id: Option<&str>, from_me: bool) -> pb::Message {
     pb::Message {
         protocol_message: Some(Box::new(pb::ProtocolMessage {
             key: Some(pb::MessageKey {
                 remote_jid: Some(ALICE.into()),
-                from_me: Some(true),
+                from_me: Some(from_me),
                 id: id.map(str::to_owned),
                 participant: None,
             }),
@@ -332,7 +332,7 @@ fn revoke_of(id: Option<&str>) -> pb::Message {
 #[test]
 fn a_revoke_is_a_revoke_event_not_a_message() {
     assert_eq!(
-        notice(&from_alice(revoke_of(Some("3A00")))),
+        notice(&from_alice(revoke_of(Some("3A00"), false))),
         Notice::Revoke(Revoke {
             chat: ALICE.into(),
             id: "3A00".into(),
@@ -342,7 +342,7 @@ fn a_revoke_is_a_revoke_event_not_a_message() {
         })
     );
     assert_eq!(
-        notice(&in_group(revoke_of(Some("3A00")))),
+        notice(&in_group(revoke_of(Some("3A00"), false))),
         Notice::Revoke(Revoke {
             chat: GROUP.into(),
             id: "3A00".into(),
@@ -352,7 +352,7 @@ fn a_revoke_is_a_revoke_event_not_a_message() {
         })
     );
     // Our own revoke (sent from this daemon or the phone): nobody else to name.
-    let mut own = crate::message::outgoing(ALICE, "3EB0", revoke_of(Some("3EB1")), 1);
+    let mut own = crate::message::outgoing(ALICE, "3EB0", revoke_of(Some("3EB1"), true), 1);
     own.status = None;
     let Notice::Revoke(revoke) = notice(&own) else {
         panic!("not a revoke");
@@ -366,7 +366,7 @@ fn a_revoke_is_a_revoke_event_not_a_message() {
 #[test]
 fn unmapped_content_is_other_with_the_bytes_as_they_came() {
     // A revoke naming no message, and another protocol message, are kept as `other`.
-    let info = from_alice(revoke_of(None));
+    let info = from_alice(revoke_of(None, false));
     let mut bytes = encode(&info);
     // A field this schema does not know (tag 1000, varint 7) must survive in `raw`.
     bytes.extend_from_slice(&[0xC0, 0x3E, 7]);
@@ -557,7 +557,7 @@ proptest! {
                 })),
                 ..Default::default()
             }),
-            1 => in_group(revoke_of(Some("3A00"))),
+            1 => in_group(revoke_of(Some("3A00"), false)),
             _ => stub(pb::WebMessageInfoStubType::GroupParticipantAdd, &[ALICE, BOB]),
         };
         let mut bytes = encode(&info);

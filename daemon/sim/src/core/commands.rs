@@ -6,12 +6,13 @@ use serde_json::{Value, json};
 use waweb_core::binary::{self, Node};
 use waweb_core::media::{self, MediaType};
 
+use super::receiving::GroupChange;
 use super::{Answer, Core};
 use crate::command::{Command, Field};
 use crate::server::Outgoing;
 
 impl Core {
-    fn active_conn(&self) -> Result<u64, String> {
+    pub(super) fn active_conn(&self) -> Result<u64, String> {
         let logged_in = self
             .last_session
             .as_ref()
@@ -32,12 +33,73 @@ impl Core {
     ) -> Result<Value, String> {
         match command {
             Command::Scan { qr } => self.scan(&qr.need("scan", "qr")?),
-            Command::SendText { from, text, chat } => {
+            Command::SendText {
+                from,
+                text,
+                chat,
+                quote,
+                mentions,
+            } => {
                 let from = from.need("send_text", "from")?;
                 let text = text.need("send_text", "text")?;
-                let id = self.deliver_text(&from, chat.get().as_deref(), &text)?;
+                let (chat, quote) = (chat.get(), quote.get());
+                let mentions = mentions.get().unwrap_or_default();
+                let id = if quote.is_none() && mentions.is_empty() {
+                    self.deliver_text(&from, chat.as_deref(), &text)?
+                } else {
+                    self.deliver_rich_text(
+                        &from,
+                        chat.as_deref(),
+                        &text,
+                        quote.as_deref(),
+                        &mentions,
+                    )?
+                };
                 Ok(json!({"id": id}))
             }
+            Command::SendLocation {
+                from,
+                chat,
+                latitude,
+                longitude,
+                name,
+                address,
+            } => self.send_location(from, chat, latitude, longitude, (name, address)),
+            Command::SendContact {
+                from,
+                chat,
+                contacts,
+            } => self.send_contact(from, chat, contacts),
+            Command::Revoke { from, id, chat } => self.revoke(from, id, chat),
+            Command::Presence {
+                from,
+                presence,
+                last_seen,
+            } => self.presence(from, presence, last_seen),
+            Command::Typing { from, chat, state } => self.typing(from, chat, state),
+            Command::Group {
+                action,
+                chat,
+                actor,
+                participants,
+                subject,
+                value,
+            } => self.group_change(GroupChange {
+                action,
+                chat,
+                actor,
+                participants,
+                subject,
+                value,
+            }),
+            Command::PhoneAction {
+                action,
+                chat,
+                value,
+                messages,
+            } => self.phone_action(action, chat, value, messages),
+            Command::Block { jid, unblock } => self.block(jid, unblock),
+            Command::Call { from, status, id } => self.call(from, status, id),
             Command::SendMedia {
                 from,
                 kind,

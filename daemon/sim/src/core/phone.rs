@@ -210,22 +210,11 @@ impl Core {
         chat: Option<&str>,
         text: &str,
     ) -> Result<String, String> {
-        let client_id = self.target_session()?;
-        let sender = user_jid(from);
-        let number = sender.split('@').next().unwrap_or_default().to_owned();
-        let remote = chat.map(str::to_owned).unwrap_or_else(|| sender.clone());
-        let id = phone_message_id();
-        let participant = chat.is_some().then_some(sender.as_str());
-        let info = message::incoming_text(
-            &remote,
-            &id,
-            text,
-            now_s(),
-            Self::contact_name(&number),
-            participant,
-        );
-        self.deliver(&client_id, &remote, info);
-        Ok(id)
+        let content = pb::Message {
+            conversation: Some(text.to_owned()),
+            ..Default::default()
+        };
+        self.deliver_content(from, chat, content)
     }
 
     pub(super) fn deliver(&mut self, client_id: &str, chat: &str, info: pb::WebMessageInfo) {
@@ -415,7 +404,7 @@ fn mime_of(path: &str) -> &'static str {
 }
 
 /// Phones wrote ids like `3AA55DBD30C9CD2FD815`: `3A` and 18 uppercase hex digits.
-fn phone_message_id() -> String {
+pub(super) fn phone_message_id() -> String {
     let mut id = String::from("3A");
     for byte in random_bytes::<9>() {
         id.push_str(&format!("{byte:02X}"));
