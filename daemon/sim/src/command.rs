@@ -144,6 +144,15 @@ pub enum Command {
         chat: Field<String>,
         #[serde(default)]
         caption: Field<String>,
+        /// An audio as a voice note (`ptt`).
+        #[serde(default)]
+        voice: Field<bool>,
+        /// A video played as a GIF.
+        #[serde(default)]
+        gif: Field<bool>,
+        /// An inline JPEG thumbnail, base64 (images, videos, documents).
+        #[serde(default)]
+        thumbnail: Field<String>,
     },
     /// Cut the client's connection without a close handshake.
     Drop,

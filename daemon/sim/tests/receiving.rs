@@ -400,3 +400,47 @@ async fn phone_actions_and_calls_are_action_children() {
     assert_eq!(info.key.unwrap().id.as_deref(), line["id"].as_str());
     assert!(matches!(offer.content, Content::Null));
 }
+
+#[tokio::test]
+async fn media_carry_file_name_voice_gif_and_thumbnail_as_phones_sent_them() {
+    let (sim, mut client) = paired("bWVkaWFleHRyYXNtZWRpYQ==").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, b"%PDF-1.4 tiny").unwrap();
+    done(&sim, json!({"cmd": "send_media", "from": ALICE, "kind": "document", "path": path, "thumbnail": "/9j/4A=="})).await;
+    let document = relayed(&mut client)
+        .await
+        .message
+        .unwrap()
+        .document_message
+        .unwrap();
+    assert_eq!(document.file_name.as_deref(), Some("report.pdf"));
+    assert_eq!(
+        document.jpeg_thumbnail.as_deref(),
+        Some(&[0xFF, 0xD8, 0xFF, 0xE0][..])
+    );
+    done(
+        &sim,
+        json!({"cmd": "send_media", "from": ALICE, "kind": "audio", "path": path, "voice": true}),
+    )
+    .await;
+    let audio = relayed(&mut client)
+        .await
+        .message
+        .unwrap()
+        .audio_message
+        .unwrap();
+    assert_eq!(audio.ptt, Some(true));
+    done(&sim, json!({"cmd": "send_media", "from": ALICE, "kind": "video", "path": path, "gif": true, "caption": "loop"})).await;
+    let video = relayed(&mut client)
+        .await
+        .message
+        .unwrap()
+        .video_message
+        .unwrap();
+    assert_eq!(
+        (video.gif_playback, video.caption.as_deref()),
+        (Some(true), Some("loop"))
+    );
+    assert!(refused(&sim, json!({"cmd": "send_media", "from": ALICE, "kind": "image", "path": path, "thumbnail": "%%"})).await.contains("base64"));
+}

@@ -2,10 +2,13 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 use waweb_core::binary::{self, Node};
 use waweb_core::media::{self, MediaType};
 
+use super::phone::MediaExtras;
 use super::receiving::GroupChange;
 use super::{Answer, Core};
 use crate::command::{Command, Field};
@@ -106,7 +109,25 @@ impl Core {
                 path,
                 chat,
                 caption,
-            } => self.send_media(from, kind, path, chat, caption).await,
+                voice,
+                gif,
+                thumbnail,
+            } => {
+                let extras = MediaExtras {
+                    caption: caption.get(),
+                    voice: voice.get().unwrap_or(false),
+                    gif: gif.get().unwrap_or(false),
+                    thumbnail: match thumbnail.get() {
+                        Some(text) => Some(
+                            BASE64
+                                .decode(text)
+                                .map_err(|_| "send_media thumbnail is not base64")?,
+                        ),
+                        None => None,
+                    },
+                };
+                self.send_media(from, kind, path, chat, extras).await
+            }
             Command::Drop => {
                 let conn = self.active_conn()?;
                 self.close(conn, false);
@@ -193,7 +214,7 @@ impl Core {
         kind: Field<String>,
         path: Field<String>,
         chat: Field<String>,
-        caption: Field<String>,
+        extras: MediaExtras,
     ) -> Result<Value, String> {
         let from = from.need("send_media", "from")?;
         let kind: MediaType = kind
@@ -209,8 +230,8 @@ impl Core {
             chat.get().as_deref(),
             kind,
             &plaintext,
-            caption.get().as_deref(),
             &path,
+            &extras,
         )
     }
 

@@ -168,16 +168,19 @@ impl Core {
                         chat.as_deref(),
                         MediaType::Image,
                         &gradient_bmp(index),
-                        Some("the view from here"),
                         "view.bmp",
+                        &MediaExtras {
+                            caption: Some("the view from here".into()),
+                            ..MediaExtras::default()
+                        },
                     ),
                     5 => self.deliver_media(
                         contact.number,
                         chat.as_deref(),
                         MediaType::Document,
                         b"milk\neggs\ncoffee\nbread\n",
-                        None,
                         "shopping-list.txt",
+                        &MediaExtras::default(),
                     ),
                     _ => self
                         .deliver_text(contact.number, chat.as_deref(), LINES[index % LINES.len()])
@@ -310,8 +313,8 @@ impl Core {
         chat: Option<&str>,
         kind: MediaType,
         plaintext: &[u8],
-        caption: Option<&str>,
         path: &str,
+        extras: &MediaExtras,
     ) -> Result<Value, String> {
         let client_id = self.target_session()?;
         let media_key = random_bytes::<32>();
@@ -336,7 +339,7 @@ impl Core {
             file_sha256: sealed.encrypted.file_sha256.to_vec(),
             file_enc_sha256: sealed.encrypted.file_enc_sha256.to_vec(),
             file_length: sealed.encrypted.file_length,
-            caption: caption.map(str::to_owned),
+            caption: extras.caption.clone(),
             width: matches!(kind, MediaType::Image | MediaType::Sticker).then_some(512),
             height: matches!(kind, MediaType::Image | MediaType::Sticker).then_some(512),
             seconds: matches!(kind, MediaType::Video | MediaType::Audio).then_some(3),
@@ -346,7 +349,7 @@ impl Core {
         let remote = chat.map(str::to_owned).unwrap_or_else(|| sender.clone());
         let id = phone_message_id();
         let participant = chat.is_some().then_some(sender.as_str());
-        let wmi = message::incoming_media(
+        let mut wmi = message::incoming_media(
             &remote,
             &id,
             &info,
@@ -354,9 +357,43 @@ impl Core {
             Self::contact_name(&number),
             participant,
         );
+        if let Some(content) = wmi.message.as_mut() {
+            extras.apply(content, path);
+        }
         self.media.insert(id.clone(), info);
         self.deliver(&client_id, &remote, wmi);
         Ok(json!({"id": id, "url": url, "media_key": BASE64.encode(media_key)}))
+    }
+}
+
+/// What a phone puts into a media message besides the file (PROTOCOL.md 9.4): the caption, the
+/// voice-note and GIF flags and an inline thumbnail, as `send_media` asks; a document always
+/// carries its file name, as phones sent it.
+#[derive(Debug, Default)]
+pub(super) struct MediaExtras {
+    pub(super) caption: Option<String>,
+    pub(super) voice: bool,
+    pub(super) gif: bool,
+    pub(super) thumbnail: Option<Vec<u8>>,
+}
+
+impl MediaExtras {
+    fn apply(&self, content: &mut pb::Message, path: &str) {
+        if let Some(audio) = content.audio_message.as_mut() {
+            audio.ptt = self.voice.then_some(true);
+        }
+        if let Some(video) = content.video_message.as_mut() {
+            video.gif_playback = self.gif.then_some(true);
+            video.jpeg_thumbnail = self.thumbnail.clone();
+        }
+        if let Some(image) = content.image_message.as_mut() {
+            image.jpeg_thumbnail = self.thumbnail.clone();
+        }
+        if let Some(document) = content.document_message.as_mut() {
+            let name = std::path::Path::new(path).file_name();
+            document.file_name = name.map(|name| name.to_string_lossy().into_owned());
+            document.jpeg_thumbnail = self.thumbnail.clone();
+        }
     }
 }
 
