@@ -8,5 +8,6 @@ mod journal;
 mod lifecycle;
 mod messaging;
 mod outbox;
+mod receiving;
 mod socket;
 mod tls;
