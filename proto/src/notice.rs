@@ -78,7 +78,7 @@ pub struct Chat {
     /// The chat.
     pub chat: String,
     /// `archive`, `unarchive`, `pin`, `unpin`, `mute`, `unmute`, `read`, `unread`, `clear`,
-    /// `delete`, `star`, `unstar` or `spam`.
+    /// `delete`, `star` or `unstar` (DESIGN.md 7.3 also names `new`, which needs the chat store).
     pub action: String,
     /// The action's value: the pin time (`pin`) or the mute end (`mute`), unix seconds as
     /// text; the message ids (comma-separated) of `star`/`unstar`/`clear` items; `null`

@@ -163,7 +163,7 @@ pub fn chat(node: &Node) -> Result<Option<Event>, Broken> {
             Some(until) => ("mute", Some(until)),
             None => ("unmute", None),
         },
-        Some(kind @ ("archive" | "unarchive" | "delete" | "spam")) => (kind, None),
+        Some(kind @ ("archive" | "unarchive" | "delete")) => (kind, None),
         Some(kind @ ("clear" | "star" | "unstar")) => (kind, items()),
         _ => return Ok(None),
     };
@@ -178,6 +178,19 @@ pub fn user(node: &Node) -> Result<Event, Broken> {
         name: attr(node, "name"),
         notify: attr(node, "notify"),
         short: attr(node, "short"),
+    }))
+}
+
+/// `["Call",{"id","from","type"|"status"}]`: a JSON call push, which some legacy clients
+/// (B) listened for though PROTOCOL.md does not describe it; read leniently, like the node form.
+pub fn call_json(body: &Value) -> Option<Event> {
+    let status = ["type", "status"]
+        .into_iter()
+        .find_map(|field| body.get(field).and_then(Value::as_str))?;
+    Some(Event::Call(Call {
+        from: jid_at(body, "from")?,
+        id: body.get("id").and_then(Value::as_str)?.to_owned(),
+        status: status.to_owned(),
     }))
 }
 

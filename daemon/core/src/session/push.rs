@@ -84,6 +84,7 @@ pub fn json_push(tag: &str, payload: Value, own_wid: &str) -> Vec<Push> {
         "Blocklist" => notices::blocklist(body),
         "Cmd" if body["type"] == "picture" => notices::picture(body),
         "Chat" => notices::group(body),
+        "Call" => notices::call_json(body),
         _ => None,
     };
     if let Some(event) = typed {
