@@ -105,6 +105,47 @@ async fn every_message_field_arrives_and_every_message_is_stored_raw() {
                "mentions": [BOB]})
     );
 
+    let (_, forwarded) = message(
+        &harness,
+        &mut client,
+        json!({"cmd": "send_text", "from": ALICE, "text": "pass it on", "forwarded": true, "ephemeral_s": 604_800}),
+    )
+    .await;
+    assert_eq!(
+        (
+            &forwarded["text"],
+            &forwarded["forwarded"],
+            &forwarded["ephemeral_s"]
+        ),
+        (&json!("pass it on"), &json!(true), &json!(604_800))
+    );
+    assert!(forwarded.get("quoted").is_none() && forwarded.get("mentions").is_none());
+
+    // A status (story) is a message with source status; a re-sent message one with update.
+    let (_, status) = message(
+        &harness,
+        &mut client,
+        json!({"cmd": "send_text", "from": BOB, "text": "my day", "chat": "status@broadcast"}),
+    )
+    .await;
+    assert_eq!(
+        (&status["source"], &status["participant"]),
+        (&json!("status"), &json!(BOB))
+    );
+    let (_, raw) = stored(&harness, ALICE, first["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    let update = json!({"tag": "action", "attrs": {"add": "update"}, "content": [
+        {"tag": "message", "attrs": {}, "content": {"base64": STANDARD.encode(raw.unwrap())}}]});
+    harness
+        .sim_command(json!({"cmd": "push_node", "node": update}))
+        .await;
+    let updated = client.event("message").await;
+    assert_eq!(
+        (&updated["id"], &updated["source"]),
+        (&first["id"], &json!("update"))
+    );
+
     let (_, location) = message(
         &harness,
         &mut client,
@@ -180,7 +221,9 @@ async fn every_message_field_arrives_and_every_message_is_stored_raw() {
     assert_eq!(gif["media"]["gif"], true);
 
     // Every one of them is in the store with its bytes, as its event said.
-    for event in [&reply, &location, &contact, &cards, &document, &voice, &gif] {
+    for event in [
+        &reply, &forwarded, &status, &location, &contact, &cards, &document, &voice, &gif,
+    ] {
         let chat = event["chat"].as_str().unwrap();
         let (row, raw) = stored(&harness, chat, event["id"].as_str().unwrap())
             .await

@@ -17,8 +17,9 @@ pub enum Command {
         qr: Field<String>,
     },
     /// `{"cmd":"send_text","from":JID,"text":T}` (`chat` for a group): a contact writes;
-    /// with `quote` (the id of a message in that chat) and/or `mentions` (JIDs or numbers) as
-    /// an `extendedTextMessage`.
+    /// with `quote` (the id of a message in that chat), `mentions` (JIDs or numbers),
+    /// `forwarded` or `ephemeral_s` (the chat's disappearing timer) as an
+    /// `extendedTextMessage`.
     SendText {
         #[serde(default)]
         from: Field<String>,
@@ -30,6 +31,10 @@ pub enum Command {
         quote: Field<String>,
         #[serde(default)]
         mentions: Field<Vec<String>>,
+        #[serde(default)]
+        forwarded: Field<bool>,
+        #[serde(default)]
+        ephemeral_s: Field<u32>,
     },
     /// `{"cmd":"send_location","from":JID,"latitude":F,"longitude":F}` (`chat`, `name`,
     /// `address`): a contact shares a place.

@@ -82,6 +82,16 @@ async fn quotes_mentions_locations_contacts_and_revokes_are_relayed_messages() {
     assert_eq!(context.mentioned_jid, ["4915100000002@s.whatsapp.net"]);
     assert_eq!(context.remote_jid, None, "set for group quotes only");
 
+    // Forwarded, and in a chat with disappearing messages: wrapped, with the timer.
+    done(&sim, json!({"cmd": "send_text", "from": ALICE, "text": "fwd", "forwarded": true, "ephemeral_s": 86_400})).await;
+    let content = relayed(&mut client).await.message.unwrap();
+    let inner = content.ephemeral_message.unwrap().message.unwrap();
+    let context = inner.extended_text_message.unwrap().context_info.unwrap();
+    assert_eq!(
+        (context.is_forwarded, context.expiration),
+        (Some(true), Some(86_400))
+    );
+
     // A quote of a message the phone does not have goes by id alone.
     done(&sim, json!({"cmd": "send_text", "from": ALICE, "text": "?", "quote": "3AUNKNOWN", "chat": GROUP})).await;
     let context = relayed(&mut client)

@@ -9,7 +9,7 @@ use waweb_core::binary::{self, Node};
 use waweb_core::media::{self, MediaType};
 
 use super::phone::MediaExtras;
-use super::receiving::GroupChange;
+use super::receiving::{GroupChange, RichText};
 use super::{Answer, Core};
 use crate::command::{Command, Field};
 use crate::server::Outgoing;
@@ -42,21 +42,22 @@ impl Core {
                 chat,
                 quote,
                 mentions,
+                forwarded,
+                ephemeral_s,
             } => {
                 let from = from.need("send_text", "from")?;
                 let text = text.need("send_text", "text")?;
-                let (chat, quote) = (chat.get(), quote.get());
-                let mentions = mentions.get().unwrap_or_default();
-                let id = if quote.is_none() && mentions.is_empty() {
+                let chat = chat.get();
+                let rich = RichText {
+                    quote: quote.get(),
+                    mentions: mentions.get().unwrap_or_default(),
+                    forwarded: forwarded.get().unwrap_or(false),
+                    ephemeral_s: ephemeral_s.get().filter(|seconds| *seconds > 0),
+                };
+                let id = if rich.is_plain() {
                     self.deliver_text(&from, chat.as_deref(), &text)?
                 } else {
-                    self.deliver_rich_text(
-                        &from,
-                        chat.as_deref(),
-                        &text,
-                        quote.as_deref(),
-                        &mentions,
-                    )?
+                    self.deliver_rich_text(&from, chat.as_deref(), &text, rich)?
                 };
                 Ok(json!({"id": id}))
             }

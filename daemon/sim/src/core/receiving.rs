@@ -71,22 +71,26 @@ impl Core {
         Ok(id)
     }
 
-    /// `send_text` with a quote and/or mentions: an `extendedTextMessage` whose `contextInfo`
-    /// names the quoted message (embedding it when the phone has it) and the mentioned JIDs.
+    /// `send_text` with a quote, mentions, forwarding or a timer: an `extendedTextMessage`
+    /// whose `contextInfo` names the quoted message (embedding it when the phone has it), the
+    /// mentioned JIDs, `isForwarded` and `expiration`; with a timer wrapped in an
+    /// `ephemeralMessage`, as clients sent in chats with disappearing messages (PROTOCOL.md 11.2).
     pub(super) fn deliver_rich_text(
         &mut self,
         from: &str,
         chat: Option<&str>,
         text: &str,
-        quote: Option<&str>,
-        mentions: &[String],
+        rich: RichText,
     ) -> Result<String, String> {
         let remote = chat.map(str::to_owned).unwrap_or_else(|| user_jid(from));
         let mut context = pb::ContextInfo {
-            mentioned_jid: mentions.iter().map(|jid| user_jid(jid)).collect(),
+            mentioned_jid: rich.mentions.iter().map(|jid| user_jid(jid)).collect(),
+            is_forwarded: rich.forwarded.then_some(true),
+            forwarding_score: rich.forwarded.then_some(1),
+            expiration: rich.ephemeral_s,
             ..Default::default()
         };
-        if let Some(quoted_id) = quote {
+        if let Some(quoted_id) = rich.quote.as_deref() {
             let own = user_jid(&self.config.phone_number);
             let quoted = self.history.get(&remote).and_then(|messages| {
                 messages.iter().find(|info| {
@@ -108,7 +112,7 @@ impl Core {
                 context.remote_jid = Some(remote.clone());
             }
         }
-        let content = pb::Message {
+        let mut content = pb::Message {
             extended_text_message: Some(Box::new(pb::ExtendedTextMessage {
                 text: Some(text.to_owned()),
                 context_info: Some(context),
@@ -116,6 +120,14 @@ impl Core {
             })),
             ..Default::default()
         };
+        if rich.ephemeral_s.is_some() {
+            content = pb::Message {
+                ephemeral_message: Some(Box::new(pb::FutureProofMessage {
+                    message: Some(Box::new(content)),
+                })),
+                ..Default::default()
+            };
+        }
         self.deliver_content(from, chat, content)
     }
 
@@ -450,6 +462,24 @@ impl Core {
         let node = Node::new("action").with_content(Content::List(vec![call]));
         self.push_node(conn, &node, std::time::Duration::ZERO);
         Ok(json!({"id": id}))
+    }
+}
+
+/// What makes a `send_text` more than a `conversation`.
+pub(super) struct RichText {
+    pub(super) quote: Option<String>,
+    pub(super) mentions: Vec<String>,
+    pub(super) forwarded: bool,
+    pub(super) ephemeral_s: Option<u32>,
+}
+
+impl RichText {
+    /// Nothing to add: the plain `conversation` phones sent for ordinary texts.
+    pub(super) fn is_plain(&self) -> bool {
+        self.quote.is_none()
+            && self.mentions.is_empty()
+            && !self.forwarded
+            && self.ephemeral_s.is_none()
     }
 }
 
