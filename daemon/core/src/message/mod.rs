@@ -277,6 +277,12 @@ pub fn normalize_jid(jid: &str) -> String {
     }
 }
 
+/// Whether a canonical JID is a group's (`<id>@g.us`).
+pub fn is_group(jid: &str) -> bool {
+    jid.strip_suffix(GROUP_SERVER)
+        .is_some_and(|user| user.ends_with('@'))
+}
+
 /// The spelling JSON commands use: `@s.whatsapp.net` becomes `@c.us` (the official client's
 /// form; PROTOCOL.md 8.7), everything else is unchanged.
 pub fn jid_for_json_command(jid: &str) -> String {

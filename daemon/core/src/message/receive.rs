@@ -19,7 +19,9 @@ use waweb_proto::message::{
 };
 use waweb_proto::notice::{Call, Group, Revoke};
 
-use super::{Error, LEGACY_USER_SERVER, MediaInfo, encode, normalize_jid, pb, unwrap_content};
+use super::{
+    Error, LEGACY_USER_SERVER, MediaInfo, encode, is_group, normalize_jid, pb, unwrap_content,
+};
 use pb::WebMessageInfoStubType as Stub;
 
 /// The chat of statuses (stories), PROTOCOL.md 7.6.
@@ -146,6 +148,16 @@ fn message_event(
     Ok(event)
 }
 
+/// Who a system message comes from, as its notice reports it.
+struct Origin {
+    chat: String,
+    from_me: bool,
+    /// The author: the participant in a group; `None` outside groups.
+    author: Option<String>,
+    /// Who to name as the doer: the author, else the chat; nobody when it is this account.
+    by: Option<String>,
+}
+
 /// The typed event a system message stands for, if it is one the daemon maps.
 fn notice_of(info: &pb::WebMessageInfo) -> Result<Option<Notice>, Error> {
     let key = info.key.as_ref().ok_or(Error::MissingKey)?;
@@ -153,8 +165,6 @@ fn notice_of(info: &pb::WebMessageInfo) -> Result<Option<Notice>, Error> {
         .map(normalize_jid)
         .ok_or(Error::MissingKeyField("remoteJid"))?;
     let from_me = key.from_me.unwrap_or(false);
-    // The author of this message: the participant in a group, the chat otherwise, nobody we
-    // need to name when it is this account.
     let author = non_empty(&info.participant)
         .or(non_empty(&key.participant))
         .map(normalize_jid);
@@ -163,47 +173,53 @@ fn notice_of(info: &pb::WebMessageInfo) -> Result<Option<Notice>, Error> {
     } else {
         author.clone().or_else(|| Some(chat.clone()))
     };
+    let origin = Origin {
+        chat,
+        from_me,
+        author,
+        by,
+    };
     if let Some(protocol) = info
         .message
         .as_ref()
         .and_then(|content| unwrap_content(content).protocol_message.as_deref())
     {
-        let is_revoke = protocol.r#type.unwrap_or(0) == pb::ProtocolMessageType::Revoke as i32;
-        let target = protocol
-            .key
-            .as_ref()
-            .and_then(|target| non_empty(&target.id));
-        return Ok(match (is_revoke, target) {
-            (true, Some(id)) => {
-                let target = protocol.key.as_ref();
-                Some(Notice::Revoke(Revoke {
-                    chat,
-                    id: id.to_owned(),
-                    // The key names the message as the receiving side stored it (B looks it up
-                    // so); without `fromMe`, the sender can only have deleted their own.
-                    from_me: target.and_then(|target| target.from_me).unwrap_or(from_me),
-                    participant: target
-                        .and_then(|target| non_empty(&target.participant))
-                        .map(normalize_jid)
-                        .or(author),
-                    by,
-                }))
-            }
-            _ => None,
-        });
+        return Ok(revoke_of(protocol, origin));
     }
     let Some(stub) = info.message_stub_type.filter(|stub| *stub != 0) else {
         return Ok(None);
     };
-    let params = &info.message_stub_parameters;
-    let first = params.first().filter(|value| !value.is_empty()).cloned();
     let id = non_empty(&key.id).ok_or(Error::MissingKeyField("id"))?;
+    Ok(stub_notice(stub, &info.message_stub_parameters, id, origin))
+}
+
+/// `protocolMessage` REVOKE naming its target; any other protocol message is no notice.
+fn revoke_of(protocol: &pb::ProtocolMessage, origin: Origin) -> Option<Notice> {
+    let is_revoke = protocol.r#type.unwrap_or(0) == pb::ProtocolMessageType::Revoke as i32;
+    let target = protocol.key.as_ref()?;
+    let id = non_empty(&target.id).filter(|_| is_revoke)?;
+    Some(Notice::Revoke(Revoke {
+        chat: origin.chat,
+        id: id.to_owned(),
+        // The key names the message as the receiving side stored it (B looks it up so);
+        // without `fromMe`, the sender can only have deleted their own.
+        from_me: target.from_me.unwrap_or(origin.from_me),
+        participant: non_empty(&target.participant)
+            .map(normalize_jid)
+            .or(origin.author),
+        by: origin.by,
+    }))
+}
+
+/// The notice a stub message (PROTOCOL.md 9.1) stands for; `None` for stubs without one.
+fn stub_notice(stub: i32, params: &[String], id: &str, origin: Origin) -> Option<Notice> {
+    let first = params.first().filter(|value| !value.is_empty()).cloned();
     let group =
         |action: &str, participants: bool, subject: Option<String>, value: Option<String>| {
             Some(Notice::Group(Group {
-                chat: chat.clone(),
+                chat: origin.chat.clone(),
                 action: action.to_owned(),
-                actor: author.clone(),
+                actor: origin.author.clone(),
                 participants: if participants {
                     params.iter().map(|jid| normalize_jid(jid)).collect()
                 } else {
@@ -213,20 +229,21 @@ fn notice_of(info: &pb::WebMessageInfo) -> Result<Option<Notice>, Error> {
                 value,
             }))
         };
-    let notice = match Stub::try_from(stub).unwrap_or(Stub::Unknown) {
+    match Stub::try_from(stub).unwrap_or(Stub::Unknown) {
         Stub::Revoke => Some(Notice::Revoke(Revoke {
-            chat: chat.clone(),
+            chat: origin.chat.clone(),
             id: id.to_owned(),
-            from_me,
-            participant: author.clone(),
-            by,
+            from_me: origin.from_me,
+            participant: origin.author.clone(),
+            by: origin.by.clone(),
         })),
         Stub::GroupCreate => group("create", false, first, None),
         Stub::GroupChangeSubject => group("subject", false, first, None),
         Stub::GroupChangeDescription => group("description", false, None, first),
         Stub::GroupChangeAnnounce => group("announce", false, None, first),
         Stub::GroupChangeRestrict => group("restrict", false, None, first),
-        Stub::ChangeEphemeralSetting if chat.ends_with("@g.us") => {
+        // In a 1:1 chat the timer is no group change; it stays a message.
+        Stub::ChangeEphemeralSetting if is_group(&origin.chat) => {
             group("ephemeral", false, None, first)
         }
         Stub::GroupChangeInviteLink => group("invite", false, None, first),
@@ -239,13 +256,12 @@ fn notice_of(info: &pb::WebMessageInfo) -> Result<Option<Notice>, Error> {
         | Stub::CallMissedVideo
         | Stub::CallMissedGroupVoice
         | Stub::CallMissedGroupVideo => Some(Notice::Call(Call {
-            from: author.unwrap_or_else(|| chat.clone()),
+            from: origin.author.clone().unwrap_or_else(|| origin.chat.clone()),
             id: id.to_owned(),
             status: "missed".into(),
         })),
         _ => None,
-    };
-    Ok(notice)
+    }
 }
 
 fn quoted(context: &pb::ContextInfo, chat: &str) -> Option<Quoted> {

@@ -261,7 +261,7 @@ impl Core {
         if !matches!(state.as_str(), "composing" | "recording" | "paused") {
             return Err("typing state is composing, recording or paused".into());
         }
-        let body = if chat.ends_with("@g.us") {
+        let body = if message::is_group(&chat) {
             json!({"id": chat, "type": state, "participant": json_jid(&from)})
         } else {
             json!({"id": json_jid(&from), "type": state})
