@@ -17,7 +17,8 @@ pub enum Command {
         qr: Field<String>,
     },
     /// `{"cmd":"send_text","from":JID,"text":T}` (`chat` for a group): a contact writes;
-    /// with `quote` (the id of a message in that chat), `mentions` (JIDs or numbers),
+    /// with `quote` (a message of that chat: its id, or `{"id","from_me"?}`), `mentions`
+    /// (JIDs or numbers),
     /// `forwarded` or `ephemeral_s` (the chat's disappearing timer) as an
     /// `extendedTextMessage`.
     SendText {
@@ -28,7 +29,7 @@ pub enum Command {
         #[serde(default)]
         chat: Field<String>,
         #[serde(default)]
-        quote: Field<String>,
+        quote: Field<Value>,
         #[serde(default)]
         mentions: Field<Vec<String>>,
         #[serde(default)]

@@ -93,7 +93,11 @@ async fn quotes_mentions_locations_contacts_and_revokes_are_relayed_messages() {
     );
 
     // A quote of a message the phone does not have goes by id alone.
-    done(&sim, json!({"cmd": "send_text", "from": ALICE, "text": "?", "quote": "3AUNKNOWN", "chat": GROUP})).await;
+    done(
+        &sim,
+        json!({"cmd": "send_text", "from": ALICE, "text": "?", "quote": {"id": "3AUNKNOWN", "from_me": true}, "chat": GROUP}),
+    )
+    .await;
     let context = relayed(&mut client)
         .await
         .message
@@ -184,6 +188,14 @@ async fn quotes_mentions_locations_contacts_and_revokes_are_relayed_messages() {
     assert_eq!(
         refused(&sim, json!({"cmd": "revoke", "from": ALICE})).await,
         "revoke needs \"id\""
+    );
+    assert!(
+        refused(
+            &sim,
+            json!({"cmd": "send_text", "from": ALICE, "text": "x", "quote": {"from_me": true}})
+        )
+        .await
+        .contains("quote")
     );
 }
 

@@ -48,8 +48,18 @@ impl Core {
                 let from = from.need("send_text", "from")?;
                 let text = text.need("send_text", "text")?;
                 let chat = chat.get();
+                let quote = match quote.get() {
+                    None => None,
+                    Some(Value::String(id)) => Some(id),
+                    Some(reference) => Some(
+                        reference["id"]
+                            .as_str()
+                            .ok_or("send_text quote is an id or {\"id\",\"from_me\"}")?
+                            .to_owned(),
+                    ),
+                };
                 let rich = RichText {
-                    quote: quote.get(),
+                    quote,
                     mentions: mentions.get().unwrap_or_default(),
                     forwarded: forwarded.get().unwrap_or(false),
                     ephemeral_s: ephemeral_s.get().filter(|seconds| *seconds > 0),
