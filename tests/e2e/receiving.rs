@@ -247,6 +247,19 @@ async fn every_message_field_arrives_and_every_message_is_stored_raw() {
         .unwrap();
     assert_eq!(row, as_stored(&own));
     assert!(raw.unwrap().windows(15).any(|w| w == b"see you at noon"));
+
+    // A contact quotes it back: the quote names us as its author.
+    let (_, quoting) = message(
+        &harness,
+        &mut client,
+        json!({"cmd": "send_text", "from": ALICE, "text": "ok!", "quote": {"id": sent["id"], "from_me": true}}),
+    )
+    .await;
+    assert_eq!(
+        quoting["quoted"],
+        json!({"id": sent["id"], "chat": ALICE, "participant": "4915100000000@s.whatsapp.net",
+               "kind": "text", "text": "see you at noon"})
+    );
 }
 
 #[tokio::test]
