@@ -18,10 +18,13 @@
 use rusqlite::{OptionalExtension, params};
 use waweb_proto::message::Message;
 
+use waweb_proto::Event;
+
+use crate::bus::Bus;
 use crate::journal::{self, Journal};
 
 /// A stored message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
     /// As its `message` event reported it.
     pub message: Message,
@@ -62,6 +65,16 @@ pub fn store(journal: &Journal, message: Message, raw: Option<Vec<u8>>) {
     journal.write_detached("storing a message", move |transaction, _| {
         insert(transaction, &message, raw.as_deref())
     });
+}
+
+/// A message that arrived (received, from history, or our own once the server took it): stored
+/// with its raw bytes, then published. The store's write is queued before the event, so a
+/// subscriber that sees the event and asks for the message finds it.
+pub fn arrived(bus: &Bus, message: Message, raw: Vec<u8>) {
+    if let Some(journal) = bus.journal() {
+        store(journal, message.clone(), Some(raw));
+    }
+    bus.publish(Event::Message(message));
 }
 
 /// The stored message `id` of `chat`, if the store has it.
@@ -123,15 +136,9 @@ mod tests {
 
     fn message(id: &str, text: &str) -> Message {
         Message {
-            id: id.into(),
-            chat: "4915100000001@s.whatsapp.net".into(),
-            from_me: false,
-            participant: None,
             timestamp: 1_600_000_000,
-            push_name: None,
-            kind: MessageKind::Text,
             text: Some(text.into()),
-            media: None,
+            ..Message::new(id, "4915100000001@s.whatsapp.net", MessageKind::Text)
         }
     }
 

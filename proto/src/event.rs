@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::message::Message;
 use crate::methods::{Battery, Me, State, UnknownName};
+use crate::notice::{Blocklist, Call, Chat, Contact, Group, Picture, Presence, Revoke};
 
 /// One event, the `params` of an `event` notification, tagged by `type`.
 ///
@@ -19,6 +20,9 @@ use crate::methods::{Battery, Me, State, UnknownName};
 ///
 /// Readers should skip (not fail on) types they do not know, and ignore fields they do not
 /// know: new ones are added without a protocol version bump.
+// Most events are messages, which live only until they are journaled and written out; boxing
+// the largest variant would cost an allocation per message for the sake of the rare small ones.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
@@ -85,8 +89,40 @@ pub enum Event {
     /// A chat message arrived or was sent (from this daemon or from the phone); see
     /// [`Message`] for the fields.
     ///
-    /// `{"type":"message","id":"3EB0A38DBC008F49C0BC","chat":"4915100000000@s.whatsapp.net","from_me":false,"participant":null,"timestamp":1600000000,"push_name":"Contact 0","kind":"text","text":"hi","media":null}`
+    /// `{"type":"message","id":"3EB0A38DBC008F49C0BC","chat":"4915100000000@s.whatsapp.net","from_me":false,"participant":null,"timestamp":1600000000,"push_name":"Contact 0","kind":"text","text":"hi","media":null,"source":"live"}`
     Message(Message),
+    /// A message was deleted for everyone; see [`Revoke`].
+    ///
+    /// `{"type":"revoke","chat":"4915100000001@s.whatsapp.net","id":"3A0B","from_me":false,"participant":null,"by":"4915100000001@s.whatsapp.net"}`
+    Revoke(Revoke),
+    /// Someone's presence or typing state; see [`Presence`].
+    ///
+    /// `{"type":"presence","jid":"4915100000001@s.whatsapp.net","chat":null,"presence":"available","last_seen":null}`
+    Presence(Presence),
+    /// A group changed; see [`Group`].
+    ///
+    /// `{"type":"group","chat":"4915100000000-1600000000@g.us","action":"subject","actor":"4915100000001@s.whatsapp.net","participants":[],"subject":"Lunch","value":null}`
+    Group(Group),
+    /// The phone archived, pinned, muted, read… a chat; see [`Chat`].
+    ///
+    /// `{"type":"chat","chat":"4915100000001@s.whatsapp.net","action":"archive","value":null}`
+    Chat(Chat),
+    /// A contact changed; see [`Contact`].
+    ///
+    /// `{"type":"contact","jid":"4915100000001@s.whatsapp.net","name":"Alice","notify":"Ali","short":"Alice"}`
+    Contact(Contact),
+    /// The block list, in full; see [`Blocklist`].
+    ///
+    /// `{"type":"blocklist","jids":["4915100000003@s.whatsapp.net"]}`
+    Blocklist(Blocklist),
+    /// A profile picture changed; see [`Picture`].
+    ///
+    /// `{"type":"picture","jid":"4915100000001@s.whatsapp.net","removed":true}`
+    Picture(Picture),
+    /// A call came in or was missed; see [`Call`].
+    ///
+    /// `{"type":"call","from":"4915100000001@s.whatsapp.net","id":"1600000000-1","status":"offer"}`
+    Call(Call),
     /// A message's delivery state changed.
     ///
     /// `{"type":"ack","id":"3EB0C0FFEE","ack":3,"chat":"4915100000000@s.whatsapp.net"}`
@@ -149,6 +185,14 @@ impl Event {
             Event::LoggedOut { .. } => EventType::LoggedOut,
             Event::Battery(_) => EventType::Battery,
             Event::Message(_) => EventType::Message,
+            Event::Revoke(_) => EventType::Revoke,
+            Event::Presence(_) => EventType::Presence,
+            Event::Group(_) => EventType::Group,
+            Event::Chat(_) => EventType::Chat,
+            Event::Contact(_) => EventType::Contact,
+            Event::Blocklist(_) => EventType::Blocklist,
+            Event::Picture(_) => EventType::Picture,
+            Event::Call(_) => EventType::Call,
             Event::Ack { .. } => EventType::Ack,
             Event::Node { .. } => EventType::Node,
             Event::Json { .. } => EventType::Json,
@@ -180,6 +224,22 @@ pub enum EventType {
     Battery,
     /// `"message"`
     Message,
+    /// `"revoke"`
+    Revoke,
+    /// `"presence"`
+    Presence,
+    /// `"group"`
+    Group,
+    /// `"chat"`
+    Chat,
+    /// `"contact"`
+    Contact,
+    /// `"blocklist"`
+    Blocklist,
+    /// `"picture"`
+    Picture,
+    /// `"call"`
+    Call,
     /// `"ack"`
     Ack,
     /// `"node"`
@@ -193,7 +253,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in the order `subscribe` results list them.
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 19] = [
         EventType::State,
         EventType::Qr,
         EventType::Connected,
@@ -201,6 +261,14 @@ impl EventType {
         EventType::LoggedOut,
         EventType::Battery,
         EventType::Message,
+        EventType::Revoke,
+        EventType::Presence,
+        EventType::Group,
+        EventType::Chat,
+        EventType::Contact,
+        EventType::Blocklist,
+        EventType::Picture,
+        EventType::Call,
         EventType::Ack,
         EventType::Node,
         EventType::Json,
@@ -217,6 +285,14 @@ impl EventType {
             EventType::LoggedOut => "logged_out",
             EventType::Battery => "battery",
             EventType::Message => "message",
+            EventType::Revoke => "revoke",
+            EventType::Presence => "presence",
+            EventType::Group => "group",
+            EventType::Chat => "chat",
+            EventType::Contact => "contact",
+            EventType::Blocklist => "blocklist",
+            EventType::Picture => "picture",
+            EventType::Call => "call",
             EventType::Ack => "ack",
             EventType::Node => "node",
             EventType::Json => "json",

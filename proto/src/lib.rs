@@ -95,6 +95,7 @@ pub mod event;
 pub mod journal;
 pub mod message;
 pub mod methods;
+pub mod notice;
 pub mod receipt;
 pub mod rpc;
 pub mod send;

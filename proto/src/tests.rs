@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::message::{Message, MessageKind};
 use crate::methods::{self, Status};
+use crate::notice;
 use crate::*;
 
 fn line<T: serde::Serialize>(value: &T) -> String {
@@ -82,20 +83,19 @@ fn ending_events_write_null_rather_than_leave_out() {
 #[test]
 fn message_event_is_flat() {
     let event = Event::Message(Message {
-        id: "3EB0A38DBC008F49C0BC".into(),
-        chat: "4915100000000@s.whatsapp.net".into(),
-        from_me: false,
-        participant: None,
         timestamp: 1_600_000_000,
         push_name: Some("Contact 0".into()),
-        kind: MessageKind::Text,
         text: Some("hi".into()),
-        media: None,
+        ..Message::new(
+            "3EB0A38DBC008F49C0BC",
+            "4915100000000@s.whatsapp.net",
+            MessageKind::Text,
+        )
     });
     let text = line(&event);
     assert_eq!(
         text,
-        r#"{"type":"message","id":"3EB0A38DBC008F49C0BC","chat":"4915100000000@s.whatsapp.net","from_me":false,"participant":null,"timestamp":1600000000,"push_name":"Contact 0","kind":"text","text":"hi","media":null}"#
+        r#"{"type":"message","id":"3EB0A38DBC008F49C0BC","chat":"4915100000000@s.whatsapp.net","from_me":false,"participant":null,"timestamp":1600000000,"push_name":"Contact 0","kind":"text","text":"hi","media":null,"source":"live"}"#
     );
     assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), event);
 }
@@ -136,6 +136,48 @@ fn every_event_reads_back_and_names_its_type() {
             message: "behind".into(),
             last_seq: Some(3),
         },
+        Event::Revoke(notice::Revoke {
+            chat: "4915100000001@s.whatsapp.net".into(),
+            id: "3A0B".into(),
+            from_me: false,
+            participant: None,
+            by: Some("4915100000001@s.whatsapp.net".into()),
+        }),
+        Event::Presence(notice::Presence {
+            jid: "4915100000001@s.whatsapp.net".into(),
+            chat: Some("1-2@g.us".into()),
+            presence: "composing".into(),
+            last_seen: None,
+        }),
+        Event::Group(notice::Group {
+            chat: "1-2@g.us".into(),
+            action: "add".into(),
+            actor: None,
+            participants: vec!["4915100000004@s.whatsapp.net".into()],
+            subject: None,
+            value: None,
+        }),
+        Event::Chat(notice::Chat {
+            chat: "1-2@g.us".into(),
+            action: "pin".into(),
+            value: Some("1600000000".into()),
+        }),
+        Event::Contact(notice::Contact {
+            jid: "4915100000001@s.whatsapp.net".into(),
+            name: None,
+            notify: Some("Ali".into()),
+            short: None,
+        }),
+        Event::Blocklist(notice::Blocklist { jids: Vec::new() }),
+        Event::Picture(notice::Picture {
+            jid: "1-2@g.us".into(),
+            removed: true,
+        }),
+        Event::Call(notice::Call {
+            from: "4915100000001@s.whatsapp.net".into(),
+            id: "C1".into(),
+            status: "offer".into(),
+        }),
     ];
     for event in events {
         let value = serde_json::to_value(&event).unwrap();
@@ -149,6 +191,15 @@ fn every_event_reads_back_and_names_its_type() {
             powersave: false
         })),
         r#"{"type":"battery","percent":52,"plugged":false,"powersave":false}"#
+    );
+    assert_eq!(
+        line(&Event::Presence(notice::Presence {
+            jid: "4915100000001@s.whatsapp.net".into(),
+            chat: None,
+            presence: "unavailable".into(),
+            last_seen: Some(1_600_000_000),
+        })),
+        r#"{"type":"presence","jid":"4915100000001@s.whatsapp.net","chat":null,"presence":"unavailable","last_seen":1600000000}"#
     );
 }
 

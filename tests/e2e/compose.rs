@@ -570,6 +570,11 @@ async fn wawebctl_quotes_mentions_sends_a_location_and_types() {
     };
     assert_eq!((metric, flags), (json!(8), json!(0x04)));
     assert_eq!(child["attrs"], json!({"type": "recording", "to": ALICE}));
-    let (result, _) = run(&["read", "4915100000001"]).await.unwrap();
-    assert!(result.unwrap_err().contains("is in the store"));
+    // Everything sent is stored now: without a message, `read` names the newest of the chat.
+    let (result, out) = run(&["read", "4915100000001"]).await.unwrap();
+    assert_eq!(result, Ok(()), "{out}");
+    let (metric, _, child) = set_action(&mut harness, "read").await;
+    assert_eq!(metric, json!(11));
+    assert_eq!(child["attrs"]["index"], json!(id));
+    assert_eq!(child["attrs"]["owner"], json!("true"));
 }

@@ -10,5 +10,6 @@ mod lifecycle;
 mod media_send;
 mod messaging;
 mod outbox;
+mod receiving;
 mod socket;
 mod tls;

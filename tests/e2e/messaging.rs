@@ -18,7 +18,7 @@ async fn messages_arrive_as_events() {
         message,
         json!({"type": "message", "id": done["id"], "chat": "4915100000001@s.whatsapp.net", "from_me": false,
                "participant": null, "timestamp": message["timestamp"], "push_name": "Alice", "kind": "text",
-               "text": "hello daemon", "media": null})
+               "text": "hello daemon", "media": null, "source": "live"})
     );
     harness
         .sim_command(json!({"cmd": "send_text", "from": "4915100000002", "text": "in the group", "chat": "4915100000000-1600000000@g.us"}))
@@ -122,24 +122,24 @@ async fn query_returns_the_servers_reply() {
 async fn pushes_without_a_typed_event_come_out_as_json_and_node() {
     let mut harness = Harness::start().await;
     let mut client = harness.pair().await;
-    harness.sim_command(json!({"cmd": "push_json", "payload": ["Presence", {"id": "4915100000001@c.us", "type": "composing"}]})).await;
-    // Blocklist, Stream and Props of the login came as json events too.
+    harness.sim_command(json!({"cmd": "push_json", "payload": ["Status", {"id": "4915100000001@c.us", "status": "busy"}]})).await;
+    // Stream and Props of the login came as json events too (Blocklist is typed: `blocklist`).
     let event = loop {
         let event = client.event("json").await;
-        if event["payload"][0] == "Presence" {
+        if event["payload"][0] == "Status" {
             break event;
         }
         assert!(
-            ["Blocklist", "Stream", "Props"].contains(&event["payload"][0].as_str().unwrap()),
+            ["Stream", "Props"].contains(&event["payload"][0].as_str().unwrap()),
             "{event}"
         );
     };
     assert_eq!(
         event["payload"],
-        json!(["Presence", {"id": "4915100000001@c.us", "type": "composing"}])
+        json!(["Status", {"id": "4915100000001@c.us", "status": "busy"}])
     );
     assert!(event["tag"].as_str().unwrap().starts_with('s'));
-    let node = json!({"tag": "action", "attrs": {"add": "relay"}, "content": [{"tag": "chat", "attrs": {"jid": "4915100000001@s.whatsapp.net", "type": "archive"}, "content": null}]});
+    let node = json!({"tag": "action", "attrs": {"add": "relay"}, "content": [{"tag": "label", "attrs": {"id": "1", "name": "Work"}, "content": null}]});
     harness
         .sim_command(json!({"cmd": "push_node", "node": node}))
         .await;

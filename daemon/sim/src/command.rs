@@ -16,7 +16,11 @@ pub enum Command {
         #[serde(default)]
         qr: Field<String>,
     },
-    /// `{"cmd":"send_text","from":JID,"text":T}` (`chat` for a group): a contact writes.
+    /// `{"cmd":"send_text","from":JID,"text":T}` (`chat` for a group): a contact writes;
+    /// with `quote` (a message of that chat: its id, or `{"id","from_me"?}`), `mentions`
+    /// (JIDs or numbers),
+    /// `forwarded` or `ephemeral_s` (the chat's disappearing timer) as an
+    /// `extendedTextMessage`.
     SendText {
         #[serde(default)]
         from: Field<String>,
@@ -24,6 +28,114 @@ pub enum Command {
         text: Field<String>,
         #[serde(default)]
         chat: Field<String>,
+        #[serde(default)]
+        quote: Field<Value>,
+        #[serde(default)]
+        mentions: Field<Vec<String>>,
+        #[serde(default)]
+        forwarded: Field<bool>,
+        #[serde(default)]
+        ephemeral_s: Field<u32>,
+    },
+    /// `{"cmd":"send_location","from":JID,"latitude":F,"longitude":F}` (`chat`, `name`,
+    /// `address`): a contact shares a place.
+    SendLocation {
+        #[serde(default)]
+        from: Field<String>,
+        #[serde(default)]
+        chat: Field<String>,
+        #[serde(default)]
+        latitude: Field<f64>,
+        #[serde(default)]
+        longitude: Field<f64>,
+        #[serde(default)]
+        name: Field<String>,
+        #[serde(default)]
+        address: Field<String>,
+    },
+    /// `{"cmd":"send_contact","from":JID,"contacts":[{"display_name","vcard"}]}` (`chat`): a
+    /// contact shares one card (`contactMessage`) or several (`contactsArrayMessage`).
+    SendContact {
+        #[serde(default)]
+        from: Field<String>,
+        #[serde(default)]
+        chat: Field<String>,
+        #[serde(default)]
+        contacts: Field<Vec<Value>>,
+    },
+    /// `{"cmd":"revoke","from":JID,"id":ID}` (`chat`): a contact deletes their message for
+    /// everyone.
+    Revoke {
+        #[serde(default)]
+        from: Field<String>,
+        #[serde(default)]
+        id: Field<String>,
+        #[serde(default)]
+        chat: Field<String>,
+    },
+    /// `{"cmd":"presence","from":JID,"presence":P}` (`last_seen`): a contact's presence push.
+    Presence {
+        #[serde(default)]
+        from: Field<String>,
+        #[serde(default)]
+        presence: Field<String>,
+        #[serde(default)]
+        last_seen: Field<u64>,
+    },
+    /// `{"cmd":"typing","from":JID,"chat":JID,"state":S}`: a contact types (`composing`),
+    /// records (`recording`) or stops (`paused`) in a chat.
+    Typing {
+        #[serde(default)]
+        from: Field<String>,
+        #[serde(default)]
+        chat: Field<String>,
+        #[serde(default)]
+        state: Field<String>,
+    },
+    /// `{"cmd":"group","action":A,"chat":GID,"actor":JID,"participants":[…]}` (`subject`,
+    /// `value`): a group change, as a `Chat` push or a stub message.
+    Group {
+        #[serde(default)]
+        action: Field<String>,
+        #[serde(default)]
+        chat: Field<String>,
+        #[serde(default)]
+        actor: Field<String>,
+        #[serde(default)]
+        participants: Field<Vec<String>>,
+        #[serde(default)]
+        subject: Field<String>,
+        #[serde(default)]
+        value: Field<String>,
+    },
+    /// `{"cmd":"phone_action","action":A,"chat":JID}` (`value`, `messages`): the user archives,
+    /// pins, mutes, reads… a chat on the phone.
+    PhoneAction {
+        #[serde(default)]
+        action: Field<String>,
+        #[serde(default)]
+        chat: Field<String>,
+        #[serde(default)]
+        value: Field<String>,
+        #[serde(default)]
+        messages: Field<Vec<String>>,
+    },
+    /// `{"cmd":"block","jid":JID}` (`"unblock":true`): the user blocks or unblocks someone on
+    /// the phone; the whole list is pushed.
+    Block {
+        #[serde(default)]
+        jid: Field<String>,
+        #[serde(default)]
+        unblock: Field<bool>,
+    },
+    /// `{"cmd":"call","from":JID}` (`status`: `offer` or `missed`, `id`): a contact calls.
+    Call {
+        #[serde(default)]
+        from: Field<String>,
+        #[serde(default)]
+        status: Field<String>,
+        #[serde(default)]
+        id: Field<String>,
     },
     /// `{"cmd":"send_media","from":JID,"kind":K,"path":F}` (`chat`, `caption`): a contact sends
     /// a file, encrypted and served by the media host.
@@ -38,6 +150,15 @@ pub enum Command {
         chat: Field<String>,
         #[serde(default)]
         caption: Field<String>,
+        /// An audio as a voice note (`ptt`).
+        #[serde(default)]
+        voice: Field<bool>,
+        /// A video played as a GIF.
+        #[serde(default)]
+        gif: Field<bool>,
+        /// An inline JPEG thumbnail, base64 (images, videos, documents).
+        #[serde(default)]
+        thumbnail: Field<String>,
     },
     /// Cut the client's connection without a close handshake.
     Drop,
@@ -212,8 +333,9 @@ mod tests {
 
     #[test]
     fn fields_that_are_absent_or_mistyped_are_missing() {
-        let Ok(Command::SendText { from, text, chat }) =
-            parse(json!({"cmd": "send_text", "from": 1, "chat": "g@g.us"}))
+        let Ok(Command::SendText {
+            from, text, chat, ..
+        }) = parse(json!({"cmd": "send_text", "from": 1, "chat": "g@g.us"}))
         else {
             panic!("not send_text");
         };

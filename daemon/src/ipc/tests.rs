@@ -655,7 +655,8 @@ async fn subscribe_filters_replace_and_unsubscribe() {
         .call(
             5,
             "unsubscribe",
-            json!({"events": ["qr", "connected", "disconnected", "logged_out", "battery", "message", "ack", "node", "error", "state"]}),
+            json!({"events": ["qr", "connected", "disconnected", "logged_out", "battery", "message", "revoke", "presence",
+                "group", "chat", "contact", "blocklist", "picture", "call", "ack", "node", "error", "state"]}),
         )
         .await;
     assert_eq!(reply["result"], json!({"events": ["json"]}));

@@ -217,6 +217,7 @@ impl Actor {
             match output {
                 Output::Send(frame) => link.send(frame).await?,
                 Output::Emit(event) => self.bus.publish(event),
+                Output::Message { event, raw } => crate::messages::arrived(&self.bus, *event, raw),
                 Output::State(state, reason) => {
                     self.set_state(state, reason);
                     if state == State::Connected {

@@ -11,13 +11,16 @@
 
 pub mod compose;
 pub mod pb;
+mod receive;
+
+pub use receive::{Received, STATUS_CHAT, interpret, into_event, media_of, receive, to_event};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{
     STANDARD, STANDARD_PAD_INDIFFERENT, URL_SAFE_PAD_INDIFFERENT,
 };
 use prost::Message as _;
-use waweb_proto::message::{Media, MediaKind, Message as Event, MessageKind};
+use waweb_proto::message::{Media, MediaKind};
 
 /// The canonical server part of a person's JID.
 pub const USER_SERVER: &str = "s.whatsapp.net";
@@ -94,109 +97,6 @@ pub fn unwrap_content(message: &pb::Message) -> &pb::Message {
     }
 }
 
-/// Interprets a message as the `message` event reports it (PROTOCOL.md 9.5).
-///
-/// `text` is the text body only (`conversation` or `extendedTextMessage.text`); a caption is part
-/// of the attachment and goes to `media.caption`. Empty strings for participant and push name are
-/// reported as absent, since some senders write empty fields rather than leaving them out.
-/// A message without a timestamp reports 0 rather than failing: the content is still worth
-/// delivering.
-pub fn to_event(info: &pb::WebMessageInfo) -> Result<Event, Error> {
-    into_event(info.clone())
-}
-
-/// [`to_event`] for a message that is not needed afterwards: its strings move into the event
-/// instead of being copied, which is what the receive path wants.
-pub fn into_event(info: pb::WebMessageInfo) -> Result<Event, Error> {
-    let pb::WebMessageInfo {
-        key,
-        message,
-        message_timestamp,
-        participant,
-        push_name,
-        ..
-    } = info;
-    let key = key.ok_or(Error::MissingKey)?;
-    let chat = take_non_empty(key.remote_jid).ok_or(Error::MissingKeyField("remoteJid"))?;
-    let id = take_non_empty(key.id).ok_or(Error::MissingKeyField("id"))?;
-    let participant = take_non_empty(participant)
-        .or(take_non_empty(key.participant))
-        .map(normalize_jid_owned);
-    let mut content = message.map(unwrap_content_owned);
-    let media = content.as_ref().and_then(media_of);
-    let kind = match (&media, &content) {
-        (Some(media), _) => MessageKind::from(media.kind),
-        (None, Some(content)) => kind_without_media(content),
-        (None, None) => MessageKind::Other,
-    };
-    Ok(Event {
-        id,
-        chat: normalize_jid_owned(chat),
-        from_me: key.from_me.unwrap_or(false),
-        participant,
-        timestamp: message_timestamp.unwrap_or(0),
-        push_name: take_non_empty(push_name),
-        kind,
-        text: content.as_mut().and_then(take_text),
-        media: media.map(|media| media.to_event()),
-    })
-}
-
-fn take_non_empty(field: Option<String>) -> Option<String> {
-    field.filter(|value| !value.is_empty())
-}
-
-/// [`normalize_jid`] without a copy when the JID is already canonical (the common case).
-fn normalize_jid_owned(jid: String) -> String {
-    if jid.ends_with(LEGACY_USER_SERVER) {
-        normalize_jid(&jid)
-    } else {
-        jid
-    }
-}
-
-fn unwrap_content_owned(message: pb::Message) -> pb::Message {
-    if std::ptr::eq(unwrap_content(&message), &message) {
-        message
-    } else {
-        unwrap_content(&message).clone()
-    }
-}
-
-fn take_text(content: &mut pb::Message) -> Option<String> {
-    content.conversation.take().or_else(|| {
-        content
-            .extended_text_message
-            .as_mut()
-            .and_then(|extended| extended.text.take())
-    })
-}
-
-fn non_empty(field: &Option<String>) -> Option<&str> {
-    field.as_deref().filter(|value| !value.is_empty())
-}
-
-fn text_of(content: &pb::Message) -> Option<&str> {
-    content.conversation.as_deref().or_else(|| {
-        content
-            .extended_text_message
-            .as_ref()
-            .and_then(|extended| extended.text.as_deref())
-    })
-}
-
-fn kind_without_media(content: &pb::Message) -> MessageKind {
-    if content.location_message.is_some() || content.live_location_message.is_some() {
-        MessageKind::Location
-    } else if content.contact_message.is_some() || content.contacts_array_message.is_some() {
-        MessageKind::Contact
-    } else if text_of(content).is_some() {
-        MessageKind::Text
-    } else {
-        MessageKind::Other
-    }
-}
-
 /// An attachment with its byte fields as bytes: what a message carries, what `media_download`
 /// needs, and what a simulator puts into the messages it sends.
 ///
@@ -230,115 +130,25 @@ pub struct MediaInfo {
     pub seconds: Option<u32>,
 }
 
-/// The attachment of already unwrapped content: the first of image, video, audio, document and
-/// sticker (PROTOCOL.md 9.5 step 3), or `None` for content without one.
-pub fn media_of(content: &pb::Message) -> Option<MediaInfo> {
-    fn bytes(field: &Option<Vec<u8>>) -> Vec<u8> {
-        field.clone().unwrap_or_default()
-    }
-    fn text(field: &Option<String>) -> Option<String> {
-        non_empty(field).map(str::to_owned)
-    }
-    if let Some(m) = &content.image_message {
-        return Some(MediaInfo {
-            kind: MediaKind::Image,
-            url: text(&m.url),
-            direct_path: text(&m.direct_path),
-            media_key: bytes(&m.media_key),
-            mimetype: text(&m.mimetype),
-            file_sha256: bytes(&m.file_sha256),
-            file_enc_sha256: bytes(&m.file_enc_sha256),
-            file_length: m.file_length.unwrap_or(0),
-            caption: text(&m.caption),
-            width: m.width,
-            height: m.height,
-            seconds: None,
-        });
-    }
-    if let Some(m) = &content.video_message {
-        return Some(MediaInfo {
-            kind: MediaKind::Video,
-            url: text(&m.url),
-            direct_path: text(&m.direct_path),
-            media_key: bytes(&m.media_key),
-            mimetype: text(&m.mimetype),
-            file_sha256: bytes(&m.file_sha256),
-            file_enc_sha256: bytes(&m.file_enc_sha256),
-            file_length: m.file_length.unwrap_or(0),
-            caption: text(&m.caption),
-            width: m.width,
-            height: m.height,
-            seconds: m.seconds,
-        });
-    }
-    if let Some(m) = &content.audio_message {
-        return Some(MediaInfo {
-            kind: MediaKind::Audio,
-            url: text(&m.url),
-            direct_path: text(&m.direct_path),
-            media_key: bytes(&m.media_key),
-            mimetype: text(&m.mimetype),
-            file_sha256: bytes(&m.file_sha256),
-            file_enc_sha256: bytes(&m.file_enc_sha256),
-            file_length: m.file_length.unwrap_or(0),
-            caption: None,
-            width: None,
-            height: None,
-            seconds: m.seconds,
-        });
-    }
-    if let Some(m) = &content.document_message {
-        return Some(MediaInfo {
-            kind: MediaKind::Document,
-            url: text(&m.url),
-            direct_path: text(&m.direct_path),
-            media_key: bytes(&m.media_key),
-            mimetype: text(&m.mimetype),
-            file_sha256: bytes(&m.file_sha256),
-            file_enc_sha256: bytes(&m.file_enc_sha256),
-            file_length: m.file_length.unwrap_or(0),
-            caption: None,
-            width: None,
-            height: None,
-            seconds: None,
-        });
-    }
-    if let Some(m) = &content.sticker_message {
-        return Some(MediaInfo {
-            kind: MediaKind::Sticker,
-            url: text(&m.url),
-            direct_path: text(&m.direct_path),
-            media_key: bytes(&m.media_key),
-            mimetype: text(&m.mimetype),
-            file_sha256: bytes(&m.file_sha256),
-            file_enc_sha256: bytes(&m.file_enc_sha256),
-            file_length: m.file_length.unwrap_or(0),
-            caption: None,
-            width: m.width,
-            height: m.height,
-            seconds: None,
-        });
-    }
-    None
-}
-
 impl MediaInfo {
     /// The `media` object of the event: byte fields as standard base64 with padding, the form
     /// WhatsApp's own tools print hashes in.
     pub fn to_event(&self) -> Media {
         Media {
-            kind: self.kind,
             url: self.url.clone(),
             direct_path: self.direct_path.clone(),
-            media_key: STANDARD.encode(&self.media_key),
             mimetype: self.mimetype.clone(),
-            file_sha256: STANDARD.encode(&self.file_sha256),
-            file_enc_sha256: STANDARD.encode(&self.file_enc_sha256),
-            file_length: self.file_length,
             caption: self.caption.clone(),
             width: self.width,
             height: self.height,
             seconds: self.seconds,
+            ..Media::new(
+                self.kind,
+                STANDARD.encode(&self.media_key),
+                STANDARD.encode(&self.file_sha256),
+                STANDARD.encode(&self.file_enc_sha256),
+                self.file_length,
+            )
         }
     }
 
@@ -466,6 +276,12 @@ pub fn normalize_jid(jid: &str) -> String {
         Some(user) if user.ends_with('@') => format!("{user}{USER_SERVER}"),
         _ => jid.to_owned(),
     }
+}
+
+/// Whether a canonical JID is a group's (`<id>@g.us`).
+pub fn is_group(jid: &str) -> bool {
+    jid.strip_suffix(GROUP_SERVER)
+        .is_some_and(|user| user.ends_with('@'))
 }
 
 /// The spelling JSON commands use: `@s.whatsapp.net` becomes `@c.us` (the official client's
@@ -635,7 +451,9 @@ pub fn incoming_media(
     )
 }
 
-fn incoming(
+/// The `WebMessageInfo` of any content someone else sent, as the server relays it; see
+/// [`incoming_text`] for `participant`.
+pub fn incoming(
     remote_jid: &str,
     id: &str,
     content: pb::Message,

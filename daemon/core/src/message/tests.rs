@@ -4,6 +4,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
+use waweb_proto::message::{Message as Event, MessageKind};
 
 const FRAMES: &str = include_str!("../../tests/vectors/frames.json");
 
@@ -122,15 +123,10 @@ fn relayed_vector_messages_decode_to_events() {
         let event = to_event(&info).unwrap();
         let chat = format!("{user}@s.whatsapp.net");
         let expected = Event {
-            id: id.to_owned(),
-            chat: chat.clone(),
-            from_me: false,
-            participant: None,
             timestamp,
             push_name: Some(push_name.to_owned()),
-            kind: MessageKind::Text,
             text: Some(text.clone()),
-            media: None,
+            ..Event::new(id, chat.clone(), MessageKind::Text)
         };
         assert_eq!(event, expected, "{name}");
 
@@ -155,6 +151,7 @@ fn event_json_uses_the_design_names() {
             "kind": "text",
             "text": "hi",
             "media": null,
+            "source": "live",
         })
     );
 
@@ -192,6 +189,7 @@ fn event_json_uses_the_design_names() {
                 "height": 240,
                 "seconds": 7,
             },
+            "source": "live",
         })
     );
 }

@@ -9,7 +9,7 @@
 //! on_text("s1,[\"Conn\",{…}]")   -> Me, Battery, Save(credentials)
 //! saved(true)                    -> State(connected), Emit(connected), Send <presence>, Send "T3,[admin,test]"
 //! relay(id, jid, <WMI>, w)       -> Send <action type=relay><message>…</message></action>
-//! on_binary/on_text "3EB0…,{\"status\":200,\"t\":…}" -> Emit(message from_me), Resolve(w, Ok(Sent))
+//! on_binary/on_text "3EB0…,{\"status\":200,\"t\":…}" -> Message(from_me, raw), Resolve(w, Ok(Sent))
 //! set(SetAction, w)              -> Send <action type=set epoch=n><child/></action> (its metric and flags)
 //! command(json, w)               -> Send "T4,[\"action\",\"presence\",…]"
 //! on_text "T4,{\"status\":200}"   -> Resolve(w, Ok(Done))
@@ -24,7 +24,7 @@ use std::ops::Add;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use waweb_proto::message::Message;
+use waweb_proto::message::{Message, Source};
 use waweb_proto::{
     Battery, Event, Me, Presence, QueryResult, Reason, SendStatus, SendTextResult, State,
 };
@@ -37,7 +37,7 @@ use crate::binary::{self, Content, Node};
 use crate::crypto::KeyPair;
 use crate::login::{self, Credentials, Failure, Login};
 use crate::media::upload::Limits;
-use crate::message;
+use crate::message::{self, Received};
 use crate::wire::{self, FrameCipher, ServerText, TagCounter, flags, metric};
 
 /// The timers of a connection, and what `admin init` announces.
@@ -131,6 +131,14 @@ pub enum Output<W> {
     Send(Frame),
     /// Publish this event.
     Emit(Event),
+    /// Publish this `message` event and store it with its `WebMessageInfo` bytes (DESIGN.md
+    /// 7.3: every message, received or our own, is stored as it arrives).
+    Message {
+        /// The event.
+        event: Box<Message>,
+        /// The encoded `WebMessageInfo`: as received, or as we relayed it.
+        raw: Vec<u8>,
+    },
     /// The session's state is now this.
     State(State, Option<Reason>),
     /// The account, as the server last described it.
@@ -184,11 +192,13 @@ pub enum Logout {
 }
 
 /// A request the server has not answered yet.
+#[allow(clippy::large_enum_variant)] // a relay's event is published as is; see push::Push
 enum Request<W> {
     Relay {
         id: String,
-        /// The message as an event, published once the server accepted it.
-        event: Option<Box<Message>>,
+        /// The message as an event (or the notice it stands for, as for a revoke) with its
+        /// bytes, published once the server accepted it.
+        event: Option<(Received, Vec<u8>)>,
         waiter: W,
     },
     Query(W),
@@ -472,10 +482,9 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
         if !self.is_usable() {
             return vec![Output::Resolve(waiter, Err(RequestError::NotReady))];
         }
-        let event = message::decode_web_message_info(info)
+        let event = message::receive(info, Source::Live)
             .ok()
-            .and_then(|info| message::into_event(info).ok())
-            .map(Box::new);
+            .map(|event| (event, info.to_vec()));
         let node = self.action(
             "relay",
             Node::new("message").with_content(Content::Bytes(info.to_vec())),
@@ -703,14 +712,22 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
                     out.push(Output::Resolve(waiter, Err(error)));
                     return;
                 }
+                let stamped = match &event {
+                    Some((Received::Message(message), _)) => Some(message.timestamp),
+                    _ => None,
+                };
                 let t = payload
                     .get("t")
                     .and_then(Value::as_u64)
-                    .or(event.as_ref().map(|event| event.timestamp))
+                    .or(stamped)
                     .unwrap_or(0);
-                if let Some(mut event) = event {
-                    event.timestamp = t;
-                    out.push(Output::Emit(Event::Message(*event)));
+                match event {
+                    Some((Received::Message(mut event), raw)) => {
+                        event.timestamp = t;
+                        out.push(Output::Message { event, raw });
+                    }
+                    Some((Received::Notice(notice), _)) => out.push(Output::Emit(notice)),
+                    None => {}
                 }
                 let sent = SendTextResult {
                     id,
@@ -774,6 +791,7 @@ fn apply_pushes<W>(frame_tag: &str, pushes: Vec<Push>, out: &mut Outputs<W>) {
     for outcome in pushes {
         match outcome {
             Push::Event(event) => out.push(Output::Emit(event)),
+            Push::Message { event, raw } => out.push(Output::Message { event, raw }),
             Push::Battery(battery) => out.push(Output::Battery(battery)),
             Push::PhoneOnline(online) => out.push(Output::PhoneOnline(online)),
             Push::Undecodable { what, reason } => {

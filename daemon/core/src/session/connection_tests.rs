@@ -228,9 +228,17 @@ fn a_relay_goes_out_tagged_with_its_id_and_resolves_on_the_ack() {
     let out = conn.on_text(&format!(r#"{id},{{"status":200,"t":1600000124}}"#), Ms(60));
     match &out[..] {
         [
-            Output::Emit(Event::Message(message)),
+            Output::Message {
+                event: message,
+                raw,
+            },
             Output::Resolve("w", Ok(Answer::Sent(sent))),
         ] => {
+            assert_eq!(
+                raw,
+                children[0].content_bytes().unwrap(),
+                "stored as relayed"
+            );
             assert!(message.from_me);
             assert_eq!(message.chat, "4915100000001@s.whatsapp.net");
             assert_eq!(message.text.as_deref(), Some("hello"));

@@ -5,16 +5,22 @@
 //!     -> Push::Event(Event::Ack { id: "3EB0…", ack: 2, chat: "4915100000001@s.whatsapp.net", error: None })
 //! <action add="relay"><battery value="52" live="false"/></action>
 //!     -> Push::Battery(Battery { percent: 52, plugged: false, powersave: false })
+//! <action add="last"><message>WMI</message>…</action>
+//!     -> Push::Message { event: message (source history), raw: WMI } per child
+//! ["Presence",{"id":"49…@c.us","type":"available"}]  -> Push::Event(Event::Presence(…))
 //! ```
 //!
 //! Nothing is dropped: a push without a typed meaning comes out as a `json` event, and the
 //! children of an `action` that map to nothing as one `node` event holding just those children.
+//! The typed pushes (DESIGN.md 7.3) are read in [`super::notices`].
 
 use serde_json::Value;
+use waweb_proto::message::{Message, Source};
 use waweb_proto::{Battery, Event};
 
+use super::notices;
 use crate::binary::{Content, Node};
-use crate::message;
+use crate::message::{self, Received};
 
 /// What a push means for the session.
 ///
@@ -25,6 +31,13 @@ use crate::message;
 pub enum Push {
     /// Publish this event.
     Event(Event),
+    /// Publish this `message` event and store it with the `WebMessageInfo` bytes it came as.
+    Message {
+        /// The event.
+        event: Box<Message>,
+        /// The encoded `WebMessageInfo`, exactly as received.
+        raw: Vec<u8>,
+    },
     /// The phone's battery as it is now (publish a `battery` event only when it changed).
     Battery(Battery),
     /// Whether the phone is connected to the server, as the server last said.
@@ -66,6 +79,18 @@ pub fn json_push(tag: &str, payload: Value, own_wid: &str) -> Vec<Push> {
         "Pong" => pushes.push(Push::PhoneOnline(body.as_bool())),
         _ => {}
     }
+    let typed = match kind {
+        "Presence" => notices::presence(body),
+        "Blocklist" => notices::blocklist(body),
+        "Cmd" if body["type"] == "picture" => notices::picture(body),
+        "Chat" => notices::group(body),
+        "Call" => notices::call_json(body),
+        _ => None,
+    };
+    if let Some(event) = typed {
+        pushes.push(Push::Event(event));
+        return pushes;
+    }
     pushes.push(Push::Event(Event::Json {
         tag: tag.to_owned(),
         payload,
@@ -102,13 +127,36 @@ fn acks(body: &Value, own_wid: &str) -> Vec<Push> {
         .collect()
 }
 
-/// A decrypted binary push. Live `action`s (no `add`, or `add="relay"`) are mapped child by
-/// child; history batches (`add="last"`, `"before"`, …) and other nodes go out whole as `node`
-/// events, so a bot does not process old messages again at every login.
-pub fn node_push(frame_tag: &str, node: Node) -> Vec<Push> {
-    if node.tag != "action" || !matches!(node.get("add"), None | Some("relay")) {
-        return vec![node_event(frame_tag, &node)];
+/// How the messages of an `action` came, from its `add` (PROTOCOL.md 8.2); `None` for an
+/// `add` this daemon does not know, whose node goes out whole.
+fn source_of(add: Option<&str>) -> Option<Source> {
+    match add {
+        None | Some("relay") => Some(Source::Live),
+        Some("update") => Some(Source::Update),
+        Some("last" | "before" | "after" | "unread") => Some(Source::History),
+        Some(_) => None,
     }
+}
+
+/// A decrypted binary push. `action`s are mapped child by child, their messages with the
+/// `source` their `add` gives (history batches too: `source` lets a bot skip old messages);
+/// a top-level `read` or `call` is mapped like the `action` child it stands for; other nodes
+/// go out whole as `node` events.
+pub fn node_push(frame_tag: &str, node: Node) -> Vec<Push> {
+    if matches!(node.tag.as_ref(), "read" | "call") {
+        return match action_child(&node, Source::Live) {
+            Ok(push) => vec![push],
+            Err(why) => {
+                let mut pushes: Vec<Push> = undecodable(&node, why).into_iter().collect();
+                pushes.push(node_event(frame_tag, &node));
+                pushes
+            }
+        };
+    }
+    let source = source_of(node.get("add"));
+    let Some(source) = source.filter(|_| node.tag == "action") else {
+        return vec![node_event(frame_tag, &node)];
+    };
     let Node {
         tag,
         attrs,
@@ -128,15 +176,10 @@ pub fn node_push(frame_tag: &str, node: Node) -> Vec<Push> {
     let mut pushes = Vec::new();
     let mut unmapped = Vec::new();
     for child in children {
-        match action_child(&child) {
+        match action_child(&child, source) {
             Ok(push) => pushes.push(push),
             Err(why) => {
-                if let Some(reason) = why {
-                    pushes.push(Push::Undecodable {
-                        what: child.tag.to_string(),
-                        reason,
-                    });
-                }
+                pushes.extend(undecodable(&child, why));
                 unmapped.push(child);
             }
         }
@@ -152,16 +195,35 @@ pub fn node_push(frame_tag: &str, node: Node) -> Vec<Push> {
     pushes
 }
 
-/// One child of a live `action`; `Err(Some(reason))` when it should have mapped but is broken,
+fn undecodable(node: &Node, why: Option<String>) -> Option<Push> {
+    why.map(|reason| Push::Undecodable {
+        what: node.tag.to_string(),
+        reason,
+    })
+}
+
+/// One child of an `action`; `Err(Some(reason))` when it should have mapped but is broken,
 /// `Err(None)` when it has no typed event.
-fn action_child(child: &Node) -> Result<Push, Option<String>> {
+fn action_child(child: &Node, source: Source) -> Result<Push, Option<String>> {
     match child.tag.as_ref() {
         "message" => {
-            let bytes = child.content_bytes().ok_or("no content".to_owned())?;
-            let info = message::decode_web_message_info(bytes).map_err(|e| e.to_string())?;
-            let event = message::into_event(info).map_err(|e| e.to_string())?;
-            Ok(Push::Event(Event::Message(event)))
+            let raw = child.content_bytes().ok_or("no content".to_owned())?;
+            match message::receive(raw, source).map_err(|e| e.to_string())? {
+                Received::Message(event) => Ok(Push::Message {
+                    event,
+                    raw: raw.to_vec(),
+                }),
+                Received::Notice(event) => Ok(Push::Event(event)),
+            }
         }
+        "read" => notices::read(child).map(Push::Event).map_err(Some),
+        "chat" => match notices::chat(child) {
+            Ok(Some(event)) => Ok(Push::Event(event)),
+            Ok(None) => Err(None),
+            Err(broken) => Err(Some(broken)),
+        },
+        "user" => notices::user(child).map(Push::Event).map_err(Some),
+        "call" => notices::call(child).map(Push::Event).map_err(Some),
         "received" => {
             let ack = match child.get("type") {
                 Some("read") => 3,

@@ -2,6 +2,7 @@
 //! messages are real `WebMessageInfo` protobufs.
 
 use serde_json::json;
+use waweb_proto::message::Source;
 use waweb_proto::{Battery, Event};
 
 use super::push::{self, Push};
@@ -114,12 +115,26 @@ fn live_actions_map_child_by_child_and_keep_the_rest_as_one_node() {
         ],
     );
     let pushes = push::node_push("frame", node);
-    let Push::Event(Event::Message(message)) = &pushes[0] else {
+    let Push::Message {
+        event: message,
+        raw,
+    } = &pushes[0]
+    else {
         panic!("{:?}", pushes[0]);
     };
     assert_eq!(
         (message.id.as_str(), message.text.as_deref()),
         ("3EB0A", Some("hello"))
+    );
+    assert_eq!(message.source, Source::Live);
+    assert_eq!(
+        message::decode_web_message_info(raw)
+            .unwrap()
+            .key
+            .unwrap()
+            .id
+            .as_deref(),
+        Some("3EB0A")
     );
     assert_eq!(
         pushes[1],
@@ -160,12 +175,34 @@ fn live_actions_map_child_by_child_and_keep_the_rest_as_one_node() {
 }
 
 #[test]
-fn history_batches_and_other_nodes_go_out_whole() {
-    let batch = action(Some("last"), vec![message_node("OLD", "earlier")]);
-    let pushes = push::node_push("f", batch);
+fn history_batches_are_messages_and_other_nodes_go_out_whole() {
+    for (add, source) in [
+        ("last", Source::History),
+        ("before", Source::History),
+        ("after", Source::History),
+        ("unread", Source::History),
+        ("update", Source::Update),
+    ] {
+        let batch = action(
+            Some(add),
+            vec![
+                message_node("OLD", "earlier"),
+                message_node("OLDER", "before"),
+            ],
+        );
+        let pushes = push::node_push("f", batch);
+        let sources: Vec<(&str, Source)> = pushes
+            .iter()
+            .map(|push| match push {
+                Push::Message { event, .. } => (event.id.as_str(), event.source),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(sources, [("OLD", source), ("OLDER", source)], "{add}");
+    }
+    let unknown = action(Some("someday"), vec![message_node("OLD", "earlier")]);
     assert!(
-        matches!(&pushes[..], [Push::Event(Event::Node { tag, attrs, .. })] if tag == "action" && attrs["add"] == "last"),
-        "{pushes:?}"
+        matches!(&push::node_push("f", unknown)[..], [Push::Event(Event::Node { tag, attrs, .. })] if tag == "action" && attrs["add"] == "someday")
     );
     let other = wire(&Node::new("response").attr("type", "contacts"));
     assert!(matches!(

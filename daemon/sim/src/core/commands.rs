@@ -2,16 +2,20 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 use waweb_core::binary::{self, Node};
 use waweb_core::media::{self, MediaType};
 
+use super::phone::MediaExtras;
+use super::receiving::{GroupChange, RichText};
 use super::{Answer, Core};
 use crate::command::{Command, Field};
 use crate::server::Outgoing;
 
 impl Core {
-    fn active_conn(&self) -> Result<u64, String> {
+    pub(super) fn active_conn(&self) -> Result<u64, String> {
         let logged_in = self
             .last_session
             .as_ref()
@@ -32,19 +36,109 @@ impl Core {
     ) -> Result<Value, String> {
         match command {
             Command::Scan { qr } => self.scan(&qr.need("scan", "qr")?),
-            Command::SendText { from, text, chat } => {
+            Command::SendText {
+                from,
+                text,
+                chat,
+                quote,
+                mentions,
+                forwarded,
+                ephemeral_s,
+            } => {
                 let from = from.need("send_text", "from")?;
                 let text = text.need("send_text", "text")?;
-                let id = self.deliver_text(&from, chat.get().as_deref(), &text)?;
+                let chat = chat.get();
+                let quote = match quote.get() {
+                    None => None,
+                    Some(Value::String(id)) => Some(id),
+                    Some(reference) => Some(
+                        reference["id"]
+                            .as_str()
+                            .ok_or("send_text quote is an id or {\"id\",\"from_me\"}")?
+                            .to_owned(),
+                    ),
+                };
+                let rich = RichText {
+                    quote,
+                    mentions: mentions.get().unwrap_or_default(),
+                    forwarded: forwarded.get().unwrap_or(false),
+                    ephemeral_s: ephemeral_s.get().filter(|seconds| *seconds > 0),
+                };
+                let id = if rich.is_plain() {
+                    self.deliver_text(&from, chat.as_deref(), &text)?
+                } else {
+                    self.deliver_rich_text(&from, chat.as_deref(), &text, rich)?
+                };
                 Ok(json!({"id": id}))
             }
+            Command::SendLocation {
+                from,
+                chat,
+                latitude,
+                longitude,
+                name,
+                address,
+            } => self.send_location(from, chat, latitude, longitude, (name, address)),
+            Command::SendContact {
+                from,
+                chat,
+                contacts,
+            } => self.send_contact(from, chat, contacts),
+            Command::Revoke { from, id, chat } => self.revoke(from, id, chat),
+            Command::Presence {
+                from,
+                presence,
+                last_seen,
+            } => self.presence(from, presence, last_seen),
+            Command::Typing { from, chat, state } => self.typing(from, chat, state),
+            Command::Group {
+                action,
+                chat,
+                actor,
+                participants,
+                subject,
+                value,
+            } => self.group_change(GroupChange {
+                action,
+                chat,
+                actor,
+                participants,
+                subject,
+                value,
+            }),
+            Command::PhoneAction {
+                action,
+                chat,
+                value,
+                messages,
+            } => self.phone_action(action, chat, value, messages),
+            Command::Block { jid, unblock } => self.block(jid, unblock),
+            Command::Call { from, status, id } => self.call(from, status, id),
             Command::SendMedia {
                 from,
                 kind,
                 path,
                 chat,
                 caption,
-            } => self.send_media(from, kind, path, chat, caption).await,
+                voice,
+                gif,
+                thumbnail,
+            } => {
+                let extras = MediaExtras {
+                    caption: caption.get(),
+                    voice: voice.get().unwrap_or(false),
+                    gif: gif.get().unwrap_or(false),
+                    thumbnail: match thumbnail.get() {
+                        Some(text) => Some(
+                            BASE64
+                                .decode(text)
+                                .map_err(|_| "send_media thumbnail is not base64")?,
+                        ),
+                        None => None,
+                    },
+                };
+                self.send_media(from, kind, path, chat, extras).await
+            }
             Command::Drop => {
                 let conn = self.active_conn()?;
                 self.close(conn, false);
@@ -140,7 +234,7 @@ impl Core {
         kind: Field<String>,
         path: Field<String>,
         chat: Field<String>,
-        caption: Field<String>,
+        extras: MediaExtras,
     ) -> Result<Value, String> {
         let from = from.need("send_media", "from")?;
         let kind: MediaType = kind
@@ -156,8 +250,8 @@ impl Core {
             chat.get().as_deref(),
             kind,
             &plaintext,
-            caption.get().as_deref(),
             &path,
+            &extras,
         )
     }
 

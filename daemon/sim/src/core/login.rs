@@ -240,7 +240,8 @@ impl Core {
     /// Blocklist, Stream, Props, then (after a delay, once the client has its keys) the binary
     /// login-time pushes of PROTOCOL.md 8.3.
     pub(super) fn after_conn(&mut self, conn: u64) {
-        self.push_json(conn, &json!(["Blocklist", {"id": 1, "blocklist": []}]));
+        let blocklist = self.blocklist_push();
+        self.push_json(conn, &blocklist);
         self.push_json(conn, &json!(["Stream", "update", false, CURRENT_VERSION]));
         self.push_json(conn, &json!(["Props", {
             "imageMaxKBytes": 1024, "imageMaxEdge": 1600, "videoMaxEdge": 960, "maxParticipants": 257,

@@ -12,9 +12,10 @@ mod flood;
 mod login;
 mod phone;
 mod protocol;
+mod receiving;
 mod verify;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -185,6 +186,8 @@ pub struct Core {
     /// Floods in progress, by number; each answers its command when it ends.
     floods: HashMap<u64, flood::Flood>,
     next_flood: u64,
+    /// Whom the user blocked on the phone, as `Blocklist` spells them (`@c.us`).
+    blocklist: BTreeSet<String>,
 }
 
 fn now_ms() -> u64 {
@@ -242,6 +245,7 @@ impl Core {
             chatter_index: 0,
             floods: HashMap::new(),
             next_flood: 1,
+            blocklist: BTreeSet::new(),
         }
     }
 

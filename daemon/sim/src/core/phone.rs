@@ -217,16 +217,19 @@ impl Core {
                         chat.as_deref(),
                         MediaType::Image,
                         &gradient_bmp(index),
-                        Some("the view from here"),
                         "view.bmp",
+                        &MediaExtras {
+                            caption: Some("the view from here".into()),
+                            ..MediaExtras::default()
+                        },
                     ),
                     5 => self.deliver_media(
                         contact.number,
                         chat.as_deref(),
                         MediaType::Document,
                         b"milk\neggs\ncoffee\nbread\n",
-                        None,
                         "shopping-list.txt",
+                        &MediaExtras::default(),
                     ),
                     _ => self
                         .deliver_text(contact.number, chat.as_deref(), LINES[index % LINES.len()])
@@ -259,22 +262,11 @@ impl Core {
         chat: Option<&str>,
         text: &str,
     ) -> Result<String, String> {
-        let client_id = self.target_session()?;
-        let sender = user_jid(from);
-        let number = sender.split('@').next().unwrap_or_default().to_owned();
-        let remote = chat.map(str::to_owned).unwrap_or_else(|| sender.clone());
-        let id = phone_message_id();
-        let participant = chat.is_some().then_some(sender.as_str());
-        let info = message::incoming_text(
-            &remote,
-            &id,
-            text,
-            now_s(),
-            Self::contact_name(&number),
-            participant,
-        );
-        self.deliver(&client_id, &remote, info);
-        Ok(id)
+        let content = pb::Message {
+            conversation: Some(text.to_owned()),
+            ..Default::default()
+        };
+        self.deliver_content(from, chat, content)
     }
 
     pub(super) fn deliver(&mut self, client_id: &str, chat: &str, info: pb::WebMessageInfo) {
@@ -370,8 +362,8 @@ impl Core {
         chat: Option<&str>,
         kind: MediaType,
         plaintext: &[u8],
-        caption: Option<&str>,
         path: &str,
+        extras: &MediaExtras,
     ) -> Result<Value, String> {
         let client_id = self.target_session()?;
         let media_key = random_bytes::<32>();
@@ -396,7 +388,7 @@ impl Core {
             file_sha256: sealed.encrypted.file_sha256.to_vec(),
             file_enc_sha256: sealed.encrypted.file_enc_sha256.to_vec(),
             file_length: sealed.encrypted.file_length,
-            caption: caption.map(str::to_owned),
+            caption: extras.caption.clone(),
             width: matches!(kind, MediaType::Image | MediaType::Sticker).then_some(512),
             height: matches!(kind, MediaType::Image | MediaType::Sticker).then_some(512),
             seconds: matches!(kind, MediaType::Video | MediaType::Audio).then_some(3),
@@ -406,7 +398,7 @@ impl Core {
         let remote = chat.map(str::to_owned).unwrap_or_else(|| sender.clone());
         let id = phone_message_id();
         let participant = chat.is_some().then_some(sender.as_str());
-        let wmi = message::incoming_media(
+        let mut wmi = message::incoming_media(
             &remote,
             &id,
             &info,
@@ -414,9 +406,43 @@ impl Core {
             Self::contact_name(&number),
             participant,
         );
+        if let Some(content) = wmi.message.as_mut() {
+            extras.apply(content, path);
+        }
         self.media.insert(id.clone(), info);
         self.deliver(&client_id, &remote, wmi);
         Ok(json!({"id": id, "url": url, "media_key": BASE64.encode(media_key)}))
+    }
+}
+
+/// What a phone puts into a media message besides the file (PROTOCOL.md 9.4): the caption, the
+/// voice-note and GIF flags and an inline thumbnail, as `send_media` asks; a document always
+/// carries its file name, as phones sent it.
+#[derive(Debug, Default)]
+pub(super) struct MediaExtras {
+    pub(super) caption: Option<String>,
+    pub(super) voice: bool,
+    pub(super) gif: bool,
+    pub(super) thumbnail: Option<Vec<u8>>,
+}
+
+impl MediaExtras {
+    fn apply(&self, content: &mut pb::Message, path: &str) {
+        if let Some(audio) = content.audio_message.as_mut() {
+            audio.ptt = self.voice.then_some(true);
+        }
+        if let Some(video) = content.video_message.as_mut() {
+            video.gif_playback = self.gif.then_some(true);
+            video.jpeg_thumbnail = self.thumbnail.clone();
+        }
+        if let Some(image) = content.image_message.as_mut() {
+            image.jpeg_thumbnail = self.thumbnail.clone();
+        }
+        if let Some(document) = content.document_message.as_mut() {
+            let name = std::path::Path::new(path).file_name();
+            document.file_name = name.map(|name| name.to_string_lossy().into_owned());
+            document.jpeg_thumbnail = self.thumbnail.clone();
+        }
     }
 }
 
@@ -471,7 +497,7 @@ fn mime_of(path: &str) -> &'static str {
 }
 
 /// Phones wrote ids like `3AA55DBD30C9CD2FD815`: `3A` and 18 uppercase hex digits.
-fn phone_message_id() -> String {
+pub(super) fn phone_message_id() -> String {
     let mut id = String::from("3A");
     for byte in random_bytes::<9>() {
         id.push_str(&format!("{byte:02X}"));
