@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 /// The schema this binary writes. Each step of [`MIGRATIONS`] raises it by one.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The file name inside the state directory.
 pub const FILE_NAME: &str = "waweb.db";
@@ -64,6 +64,25 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
          PRIMARY KEY (chat, id)
      ) WITHOUT ROWID;
      CREATE INDEX messages_by_time ON messages (chat, timestamp);",
+    // 2: messages in a rowid table. Rows are a few hundred bytes (the event and the raw bytes),
+    // which a WITHOUT ROWID b-tree keyed by random ids splits page after page: storing every
+    // message that way cut the daemon's throughput to half. Appending by rowid and indexing the
+    // keys is cheaper, and the rowid is the order messages arrived in (the newest of a second).
+    "CREATE TABLE messages_v2 (
+         n INTEGER PRIMARY KEY,
+         chat TEXT NOT NULL,
+         id TEXT NOT NULL,
+         from_me INTEGER NOT NULL,
+         timestamp INTEGER NOT NULL,
+         event TEXT NOT NULL,
+         raw BLOB
+     );
+     INSERT INTO messages_v2 (chat, id, from_me, timestamp, event, raw)
+         SELECT chat, id, from_me, timestamp, event, raw FROM messages ORDER BY timestamp;
+     DROP TABLE messages;
+     ALTER TABLE messages_v2 RENAME TO messages;
+     CREATE UNIQUE INDEX messages_by_id ON messages (chat, id);
+     CREATE INDEX messages_by_time ON messages (chat, timestamp, n);",
 ];
 
 /// Why the database could not be opened.
@@ -292,6 +311,51 @@ mod tests {
             )
             .unwrap();
         assert_eq!(tables, 5);
+    }
+
+    #[test]
+    fn version_one_messages_move_to_the_rowid_table_in_time_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let v1 = Connection::open(&path).unwrap();
+        v1.execute_batch(&format!(
+            "BEGIN; {}; PRAGMA user_version = 1; COMMIT;",
+            MIGRATIONS[0]
+        ))
+        .unwrap();
+        v1.execute_batch(
+            "INSERT INTO messages VALUES ('c@g.us', 'B', 0, 20, '{}', x'02');
+             INSERT INTO messages VALUES ('c@g.us', 'A', 1, 10, '{}', NULL);",
+        )
+        .unwrap();
+        drop(v1);
+        // Owner-only, as `Db::open` expects of a file it did not create.
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        let opened = Db::open(dir.path()).unwrap();
+        assert!(opened.moved_aside.is_none());
+        let rows: Vec<(i64, String, i64, Option<Vec<u8>>)> = opened
+            .writer
+            .prepare("SELECT n, id, timestamp, raw FROM messages ORDER BY n")
+            .unwrap()
+            .query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [
+                (1, "A".into(), 10, None),
+                (2, "B".into(), 20, Some(vec![2]))
+            ]
+        );
+        // The key is still unique.
+        let again = opened.writer.execute(
+            "INSERT INTO messages (chat, id, from_me, timestamp, event) VALUES ('c@g.us', 'A', 1, 30, '{}')",
+            [],
+        );
+        assert!(again.is_err());
     }
 
     #[test]

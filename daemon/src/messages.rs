@@ -62,7 +62,7 @@ pub fn insert(
 
 /// Queues `message` for the store, in order with the events; a failure is logged.
 pub fn store(journal: &Journal, message: Message, raw: Option<Vec<u8>>) {
-    journal.write_detached("storing a message", move |transaction, _| {
+    journal.statement_detached("storing a message", move |transaction| {
         insert(transaction, &message, raw.as_deref())
     });
 }
@@ -115,12 +115,12 @@ async fn one_row<const N: usize>(
     .map_err(|_| journal::Error::Stopped)?
 }
 
-/// The newest stored message of `chat` (the latest timestamp; of one second's messages, the
-/// greatest id), if the store has any: what `mark_read` and `mark_unread` name by default.
+/// The newest stored message of `chat` (the latest timestamp; of one second's messages, the one
+/// stored last), if the store has any: what `mark_read` and `mark_unread` name by default.
 pub async fn newest(journal: &Journal, chat: String) -> Result<Option<Stored>, journal::Error> {
     one_row(
         journal,
-        "SELECT event, raw FROM messages WHERE chat = ?1 ORDER BY timestamp DESC, id DESC LIMIT 1",
+        "SELECT event, raw FROM messages WHERE chat = ?1 ORDER BY timestamp DESC, n DESC LIMIT 1",
         [chat],
     )
     .await
