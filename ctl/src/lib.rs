@@ -161,7 +161,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
             if let Some((kind, path)) = media.chosen() {
                 let common = (idempotency_key.as_deref(), *queued, *timeout_ms);
                 let caption = media.caption.as_deref();
-                let params = send_media::params(to, kind, path, caption, common)?;
+                let mut params = send_media::params(to, kind, path, caption, common)?;
+                params.quote = reply.quote(to);
+                params.mentions = reply.mentions();
                 return Session::connect(cli)?.send_media(out, params);
             }
             let params = SendTextParams {

@@ -227,6 +227,9 @@ impl Outbox {
 
     /// `outbox`: what the server has not acknowledged yet.
     pub async fn list(&self) -> Result<OutboxResult, journal::Error> {
+        // `mark_sent` and `finish` are written without waiting: a caller answered a moment ago
+        // must not find its message still listed.
+        self.journal()?.flush().await;
         let rows = self.unacknowledged().await?;
         let messages = rows.into_iter().map(|(entry, _)| entry).collect();
         Ok(OutboxResult { messages })

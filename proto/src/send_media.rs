@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::message::Media;
-use crate::send::{SendTextResult, SendWait};
+use crate::send::{SendCommon, SendTextResult, SendWait, send_params};
 
 /// What a file is sent as.
 ///
@@ -65,61 +65,42 @@ impl fmt::Display for SendMediaKind {
     }
 }
 
-/// The params of `send_media`.
-///
-/// `{"to":"4915100000001","kind":"document","path":"/home/ada/report.pdf","file_name":"report.pdf","idempotency_key":"report-3"}`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SendMediaParams {
-    /// The recipient, as `send_text`'s `to`.
+send_params! {
+    /// The params of `send_media`. `quote` and `mentions` go into the attachment's
+    /// `contextInfo`, as a text's do.
     ///
-    /// `"to":"+49 151 2345-678"`
-    pub to: String,
-    /// What the file is sent as.
-    ///
-    /// `"kind":"image"`
-    pub kind: SendMediaKind,
-    /// The file, as an absolute path the daemon can read; never inside the daemon's state or
-    /// socket directory, directly or through a symlink.
-    ///
-    /// `"path":"/home/ada/cat.jpg"`
-    pub path: PathBuf,
-    /// The text under an image or video.
-    ///
-    /// `"caption":"look"`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub caption: Option<String>,
-    /// The name a document is shown with; default: the file's own name.
-    ///
-    /// `"file_name":"report.pdf"`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_name: Option<String>,
-    /// The MIME type; default: guessed from the file's first bytes, then its extension.
-    ///
-    /// `"mimetype":"application/pdf"`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mimetype: Option<String>,
-    /// A video that plays like a GIF (muted, looping).
-    ///
-    /// `"gif":true`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gif: Option<bool>,
-    /// As `send_text`'s: a repeated key returns the first call's result without uploading again.
-    ///
-    /// `"idempotency_key":"report-3"`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idempotency_key: Option<String>,
-    /// As `send_text`'s; `queued` answers once the file is uploaded and the message queued.
-    ///
-    /// `"wait":"queued"`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wait: Option<SendWait>,
-    /// As `send_text`'s: how long to wait for the server's acknowledgement once the upload is
-    /// done (default 20,000).
-    ///
-    /// `"timeout_ms":20000`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_ms: Option<u64>,
+    /// `{"to":"4915100000001","kind":"document","path":"/home/ada/report.pdf","file_name":"report.pdf","idempotency_key":"report-3"}`
+    SendMediaParams to {
+        /// What the file is sent as.
+        ///
+        /// `"kind":"image"`
+        pub kind: SendMediaKind,
+        /// The file, as an absolute path the daemon can read; never inside the daemon's state or
+        /// socket directory, directly or through a symlink.
+        ///
+        /// `"path":"/home/ada/cat.jpg"`
+        pub path: PathBuf,
+        /// The text under an image or video.
+        ///
+        /// `"caption":"look"`
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub caption: Option<String>,
+        /// The name a document is shown with; default: the file's own name.
+        ///
+        /// `"file_name":"report.pdf"`
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub file_name: Option<String>,
+        /// The MIME type; default: guessed from the file's first bytes, then its extension.
+        ///
+        /// `"mimetype":"application/pdf"`
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub mimetype: Option<String>,
+        /// A video that plays like a GIF (muted, looping).
+        ///
+        /// `"gif":true`
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub gif: Option<bool>,
+    }
 }
 
 impl SendMediaParams {
@@ -133,6 +114,8 @@ impl SendMediaParams {
             file_name: None,
             mimetype: None,
             gif: None,
+            quote: None,
+            mentions: None,
             idempotency_key: None,
             wait: None,
             timeout_ms: None,

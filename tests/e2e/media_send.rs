@@ -400,3 +400,37 @@ async fn without_a_connection_and_without_upload_hosts_it_is_not_connected() {
     let outbox = client.call("outbox", Value::Null).await.unwrap();
     assert_eq!(outbox["messages"], json!([]));
 }
+
+#[tokio::test]
+async fn an_image_quotes_and_mentions_like_a_text_and_a_bad_mention_uploads_nothing() {
+    let mut harness = Harness::start().await;
+    let mut client = harness.pair().await;
+    let dir = harness.dir.path().to_owned();
+    let path = write(&dir, "cat.png", &png(16, 16));
+    let other = "4915100000002@s.whatsapp.net";
+    let params = json!({
+        "to": TO, "kind": "image", "path": path, "caption": "@4915100000002 look",
+        "quote": {"chat": TO, "id": "3AA5NOTSTORED", "from_me": false},
+        "mentions": [other],
+    });
+    let result = send(&mut client, params).await.unwrap();
+    let id = result["id"].as_str().unwrap().to_owned();
+    let (line, info) = received(&mut harness, &id).await;
+    assert_eq!(line["media_ok"], true, "{line}");
+    let image = info.message.unwrap().image_message.unwrap();
+    let context = image.context_info.expect("the quote and mentions");
+    assert_eq!(context.stanza_id.as_deref(), Some("3AA5NOTSTORED"));
+    assert_eq!(context.participant.as_deref(), Some(TO));
+    assert_eq!(context.mentioned_jid, [other]);
+    // What the phone decoded says the same.
+    assert_eq!(line["messages"][0]["quoted"]["id"], "3AA5NOTSTORED", "{line}");
+    assert_eq!(line["messages"][0]["mentions"], json!([other]), "{line}");
+
+    // A mention that is not a person is refused before anything is read or uploaded.
+    let params = json!({"to": TO, "kind": "image", "path": path, "mentions": ["1-2@g.us"]});
+    let error = send(&mut client, params).await.unwrap_err();
+    assert_eq!(error["code"], -32602, "{error}");
+    // Nothing was queued for it, and the first image, answered, is done.
+    let outbox = client.call("outbox", json!({})).await.unwrap();
+    assert_eq!(outbox["messages"], json!([]), "{outbox}");
+}

@@ -128,7 +128,7 @@ impl Actor {
 
     /// The `contextInfo` of a send's `quote` and `mentions`: the quoted message embedded when
     /// the store holds it, by id alone when not.
-    async fn context(
+    pub(super) async fn context(
         &self,
         quote: Option<MessageRef>,
         mentions: Option<Vec<String>>,

@@ -17,7 +17,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use waweb_core::media::upload::{Limits, MediaConn};
-use waweb_core::message::{self, pb};
+use waweb_core::message::{self, compose, pb};
 use waweb_core::session::connection::{Answer, Output, RequestError};
 use waweb_proto::{QueryResult, SendMediaParams, SendMediaResult, SendTextResult};
 
@@ -33,6 +33,8 @@ use crate::output::Protected;
 pub struct MediaCall {
     params: SendMediaParams,
     reply: Reply<SendMediaResult>,
+    /// The quote and mentions, looked up and checked before anything is uploaded.
+    context: Option<pb::ContextInfo>,
 }
 
 /// An upload task's outcome, on its way back to the actor.
@@ -110,7 +112,21 @@ impl Actor {
             let _ = reply.send(Err(error));
             return Vec::new();
         }
-        let call = MediaCall { params, reply };
+        let context = self
+            .context(params.quote.clone(), params.mentions.clone())
+            .await;
+        let context = match context {
+            Ok(context) => context,
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                return Vec::new();
+            }
+        };
+        let call = MediaCall {
+            params,
+            reply,
+            context,
+        };
         if let Some(key) = call.params.idempotency_key.clone() {
             if let Some(waiting) = self.media.uploading.get_mut(&key) {
                 waiting.push(call);
@@ -238,6 +254,7 @@ impl Actor {
                 return Vec::new();
             }
         };
+        let content = compose::with_context(content, call.context.clone());
         let waiting = self.media.take_waiting(&call);
         let mut outputs = self
             .queue_media(call, content.clone(), link.as_deref_mut())
@@ -287,7 +304,7 @@ impl Actor {
         content: pb::Message,
         link: Option<&mut Link>,
     ) -> Vec<Output<Waiter>> {
-        let MediaCall { params, reply } = call;
+        let MediaCall { params, reply, .. } = call;
         let (Ok(recipient), Some(media)) = (
             message::parse_recipient(&params.to),
             message::media_of(&content),

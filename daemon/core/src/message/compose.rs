@@ -214,6 +214,15 @@ pub fn forward(
     Ok(content)
 }
 
+/// An attachment (or any content with a `contextInfo`) with the quote and mentions of its
+/// send; content without a place for them is returned as it was.
+pub fn with_context(mut content: pb::Message, context: Option<pb::ContextInfo>) -> pb::Message {
+    if let (Some(context), Some(slot)) = (context, context_slot(&mut content)) {
+        *slot = Some(context);
+    }
+    content
+}
+
 /// "Delete for everyone" of our message `id` in `chat` (PROTOCOL.md 9.4): a `protocolMessage`
 /// REVOKE naming its key.
 pub fn revoke(chat: &str, id: &str) -> pb::Message {
