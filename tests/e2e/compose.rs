@@ -322,6 +322,11 @@ async fn read_unread_and_played_receipts_match_protocol_8_5() {
         .await
         .unwrap();
     assert_eq!(result, json!({"chat": ALICE, "id": "3AA5ONE"}));
+    // DESIGN.md 7.2: the `chat` event follows, as for a read done on the phone.
+    assert_eq!(
+        client.event("chat").await,
+        json!({"type": "chat", "chat": ALICE, "action": "read", "value": null})
+    );
     let (metric, flags, child) = set_action(&mut harness, "read").await;
     assert_eq!((metric, flags), (json!(11), json!(0x80)));
     assert_eq!(
@@ -346,6 +351,11 @@ async fn read_unread_and_played_receipts_match_protocol_8_5() {
         .await
         .unwrap();
     assert_eq!(result, json!({"chat": GROUP, "id": "3AA5NEW"}));
+    let chat = client.event("chat").await;
+    assert_eq!(
+        (&chat["chat"], &chat["action"]),
+        (&json!(GROUP), &json!("read"))
+    );
     let (_, _, child) = set_action(&mut harness, "read").await;
     assert_eq!(
         child["attrs"],
@@ -356,6 +366,11 @@ async fn read_unread_and_played_receipts_match_protocol_8_5() {
         .await
         .unwrap();
     assert_eq!(result["id"], "3AA5NEW");
+    let chat = client.event("chat").await;
+    assert_eq!(
+        (&chat["chat"], &chat["action"]),
+        (&json!(GROUP), &json!("unread"))
+    );
     let (metric, flags, child) = set_action(&mut harness, "read").await;
     assert_eq!((metric, flags), (json!(11), json!(0x80)));
     assert_eq!(child["attrs"]["count"], "-2");

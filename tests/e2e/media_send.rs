@@ -423,7 +423,10 @@ async fn an_image_quotes_and_mentions_like_a_text_and_a_bad_mention_uploads_noth
     assert_eq!(context.participant.as_deref(), Some(TO));
     assert_eq!(context.mentioned_jid, [other]);
     // What the phone decoded says the same.
-    assert_eq!(line["messages"][0]["quoted"]["id"], "3AA5NOTSTORED", "{line}");
+    assert_eq!(
+        line["messages"][0]["quoted"]["id"], "3AA5NOTSTORED",
+        "{line}"
+    );
     assert_eq!(line["messages"][0]["mentions"], json!([other]), "{line}");
 
     // A mention that is not a person is refused before anything is read or uploaded.

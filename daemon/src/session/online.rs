@@ -24,7 +24,7 @@ use waweb_core::login;
 use waweb_core::session::connection::{
     self, Answer, Connection, Frame, Level, Output, RequestError, Start,
 };
-use waweb_proto::{Call, QueryResult, Reason, State};
+use waweb_proto::{Call, Event, QueryResult, Reason, State};
 
 use super::actor::{Actor, Ended, Goal};
 use super::handle::{Command, Reply, SessionError};
@@ -50,6 +50,8 @@ pub(super) enum Waiter {
     Done {
         reply: Reply<Value>,
         result: Value,
+        /// Published once the server said 200 (the `chat` event after a read receipt).
+        then: Option<Box<Event>>,
     },
     /// A `send_media` call waiting for the upload hosts.
     MediaConn(Box<super::media_send::MediaCall>),
@@ -269,9 +271,15 @@ impl Actor {
             Waiter::Done {
                 reply,
                 result: done,
+                then,
             } => {
                 let result = match result {
-                    Ok(Answer::Done) => Ok(done),
+                    Ok(Answer::Done) => {
+                        if let Some(event) = then {
+                            self.bus.publish(*event);
+                        }
+                        Ok(done)
+                    }
                     Ok(_) => Err(SessionError::Internal("an answer of the wrong kind".into())),
                     Err(error) => Err(self.request_error(error)),
                 };

@@ -16,9 +16,10 @@ use tokio::time::Instant;
 use waweb_core::session::actions::{self, SetAction};
 use waweb_core::session::connection::Output;
 use waweb_proto::message::MessageKind;
+use waweb_proto::notice::Chat;
 use waweb_proto::{
-    EmptyResult, MarkPlayedParams, MarkReadParams, MarkUnreadParams, MessageRef, ReceiptResult,
-    SetPresenceParams, SetTypingParams, SubscribePresenceParams,
+    EmptyResult, Event, MarkPlayedParams, MarkReadParams, MarkUnreadParams, MessageRef,
+    ReceiptResult, SetPresenceParams, SetTypingParams, SubscribePresenceParams,
 };
 
 use super::actor::Actor;
@@ -61,7 +62,11 @@ impl Actor {
             ReceiptCall::Subscribe(params) => person("jid", &params.jid)
                 .and_then(|jid| done(actions::subscribe_presence(&jid), EmptyResult {})),
         };
-        let (request, result) = match prepared {
+        let Prepared {
+            request,
+            result,
+            then,
+        } = match prepared {
             Ok(prepared) => prepared,
             Err(error) => {
                 let _ = reply.send(Err(error));
@@ -71,6 +76,7 @@ impl Actor {
         let waiter = Waiter::Done {
             reply: Reply::new(reply),
             result,
+            then,
         };
         match request {
             Request::Set(action) => link.machine.set(action, waiter, Instant::now()),
@@ -78,7 +84,7 @@ impl Actor {
         }
     }
 
-    async fn read_action(&self, params: MarkReadParams) -> Result<(Request, Value), SessionError> {
+    async fn read_action(&self, params: MarkReadParams) -> Result<Prepared, SessionError> {
         let chat = jid("chat", &params.chat)?;
         let named = match params.message {
             Some(reference) => {
@@ -93,24 +99,20 @@ impl Actor {
         };
         let participant = named.participant.as_deref().filter(|_| is_group(&chat));
         let action = actions::read(&chat, &named.id, named.from_me, participant);
-        done(action, ReceiptResult { chat, id: named.id })
+        let read = chat_event(&chat, "read");
+        done(action, ReceiptResult { chat, id: named.id }).map(|prepared| prepared.then(read))
     }
 
-    async fn unread_action(
-        &self,
-        params: MarkUnreadParams,
-    ) -> Result<(Request, Value), SessionError> {
+    async fn unread_action(&self, params: MarkUnreadParams) -> Result<Prepared, SessionError> {
         let chat = jid("chat", &params.chat)?;
         let named = self.newest(&chat).await?;
         let participant = named.participant.as_deref().filter(|_| is_group(&chat));
         let action = actions::unread(&chat, &named.id, named.from_me, participant);
-        done(action, ReceiptResult { chat, id: named.id })
+        let unread = chat_event(&chat, "unread");
+        done(action, ReceiptResult { chat, id: named.id }).map(|prepared| prepared.then(unread))
     }
 
-    async fn played_action(
-        &self,
-        params: MarkPlayedParams,
-    ) -> Result<(Request, Value), SessionError> {
+    async fn played_action(&self, params: MarkPlayedParams) -> Result<Prepared, SessionError> {
         let chat = jid("message.chat", &params.message.chat)?;
         if params.message.from_me {
             return Err(SessionError::InvalidParams(
@@ -191,12 +193,39 @@ impl From<Value> for Request {
     }
 }
 
+/// A request, the result to answer once the server said 200, and the event that follows it.
+struct Prepared {
+    request: Request,
+    result: Value,
+    then: Option<Box<Event>>,
+}
+
+impl Prepared {
+    fn then(self, event: Event) -> Self {
+        Prepared {
+            then: Some(Box::new(event)),
+            ..self
+        }
+    }
+}
+
 /// The request and the result to answer once the server said 200.
-fn done(
-    request: impl Into<Request>,
-    result: impl Serialize,
-) -> Result<(Request, Value), SessionError> {
+fn done(request: impl Into<Request>, result: impl Serialize) -> Result<Prepared, SessionError> {
     let result = serde_json::to_value(result)
         .map_err(|error| SessionError::Internal(format!("cannot encode the result: {error}")))?;
-    Ok((request.into(), result))
+    Ok(Prepared {
+        request: request.into(),
+        result,
+        then: None,
+    })
+}
+
+/// The `chat` event a read or unread receipt is followed by (DESIGN.md 7.2), as the phone's own
+/// `read` action would be reported.
+fn chat_event(chat: &str, action: &str) -> Event {
+    Event::Chat(Chat {
+        chat: chat.to_owned(),
+        action: action.to_owned(),
+        value: None,
+    })
 }
