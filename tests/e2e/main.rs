@@ -4,6 +4,7 @@ mod support;
 
 mod compose;
 mod ctl;
+mod demo;
 mod files;
 mod journal;
 mod lifecycle;

@@ -62,6 +62,8 @@ pub struct Options {
     pub journal: wawebd::journal::Retention,
     /// Whether the simulated contacts read what the daemon sends them by themselves.
     pub auto_read: bool,
+    /// The demo's contacts: they chatter every so often and answer quotes and attachments.
+    pub chatter: Option<Duration>,
 }
 
 impl Default for Options {
@@ -75,6 +77,7 @@ impl Default for Options {
             paused: false,
             journal: wawebd::journal::Retention::default(),
             auto_read: true,
+            chatter: None,
         }
     }
 }
@@ -106,6 +109,7 @@ impl Harness {
             reply_gap: Duration::from_millis(5),
             push_delay: Duration::from_millis(5),
             auto_read: options.auto_read,
+            chatter: options.chatter,
             tls,
             ..sim::Config::default()
         })

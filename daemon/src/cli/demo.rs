@@ -167,7 +167,20 @@ fn tell(event: &Event) -> Option<String> {
                 ""
             };
             match (&message.text, &message.media) {
-                (Some(text), _) => println!("💬 {who}{place}: {text}"),
+                (Some(text), _) => {
+                    // A quote shows what it answers: the demo's contacts quote what they react to.
+                    let quoting = match message.quoted.as_ref() {
+                        Some(quoted) => match &quoted.text {
+                            Some(text) => format!("  ↪ “{text}”"),
+                            None => {
+                                let kind = name_of(&quoted.kind);
+                                format!("  ↪ {} {kind}", article(&kind))
+                            }
+                        },
+                        None => String::new(),
+                    };
+                    println!("💬 {who}{place}: {text}{quoting}");
+                }
                 (None, Some(media)) => {
                     let caption = media
                         .caption

@@ -12,6 +12,7 @@ mod flood;
 mod login;
 mod phone;
 mod protocol;
+mod reactions;
 mod receiving;
 mod verify;
 
@@ -106,6 +107,12 @@ pub enum Timer {
     },
     /// A simulated contact writes something (demo mode).
     Chatter,
+    /// A contact answers a message of the client's, quoting it (demo mode).
+    React {
+        from: String,
+        quote: String,
+        text: String,
+    },
 }
 
 struct Conn {

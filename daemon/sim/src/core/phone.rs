@@ -195,6 +195,7 @@ impl Core {
                 ack,
                 peer,
             } => self.push_ack(&client_id, &id, ack, &peer),
+            Timer::React { from, quote, text } => self.react(&from, quote, &text),
             Timer::Chatter => {
                 const LINES: [&str; 6] = [
                     "Hi! How are you?",

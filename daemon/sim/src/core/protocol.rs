@@ -250,6 +250,7 @@ impl Core {
             if !first {
                 continue;
             }
+            self.react_later(&chat, &info);
             self.remember(&chat, info);
             let acks = [
                 (2, Duration::from_millis(200)),
