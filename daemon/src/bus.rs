@@ -128,6 +128,11 @@ impl Bus {
             },
             None => event,
         };
+        self.deliver_unjournaled(event);
+    }
+
+    /// Sends an event to every subscriber without `seq`: there is no journal (yet, or any more).
+    pub fn deliver_unjournaled(&self, event: Event) {
         self.inner
             .deliver(Arc::new(Stamped::new(event, None, unix_ms())));
     }

@@ -3,9 +3,10 @@
 //! `WebMessageInfo` bytes, keyed by chat and id.
 //!
 //! ```text
-//! store(journal, event, raw)        -> upsert (chat, id): written by the journal's writer, in
-//!                                      order with the events, so a message is stored no later
-//!                                      than its event reaches a subscriber's next batch
+//! arrived(bus, message, raw)        -> journaled and upserted (chat, id) in one transaction,
+//!                                      from the one serialized event line (with its type, seq
+//!                                      and at), before any subscriber sees it
+//! store(journal, message, raw)       -> the same upsert on its own, in order with the events
 //! lookup(journal, chat, id)         -> Some(Stored { message, raw }) | None
 //! newest(journal, chat)             -> the chat's latest Stored | None
 //! ```
@@ -41,6 +42,26 @@ pub fn insert(
 ) -> Result<(), journal::Error> {
     let event = serde_json::to_string(message)
         .map_err(|error| journal::Error::Db(format!("a message event: {error}")))?;
+    Ok(upsert(transaction, message, &event, raw)?)
+}
+
+/// [`insert`] with the event already serialized: the journal's writer stores a message from the
+/// line it journals (whose `type`, `seq` and `at` a reader of the row ignores).
+pub fn insert_row(
+    transaction: &rusqlite::Transaction<'_>,
+    message: &Message,
+    event: &str,
+    raw: &[u8],
+) -> rusqlite::Result<()> {
+    upsert(transaction, message, event, Some(raw))
+}
+
+fn upsert(
+    transaction: &rusqlite::Transaction<'_>,
+    message: &Message,
+    event: &str,
+    raw: Option<&[u8]>,
+) -> rusqlite::Result<()> {
     transaction
         .prepare_cached(
             "INSERT INTO messages (chat, id, from_me, timestamp, event, raw)
@@ -67,14 +88,19 @@ pub fn store(journal: &Journal, message: Message, raw: Option<Vec<u8>>) {
     });
 }
 
-/// A message that arrived (received, from history, or our own once the server took it): stored
-/// with its raw bytes, then published. The store's write is queued before the event, so a
-/// subscriber that sees the event and asks for the message finds it.
+/// A message that arrived (received, from history, or our own once the server took it):
+/// journaled and stored with its raw bytes in one transaction, then published. A subscriber
+/// that sees the event and asks for the message finds it.
 pub fn arrived(bus: &Bus, message: Message, raw: Vec<u8>) {
-    if let Some(journal) = bus.journal() {
-        store(journal, message.clone(), Some(raw));
+    match bus.journal() {
+        Some(journal) => {
+            if let Err(event) = journal.append_message(message, raw) {
+                // The journal is gone (shutdown): still tell whoever listens.
+                bus.deliver_unjournaled(event);
+            }
+        }
+        None => bus.publish(Event::Message(message)),
     }
-    bus.publish(Event::Message(message));
 }
 
 /// The stored message `id` of `chat`, if the store has it.

@@ -34,7 +34,14 @@ async fn stored(harness: &Harness, chat: &str, id: &str) -> Option<(Value, Optio
             .ok()
         };
         if let Some((event, raw)) = row {
-            return Some((serde_json::from_str(&event).unwrap(), raw));
+            // The row holds the journaled line: the message, its `type`, and the `seq` and `at`
+            // of the version stored.
+            let mut event: Value = serde_json::from_str(&event).unwrap();
+            let line = event.as_object_mut().unwrap();
+            assert_eq!(line.remove("type"), Some(Value::from("message")));
+            assert!(line.remove("seq").is_some_and(|seq| seq.as_u64().is_some()));
+            assert!(line.remove("at").is_some_and(|at| at.as_u64().is_some()));
+            return Some((event, raw));
         }
         if started.elapsed() > deadline() {
             return None;

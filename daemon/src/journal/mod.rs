@@ -23,12 +23,14 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use waweb_proto::message::Message;
 use waweb_proto::{
     ConsumerInfo, ConsumerName, ConsumersResult, EVENTS_LIMIT_MAX, Event, EventType, JournalParams,
     JournalResult,
 };
 
 use crate::db::{self, Db};
+use crate::messages;
 
 /// The most operations one transaction takes.
 const BATCH: usize = 4096;
@@ -156,7 +158,8 @@ pub type Done = Box<dyn FnOnce(Result<(), String>) + Send>;
 // sake of the rare writes.
 #[allow(clippy::large_enum_variant)]
 enum Op {
-    Append(Event),
+    /// An event; with raw bytes, a message also stored in `messages`.
+    Append(Event, Option<Vec<u8>>),
     Write(Work),
     Flush(oneshot::Sender<()>),
     /// Flush, then end the task.
@@ -225,10 +228,23 @@ impl Journal {
     /// journal thread is gone.
     #[allow(clippy::result_large_err)] // the error is the caller's own event, handed back
     pub fn append(&self, event: Event) -> Result<(), Event> {
+        self.send_append(event, None)
+    }
+
+    /// [`Journal::append`] for a message that is also stored (`messages`, with its raw bytes)
+    /// in the same transaction, from the same serialized event: what every message costs the
+    /// writer is one more row, not a second serialization and a call of its own.
+    #[allow(clippy::result_large_err)] // as append's
+    pub fn append_message(&self, message: Message, raw: Vec<u8>) -> Result<(), Event> {
+        self.send_append(Event::Message(message), Some(raw))
+    }
+
+    #[allow(clippy::result_large_err)] // as append's
+    fn send_append(&self, event: Event, raw: Option<Vec<u8>>) -> Result<(), Event> {
         self.ops
-            .send(Op::Append(event))
+            .send(Op::Append(event, raw))
             .map_err(|error| match error.0 {
-                Op::Append(event) => event,
+                Op::Append(event, _) => event,
                 _ => unreachable!("sent an append"),
             })
     }
@@ -561,20 +577,24 @@ impl Writer {
         let at = unix_ms();
         let first_seq = self.last_seq;
         let mut stamped = Vec::new();
+        let mut stored = Vec::new();
         let mut calls = Vec::new();
         for op in batch {
             match op {
-                Op::Append(event) => {
+                Op::Append(event, raw) => {
                     let seq = journaled(&event).then(|| {
                         self.last_seq += 1;
                         self.last_seq
                     });
+                    if let Some(raw) = raw {
+                        stored.push((stamped.len(), raw));
+                    }
                     stamped.push(Stamped::new(event, seq, at));
                 }
                 call => calls.push(call),
             }
         }
-        let dones = match self.write(&stamped, calls) {
+        let dones = match self.write(&stamped, &stored, calls) {
             Ok(dones) => {
                 marks.head.store(self.last_seq, Ordering::Release);
                 if self.oldest == 0 && self.last_seq > first_seq {
@@ -617,6 +637,7 @@ impl Writer {
     fn write(
         &mut self,
         stamped: &[Stamped],
+        stored: &[(usize, Vec<u8>)],
         calls: Vec<Op>,
     ) -> Result<Vec<Done>, (rusqlite::Error, Vec<Done>)> {
         let mut dones: Vec<Done> = Vec::with_capacity(calls.len());
@@ -642,6 +663,15 @@ impl Writer {
         if let Err(error) = inserted {
             return Err((error, calls.into_iter().map(failed_done).collect()));
         }
+        for (index, raw) in stored {
+            let event = &stamped[*index];
+            if let Some(Event::Message(message)) = &event.event
+                && let Err(error) = messages::insert_row(&transaction, message, &event.params, raw)
+            {
+                // SQLite undid the statement; the event itself is journaled all the same.
+                tracing::error!("storing message {}: {error}", message.id);
+            }
+        }
         let head = self.last_seq;
         for call in calls {
             dones.push(match call {
@@ -649,7 +679,7 @@ impl Writer {
                 Op::Flush(reply) | Op::Close(reply) => Box::new(move |_| {
                     let _ = reply.send(());
                 }),
-                Op::Append(_) => Box::new(|_| {}),
+                Op::Append(..) => Box::new(|_| {}),
             });
         }
         let committed = transaction
@@ -756,7 +786,7 @@ fn failed_done(call: Op) -> Done {
         Op::Flush(reply) | Op::Close(reply) => Box::new(move |_| {
             let _ = reply.send(());
         }),
-        Op::Write(_) | Op::Append(_) => Box::new(|_| {}),
+        Op::Write(_) | Op::Append(..) => Box::new(|_| {}),
     }
 }
 
