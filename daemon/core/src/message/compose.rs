@@ -77,7 +77,7 @@ fn is_group(jid: &str) -> bool {
 pub fn stored_content(raw: &[u8]) -> Option<pb::Message> {
     let info = decode_web_message_info(raw).ok()?;
     let mut content = unwrap_content(info.message.as_ref()?).clone();
-    if let Some(Some(context)) = context_slot(&mut content) {
+    if let Some(Some(context)) = content.context_info_slot() {
         context.quoted_message = None;
     }
     Some(content)
@@ -202,7 +202,7 @@ pub fn forward(
             ..Default::default()
         }));
     }
-    let slot = context_slot(&mut content).ok_or(Error::NothingToForward)?;
+    let slot = content.context_info_slot().ok_or(Error::NothingToForward)?;
     let score = slot
         .as_ref()
         .and_then(|old| old.forwarding_score)
@@ -217,7 +217,7 @@ pub fn forward(
 /// An attachment (or any content with a `contextInfo`) with the quote and mentions of its
 /// send; content without a place for them is returned as it was.
 pub fn with_context(mut content: pb::Message, context: Option<pb::ContextInfo>) -> pb::Message {
-    if let (Some(context), Some(slot)) = (context, context_slot(&mut content)) {
+    if let (Some(context), Some(slot)) = (context, content.context_info_slot()) {
         *slot = Some(context);
     }
     content
@@ -239,42 +239,6 @@ pub fn revoke(chat: &str, id: &str) -> pb::Message {
         })),
         ..Default::default()
     }
-}
-
-/// Where the content's `contextInfo` lives: in its one content message (PROTOCOL.md 9.4);
-/// `None` for content that has none (plain `conversation`, protocol messages, nothing).
-fn context_slot(content: &mut pb::Message) -> Option<&mut Option<pb::ContextInfo>> {
-    if let Some(m) = &mut content.extended_text_message {
-        return Some(&mut m.context_info);
-    }
-    if let Some(m) = &mut content.image_message {
-        return Some(&mut m.context_info);
-    }
-    if let Some(m) = &mut content.video_message {
-        return Some(&mut m.context_info);
-    }
-    if let Some(m) = &mut content.audio_message {
-        return Some(&mut m.context_info);
-    }
-    if let Some(m) = &mut content.document_message {
-        return Some(&mut m.context_info);
-    }
-    if let Some(m) = &mut content.sticker_message {
-        return Some(&mut m.context_info);
-    }
-    if let Some(m) = &mut content.location_message {
-        return Some(&mut m.context_info);
-    }
-    if let Some(m) = &mut content.live_location_message {
-        return Some(&mut m.context_info);
-    }
-    if let Some(m) = &mut content.contact_message {
-        return Some(&mut m.context_info);
-    }
-    if let Some(m) = &mut content.contacts_array_message {
-        return Some(&mut m.context_info);
-    }
-    None
 }
 
 #[cfg(test)]

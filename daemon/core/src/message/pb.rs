@@ -781,3 +781,44 @@ pub enum ProtocolMessageType {
     InitialSecurityNotificationSettingSync = 9,
     AppStateFatalExceptionNotification = 10,
 }
+
+/// The content messages that carry a `contextInfo` (quotes, mentions, forwarding; PROTOCOL.md
+/// 9.4), listed once for both accessors.
+macro_rules! context_carriers {
+    ($($field:ident),* $(,)?) => {
+        impl Message {
+            /// The `contextInfo` of the first content message that has one.
+            pub fn context_info(&self) -> Option<&ContextInfo> {
+                [$(self.$field.as_ref().and_then(|m| m.context_info.as_ref())),*]
+                    .into_iter()
+                    .flatten()
+                    .next()
+            }
+
+            /// Where the content's `contextInfo` lives: in its first content message that can
+            /// carry one; `None` for content that has none (plain `conversation`, protocol
+            /// messages, nothing).
+            pub fn context_info_slot(&mut self) -> Option<&mut Option<ContextInfo>> {
+                $(
+                    if let Some(m) = &mut self.$field {
+                        return Some(&mut m.context_info);
+                    }
+                )*
+                None
+            }
+        }
+    };
+}
+
+context_carriers!(
+    extended_text_message,
+    image_message,
+    video_message,
+    audio_message,
+    document_message,
+    sticker_message,
+    contact_message,
+    contacts_array_message,
+    location_message,
+    live_location_message,
+);

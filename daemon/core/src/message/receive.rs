@@ -113,7 +113,7 @@ fn message_event(
         (None, Some(content)) => kind_without_media(content),
         (None, None) => MessageKind::Other,
     };
-    let context = content.as_ref().and_then(context_of);
+    let context = content.as_ref().and_then(|content| content.context_info());
     let source = if chat == STATUS_CHAT {
         Source::Status
     } else {
@@ -278,54 +278,6 @@ fn quoted(context: &pb::ContextInfo, chat: &str) -> Option<Quoted> {
                 .map(str::to_owned)
         }),
     })
-}
-
-/// The ContextInfo of whichever content carries one (quotes, mentions, forwarding and the
-/// disappearing timer live there, PROTOCOL.md 9.4).
-fn context_of(content: &pb::Message) -> Option<&pb::ContextInfo> {
-    let candidates = [
-        content
-            .extended_text_message
-            .as_ref()
-            .and_then(|m| m.context_info.as_ref()),
-        content
-            .image_message
-            .as_ref()
-            .and_then(|m| m.context_info.as_ref()),
-        content
-            .video_message
-            .as_ref()
-            .and_then(|m| m.context_info.as_ref()),
-        content
-            .audio_message
-            .as_ref()
-            .and_then(|m| m.context_info.as_ref()),
-        content
-            .document_message
-            .as_ref()
-            .and_then(|m| m.context_info.as_ref()),
-        content
-            .sticker_message
-            .as_ref()
-            .and_then(|m| m.context_info.as_ref()),
-        content
-            .contact_message
-            .as_ref()
-            .and_then(|m| m.context_info.as_ref()),
-        content
-            .contacts_array_message
-            .as_ref()
-            .and_then(|m| m.context_info.as_ref()),
-        content
-            .location_message
-            .as_ref()
-            .and_then(|m| m.context_info.as_ref()),
-        content
-            .live_location_message
-            .as_ref()
-            .and_then(|m| m.context_info.as_ref()),
-    ];
-    candidates.into_iter().flatten().next()
 }
 
 fn location_of(content: &pb::Message) -> Option<Location> {
