@@ -10,7 +10,7 @@
 //! ```
 
 use waweb_core::message::compose::{self, Quote};
-use waweb_core::message::{self, GROUP_SERVER, pb};
+use waweb_core::message::{self, is_group, pb};
 use waweb_proto::{
     ForwardParams, MessageRef, RevokeParams, SendContactParams, SendLocationParams, SendTextParams,
     SendTextResult,
@@ -38,11 +38,6 @@ pub(super) fn person(what: &str, to: &str) -> Result<String, SessionError> {
         )));
     }
     Ok(jid)
-}
-
-pub(super) fn is_group(jid: &str) -> bool {
-    jid.rsplit_once('@')
-        .is_some_and(|(_, server)| server == GROUP_SERVER)
 }
 
 fn bad(error: compose::Error) -> SessionError {

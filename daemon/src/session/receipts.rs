@@ -13,6 +13,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
+use waweb_core::message::is_group;
 use waweb_core::session::actions::{self, SetAction};
 use waweb_core::session::connection::Output;
 use waweb_proto::message::MessageKind;
@@ -23,7 +24,7 @@ use waweb_proto::{
 };
 
 use super::actor::Actor;
-use super::compose::{is_group, jid, person};
+use super::compose::{jid, person};
 use super::handle::{Answer, Reply, SessionError};
 use super::online::{Link, Waiter};
 use crate::messages;

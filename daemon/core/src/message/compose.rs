@@ -12,7 +12,7 @@
 //!
 //! Pure: the caller looks quoted and forwarded messages up and passes their stored bytes.
 
-use super::{GROUP_SERVER, decode_web_message_info, pb, unwrap_content};
+use super::{decode_web_message_info, is_group, pb, unwrap_content};
 
 /// Why content could not be built; each is a bad param of the method.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -63,11 +63,6 @@ impl Quote {
             None
         }
     }
-}
-
-fn is_group(jid: &str) -> bool {
-    jid.rsplit_once('@')
-        .is_some_and(|(_, server)| server == GROUP_SERVER)
 }
 
 /// The content of stored `WebMessageInfo` bytes, as a quote embeds it: unwrapped from
@@ -226,14 +221,20 @@ pub fn with_context(mut content: pb::Message, context: Option<pb::ContextInfo>) 
 /// "Delete for everyone" of our message `id` in `chat` (PROTOCOL.md 9.4): a `protocolMessage`
 /// REVOKE naming its key.
 pub fn revoke(chat: &str, id: &str) -> pb::Message {
+    revoke_key(pb::MessageKey {
+        remote_jid: Some(chat.to_owned()),
+        from_me: Some(true),
+        id: Some(id.to_owned()),
+        participant: None,
+    })
+}
+
+/// A `protocolMessage` REVOKE of the message `key` names, as its author sends it (the key as
+/// the receiver stores the message: a contact's own revoke says `fromMe: false`).
+pub fn revoke_key(key: pb::MessageKey) -> pb::Message {
     pb::Message {
         protocol_message: Some(Box::new(pb::ProtocolMessage {
-            key: Some(pb::MessageKey {
-                remote_jid: Some(chat.to_owned()),
-                from_me: Some(true),
-                id: Some(id.to_owned()),
-                participant: None,
-            }),
+            key: Some(key),
             r#type: Some(pb::ProtocolMessageType::Revoke.into()),
             ..Default::default()
         })),

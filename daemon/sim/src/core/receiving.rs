@@ -17,7 +17,7 @@
 
 use serde_json::{Value, json};
 use waweb_core::binary::{Content, Node};
-use waweb_core::message::{self, pb};
+use waweb_core::message::{self, compose, pb};
 
 use super::{Core, now_s, user_jid};
 use crate::command::Field;
@@ -207,19 +207,12 @@ impl Core {
         let chat = chat.get();
         let sender = user_jid(&from);
         let remote = chat.clone().unwrap_or_else(|| sender.clone());
-        let content = pb::Message {
-            protocol_message: Some(Box::new(pb::ProtocolMessage {
-                key: Some(pb::MessageKey {
-                    remote_jid: Some(remote),
-                    from_me: Some(false),
-                    id: Some(target),
-                    participant: chat.is_some().then_some(sender),
-                }),
-                r#type: Some(pb::ProtocolMessageType::Revoke as i32),
-                ..Default::default()
-            })),
-            ..Default::default()
-        };
+        let content = compose::revoke_key(pb::MessageKey {
+            remote_jid: Some(remote),
+            from_me: Some(false),
+            id: Some(target),
+            participant: chat.is_some().then_some(sender),
+        });
         let id = self.deliver_content(&from, chat.as_deref(), content)?;
         Ok(json!({"id": id}))
     }
