@@ -209,6 +209,32 @@ fn the_phones_chat_actions() {
 }
 
 #[test]
+fn a_call_the_server_asks_about_in_a_query_is_a_call_event() {
+    let query = Node::new("query").with_content(Content::List(vec![
+        Node::new("call")
+            .attr("from", "4915100000001@c.us")
+            .attr("id", "C3")
+            .with_content(Content::List(vec![
+                Node::new("offer").attr("call-id", "C3"),
+            ])),
+    ]));
+    assert_eq!(
+        events(query),
+        [Push::Event(Event::Call(Call {
+            from: ALICE.into(),
+            id: "C3".into(),
+            status: "offer".into(),
+        }))]
+    );
+    // A query about anything else still goes out whole.
+    let other = Node::new("query").with_content(Content::List(vec![Node::new("ping")]));
+    assert!(matches!(
+        &events(other)[..],
+        [Push::Event(Event::Node { .. })]
+    ));
+}
+
+#[test]
 fn contacts_and_calls() {
     let pushes = events(action(vec![
         Node::new("user")

@@ -140,8 +140,8 @@ fn source_of(add: Option<&str>) -> Option<Source> {
 
 /// A decrypted binary push. `action`s are mapped child by child, their messages with the
 /// `source` their `add` gives (history batches too: `source` lets a bot skip old messages);
-/// a top-level `read` or `call` is mapped like the `action` child it stands for; other nodes
-/// go out whole as `node` events.
+/// a top-level `read` or `call` is mapped like the `action` child it stands for, and so are
+/// the `call` children of a server `query`; other nodes go out whole as `node` events.
 pub fn node_push(frame_tag: &str, node: Node) -> Vec<Push> {
     if matches!(node.tag.as_ref(), "read" | "call") {
         return match action_child(&node, Source::Live) {
@@ -153,8 +153,12 @@ pub fn node_push(frame_tag: &str, node: Node) -> Vec<Push> {
             }
         };
     }
+    // The server asks about a call with a `query` (PROTOCOL.md 8.1): its `call` children map
+    // as an `action`'s do.
+    let mapped = node.tag == "action"
+        || (node.tag == "query" && node.children().iter().any(|child| child.tag == "call"));
     let source = source_of(node.get("add"));
-    let Some(source) = source.filter(|_| node.tag == "action") else {
+    let Some(source) = source.filter(|_| mapped) else {
         return vec![node_event(frame_tag, &node)];
     };
     let Node {
