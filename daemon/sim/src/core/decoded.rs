@@ -114,76 +114,67 @@ fn contact(m: &pb::ContactMessage) -> Value {
 }
 
 /// The attachments' descriptive fields and context (their keys and hashes are the media
-/// host's business).
+/// host's business; `media_ok` says whether they were right). A thumbnail is written as its
+/// size in bytes, which is what a reader of the line wants to know of it.
 fn media(out: &mut Map<String, Value>, message: &pb::Message) {
-    let mut entry = |name: &str,
-                     url: &Option<String>,
-                     mimetype: &Option<String>,
-                     text: Option<(&str, &String)>,
-                     length: Option<u64>,
-                     info: &Option<pb::ContextInfo>| {
+    let base = |url: &Option<String>, mimetype: &Option<String>, length: Option<u64>| {
         let mut fields = Map::new();
         put(&mut fields, "url", url.clone());
         put(&mut fields, "mimetype", mimetype.clone());
-        if let Some((label, text)) = text {
-            fields.insert(label.to_owned(), json!(text));
-        }
         put(&mut fields, "fileLength", length);
-        context(&mut fields, info);
-        out.insert(name.to_owned(), Value::Object(fields));
+        fields
+    };
+    let thumbnail = |fields: &mut Map<String, Value>, name: &str, bytes: &Option<Vec<u8>>| {
+        put(
+            fields,
+            name,
+            bytes.as_ref().map(|bytes| json!({"bytes": bytes.len()})),
+        );
     };
     if let Some(m) = &message.image_message {
-        let caption = m.caption.as_ref().map(|c| ("caption", c));
-        entry(
-            "imageMessage",
-            &m.url,
-            &m.mimetype,
-            caption,
-            m.file_length,
-            &m.context_info,
-        );
+        let mut fields = base(&m.url, &m.mimetype, m.file_length);
+        put(&mut fields, "caption", m.caption.clone());
+        put(&mut fields, "width", m.width);
+        put(&mut fields, "height", m.height);
+        thumbnail(&mut fields, "jpegThumbnail", &m.jpeg_thumbnail);
+        context(&mut fields, &m.context_info);
+        out.insert("imageMessage".into(), Value::Object(fields));
     }
     if let Some(m) = &message.video_message {
-        let caption = m.caption.as_ref().map(|c| ("caption", c));
-        entry(
-            "videoMessage",
-            &m.url,
-            &m.mimetype,
-            caption,
-            m.file_length,
-            &m.context_info,
-        );
+        let mut fields = base(&m.url, &m.mimetype, m.file_length);
+        put(&mut fields, "caption", m.caption.clone());
+        put(&mut fields, "seconds", m.seconds);
+        put(&mut fields, "gifPlayback", m.gif_playback);
+        put(&mut fields, "width", m.width);
+        put(&mut fields, "height", m.height);
+        thumbnail(&mut fields, "jpegThumbnail", &m.jpeg_thumbnail);
+        context(&mut fields, &m.context_info);
+        out.insert("videoMessage".into(), Value::Object(fields));
     }
     if let Some(m) = &message.audio_message {
-        entry(
-            "audioMessage",
-            &m.url,
-            &m.mimetype,
-            None,
-            m.file_length,
-            &m.context_info,
-        );
+        let mut fields = base(&m.url, &m.mimetype, m.file_length);
+        put(&mut fields, "seconds", m.seconds);
+        put(&mut fields, "ptt", m.ptt);
+        context(&mut fields, &m.context_info);
+        out.insert("audioMessage".into(), Value::Object(fields));
     }
     if let Some(m) = &message.document_message {
-        let name = m.file_name.as_ref().map(|n| ("fileName", n));
-        entry(
-            "documentMessage",
-            &m.url,
-            &m.mimetype,
-            name,
-            m.file_length,
-            &m.context_info,
-        );
+        let mut fields = base(&m.url, &m.mimetype, m.file_length);
+        put(&mut fields, "title", m.title.clone());
+        put(&mut fields, "fileName", m.file_name.clone());
+        put(&mut fields, "pageCount", m.page_count);
+        thumbnail(&mut fields, "jpegThumbnail", &m.jpeg_thumbnail);
+        context(&mut fields, &m.context_info);
+        out.insert("documentMessage".into(), Value::Object(fields));
     }
     if let Some(m) = &message.sticker_message {
-        entry(
-            "stickerMessage",
-            &m.url,
-            &m.mimetype,
-            None,
-            m.file_length,
-            &m.context_info,
-        );
+        let mut fields = base(&m.url, &m.mimetype, m.file_length);
+        put(&mut fields, "width", m.width);
+        put(&mut fields, "height", m.height);
+        put(&mut fields, "isAnimated", m.is_animated);
+        thumbnail(&mut fields, "pngThumbnail", &m.png_thumbnail);
+        context(&mut fields, &m.context_info);
+        out.insert("stickerMessage".into(), Value::Object(fields));
     }
 }
 
