@@ -14,6 +14,13 @@ use super::phone::{CONTACTS, GROUP_SUBJECT};
 use super::verify;
 use super::{Core, Input, Timer, now_ms, now_s, str_at, user_jid};
 
+/// A message of a relay, decoded once, with the phone's verdict on its attachment (if it has
+/// one).
+struct Relayed {
+    info: pb::WebMessageInfo,
+    verdict: Option<Result<(), String>>,
+}
+
 impl Core {
     pub(super) fn on_text(&mut self, conn: u64, text: &str) {
         let half_open = self.conns.get(&conn).is_some_and(|state| state.half_open);
@@ -155,16 +162,22 @@ impl Core {
             "type": "received", "conn": conn, "tag": opened.tag, "node": node,
             "metric": opened.metric, "flags": opened.flags,
         });
-        let infos: Vec<pb::WebMessageInfo> = node
+        // Each message is decoded and its attachment verified once, for this line and for the
+        // phone's handling below.
+        let relayed: Vec<Relayed> = node
             .children()
             .iter()
             .filter(|child| child.tag == "message")
             .filter_map(|child| child.content_bytes())
             .filter_map(|bytes| message::decode_web_message_info(bytes).ok())
+            .map(|info| Relayed {
+                verdict: verify::verify(&self.store, &info),
+                info,
+            })
             .collect();
-        let verdicts: Vec<Result<(), String>> = infos
+        let verdicts: Vec<&Result<(), String>> = relayed
             .iter()
-            .filter_map(|info| verify::verify(&self.store, info))
+            .filter_map(|relayed| relayed.verdict.as_ref())
             .collect();
         if !verdicts.is_empty() {
             let failed: Vec<&String> = verdicts.iter().filter_map(|v| v.as_ref().err()).collect();
@@ -173,11 +186,14 @@ impl Core {
                 line["media_error"] = json!(why);
             }
         }
-        if !infos.is_empty() {
-            line["decoded"] = infos.iter().map(decoded::web_message_info).collect();
-            let messages: Vec<Value> = infos
-                .into_iter()
-                .filter_map(|info| message::into_event(info).ok())
+        if !relayed.is_empty() {
+            line["decoded"] = relayed
+                .iter()
+                .map(|relayed| decoded::web_message_info(&relayed.info))
+                .collect();
+            let messages: Vec<Value> = relayed
+                .iter()
+                .filter_map(|relayed| message::to_event(&relayed.info).ok())
                 .filter_map(|event| serde_json::to_value(event).ok())
                 .collect();
             line["messages"] = json!(messages);
@@ -186,13 +202,13 @@ impl Core {
         let half_open = self.conns.get(&conn).is_some_and(|state| state.half_open);
         if !half_open {
             let tag = opened.tag.to_owned();
-            self.on_node(conn, &tag, &node);
+            self.on_node(conn, &tag, &node, relayed);
         }
     }
 
-    fn on_node(&mut self, conn: u64, tag: &str, node: &Node) {
+    fn on_node(&mut self, conn: u64, tag: &str, node: &Node, relayed: Vec<Relayed>) {
         match (node.tag.as_ref(), node.get("type")) {
-            ("action", Some("relay")) => self.on_relay(conn, tag, node),
+            ("action", Some("relay")) => self.on_relay(conn, tag, relayed),
             ("action", _) => {
                 let mut reply = json!({"status": 200});
                 for child in node.children() {
@@ -214,7 +230,7 @@ impl Core {
         }
     }
 
-    fn on_relay(&mut self, conn: u64, tag: &str, node: &Node) {
+    fn on_relay(&mut self, conn: u64, tag: &str, relayed: Vec<Relayed>) {
         let Some(client_id) = self
             .conns
             .get(&conn)
@@ -222,21 +238,14 @@ impl Core {
         else {
             return;
         };
-        let infos: Vec<pb::WebMessageInfo> = node
-            .children()
-            .iter()
-            .filter(|child| child.tag == "message")
-            .filter_map(|child| child.content_bytes())
-            .filter_map(|bytes| message::decode_web_message_info(bytes).ok())
-            .collect();
-        if infos.is_empty() {
+        if relayed.is_empty() {
             self.send_json(conn, tag, &json!({"status": 400}));
             return;
         }
         // The real service first acknowledged receipt with an empty frame, then answered.
         self.send_raw_text(conn, format!("{tag},"));
         self.send_json(conn, tag, &json!({"status": 200, "t": now_s()}));
-        for info in infos {
+        for Relayed { info, verdict } in relayed {
             let Some(key) = info.key.as_ref() else {
                 continue;
             };
@@ -250,7 +259,7 @@ impl Core {
             if !first {
                 continue;
             }
-            self.react_later(&chat, &info);
+            self.react_later(&chat, &info, verdict);
             self.remember(&chat, info);
             let acks = [
                 (2, Duration::from_millis(200)),
