@@ -142,9 +142,9 @@ fn source_of(add: Option<&str>) -> Option<Source> {
 /// `source` their `add` gives (history batches too: `source` lets a bot skip old messages);
 /// a top-level `read` or `call` is mapped like the `action` child it stands for, and so are
 /// the `call` children of a server `query`; other nodes go out whole as `node` events.
-pub fn node_push(frame_tag: &str, node: Node) -> Vec<Push> {
+pub fn node_push(frame_tag: &str, mut node: Node) -> Vec<Push> {
     if matches!(node.tag.as_ref(), "read" | "call") {
-        return match action_child(&node, Source::Live) {
+        return match action_child(&mut node, Source::Live) {
             Ok(push) => vec![push],
             Err(why) => {
                 let mut pushes: Vec<Push> = undecodable(&node, why).into_iter().collect();
@@ -179,8 +179,8 @@ pub fn node_push(frame_tag: &str, node: Node) -> Vec<Push> {
     };
     let mut pushes = Vec::new();
     let mut unmapped = Vec::new();
-    for child in children {
-        match action_child(&child, source) {
+    for mut child in children {
+        match action_child(&mut child, source) {
             Ok(push) => pushes.push(push),
             Err(why) => {
                 pushes.extend(undecodable(&child, why));
@@ -199,6 +199,16 @@ pub fn node_push(frame_tag: &str, node: Node) -> Vec<Push> {
     pushes
 }
 
+/// The bytes of a child whose content is bytes (or a string), taken out of it: the child has
+/// mapped and is dropped next.
+fn take_bytes(child: &mut Node) -> Vec<u8> {
+    match std::mem::replace(&mut child.content, Content::Null) {
+        Content::Bytes(bytes) => bytes,
+        Content::Text(text) => text.as_bytes().to_vec(),
+        Content::Null | Content::List(_) => Vec::new(),
+    }
+}
+
 fn undecodable(node: &Node, why: Option<String>) -> Option<Push> {
     why.map(|reason| Push::Undecodable {
         what: node.tag.to_string(),
@@ -207,15 +217,16 @@ fn undecodable(node: &Node, why: Option<String>) -> Option<Push> {
 }
 
 /// One child of an `action`; `Err(Some(reason))` when it should have mapped but is broken,
-/// `Err(None)` when it has no typed event.
-fn action_child(child: &Node, source: Source) -> Result<Push, Option<String>> {
+/// `Err(None)` when it has no typed event. A message's bytes move out of a child that mapped
+/// (it is dropped then); a child that did not keeps its content for the `node` event.
+fn action_child(child: &mut Node, source: Source) -> Result<Push, Option<String>> {
     match child.tag.as_ref() {
         "message" => {
             let raw = child.content_bytes().ok_or("no content".to_owned())?;
             match message::receive(raw, source).map_err(|e| e.to_string())? {
                 Received::Message(event) => Ok(Push::Message {
                     event,
-                    raw: raw.to_vec(),
+                    raw: take_bytes(child),
                 }),
                 Received::Notice(event) => Ok(Push::Event(event)),
             }
