@@ -134,34 +134,45 @@ fn prepare(
     let size = file.metadata().map_err(io("reading the file"))?.len();
     limits.check(kind, size).map_err(invalid)?;
     let name = file_name_of(&params.path);
-    let mut head = vec![0; SNIFF_LEN];
-    let read = file.read_at(&mut head, 0).map_err(io("reading the file"))?;
-    head.truncate(read);
-    let mimetype = params
-        .mimetype
-        .clone()
-        .unwrap_or_else(|| mime::guess(kind, &head, &name));
-    let picture = match kind {
+    // A picture small enough for a thumbnail is read once, whole: the sniffing, the thumbnail
+    // and the encryption all take it from memory.
+    let whole = match kind {
         SendMediaKind::Image if size <= PICTURE_MAX => {
             let mut bytes = vec![0; size as usize];
             file.read_exact_at(&mut bytes, 0)
                 .map_err(io("reading the file"))?;
-            Some(thumbnail::picture(&bytes))
+            Some(bytes)
         }
         _ => None,
     };
+    let head = match &whole {
+        Some(bytes) => bytes[..bytes.len().min(SNIFF_LEN)].to_vec(),
+        None => {
+            let mut head = vec![0; SNIFF_LEN];
+            let read = file.read_at(&mut head, 0).map_err(io("reading the file"))?;
+            head.truncate(read);
+            head
+        }
+    };
+    let mimetype = params
+        .mimetype
+        .clone()
+        .unwrap_or_else(|| mime::guess(kind, &head, &name));
+    let picture = whole.as_deref().map(thumbnail::picture);
     let mut media_key = [0u8; 32];
     crypto::fill_random(&mut media_key);
     let keys = MediaKeys::derive(&media_key, wire::media_type(kind)).map_err(invalid)?;
     let dir = std::env::temp_dir();
     // Unlinked from the start, as the download spool: it vanishes with the process.
     let mut spool = tempfile::tempfile_in(&dir).map_err(io("creating the upload spool"))?;
-    let encrypted = media_file::encrypt_stream(&file, &mut spool, None, &keys).map_err(
-        |error| match error {
-            media_file::Error::Media(error) => SessionError::Internal(error.to_string()),
-            other => SessionError::Io(other.to_string()),
-        },
-    )?;
+    let encrypted = match &whole {
+        Some(bytes) => media_file::encrypt_stream(&bytes[..], &mut spool, None, &keys),
+        None => media_file::encrypt_stream(&file, &mut spool, None, &keys),
+    }
+    .map_err(|error| match error {
+        media_file::Error::Media(error) => SessionError::Internal(error.to_string()),
+        other => SessionError::Io(other.to_string()),
+    })?;
     // A file that grew while it was read is judged by what was read.
     limits.check(kind, encrypted.file_length).map_err(invalid)?;
     let len = spool
