@@ -17,22 +17,28 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use waweb_proto::SendMediaKind;
+use waweb_proto::message::MediaKind;
 
 use super::{Encrypted, MediaType};
-use crate::message::pb;
+use crate::message::{MediaInfo, pb};
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * 1024;
 
-/// The type whose keys and upload path a file sent as `kind` gets (a voice note is an audio).
-pub fn media_type(kind: SendMediaKind) -> MediaType {
+/// The message type a file sent as `kind` goes in (a voice note is an audio).
+pub fn media_kind(kind: SendMediaKind) -> MediaKind {
     match kind {
-        SendMediaKind::Image => MediaType::Image,
-        SendMediaKind::Video => MediaType::Video,
-        SendMediaKind::Audio | SendMediaKind::Voice => MediaType::Audio,
-        SendMediaKind::Document => MediaType::Document,
-        SendMediaKind::Sticker => MediaType::Sticker,
+        SendMediaKind::Image => MediaKind::Image,
+        SendMediaKind::Video => MediaKind::Video,
+        SendMediaKind::Audio | SendMediaKind::Voice => MediaKind::Audio,
+        SendMediaKind::Document => MediaKind::Document,
+        SendMediaKind::Sticker => MediaKind::Sticker,
     }
+}
+
+/// The type whose keys and upload path a file sent as `kind` gets.
+pub fn media_type(kind: SendMediaKind) -> MediaType {
+    MediaType::from(media_kind(kind))
 }
 
 /// The size limits of the server's `Props` push, in bytes. `Props` gives `imageMaxKBytes` in
@@ -283,98 +289,46 @@ pub struct Attachment {
 }
 
 impl Attachment {
-    /// The content message (PROTOCOL.md 9.4, 10.2): the fields each type has, nothing else.
+    /// The content message (PROTOCOL.md 9.4, 10.2): the fields every attachment has, as a
+    /// received one is built ([`MediaInfo::to_content`]), plus what only a sender sets.
     pub fn to_content(&self) -> pb::Message {
-        let url = Some(self.uploaded.url.clone());
-        let direct_path = self.uploaded.direct_path.clone();
-        let media_key = Some(self.media_key.clone());
-        let mimetype = Some(self.mimetype.clone());
-        let file_sha256 = Some(self.encrypted.file_sha256.to_vec());
-        let file_enc_sha256 = Some(self.encrypted.file_enc_sha256.to_vec());
-        let file_length = Some(self.encrypted.file_length);
-        let media_key_timestamp = Some(self.media_key_timestamp);
-        let mut content = pb::Message::default();
-        match self.kind {
-            SendMediaKind::Image => {
-                content.image_message = Some(Box::new(pb::ImageMessage {
-                    url,
-                    direct_path,
-                    media_key,
-                    mimetype,
-                    file_sha256,
-                    file_enc_sha256,
-                    file_length,
-                    media_key_timestamp,
-                    caption: self.caption.clone(),
-                    width: self.width,
-                    height: self.height,
-                    jpeg_thumbnail: self.jpeg_thumbnail.clone(),
-                    ..Default::default()
-                }));
-            }
-            SendMediaKind::Video => {
-                content.video_message = Some(Box::new(pb::VideoMessage {
-                    url,
-                    direct_path,
-                    media_key,
-                    mimetype,
-                    file_sha256,
-                    file_enc_sha256,
-                    file_length,
-                    media_key_timestamp,
-                    caption: self.caption.clone(),
-                    gif_playback: self.gif.then_some(true),
-                    width: self.width,
-                    height: self.height,
-                    jpeg_thumbnail: self.jpeg_thumbnail.clone(),
-                    ..Default::default()
-                }));
-            }
-            SendMediaKind::Audio | SendMediaKind::Voice => {
-                content.audio_message = Some(Box::new(pb::AudioMessage {
-                    url,
-                    direct_path,
-                    media_key,
-                    mimetype,
-                    file_sha256,
-                    file_enc_sha256,
-                    file_length,
-                    media_key_timestamp,
-                    ptt: (self.kind == SendMediaKind::Voice).then_some(true),
-                    ..Default::default()
-                }));
-            }
-            SendMediaKind::Document => {
-                content.document_message = Some(Box::new(pb::DocumentMessage {
-                    url,
-                    direct_path,
-                    media_key,
-                    mimetype,
-                    file_sha256,
-                    file_enc_sha256,
-                    file_length,
-                    media_key_timestamp,
-                    title: self.file_name.clone(),
-                    file_name: self.file_name.clone(),
-                    jpeg_thumbnail: self.jpeg_thumbnail.clone(),
-                    ..Default::default()
-                }));
-            }
-            SendMediaKind::Sticker => {
-                content.sticker_message = Some(Box::new(pb::StickerMessage {
-                    url,
-                    direct_path,
-                    media_key,
-                    mimetype,
-                    file_sha256,
-                    file_enc_sha256,
-                    file_length,
-                    media_key_timestamp,
-                    width: self.width,
-                    height: self.height,
-                    ..Default::default()
-                }));
-            }
+        let mut content = MediaInfo {
+            kind: media_kind(self.kind),
+            url: Some(self.uploaded.url.clone()),
+            direct_path: self.uploaded.direct_path.clone(),
+            media_key: self.media_key.clone(),
+            mimetype: Some(self.mimetype.clone()),
+            file_sha256: self.encrypted.file_sha256.to_vec(),
+            file_enc_sha256: self.encrypted.file_enc_sha256.to_vec(),
+            file_length: self.encrypted.file_length,
+            caption: self.caption.clone(),
+            width: self.width,
+            height: self.height,
+            seconds: None,
+        }
+        .to_content();
+        let timestamp = Some(self.media_key_timestamp);
+        if let Some(m) = content.image_message.as_mut() {
+            m.media_key_timestamp = timestamp;
+            m.jpeg_thumbnail = self.jpeg_thumbnail.clone();
+        }
+        if let Some(m) = content.video_message.as_mut() {
+            m.media_key_timestamp = timestamp;
+            m.jpeg_thumbnail = self.jpeg_thumbnail.clone();
+            m.gif_playback = self.gif.then_some(true);
+        }
+        if let Some(m) = content.audio_message.as_mut() {
+            m.media_key_timestamp = timestamp;
+            m.ptt = (self.kind == SendMediaKind::Voice).then_some(true);
+        }
+        if let Some(m) = content.document_message.as_mut() {
+            m.media_key_timestamp = timestamp;
+            m.title = self.file_name.clone();
+            m.file_name = self.file_name.clone();
+            m.jpeg_thumbnail = self.jpeg_thumbnail.clone();
+        }
+        if let Some(m) = content.sticker_message.as_mut() {
+            m.media_key_timestamp = timestamp;
         }
         content
     }
