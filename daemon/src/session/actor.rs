@@ -89,6 +89,9 @@ pub struct Actor {
     pub(super) sending: Sending,
     /// The server's media limits, `mediaConn` and the uploads in flight.
     pub(super) media: MediaSending,
+    /// The actor's own command channel, for its tasks ([`super::requests`]); weak, so the
+    /// actor does not keep itself alive.
+    pub(super) commands: mpsc::WeakSender<Command>,
 }
 
 impl Actor {
@@ -127,7 +130,8 @@ impl Actor {
             goal,
             backoff,
             sending: Sending::new(Outbox::new(bus_journal)),
-            media: MediaSending::new(commands),
+            media: MediaSending::new(commands.clone()),
+            commands,
         }
     }
 

@@ -9,6 +9,7 @@
 //! logout     -> offline: HTTP logout, erase                online: goodbye (HTTP if it fails), erase; the connection ends
 //! send_text  -> offline: queued in the outbox                online: queued, then relayed at once (see sending.rs)
 //! send_location, send_contact, forward, revoke: as send_text (built in compose.rs)
+//! query      -> a session task (requests.rs): the reply as it came, JSON or node
 //! mark_read, mark_unread, mark_played, set_presence, set_typing, subscribe_presence
 //!            -> offline: not_connected                       online: a set-action or command (receipts.rs)
 //! ```
@@ -18,11 +19,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 use waweb_core::login::Credentials;
-use waweb_core::session::connection::{LoginCall, Logout, Output};
+use waweb_core::session::connection::{LoginCall, Logout, Output, ServerReply, ServerRequest};
 use waweb_proto::message::Media;
 use waweb_proto::{
     Call, Event, LoginResult, LogoutResult, MediaDownloadParams, MediaDownloadResult, QueryParams,
-    Reason, State,
+    QueryResult, Reason, State,
 };
 
 use super::actor::{Actor, Ended, Goal};
@@ -52,6 +53,18 @@ impl Actor {
         let (call, reply) = match command {
             Command::Call { call, reply } => (call, reply),
             Command::Uploaded(uploaded) => return Ok(self.on_uploaded(uploaded, link).await),
+            Command::Request { outgoing, reply } => {
+                return Ok(match link {
+                    Some(link) => {
+                        link.machine
+                            .request(outgoing, Waiter::Raw(reply), Instant::now())
+                    }
+                    None => {
+                        let _ = reply.send(Err(self.not_available()));
+                        Vec::new()
+                    }
+                });
+            }
         };
         match (call, link) {
             (Call::Status, _) => {
@@ -127,12 +140,17 @@ impl Actor {
             (Call::OutboxCancel(params), _) => {
                 let _ = Reply::new(reply).send(self.outbox_cancel(params).await);
             }
-            (Call::Query(QueryParams { json }), Some(link)) => {
-                let waiter = Waiter::Query(Reply::new(reply));
-                return Ok(link.machine.query(&json, waiter, Instant::now()));
-            }
-            (Call::Query(_), None) => {
-                let _ = reply.send(Err(self.not_available()));
+            (Call::Query(QueryParams { json }), _) => {
+                self.spawn_call(reply, |task| async move {
+                    Ok(
+                        match task.requests.request(ServerRequest::Json(json)).await? {
+                            ServerReply::Json(json) => QueryResult::Reply(json),
+                            ServerReply::Node(node) => QueryResult::ReplyNode(
+                                serde_json::to_value(&node).unwrap_or(serde_json::Value::Null),
+                            ),
+                        },
+                    )
+                });
             }
             (Call::MediaDownload(MediaDownloadParams { media, output }), _) => {
                 self.spawn_download(media, output, Reply::new(reply));

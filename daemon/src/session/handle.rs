@@ -12,6 +12,7 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
+use waweb_core::session::connection::{ServerReply, ServerRequest};
 use waweb_proto::{Call, ErrorKind, RpcError};
 
 /// What a call comes back with: its result object, or why it failed.
@@ -68,6 +69,14 @@ pub enum Command {
     },
     /// A `send_media` upload ended (the session's own tasks send this): queue its message.
     Uploaded(Box<super::media_send::Uploaded>),
+    /// One request on the open connection, for a session task ([`super::requests::Requests`]):
+    /// answered with what the server replied, or why it could not be asked.
+    Request {
+        /// What to send.
+        outgoing: ServerRequest,
+        /// The server's reply as it came.
+        reply: oneshot::Sender<Result<ServerReply, SessionError>>,
+    },
 }
 
 /// Why the session could not do what was asked; each variant is one `data.kind` on the socket.

@@ -18,8 +18,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use waweb_core::media::upload::{Limits, MediaConn};
 use waweb_core::message::{self, compose, pb};
-use waweb_core::session::connection::{Answer, Output, RequestError};
-use waweb_proto::{QueryResult, SendMediaParams, SendMediaResult, SendTextResult};
+use waweb_core::session::connection::{Answer, Output, RequestError, ServerReply, ServerRequest};
+use waweb_proto::{SendMediaParams, SendMediaResult, SendTextResult};
 
 use super::actor::Actor;
 use super::handle::{Command, Reply, SessionError};
@@ -149,8 +149,8 @@ impl Actor {
             return Vec::new();
         }
         match link {
-            Some(link) if link.machine.is_usable() => link.machine.query(
-                &json!(["query", "mediaConn"]),
+            Some(link) if link.machine.is_usable() => link.machine.request(
+                ServerRequest::Json(json!(["query", "mediaConn"])),
                 Waiter::MediaConn(Box::new(call)),
                 Instant::now(),
             ),
@@ -170,7 +170,7 @@ impl Actor {
         result: Result<Answer, RequestError>,
     ) {
         let conn = match result {
-            Ok(Answer::Reply(QueryResult::Reply(reply))) => {
+            Ok(Answer::Raw(ServerReply::Json(reply))) => {
                 MediaConn::from_reply(&reply).map_err(|error| SessionError::Server {
                     status: match error {
                         waweb_core::media::upload::Error::Status(status) => status,

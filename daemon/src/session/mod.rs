@@ -17,6 +17,7 @@ mod file;
 mod media_send;
 mod online;
 mod receipts;
+pub mod requests;
 mod sending;
 mod upload;
 

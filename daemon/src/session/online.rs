@@ -24,7 +24,7 @@ use waweb_core::login;
 use waweb_core::session::connection::{
     self, Answer, Connection, Frame, Level, Output, RequestError, Start,
 };
-use waweb_proto::{Call, Event, QueryResult, Reason, State};
+use waweb_proto::{Call, Event, Reason, State};
 
 use super::actor::{Actor, Ended, Goal};
 use super::handle::{Command, Reply, SessionError};
@@ -45,7 +45,6 @@ pub(super) fn unix_now() -> u64 {
 pub(super) enum Waiter {
     /// A message of the outbox, by id; its callers wait in [`super::sending`].
     Relay(String),
-    Query(Reply<QueryResult>),
     /// A set-action or status command: `result` is the answer once the server said 200.
     Done {
         reply: Reply<Value>,
@@ -55,6 +54,8 @@ pub(super) enum Waiter {
     },
     /// A `send_media` call waiting for the upload hosts.
     MediaConn(Box<super::media_send::MediaCall>),
+    /// A session task's [`Command::Request`]: the reply as it came.
+    Raw(tokio::sync::oneshot::Sender<Result<connection::ServerReply, SessionError>>),
 }
 
 /// The open socket and what the protocol knows about it.
@@ -260,14 +261,6 @@ impl Actor {
     fn resolve(&mut self, waiter: Waiter, result: Result<Answer, RequestError>) {
         match waiter {
             Waiter::Relay(id) => self.relay_answered(id, result),
-            Waiter::Query(reply) => {
-                let result = match result {
-                    Ok(Answer::Reply(reply)) => Ok(reply),
-                    Ok(_) => Err(SessionError::Internal("an answer of the wrong kind".into())),
-                    Err(error) => Err(self.request_error(error)),
-                };
-                let _ = reply.send(result);
-            }
             Waiter::Done {
                 reply,
                 result: done,
@@ -286,6 +279,14 @@ impl Actor {
                 let _ = reply.send(result);
             }
             Waiter::MediaConn(call) => self.media_conn_answered(*call, result),
+            Waiter::Raw(reply) => {
+                let result = match result {
+                    Ok(Answer::Raw(server)) => Ok(server),
+                    Ok(_) => Err(SessionError::Internal("an answer of the wrong kind".into())),
+                    Err(error) => Err(self.request_error(error)),
+                };
+                let _ = reply.send(result);
+            }
         }
     }
 

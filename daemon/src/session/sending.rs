@@ -291,7 +291,7 @@ impl Actor {
                 Err(SessionError::Server { status, message })
             }
             // No answer on this connection: still queued, sent again on the next one.
-            Ok(Answer::Reply(_) | Answer::Done) | Err(_) => return,
+            Ok(Answer::Done | Answer::Raw(_)) | Err(_) => return,
         };
         self.sending.answer(&id, &result);
     }

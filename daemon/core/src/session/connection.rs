@@ -12,6 +12,7 @@
 //! on_binary/on_text "3EB0…,{\"status\":200,\"t\":…}" -> Message(from_me, raw), Resolve(w, Ok(Sent))
 //! set(SetAction, w)              -> Send <action type=set epoch=n><child/></action> (its metric and flags)
 //! command(json, w)               -> Send "T4,[\"action\",\"presence\",…]"
+//! request(ServerRequest::Node{<query type=message …/>, 7, 0x80}, w) -> Send; reply -> Resolve(w, Ok(Raw(Node(…))))
 //! on_text "T4,{\"status\":200}"   -> Resolve(w, Ok(Done))
 //! tick(now ≥ next_wake())        -> Send "?,," | End(Lost(pong_timeout)) | Resolve(w, Err(Timeout)) | …
 //! ```
@@ -25,9 +26,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use waweb_proto::message::{Message, Source};
-use waweb_proto::{
-    Battery, Event, Me, Presence, QueryResult, Reason, SendStatus, SendTextResult, State,
-};
+use waweb_proto::{Battery, Event, Me, Presence, Reason, SendStatus, SendTextResult, State};
 
 use super::actions::{self, SetAction};
 use super::liveness::{Due, Liveness};
@@ -97,10 +96,46 @@ pub enum Ended {
 pub enum Answer {
     /// A relay: the server acked the message.
     Sent(SendTextResult),
-    /// `query`: the server's reply.
-    Reply(QueryResult),
     /// A set-action or a JSON command the server answered with status 200.
     Done,
+    /// A [`Connection::request`]: the server's reply as it came.
+    Raw(ServerReply),
+}
+
+/// The server's answer to a [`Connection::request`], as it came; what it means (a status, a
+/// node's children) is the caller's to read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerReply {
+    /// A JSON reply: `{"status":200,"gid":"491510000000-1600000001@g.us"}`.
+    Json(Value),
+    /// A binary reply: `<response type="message"><message>WMI</message>…</response>`.
+    Node(Node),
+}
+
+/// A request whose answer the caller reads itself ([`Connection::request`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerRequest {
+    /// A JSON command: `["query","exist","4915100000001@c.us"]`.
+    Json(Value),
+    /// A binary node sent as given, with the connection's next `epoch` added to an `action` or
+    /// `query` that has none: `<query type="message" jid="…" kind="before" count="25"/>`, metric 7.
+    Node {
+        /// The node.
+        node: Node,
+        /// The frame's metric byte (PROTOCOL.md 1.4).
+        metric: u8,
+        /// The frame's flags byte.
+        flags: u8,
+    },
+    /// A set-action, as [`Connection::set`] sends it. With `id_is_tag` the child's `id`
+    /// attribute (added if missing) is the frame's tag, as group operations and the picture
+    /// set-action want it (PROTOCOL.md 11.2).
+    Set {
+        /// The child, its metric and flags.
+        action: SetAction,
+        /// Whether the child's `id` names the frame's tag.
+        id_is_tag: bool,
+    },
 }
 
 /// Why a request failed.
@@ -201,9 +236,10 @@ enum Request<W> {
         event: Option<(Received, Vec<u8>)>,
         waiter: W,
     },
-    Query(W),
     /// A set-action or JSON command, answered by `{"status":200}` (PROTOCOL.md 11).
     Status(W),
+    /// A [`Connection::request`], answered with whatever came.
+    Raw(W),
     /// Our own (presence, phone probe): the answer only updates facts.
     Internal,
 }
@@ -410,11 +446,10 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
             }
         };
         match self.pending.take(tag) {
-            Some(Request::Query(waiter)) => {
-                let node = serde_json::to_value(&node).unwrap_or(Value::Null);
+            Some(Request::Raw(waiter)) => {
                 out.push(Output::Resolve(
                     waiter,
-                    Ok(Answer::Reply(QueryResult::ReplyNode(node))),
+                    Ok(Answer::Raw(ServerReply::Node(node))),
                 ));
             }
             Some(Request::Relay { waiter, .. } | Request::Status(waiter)) => {
@@ -507,11 +542,6 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
         send.into_iter().collect()
     }
 
-    /// `query`: one JSON command, resolved with whatever the server answers to its tag.
-    pub fn query(&mut self, json: &Value, waiter: W, now: I) -> Outputs<W> {
-        self.json_request(json, Request::Query(waiter), now)
-    }
-
     /// A set-action (PROTOCOL.md 11.2): `["action",{"type":"set","epoch":"<n>"},[child]]`
     /// sealed with the action's metric and flags, resolved with [`Answer::Done`] once the
     /// server answers `{"status":200}`.
@@ -534,6 +564,57 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
     /// resolved like [`Connection::set`].
     pub fn command(&mut self, json: &Value, waiter: W, now: I) -> Outputs<W> {
         self.json_request(json, Request::Status(waiter), now)
+    }
+
+    /// Any request whose answer the caller reads itself (the store's queries, group
+    /// operations, profile calls, and `query` with a node): resolved with [`Answer::Raw`] and
+    /// whatever the server answered, a failure status included.
+    pub fn request(&mut self, outgoing: ServerRequest, waiter: W, now: I) -> Outputs<W> {
+        if !self.is_usable() {
+            return vec![Output::Resolve(waiter, Err(RequestError::NotReady))];
+        }
+        let (tag, node, metric, flags) = match outgoing {
+            ServerRequest::Json(json) => {
+                return self.json_request(&json, Request::Raw(waiter), now);
+            }
+            ServerRequest::Node {
+                mut node,
+                metric,
+                flags,
+            } => {
+                if matches!(node.tag.as_ref(), "action" | "query") && node.get("epoch").is_none() {
+                    self.epoch += 1;
+                    node.attrs
+                        .push(("epoch".into(), self.epoch.to_string().into()));
+                }
+                (self.tags.next_tag(), node, metric, flags)
+            }
+            ServerRequest::Set {
+                action:
+                    SetAction {
+                        mut child,
+                        metric,
+                        flags,
+                    },
+                id_is_tag,
+            } => {
+                let tag = self.tags.next_tag();
+                if id_is_tag {
+                    match child.attrs.iter_mut().find(|(key, _)| key == "id") {
+                        Some((_, value)) => *value = tag.clone().into(),
+                        None => child.attrs.push(("id".into(), tag.clone().into())),
+                    }
+                }
+                (tag, self.action("set", child), metric, flags)
+            }
+        };
+        let send = self.seal(&tag, metric, flags, &node);
+        self.pending.insert(
+            tag,
+            Request::Raw(waiter),
+            now + self.settings.request_timeout,
+        );
+        send.into_iter().collect()
     }
 
     /// A tagged JSON frame whose answer goes to `request`.
@@ -736,12 +817,6 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
                 };
                 out.push(Output::Resolve(waiter, Ok(Answer::Sent(sent))));
             }
-            Request::Query(waiter) => {
-                out.push(Output::Resolve(
-                    waiter,
-                    Ok(Answer::Reply(QueryResult::Reply(payload.clone()))),
-                ));
-            }
             Request::Status(waiter) => {
                 let status = payload.get("status").and_then(Value::as_u64).unwrap_or(0);
                 let result = if status == 200 {
@@ -753,6 +828,12 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
                     })
                 };
                 out.push(Output::Resolve(waiter, result));
+            }
+            Request::Raw(waiter) => {
+                out.push(Output::Resolve(
+                    waiter,
+                    Ok(Answer::Raw(ServerReply::Json(payload.clone()))),
+                ));
             }
             Request::Internal => {
                 if payload.get(0).and_then(Value::as_str) == Some("Pong") {
@@ -779,7 +860,7 @@ fn warn<W>(message: String) -> Output<W> {
 
 fn resolve<W>(request: Request<W>, result: Result<Answer, RequestError>, out: &mut Outputs<W>) {
     match request {
-        Request::Relay { waiter, .. } | Request::Query(waiter) | Request::Status(waiter) => {
+        Request::Relay { waiter, .. } | Request::Status(waiter) | Request::Raw(waiter) => {
             out.push(Output::Resolve(waiter, result))
         }
         Request::Internal => {}

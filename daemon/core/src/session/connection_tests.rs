@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use serde_json::json;
-use waweb_proto::{Battery, Event, QueryResult, Reason, State};
+use waweb_proto::{Battery, Event, Reason, State};
 
+use super::actions::SetAction;
 use super::connection::*;
 use crate::binary::{self, Content, Node};
 use crate::crypto::KeyPair;
@@ -297,22 +298,23 @@ fn relay_text(
 #[test]
 fn queries_resolve_with_json_or_a_node_time_out_or_fail_with_the_connection() {
     let mut conn = connected();
-    let out = conn.query(&json!(["query", "exist", "49@c.us"]), "a", Ms(50));
+    let json = |value| ServerRequest::Json(value);
+    let out = conn.request(json(json!(["query", "exist", "49@c.us"])), "a", Ms(50));
     assert_eq!(texts(&out), [r#"7.--4,["query","exist","49@c.us"]"#]);
     let out = conn.on_text(r#"7.--4,{"status":200}"#, Ms(51));
     assert!(matches!(
         &out[..],
-        [Output::Resolve("a", Ok(Answer::Reply(QueryResult::Reply(v))))] if v == &json!({"status": 200})
+        [Output::Resolve("a", Ok(Answer::Raw(ServerReply::Json(v))))] if v == &json!({"status": 200})
     ));
-    conn.query(&json!(["query", "chat"]), "b", Ms(60));
+    conn.request(json(json!(["query", "chat"])), "b", Ms(60));
     let reply = server_frame("7.--5", &Node::new("response").attr("type", "chat"));
     let out = conn.on_binary(&reply);
     assert!(matches!(
         &out[..],
-        [Output::Resolve("b", Ok(Answer::Reply(QueryResult::ReplyNode(node))))] if node["tag"] == "response"
+        [Output::Resolve("b", Ok(Answer::Raw(ServerReply::Node(node))))] if node.tag == "response"
     ));
-    conn.query(&json!(["query", "slow"]), "c", Ms(60));
-    conn.query(&json!(["query", "slower"]), "d", Ms(65));
+    conn.request(json(json!(["query", "slow"])), "c", Ms(60));
+    conn.request(json(json!(["query", "slower"])), "d", Ms(65));
     let expired: Vec<_> = conn
         .tick(Ms(60 + 10 * S))
         .into_iter()
@@ -326,6 +328,78 @@ fn queries_resolve_with_json_or_a_node_time_out_or_fail_with_the_connection() {
     assert!(matches!(
         &out[..],
         [Output::Resolve("d", Err(RequestError::NotConnected))]
+    ));
+}
+
+#[test]
+fn requests_come_back_as_they_came_with_an_epoch_and_a_tag_named_in_the_child() {
+    let mut conn = connected();
+    let query = Node::new("query")
+        .attr("type", "message")
+        .attr("count", "2");
+    let out = conn.request(
+        ServerRequest::Node {
+            node: query,
+            metric: metric::QUERY_MESSAGES,
+            flags: flags::IGNORE,
+        },
+        "history",
+        Ms(50),
+    );
+    let sent = nodes(&out);
+    let (tag, sent_metric, _, node) = &sent[0];
+    assert_eq!(*sent_metric, metric::QUERY_MESSAGES);
+    assert_eq!(
+        node.get("epoch"),
+        Some("2"),
+        "the login's presence had epoch 1"
+    );
+    let page = Node::new("response")
+        .attr("type", "message")
+        .with_content(Content::List(vec![Node::new("message")]));
+    let out = conn.on_binary(&server_frame(tag, &page));
+    assert!(matches!(
+        &out[..],
+        [Output::Resolve("history", Ok(Answer::Raw(ServerReply::Node(node))))] if *node == page
+    ));
+
+    let group = SetAction {
+        child: Node::new("group").attr("id", "").attr("type", "leave"),
+        metric: metric::GROUP,
+        flags: flags::IGNORE,
+    };
+    let out = conn.request(
+        ServerRequest::Set {
+            action: group,
+            id_is_tag: true,
+        },
+        "leave",
+        Ms(60),
+    );
+    let (tag, _, _, action) = &nodes(&out)[0];
+    assert_eq!(action.get("type"), Some("set"));
+    assert_eq!(action.children()[0].get("id"), Some(tag.as_str()));
+    let out = conn.on_text(&format!(r#"{tag},{{"status":401}}"#), Ms(61));
+    assert!(matches!(
+        &out[..],
+        [Output::Resolve("leave", Ok(Answer::Raw(ServerReply::Json(v))))] if v["status"] == 401
+    ));
+
+    let exist = ServerRequest::Json(json!(["query", "exist", "49@c.us"]));
+    let out = conn.request(exist.clone(), "exist", Ms(70));
+    assert_eq!(texts(&out).len(), 1);
+    assert!(matches!(
+        &conn.close()[..],
+        [Output::Resolve("exist", Err(RequestError::NotConnected))]
+    ));
+    let start = Start::Pair {
+        client_id: "c".into(),
+        keys: KeyPair::from_private(&[9; 32]),
+    };
+    let (mut pairing, _) = Conn::start(settings(), start, Ms(0), 7);
+    assert!(matches!(
+        &pairing.request(exist, "early", Ms(1))[..],
+        [Output::Resolve("early", Err(RequestError::NotReady))]
     ));
 }
 
