@@ -9,6 +9,8 @@ mod cli;
 mod compose;
 mod login;
 mod send_media;
+#[allow(dead_code)] // used by the list commands of issue 12
+mod table;
 
 use login::LoginOptions;
 pub mod qr;
