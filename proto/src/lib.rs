@@ -97,6 +97,7 @@ pub mod message;
 pub mod methods;
 pub mod notice;
 pub mod receipt;
+pub mod profile;
 pub mod rpc;
 pub mod send;
 pub mod send_media;
@@ -121,6 +122,11 @@ pub use methods::{
     Battery, Call, EventsParams, EventsResult, LoginResult, LogoutResult, Me, MediaDownloadParams,
     MediaDownloadResult, Method, NoParams, QueryParams, QueryResult, State, StatusResult,
     VersionResult,
+};
+pub use profile::{
+    ABOUT_MAX, AboutParams, AboutResult, BlockParams, BlocklistResult, ON_WHATSAPP_MAX, OnWhatsapp,
+    OnWhatsappParams, OnWhatsappResult, PUSH_NAME_MAX, ProfilePictureParams, ProfilePictureResult,
+    SetAboutParams, SetProfilePictureParams, SetPushNameParams,
 };
 pub use receipt::{
     ChatState, EmptyResult, MarkPlayedParams, MarkReadParams, MarkUnreadParams, Presence,

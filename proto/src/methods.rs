@@ -36,13 +36,18 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::compose::{ForwardParams, RevokeParams, SendContactParams, SendLocationParams};
+use crate::compose::{ForwardParams, MessageRef, RevokeParams, SendContactParams, SendLocationParams};
 use crate::event::EventType;
 use crate::journal::{
     CommitParams, ConsumerInfo, ConsumersResult, JournalParams, JournalResult, SubscribeParams,
     SubscribeResult,
 };
 use crate::message::Media;
+use crate::profile::{
+    AboutParams, AboutResult, BlockParams, BlocklistResult, OnWhatsappParams, OnWhatsappResult,
+    ProfilePictureParams, ProfilePictureResult, SetAboutParams, SetProfilePictureParams,
+    SetPushNameParams,
+};
 use crate::receipt::{
     EmptyResult, MarkPlayedParams, MarkReadParams, MarkUnreadParams, ReceiptResult,
     SetPresenceParams, SetTypingParams, SubscribePresenceParams,
@@ -195,7 +200,7 @@ macro_rules! methods {
             /// use serde_json::json;
             ///
             /// let call = Call::parse("query", Some(json!({"json": ["query", "exist"]}))).unwrap();
-            /// assert_eq!(call, Call::Query(QueryParams { json: json!(["query", "exist"]) }));
+            /// assert_eq!(call, Call::Query(QueryParams::json(json!(["query", "exist"]))));
             /// assert_eq!(Call::parse("status", None).unwrap(), Call::Status);
             /// assert_eq!(Call::parse("reboot", None).unwrap_err().code, -32601);
             /// assert_eq!(Call::parse("status", Some(json!([]))).unwrap_err().code, -32602);
@@ -353,17 +358,25 @@ methods! {
     /// ```
     SendText(SendTextParams) = "send_text" -> SendTextResult;
 
-    /// `query`: send any JSON command to the server and return its reply (20 s timeout).
+    /// `query`: send any JSON command, binary node or set-action child to the server and return
+    /// its reply as it came (20 s timeout).
     ///
     /// ```json
     /// {"jsonrpc":"2.0","id":8,"method":"query","params":{"json":["query","exist","4915100000000@c.us"]}}
     /// {"jsonrpc":"2.0","id":8,"result":{"reply":{"status":200}}}
+    /// {"jsonrpc":"2.0","id":9,"method":"query","params":{"node":{"tag":"query","attrs":{"type":"chat"},"content":null},"metric":5}}
+    /// {"jsonrpc":"2.0","id":9,"result":{"reply_node":{"tag":"response","attrs":{"type":"chat"},"content":[]}}}
+    /// {"jsonrpc":"2.0","id":10,"method":"query","params":{"set":{"tag":"profile","attrs":{"name":"Ada"},"content":null},"metric":10}}
+    /// {"jsonrpc":"2.0","id":10,"result":{"reply":{"status":200,"pushname":"Ada"}}}
     /// ```
     Query(QueryParams) = "query" -> QueryResult;
 
-    /// `media_download`: download, decrypt and verify the attachment of a message.
+    /// `media_download`: download, decrypt and verify the attachment of a message: its `media`
+    /// object, or a `message` reference looked up in the store. When the host answers 404/410
+    /// the phone is asked for a fresh URL once (PROTOCOL.md 10.5); then it is `media_expired`.
     ///
     /// ```json
+    /// {"jsonrpc":"2.0","id":9,"method":"media_download","params":{"message":{"chat":"4915100000001@s.whatsapp.net","id":"3AA55DBD30C9CD2FD815","from_me":false},"output":"/tmp/photo.jpg"}}
     /// {"jsonrpc":"2.0","id":9,"method":"media_download","params":{"media":{"kind":"image","url":"https://mmg.whatsapp.net/d/f/Ab.enc","direct_path":null,"media_key":"AAEC…","mimetype":"image/jpeg","file_sha256":"47DE…","file_enc_sha256":"n4bQ…","file_length":1024},"output":"/tmp/photo.jpg"}}
     /// {"jsonrpc":"2.0","id":9,"result":{"path":"/tmp/photo.jpg","bytes":1024,"sha256":"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}}
     /// ```
@@ -503,6 +516,80 @@ methods! {
     /// {"jsonrpc":"2.0","id":25,"result":{"id":"3EB0C0FFEE","status":200,"t":1600000000,"media":{"kind":"image","url":"https://mmg.whatsapp.net/d/f/Ab.enc","direct_path":"/d/f/Ab.enc","media_key":"AAEC…","mimetype":"image/jpeg","file_sha256":"47DE…","file_enc_sha256":"n4bQ…","file_length":48213,"caption":"look","width":640,"height":480}}}
     /// ```
     SendMedia(SendMediaParams) = "send_media" -> SendMediaResult;
+
+    /// `on_whatsapp`: which numbers are on WhatsApp (one `exist` query each, at most 50).
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":26,"method":"on_whatsapp","params":{"numbers":["4915100000001","+49 151 0000099"]}}
+    /// {"jsonrpc":"2.0","id":26,"result":{"results":[{"input":"4915100000001","jid":"4915100000001@s.whatsapp.net","exists":true,"business":false},{"input":"+49 151 0000099","jid":"4915100000099@s.whatsapp.net","exists":false,"business":false}]}}
+    /// ```
+    OnWhatsapp(OnWhatsappParams) = "on_whatsapp" -> OnWhatsappResult;
+
+    /// `profile_picture`: the URL of a person's or group's picture (null when there is none);
+    /// with `output` the JPEG is also downloaded there.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":27,"method":"profile_picture","params":{"jid":"4915100000001","output":"/tmp/ada.jpg"}}
+    /// {"jsonrpc":"2.0","id":27,"result":{"url":"https://pps.whatsapp.net/v/abc.jpg"}}
+    /// ```
+    ProfilePicture(ProfilePictureParams) = "profile_picture" -> ProfilePictureResult;
+
+    /// `set_profile_picture`: our picture from a JPEG or PNG, cropped and scaled to 640x640
+    /// with a 96x96 preview.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":28,"method":"set_profile_picture","params":{"path":"/home/ada/me.png"}}
+    /// {"jsonrpc":"2.0","id":28,"result":{}}
+    /// ```
+    SetProfilePicture(SetProfilePictureParams) = "set_profile_picture" -> EmptyResult;
+
+    /// `about`: a person's "about" text.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":29,"method":"about","params":{"jid":"4915100000001"}}
+    /// {"jsonrpc":"2.0","id":29,"result":{"text":"Hey there! I am using WhatsApp."}}
+    /// ```
+    About(AboutParams) = "about" -> AboutResult;
+
+    /// `set_about`: our own "about" text.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":30,"method":"set_about","params":{"text":"At the gym"}}
+    /// {"jsonrpc":"2.0","id":30,"result":{}}
+    /// ```
+    SetAbout(SetAboutParams) = "set_about" -> EmptyResult;
+
+    /// `set_push_name`: our display name; `status.me.pushname` shows it afterwards.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":31,"method":"set_push_name","params":{"name":"Ada L."}}
+    /// {"jsonrpc":"2.0","id":31,"result":{}}
+    /// ```
+    SetPushName(SetPushNameParams) = "set_push_name" -> EmptyResult;
+
+    /// `block`: block a person.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":32,"method":"block","params":{"jid":"4915100000003"}}
+    /// {"jsonrpc":"2.0","id":32,"result":{}}
+    /// ```
+    Block(BlockParams) = "block" -> EmptyResult;
+
+    /// `unblock`: unblock a person.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":33,"method":"unblock","params":{"jid":"4915100000003"}}
+    /// {"jsonrpc":"2.0","id":33,"result":{}}
+    /// ```
+    Unblock(BlockParams) = "unblock" -> EmptyResult;
+
+    /// `blocklist`: everyone blocked, as the server last said (and our own changes since).
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":34,"method":"blocklist"}
+    /// {"jsonrpc":"2.0","id":34,"result":{"jids":["4915100000003@s.whatsapp.net"]}}
+    /// ```
+    Blocklist = "blocklist" -> BlocklistResult;
 }
 
 /// Every method name, in the order of DESIGN.md's table: [`Call::NAMES`].
@@ -550,16 +637,55 @@ pub struct EventsResult {
     pub events: Vec<EventType>,
 }
 
-/// The params of `query`.
+/// The params of `query`: exactly one of `json`, `node` and `set`; `metric` (and `flags`,
+/// default `0x80`) go with a node or set-action child.
 ///
-/// `{"json":["query","exist","4915100000000@c.us"]}`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `{"json":["query","exist","4915100000000@c.us"]}` or
+/// `{"node":{"tag":"query","attrs":{"type":"chat"},"content":null},"metric":5}`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueryParams {
-    /// The raw command, sent to the server as the JSON payload of a tagged frame.
+    /// A raw command, sent to the server as the JSON payload of a tagged frame.
     ///
     /// `"json":["query","ProfilePicThumb","4915100000000@c.us"]`
-    pub json: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<Value>,
+    /// A node in the JSON form of DESIGN.md 4, sent as an encrypted binary frame (an `action`
+    /// or `query` without `epoch` gets the connection's next one).
+    ///
+    /// `"node":{"tag":"query","attrs":{"type":"chat"},"content":null}`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<Value>,
+    /// The child of an `action type=set`, in the same JSON form; answered with its JSON reply.
+    ///
+    /// `"set":{"tag":"profile","attrs":{"name":"Ada"},"content":null}`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<Value>,
+    /// The frame's metric byte (PROTOCOL.md 1.4), needed with `node` and `set`.
+    ///
+    /// `"metric":5`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<u8>,
+    /// The frame's flags byte; `0x80` (128) when left out.
+    ///
+    /// `"flags":136`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<u8>,
+    /// With `set`: the child's `id` attribute is the frame's tag (pictures, group operations).
+    ///
+    /// `"id_is_tag":true`
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub id_is_tag: bool,
+}
+
+impl QueryParams {
+    /// A raw JSON command.
+    pub fn json(json: Value) -> Self {
+        QueryParams {
+            json: Some(json),
+            ..QueryParams::default()
+        }
+    }
 }
 
 /// The result of `query`: the server's reply, JSON or a binary node.
@@ -578,14 +704,21 @@ pub enum QueryResult {
     ReplyNode(Value),
 }
 
-/// The params of `media_download`.
+/// The params of `media_download`: exactly one of `media` and `message`.
 ///
-/// `{"media":{"kind":"image",…},"output":"/home/ada/photo.jpg"}`
+/// `{"media":{"kind":"image",…},"output":"/home/ada/photo.jpg"}` or
+/// `{"message":{"chat":"4915100000001","id":"3AA55DBD30C9CD2FD815","from_me":false},"output":"/home/ada/photo.jpg"}`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MediaDownloadParams {
     /// The `media` object of a `message` event, as it came.
-    pub media: Media,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Media>,
+    /// A stored message whose media to download; with it an expired URL can be refreshed.
+    ///
+    /// `"message":{"chat":"4915100000001","id":"3AA55DBD30C9CD2FD815","from_me":false}`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<MessageRef>,
     /// Where to write the file: an absolute path (the daemon's working directory is not the
     /// caller's) whose folder exists; an existing file is replaced atomically.
     ///

@@ -347,7 +347,7 @@ fn results_have_the_design_fields() {
         }),
         r#"{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}"#
     );
-    assert_eq!(methods::METHODS.len(), 25);
+    assert_eq!(methods::METHODS.len(), 34);
 }
 
 #[test]
@@ -495,11 +495,10 @@ fn every_call() -> Vec<Call> {
         Call::Subscribe(SubscribeParams::only([EventType::Qr, EventType::State])),
         Call::Unsubscribe(EventsParams::all()),
         Call::SendText(SendTextParams::new("+49 151 2345-678", "hi")),
-        Call::Query(QueryParams {
-            json: json!(["query", "exist", "4915100000000@c.us"]),
-        }),
+        Call::Query(QueryParams::json(json!(["query", "exist", "4915100000000@c.us"]))),
         Call::MediaDownload(MediaDownloadParams {
-            media,
+            media: Some(media),
+            message: None,
             output: "/tmp/photo.jpg".into(),
         }),
         Call::Commit(CommitParams {
@@ -571,6 +570,22 @@ fn every_call() -> Vec<Call> {
             crate::SendMediaKind::Image,
             "/home/ada/cat.jpg",
         )),
+        Call::OnWhatsapp(crate::OnWhatsappParams {
+            numbers: vec!["4915100000001".into()],
+        }),
+        Call::ProfilePicture(crate::ProfilePictureParams {
+            jid: "1".into(),
+            output: Some("/tmp/p.jpg".into()),
+        }),
+        Call::SetProfilePicture(crate::SetProfilePictureParams {
+            path: "/tmp/me.png".into(),
+        }),
+        Call::About(crate::AboutParams { jid: "1".into() }),
+        Call::SetAbout(crate::SetAboutParams { text: "hi".into() }),
+        Call::SetPushName(crate::SetPushNameParams { name: "Ada".into() }),
+        Call::Block(crate::BlockParams { jid: "1".into() }),
+        Call::Unblock(crate::BlockParams { jid: "1".into() }),
+        Call::Blocklist,
     ]
 }
 
@@ -635,7 +650,16 @@ fn every_method_has_one_name_in_the_list() {
             "set_presence",
             "set_typing",
             "subscribe_presence",
-            "send_media"
+            "send_media",
+            "on_whatsapp",
+            "profile_picture",
+            "set_profile_picture",
+            "about",
+            "set_about",
+            "set_push_name",
+            "block",
+            "unblock",
+            "blocklist"
         ]
     );
     assert_eq!(methods::METHODS, Call::NAMES);
@@ -686,7 +710,7 @@ fn typed_methods_build_the_matching_call() {
     check::<methods::Subscribe>(SubscribeParams::all());
     check::<methods::Unsubscribe>(EventsParams::all());
     check::<methods::SendText>(SendTextParams::new("1", "hi"));
-    check::<methods::Query>(QueryParams { json: json!(1) });
+    check::<methods::Query>(QueryParams::json(json!(1)));
     let Some(Call::MediaDownload(params)) = every_call()
         .into_iter()
         .find(|call| matches!(call, Call::MediaDownload(_)))
@@ -732,7 +756,8 @@ fn an_unknown_method_names_every_method() {
         "no method \"reboot\"; the methods are version, status, login, logout, subscribe, \
          unsubscribe, send_text, query, media_download, commit, consumers, events, outbox, outbox_cancel, \
          send_location, send_contact, forward, revoke, mark_read, mark_unread, mark_played, \
-         set_presence, set_typing, subscribe_presence, send_media"
+         set_presence, set_typing, subscribe_presence, send_media, on_whatsapp, profile_picture, \
+         set_profile_picture, about, set_about, set_push_name, block, unblock, blocklist"
     );
     // The list in the message is the enum's list, whatever it grows to.
     let listed = error

@@ -12,6 +12,7 @@ pub mod connection;
 pub mod liveness;
 mod notices;
 pub mod pending;
+pub mod profile;
 pub mod push;
 
 #[cfg(test)]
