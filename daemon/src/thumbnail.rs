@@ -49,7 +49,8 @@ pub struct Picture {
     pub thumbnail: Result<Vec<u8>, Skipped>,
 }
 
-fn reader(bytes: &[u8]) -> Option<ImageReader<Cursor<&[u8]>>> {
+/// A decoder for JPEG and PNG bytes only, with the allocation limit; `None` for other formats.
+pub(crate) fn reader(bytes: &[u8]) -> Option<ImageReader<Cursor<&[u8]>>> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .ok()?;

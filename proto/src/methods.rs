@@ -36,7 +36,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::compose::{ForwardParams, MessageRef, RevokeParams, SendContactParams, SendLocationParams};
+use crate::compose::{
+    ForwardParams, MessageRef, RevokeParams, SendContactParams, SendLocationParams,
+};
 use crate::event::EventType;
 use crate::journal::{
     CommitParams, ConsumerInfo, ConsumersResult, JournalParams, JournalResult, SubscribeParams,

@@ -495,7 +495,11 @@ fn every_call() -> Vec<Call> {
         Call::Subscribe(SubscribeParams::only([EventType::Qr, EventType::State])),
         Call::Unsubscribe(EventsParams::all()),
         Call::SendText(SendTextParams::new("+49 151 2345-678", "hi")),
-        Call::Query(QueryParams::json(json!(["query", "exist", "4915100000000@c.us"]))),
+        Call::Query(QueryParams::json(json!([
+            "query",
+            "exist",
+            "4915100000000@c.us"
+        ]))),
         Call::MediaDownload(MediaDownloadParams {
             media: Some(media),
             message: None,

@@ -77,10 +77,20 @@ fn fake_session() -> SessionHandle {
                 | Call::MarkPlayed(_)
                 | Call::SetPresence(_)
                 | Call::SetTyping(_)
-                | Call::SubscribePresence(_) => {
+                | Call::SubscribePresence(_)
+                | Call::OnWhatsapp(_)
+                | Call::ProfilePicture(_)
+                | Call::SetProfilePicture(_)
+                | Call::About(_)
+                | Call::SetAbout(_)
+                | Call::SetPushName(_)
+                | Call::Block(_)
+                | Call::Unblock(_)
+                | Call::Blocklist => {
                     let _ = reply.send(Err(SessionError::NotConnected));
                 }
-                Call::Query(QueryParams { json }) => {
+                Call::Query(QueryParams { json, .. }) => {
+                    let json = json.unwrap_or_default();
                     let reply = Reply::new(reply);
                     tokio::spawn(async move {
                         if let Some(ms) = json["sleep_ms"].as_u64() {
@@ -93,12 +103,19 @@ fn fake_session() -> SessionHandle {
                         let _ = reply.send(result);
                     });
                 }
-                Call::MediaDownload(MediaDownloadParams { media, output }) => {
+                Call::MediaDownload(MediaDownloadParams {
+                    media: Some(media),
+                    output,
+                    ..
+                }) => {
                     let _ = Reply::new(reply).send(Ok(MediaDownloadResult {
                         path: output,
                         bytes: media.file_length,
                         sha256: media.file_sha256,
                     }));
+                }
+                Call::MediaDownload(_) => {
+                    let _ = reply.send(Err(SessionError::NotFound("no store here".into())));
                 }
                 // The socket server answers these itself.
                 Call::Version

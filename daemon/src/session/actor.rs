@@ -92,6 +92,8 @@ pub struct Actor {
     /// The actor's own command channel, for its tasks ([`super::requests`]); weak, so the
     /// actor does not keep itself alive.
     pub(super) commands: mpsc::WeakSender<Command>,
+    /// The block list, as the server last sent it with our changes since (profile.rs).
+    pub(super) blocked: super::profile::Blocked,
 }
 
 impl Actor {
@@ -132,6 +134,7 @@ impl Actor {
             sending: Sending::new(Outbox::new(bus_journal)),
             media: MediaSending::new(commands.clone()),
             commands,
+            blocked: Default::default(),
         }
     }
 
@@ -189,6 +192,7 @@ impl Actor {
         self.goal = Goal::Idle;
         self.credentials = None;
         self.me = None;
+        self.blocked.forget();
         self.battery = None;
         self.phone_online = None;
         self.file.erase().await;

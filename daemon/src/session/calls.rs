@@ -9,7 +9,9 @@
 //! logout     -> offline: HTTP logout, erase                online: goodbye (HTTP if it fails), erase; the connection ends
 //! send_text  -> offline: queued in the outbox                online: queued, then relayed at once (see sending.rs)
 //! send_location, send_contact, forward, revoke: as send_text (built in compose.rs)
-//! query      -> a session task (requests.rs): the reply as it came, JSON or node
+//! query      -> a session task (query.rs): the reply as it came, JSON or node
+//! media_download {message} -> a session task (query.rs), refreshing an expired URL once
+//! on_whatsapp, profile_picture, about, set_*, block, unblock, blocklist -> profile.rs
 //! mark_read, mark_unread, mark_played, set_presence, set_typing, subscribe_presence
 //!            -> offline: not_connected                       online: a set-action or command (receipts.rs)
 //! ```
@@ -19,11 +21,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 use waweb_core::login::Credentials;
-use waweb_core::session::connection::{LoginCall, Logout, Output, ServerReply, ServerRequest};
+use waweb_core::session::connection::{LoginCall, Logout, Output};
 use waweb_proto::message::Media;
 use waweb_proto::{
-    Call, Event, LoginResult, LogoutResult, MediaDownloadParams, MediaDownloadResult, QueryParams,
-    QueryResult, Reason, State,
+    Call, Event, LoginResult, LogoutResult, MediaDownloadResult, QueryResult, Reason, State,
 };
 
 use super::actor::{Actor, Ended, Goal};
@@ -31,6 +32,8 @@ use super::compose::Compose;
 use super::download::download;
 use super::handle::{Command, Reply, SessionError};
 use super::online::{Link, Waiter};
+use super::profile::ProfileCall;
+use super::query::{self, DownloadOf};
 use super::receipts::ReceiptCall;
 use crate::http;
 use crate::output::Protected;
@@ -53,6 +56,10 @@ impl Actor {
         let (call, reply) = match command {
             Command::Call { call, reply } => (call, reply),
             Command::Uploaded(uploaded) => return Ok(self.on_uploaded(uploaded, link).await),
+            Command::PushName(name) => {
+                self.renamed(name);
+                return Ok(Vec::new());
+            }
             Command::Request { outgoing, reply } => {
                 return Ok(match link {
                     Some(link) => {
@@ -140,21 +147,45 @@ impl Actor {
             (Call::OutboxCancel(params), _) => {
                 let _ = Reply::new(reply).send(self.outbox_cancel(params).await);
             }
-            (Call::Query(QueryParams { json }), _) => {
-                self.spawn_call(reply, |task| async move {
-                    Ok(
-                        match task.requests.request(ServerRequest::Json(json)).await? {
-                            ServerReply::Json(json) => QueryResult::Reply(json),
-                            ServerReply::Node(node) => QueryResult::ReplyNode(
-                                serde_json::to_value(&node).unwrap_or(serde_json::Value::Null),
-                            ),
-                        },
-                    )
-                });
+            (Call::Query(params), _) => match query::query_request(params) {
+                Ok(request) => self.spawn_call(reply, |task| query::query(task, request)),
+                Err(error) => {
+                    let _ = Reply::<QueryResult>::new(reply).send(Err(error));
+                }
+            },
+            (Call::MediaDownload(params), _) => match DownloadOf::from_params(params) {
+                Ok((DownloadOf::Media(media), output)) => {
+                    self.spawn_download(media, output, Reply::new(reply));
+                }
+                Ok((DownloadOf::Message(message), output)) => {
+                    let protected = Protected::new(&self.config.state_dir, &self.config.socket);
+                    self.spawn_call(reply, |task| {
+                        query::download_message(task, message, output, protected)
+                    });
+                }
+                Err(error) => {
+                    let _ = Reply::<MediaDownloadResult>::new(reply).send(Err(error));
+                }
+            },
+            (Call::OnWhatsapp(params), _) => {
+                self.profile_call(ProfileCall::OnWhatsapp(params), reply)
             }
-            (Call::MediaDownload(MediaDownloadParams { media, output }), _) => {
-                self.spawn_download(media, output, Reply::new(reply));
+            (Call::ProfilePicture(params), _) => {
+                self.profile_call(ProfileCall::Picture(params), reply)
             }
+            (Call::SetProfilePicture(params), _) => {
+                self.profile_call(ProfileCall::SetPicture(params), reply)
+            }
+            (Call::About(params), _) => self.profile_call(ProfileCall::About(params), reply),
+            (Call::SetAbout(params), _) => self.profile_call(ProfileCall::SetAbout(params), reply),
+            (Call::SetPushName(params), _) => {
+                self.profile_call(ProfileCall::SetPushName(params), reply)
+            }
+            (Call::Block(params), _) => self.profile_call(ProfileCall::Block(params, true), reply),
+            (Call::Unblock(params), _) => {
+                self.profile_call(ProfileCall::Block(params, false), reply)
+            }
+            (Call::Blocklist, _) => self.profile_call(ProfileCall::Blocklist, reply),
             (
                 Call::Version
                 | Call::Subscribe(_)

@@ -77,6 +77,8 @@ pub enum Command {
         /// The server's reply as it came.
         reply: oneshot::Sender<Result<ServerReply, SessionError>>,
     },
+    /// The server accepted our new push name (`set_push_name`): `status.me` shows it.
+    PushName(String),
 }
 
 /// Why the session could not do what was asked; each variant is one `data.kind` on the socket.
@@ -240,7 +242,7 @@ mod tests {
             handle.call(Call::Login).await,
             Err(SessionError::AlreadyLoggedIn)
         );
-        let query = Call::Query(QueryParams { json: Value::Null });
+        let query = Call::Query(QueryParams::json(Value::Null));
         assert_eq!(handle.call(query).await, Err(SessionError::Stopped));
         actor.abort();
         let _ = actor.await;

@@ -219,7 +219,12 @@ impl Actor {
         while let Some(output) = queue.pop_front() {
             match output {
                 Output::Send(frame) => link.send(frame).await?,
-                Output::Emit(event) => self.bus.publish(event),
+                Output::Emit(event) => {
+                    if let Event::Blocklist(list) = &event {
+                        self.blocked.replace(&list.jids);
+                    }
+                    self.bus.publish(event)
+                }
                 Output::Message { event, raw } => crate::messages::arrived(&self.bus, *event, raw),
                 Output::State(state, reason) => {
                     self.set_state(state, reason);

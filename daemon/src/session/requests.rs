@@ -75,6 +75,14 @@ impl Requests {
         }
     }
 
+    /// Tells the actor the server accepted our new push name.
+    pub async fn renamed(&self, name: String) -> Result<(), SessionError> {
+        self.commands
+            .send(Command::PushName(name))
+            .await
+            .map_err(|_| SessionError::Stopped)
+    }
+
     /// A JSON command, answered with the JSON reply as it came (its status is the caller's to
     /// read: several commands answer data without one).
     pub async fn json(&self, json: Value) -> Result<Value, SessionError> {
