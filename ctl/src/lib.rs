@@ -321,7 +321,7 @@ impl Session {
     }
 
     fn query(mut self, out: &mut dyn Write, json: Value) -> Result<(), Failure> {
-        let (raw, _) = self.call::<methods::Query>(QueryParams { json })?;
+        let (raw, _) = self.call::<methods::Query>(QueryParams::json(json))?;
         if self.json {
             return self.print_raw(out, &raw);
         }
@@ -563,7 +563,11 @@ fn media_params(media: &str, output: &Path) -> Result<MediaDownloadParams, Failu
     let media = serde_json::from_value(value)
         .map_err(|error| Failure::usage(format!("--media is not a media object: {error}")))?;
     let output = absolute(output)?;
-    Ok(MediaDownloadParams { media, output })
+    Ok(MediaDownloadParams {
+        media: Some(media),
+        message: None,
+        output,
+    })
 }
 
 /// The daemon has its own working directory: it is handed absolute paths.

@@ -11,6 +11,7 @@ mod lifecycle;
 mod media_send;
 mod messaging;
 mod outbox;
+mod profile;
 mod receiving;
 mod socket;
 mod tls;

@@ -184,6 +184,33 @@ pub enum Command {
     HalfOpen,
     /// Every media URL handed out so far stops working.
     ExpireMedia,
+    /// `{"cmd":"forget_media","url":U}` (`status`: 404 or 410, default 410; `for_good`): the
+    /// media host forgets one URL; the phone re-uploads it (the next `query media` answers the
+    /// new URL), or with `for_good` has lost it too. Answered with the new `url` (or null).
+    ForgetMedia {
+        #[serde(default)]
+        url: Field<String>,
+        #[serde(default)]
+        status: Field<u64>,
+        #[serde(default)]
+        for_good: Field<bool>,
+    },
+    /// `{"cmd":"on_whatsapp","number":N}` (`business`, `remove`): a number beyond the contacts
+    /// is (or with `remove` no longer is) on WhatsApp.
+    OnWhatsapp {
+        #[serde(default)]
+        number: Field<String>,
+        #[serde(default)]
+        business: Field<bool>,
+        #[serde(default)]
+        remove: Field<bool>,
+    },
+    /// `{"cmd":"profile","jid":J}`: what the phone holds for a JID (`picture` URL, `about`),
+    /// with our `pushname` and the `blocklist`.
+    Profile {
+        #[serde(default)]
+        jid: Field<String>,
+    },
     /// `{"cmd":"fail_upload","status":N}` (default 503): the next upload to the media host, to
     /// whichever of its hosts, is answered with that status and not stored.
     FailUpload {

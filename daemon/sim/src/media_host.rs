@@ -45,6 +45,8 @@ struct Inner {
     next_id: u64,
     /// The status the next upload fails with (`fail_upload`).
     fail_next: Option<u16>,
+    /// Ids the host forgot (`forget_media`) and the status their downloads get.
+    gone: HashMap<String, u16>,
 }
 
 impl Store {
@@ -60,6 +62,7 @@ impl Store {
                 auth: STANDARD.encode(auth),
                 next_id: 1,
                 fail_next: None,
+                gone: HashMap::new(),
             })),
             base_url,
             hosts,
@@ -93,6 +96,23 @@ impl Store {
         self.lock().expired = false;
     }
 
+    /// The host forgets one URL: its downloads answer `status` (404 or 410) from now on. The
+    /// body moves to a new URL (what the phone's re-upload gives, PROTOCOL.md 10.5), or with
+    /// `for_good` is dropped. Returns the new URL.
+    pub fn forget(&self, url: &str, status: u16, for_good: bool) -> Result<Option<String>, String> {
+        let id = blob_id(url)?.to_owned();
+        let body = {
+            let mut inner = self.lock();
+            let body = inner
+                .blobs
+                .remove(&id)
+                .ok_or_else(|| format!("the media host has no blob {id}"))?;
+            inner.gone.insert(id, status);
+            body
+        };
+        Ok((!for_good).then(|| self.put(body).0))
+    }
+
     /// The `auth` of the `mediaConn` reply.
     pub fn auth(&self) -> String {
         self.lock().auth.clone()
@@ -111,12 +131,7 @@ impl Store {
     /// Runs `check` on the body a download URL of this store points to, or says why there is
     /// none. The URL's host is not compared: the body is found by its id.
     pub fn with_blob<T>(&self, url: &str, check: impl FnOnce(&[u8]) -> T) -> Result<T, String> {
-        let id = url
-            .split('?')
-            .next()
-            .and_then(|url| url.rsplit_once("/d/"))
-            .map(|(_, id)| id)
-            .ok_or_else(|| "the url is not one of the media host's".to_owned())?;
+        let id = blob_id(url)?;
         let inner = self.lock();
         let body = inner
             .blobs
@@ -127,12 +142,24 @@ impl Store {
 
     fn get(&self, id: &str) -> Result<Vec<u8>, u16> {
         let inner = self.lock();
+        if let Some(status) = inner.gone.get(id) {
+            return Err(*status);
+        }
         match inner.blobs.get(id) {
             Some(_) if inner.expired => Err(410),
             Some(body) => Ok(body.clone()),
             None => Err(404),
         }
     }
+}
+
+/// The blob id a download URL of this host names (its host is not compared).
+fn blob_id(url: &str) -> Result<&str, String> {
+    url.split('?')
+        .next()
+        .and_then(|url| url.rsplit_once("/d/"))
+        .map(|(_, id)| id)
+        .ok_or_else(|| "the url is not one of the media host's".to_owned())
 }
 
 /// Serves downloads and uploads on `listener`, through `tls` when given.

@@ -184,6 +184,39 @@ impl Core {
                 self.store.expire_all();
                 Ok(json!({}))
             }
+            Command::ForgetMedia {
+                url,
+                status,
+                for_good,
+            } => {
+                let url = url.need("forget_media", "url")?;
+                let status = match status.get().unwrap_or(410) {
+                    status @ (404 | 410) => status as u16,
+                    _ => return Err("forget_media: status is 404 or 410".into()),
+                };
+                self.forget_media(&url, status, for_good.get().unwrap_or(false))
+            }
+            Command::OnWhatsapp {
+                number,
+                business,
+                remove,
+            } => {
+                let number = number.need("on_whatsapp", "number")?;
+                let business = business.get().unwrap_or(false);
+                let jid = self
+                    .profiles
+                    .set_known(&number, business, remove.get().unwrap_or(false));
+                Ok(json!({"jid": jid}))
+            }
+            Command::Profile { jid } => {
+                let jid = jid
+                    .get()
+                    .unwrap_or_else(|| self.config.phone_number.clone());
+                let mut state = self.profiles.state_of(&jid);
+                state["pushname"] = json!(self.config.pushname);
+                state["blocklist"] = json!(self.blocklist);
+                Ok(state)
+            }
             Command::FailUpload { status } => {
                 let status = u16::try_from(status.get().unwrap_or(503))
                     .ok()

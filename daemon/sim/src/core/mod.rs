@@ -11,6 +11,7 @@ mod decoded;
 mod flood;
 mod login;
 mod phone;
+mod profiles;
 mod protocol;
 mod reactions;
 mod receiving;
@@ -195,6 +196,8 @@ pub struct Core {
     next_flood: u64,
     /// Whom the user blocked on the phone, as `Blocklist` spells them (`@c.us`).
     blocklist: BTreeSet<String>,
+    /// Pictures, about texts and who is on WhatsApp (profiles.rs).
+    profiles: profiles::Profiles,
 }
 
 fn now_ms() -> u64 {
@@ -235,7 +238,7 @@ impl Core {
         inputs: mpsc::Sender<Input>,
         tasks: Tasks,
     ) -> Self {
-        Self {
+        let mut core = Self {
             config,
             store,
             output,
@@ -253,7 +256,10 @@ impl Core {
             floods: HashMap::new(),
             next_flood: 1,
             blocklist: BTreeSet::new(),
-        }
+            profiles: profiles::Profiles::default(),
+        };
+        core.profiles = profiles::Profiles::new(&core.store, &core.group_jid());
+        core
     }
 
     pub async fn run(mut self, mut inputs: mpsc::Receiver<Input>) {

@@ -84,19 +84,8 @@ impl Core {
                     self.push_json(conn, &payload);
                 }
             }
-            ["query", "exist", ..] => {
-                let jid = str_at(array, 2)
-                    .map(message::jid_for_json_command)
-                    .unwrap_or_default();
-                self.send_json(conn, tag, &json!({"status": 200, "jid": jid, "biz": false}));
-            }
-            ["query", "ProfilePicThumb", ..] => self.send_json(conn, tag, &json!({"status": 404})),
-            ["query", "Status", ..] => {
-                self.send_json(
-                    conn,
-                    tag,
-                    &json!({"status": "Hey there! I am using WhatsApp."}),
-                );
+            ["query", "exist" | "ProfilePicThumb" | "Status", ..] => {
+                self.on_profile_query(conn, tag, array)
             }
             ["query", "Presence", "lastseen"] => {
                 self.send_json(conn, tag, &json!({"t": now_s().saturating_sub(300)}));
@@ -211,10 +200,11 @@ impl Core {
             ("action", Some("relay")) => self.on_relay(conn, tag, relayed),
             ("action", _) => {
                 let mut reply = json!({"status": 200});
+                let mut pushes = Vec::new();
                 for child in node.children() {
                     match (child.tag.as_ref(), child.get("type")) {
-                        ("profile", _) => {
-                            reply["pushname"] = json!(child.get("name").unwrap_or_default())
+                        ("profile" | "status" | "picture" | "block", _) => {
+                            pushes.extend(self.on_profile_set(tag, child, &mut reply));
                         }
                         ("group", Some("create")) => {
                             reply["gid"] =
@@ -224,6 +214,11 @@ impl Core {
                     }
                 }
                 self.send_json(conn, tag, &reply);
+                if reply["status"] == 200 {
+                    for push in pushes {
+                        self.push_json(conn, &push);
+                    }
+                }
             }
             ("query", Some(kind)) => self.on_query(conn, tag, kind, node),
             _ => self.send_json(conn, tag, &json!({"status": 400})),
