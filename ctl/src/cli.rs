@@ -126,6 +126,9 @@ pub enum Command {
     #[command(flatten)]
     Receipt(ReceiptCommand),
 
+    #[command(flatten)]
+    Profile(crate::profile::ProfileCommand),
+
     /// List the messages the server has not acknowledged yet, or cancel one not sent yet
     Outbox {
         /// Drop this message from the outbox (only before it was sent)
@@ -133,11 +136,31 @@ pub enum Command {
         cancel: Option<String>,
     },
 
-    /// Send a raw JSON command to the server and print its reply
+    /// Send a raw JSON command, binary node or set-action to the server and print its reply
+    ///
+    /// Without --metric the argument is a JSON command; with it, a node in the JSON form
+    /// `{"tag","attrs","content"}`, sent as a binary frame (--set: as the child of an
+    /// `action type=set`). For example:
+    ///
+    ///   wawebctl query '["query","exist","4915100000000@c.us"]'
+    ///   wawebctl query --metric 5 '{"tag":"query","attrs":{"type":"chat"}}'
+    ///   wawebctl query --set --metric 10 '{"tag":"profile","attrs":{"name":"Ada"}}'
     Query {
-        /// The command, e.g. `'["query","exist","4915100000000@c.us"]'`
+        /// The command or node, as JSON
         #[arg(value_name = "JSON")]
         command: String,
+        /// The frame's metric byte: the argument is a node (PROTOCOL.md 1.4)
+        #[arg(long, value_name = "N")]
+        metric: Option<u8>,
+        /// The frame's flags byte [default: 128]
+        #[arg(long, value_name = "N", requires = "metric")]
+        flags: Option<u8>,
+        /// Send the node as the child of an `action type=set`
+        #[arg(long, requires = "metric")]
+        set: bool,
+        /// With --set: the child's `id` is the frame's tag (pictures, group operations)
+        #[arg(long, requires = "set")]
+        id_is_tag: bool,
     },
 
     /// Work with message attachments
@@ -167,10 +190,24 @@ pub enum MediaCommand {
     /// @FILE, or from stdin with -. For example:
     ///
     ///   wawebctl events message | head -n1 | wawebctl media download --media - -o photo.jpg
+    ///
+    /// --message CHAT ID names a message the daemon stored instead; its media is refreshed
+    /// through the phone when the host no longer has it.
     Download {
         /// The media object or message event: JSON, @FILE or - for stdin
-        #[arg(long, value_name = "JSON|@FILE|-")]
-        media: String,
+        #[arg(
+            long,
+            value_name = "JSON|@FILE|-",
+            required_unless_present = "message",
+            conflicts_with = "message"
+        )]
+        media: Option<String>,
+        /// A stored message: its chat and id
+        #[arg(long, num_args = 2, value_names = ["CHAT", "ID"])]
+        message: Option<Vec<String>>,
+        /// With --message: this account wrote it
+        #[arg(long, requires = "message")]
+        from_me: bool,
         /// Where to write the file (an existing file is replaced)
         #[arg(long, short, value_name = "PATH")]
         output: PathBuf,

@@ -8,6 +8,7 @@
 mod cli;
 mod compose;
 mod login;
+mod profile;
 mod send_media;
 #[allow(dead_code)] // used by the list commands of issue 12
 mod table;
@@ -117,17 +118,59 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
             clap_complete::generate(*shell, &mut Cli::command(), "wawebctl", out);
             Ok(())
         }
-        Command::Query { command } => {
+        Command::Query {
+            command,
+            metric,
+            flags,
+            set,
+            id_is_tag,
+        } => {
             let json: Value = serde_json::from_str(command)
                 .map_err(|error| Failure::usage(format!("the query is not JSON: {error}")))?;
-            Session::connect(cli)?.query(out, json)
+            let params = match (metric, set) {
+                (None, _) => QueryParams::json(json),
+                (Some(_), false) => QueryParams {
+                    node: Some(json),
+                    metric: *metric,
+                    flags: *flags,
+                    ..QueryParams::default()
+                },
+                (Some(_), true) => QueryParams {
+                    set: Some(json),
+                    metric: *metric,
+                    flags: *flags,
+                    id_is_tag: *id_is_tag,
+                    ..QueryParams::default()
+                },
+            };
+            Session::connect(cli)?.query(out, params)
         }
         Command::Media {
-            command: MediaCommand::Download { media, output },
+            command:
+                MediaCommand::Download {
+                    media,
+                    message,
+                    from_me,
+                    output,
+                },
         } => {
-            let params = media_params(media, output)?;
+            let params = match (media, message.as_deref()) {
+                (_, Some([chat, id])) => MediaDownloadParams {
+                    media: None,
+                    message: Some(waweb_proto::MessageRef {
+                        chat: chat.clone(),
+                        id: id.clone(),
+                        from_me: *from_me,
+                        participant: None,
+                    }),
+                    output: absolute(output)?,
+                },
+                (Some(media), _) => media_params(media, output)?,
+                _ => return Err(Failure::usage("give --media or --message CHAT ID")),
+            };
             Session::connect(cli)?.media_download(out, params)
         }
+        Command::Profile(command) => profile::run(cli, command, out),
         Command::Status => Session::connect(cli)?.status(out),
         Command::Login {
             png,
@@ -320,8 +363,8 @@ impl Session {
         Ok(())
     }
 
-    fn query(mut self, out: &mut dyn Write, json: Value) -> Result<(), Failure> {
-        let (raw, _) = self.call::<methods::Query>(QueryParams::json(json))?;
+    fn query(mut self, out: &mut dyn Write, params: QueryParams) -> Result<(), Failure> {
+        let (raw, _) = self.call::<methods::Query>(params)?;
         if self.json {
             return self.print_raw(out, &raw);
         }
