@@ -15,14 +15,6 @@ use client::*;
 const ALICE: &str = "4915100000001@s.whatsapp.net";
 const ME: &str = "4915100000000@c.us";
 
-async fn paired(client_id: &str) -> (waweb_sim::Sim, Client) {
-    let sim = start().await;
-    let mut client = connect(&sim, client_id).await;
-    client.pair(&sim).await;
-    client.login_pushes().await;
-    (sim, client)
-}
-
 async fn ask(client: &mut Client, tag: &str, payload: Value) -> Value {
     client.send_json(tag, payload).await;
     client.until_tag(tag).await.1

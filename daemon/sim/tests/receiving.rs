@@ -13,14 +13,6 @@ use client::*;
 const ALICE: &str = "4915100000001@s.whatsapp.net";
 const GROUP: &str = "4915100000000-1600000000@g.us";
 
-async fn paired(client_id: &str) -> (waweb_sim::Sim, Client) {
-    let sim = start().await;
-    let mut client = connect(&sim, client_id).await;
-    client.pair(&sim).await;
-    client.login_pushes().await;
-    (sim, client)
-}
-
 /// The one relayed message of the next push.
 async fn relayed(client: &mut Client) -> pb::WebMessageInfo {
     let (_, node) = client.next_node().await;

@@ -48,6 +48,15 @@ pub async fn start() -> Sim {
     .unwrap()
 }
 
+/// A simulator with a client paired to it, past the login pushes.
+pub async fn paired(client_id: &str) -> (Sim, Client) {
+    let sim = start().await;
+    let mut client = connect(&sim, client_id).await;
+    client.pair(&sim).await;
+    client.login_pushes().await;
+    (sim, client)
+}
+
 pub async fn connect(sim: &Sim, client_id: &str) -> Client {
     let mut request = sim.ws_url().into_client_request().unwrap();
     request
