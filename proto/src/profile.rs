@@ -141,3 +141,27 @@ pub struct BlocklistResult {
     /// Their JIDs, `@s.whatsapp.net`.
     pub jids: Vec<String>,
 }
+
+/// One call of every profile method, for the protocol's round-trip tests.
+#[cfg(test)]
+pub(crate) fn every_call() -> Vec<crate::Call> {
+    use crate::Call;
+    vec![
+        Call::OnWhatsapp(OnWhatsappParams {
+            numbers: vec!["4915100000001".into()],
+        }),
+        Call::ProfilePicture(ProfilePictureParams {
+            jid: "1".into(),
+            output: Some("/tmp/p.jpg".into()),
+        }),
+        Call::SetProfilePicture(SetProfilePictureParams {
+            path: "/tmp/me.png".into(),
+        }),
+        Call::About(AboutParams { jid: "1".into() }),
+        Call::SetAbout(SetAboutParams { text: "hi".into() }),
+        Call::SetPushName(SetPushNameParams { name: "Ada".into() }),
+        Call::Block(BlockParams { jid: "1".into() }),
+        Call::Unblock(BlockParams { jid: "1".into() }),
+        Call::Blocklist,
+    ]
+}

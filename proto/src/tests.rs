@@ -574,23 +574,10 @@ fn every_call() -> Vec<Call> {
             crate::SendMediaKind::Image,
             "/home/ada/cat.jpg",
         )),
-        Call::OnWhatsapp(crate::OnWhatsappParams {
-            numbers: vec!["4915100000001".into()],
-        }),
-        Call::ProfilePicture(crate::ProfilePictureParams {
-            jid: "1".into(),
-            output: Some("/tmp/p.jpg".into()),
-        }),
-        Call::SetProfilePicture(crate::SetProfilePictureParams {
-            path: "/tmp/me.png".into(),
-        }),
-        Call::About(crate::AboutParams { jid: "1".into() }),
-        Call::SetAbout(crate::SetAboutParams { text: "hi".into() }),
-        Call::SetPushName(crate::SetPushNameParams { name: "Ada".into() }),
-        Call::Block(crate::BlockParams { jid: "1".into() }),
-        Call::Unblock(crate::BlockParams { jid: "1".into() }),
-        Call::Blocklist,
     ]
+    .into_iter()
+    .chain(crate::profile::every_call())
+    .collect()
 }
 
 #[test]
