@@ -51,19 +51,18 @@ fn solid_jpeg(colour: [u8; 3]) -> Vec<u8> {
     out
 }
 
-/// The side of a square JPEG, or why it is not one.
-fn jpeg_side(bytes: Option<&[u8]>, what: &str) -> Result<u32, String> {
+/// Checks that `bytes` are a JPEG of `side`x`side` that decodes; the size is read from the
+/// header first, so a client's picture claiming a huge canvas is refused before decoding.
+fn check_jpeg(bytes: Option<&[u8]>, what: &str, side: u32) -> Result<(), String> {
     let bytes = bytes.ok_or_else(|| format!("the {what} has no bytes"))?;
-    let image = image::load_from_memory_with_format(bytes, ImageFormat::Jpeg)
-        .map_err(|error| format!("the {what} is not a JPEG: {error}"))?;
-    if image.width() != image.height() {
-        return Err(format!(
-            "the {what} is {}x{}, not square",
-            image.width(),
-            image.height()
-        ));
+    let reader = || image::ImageReader::with_format(Cursor::new(bytes), ImageFormat::Jpeg);
+    let not_jpeg = |error: image::ImageError| format!("the {what} is not a JPEG: {error}");
+    let (width, height) = reader().into_dimensions().map_err(not_jpeg)?;
+    if (width, height) != (side, side) {
+        return Err(format!("the {what} is {width}x{height}, not {side}x{side}"));
     }
-    Ok(image.width())
+    reader().decode().map_err(not_jpeg)?;
+    Ok(())
 }
 
 impl Profiles {
@@ -255,13 +254,8 @@ impl Core {
                 .and_then(Node::content_bytes)
         };
         let (image, preview) = (part("image"), part("preview"));
-        if jpeg_side(image, "image")? != PICTURE_SIDE
-            || jpeg_side(preview, "preview")? != PREVIEW_SIDE
-        {
-            return Err(format!(
-                "the image must be {PICTURE_SIDE}x{PICTURE_SIDE} and the preview {PREVIEW_SIDE}x{PREVIEW_SIDE}"
-            ));
-        }
+        check_jpeg(image, "image", PICTURE_SIDE)?;
+        check_jpeg(preview, "preview", PREVIEW_SIDE)?;
         let image = image.unwrap_or_default().to_vec();
         let store = self.store.clone();
         Ok(self.profiles.set_picture(&store, &jid, image))
@@ -305,8 +299,10 @@ mod tests {
     #[test]
     fn pictures_are_checked_for_format_and_size() {
         let jpeg = solid_jpeg([1, 2, 3]);
-        assert_eq!(jpeg_side(Some(&jpeg), "image"), Ok(640));
-        assert!(jpeg_side(Some(b"\x89PNG"), "image").is_err());
-        assert!(jpeg_side(None, "image").is_err());
+        assert_eq!(check_jpeg(Some(&jpeg), "image", 640), Ok(()));
+        assert!(check_jpeg(Some(&jpeg), "preview", 96).is_err());
+        assert!(check_jpeg(Some(&jpeg[..20]), "image", 640).is_err());
+        assert!(check_jpeg(Some(b"\x89PNG"), "image", 640).is_err());
+        assert!(check_jpeg(None, "image", 640).is_err());
     }
 }
