@@ -34,6 +34,8 @@ use super::requests::Task;
 use crate::output::Protected;
 
 /// The block list as the daemon knows it: `None` until the server sent one.
+///
+/// `["Blocklist",{"id":1,"blocklist":["4915100000003@c.us"]}]` → `{"jids":["4915100000003@s.whatsapp.net"]}`
 #[derive(Debug, Clone, Default)]
 pub struct Blocked(Arc<Mutex<Option<BTreeSet<String>>>>);
 

@@ -20,6 +20,8 @@ use crate::session::actions::SetAction;
 use crate::wire::{flags, metric};
 
 /// A reply that does not say what it should.
+///
+/// `{"status":401}` → `Status(401)`; `{"eurl":3}` → `Shape("{\"eurl\":3}")`
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReplyError {
     /// The server refused: a status other than 200 (404 where a reader expects "none" is read
@@ -57,6 +59,8 @@ pub fn exist(jid: &str) -> Value {
 }
 
 /// What `exist` said about a number.
+///
+/// `{"status":200,"jid":"4915100000001@c.us","biz":false}` → `Exists { jid: "4915100000001@c.us", business: false }`
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exists {
     /// The server's canonical JID, as it spelt it (`@c.us`).
