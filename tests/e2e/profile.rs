@@ -441,3 +441,36 @@ async fn query_sends_nodes_and_set_actions() {
         assert_eq!(code(&mut client, "query", params).await, -32602);
     }
 }
+
+#[tokio::test]
+async fn wawebctl_profile_commands_against_the_real_daemon() {
+    let mut harness = Harness::start().await;
+    let _client = harness.pair().await;
+    let socket = harness.socket().to_owned();
+    let ctl = |args: &'static [&'static str]| crate::ctl::spawn_ctl(&socket, args);
+    let (result, out) = ctl(&["on-whatsapp", "4915100000001", "4915100000099"])
+        .await
+        .unwrap();
+    assert_eq!(result, Ok(()));
+    assert_eq!(
+        out,
+        "NUMBER        JID                          ON WHATSAPP BUSINESS\n\
+         4915100000001 4915100000001@s.whatsapp.net yes         no\n\
+         4915100000099 4915100000099@s.whatsapp.net no          no\n"
+    );
+    let (result, out) = ctl(&["about", "4915100000001"]).await.unwrap();
+    assert_eq!(
+        (result, out.as_str()),
+        (Ok(()), "Hey there! I am using WhatsApp.\n")
+    );
+    assert_eq!(ctl(&["block", "4915100000003"]).await.unwrap().0, Ok(()));
+    let (_, out) = ctl(&["blocklist"]).await.unwrap();
+    assert_eq!(out, format!("JID\n{THIRD}\n"));
+    let (_, out) = ctl(&["--json", "picture", "4915100000002"]).await.unwrap();
+    assert_eq!(out, "{\"url\":null}\n");
+    assert_eq!(ctl(&["set-name", "Ctl"]).await.unwrap().0, Ok(()));
+    assert_eq!(
+        harness.sim_command(json!({"cmd": "profile"})).await["pushname"],
+        "Ctl"
+    );
+}
