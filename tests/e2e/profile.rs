@@ -304,6 +304,24 @@ async fn the_block_list_follows_our_changes_and_the_phones() {
         -32602
     );
 
+    // A restarted daemon knows nothing until the restore's Blocklist push, then the phone's list.
+    harness.stop_daemon().await;
+    harness.start_daemon().await;
+    let mut client = harness.client().await;
+    let deadline = tokio::time::Instant::now() + crate::support::deadline();
+    loop {
+        match client.call("blocklist", json!({})).await {
+            Ok(list) => break assert_eq!(list, json!({"jids": [SECOND]})),
+            // Before the push: not connected yet, never an empty guess.
+            Err(error) => assert_eq!(error["code"], -32003),
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no block list after the restore"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
     // Logged out, there is no list to answer from.
     client.call("logout", json!({})).await.unwrap();
     assert_eq!(code(&mut client, "blocklist", json!({})).await, -32001);
