@@ -23,17 +23,13 @@ use tokio::time::Instant;
 use waweb_core::login::Credentials;
 use waweb_core::session::connection::{LoginCall, Logout, Output};
 use waweb_proto::message::Media;
-use waweb_proto::{
-    Call, Event, LoginResult, LogoutResult, MediaDownloadResult, QueryResult, Reason, State,
-};
+use waweb_proto::{Call, Event, LoginResult, LogoutResult, MediaDownloadResult, Reason, State};
 
 use super::actor::{Actor, Ended, Goal};
 use super::compose::Compose;
 use super::download::download;
 use super::handle::{Command, Reply, SessionError};
 use super::online::{Link, Waiter};
-use super::profile::ProfileCall;
-use super::query::{self, DownloadOf};
 use super::receipts::ReceiptCall;
 use crate::http;
 use crate::output::Protected;
@@ -147,45 +143,20 @@ impl Actor {
             (Call::OutboxCancel(params), _) => {
                 let _ = Reply::new(reply).send(self.outbox_cancel(params).await);
             }
-            (Call::Query(params), _) => match query::query_request(params) {
-                Ok(request) => self.spawn_call(reply, |task| query::query(task, request)),
-                Err(error) => {
-                    let _ = Reply::<QueryResult>::new(reply).send(Err(error));
-                }
-            },
-            (Call::MediaDownload(params), _) => match DownloadOf::from_params(params) {
-                Ok((DownloadOf::Media(media), output)) => {
-                    self.spawn_download(media, output, Reply::new(reply));
-                }
-                Ok((DownloadOf::Message(message), output)) => {
-                    let protected = Protected::new(&self.config.state_dir, &self.config.socket);
-                    self.spawn_call(reply, |task| {
-                        query::download_message(task, message, output, protected)
-                    });
-                }
-                Err(error) => {
-                    let _ = Reply::<MediaDownloadResult>::new(reply).send(Err(error));
-                }
-            },
-            (Call::OnWhatsapp(params), _) => {
-                self.profile_call(ProfileCall::OnWhatsapp(params), reply)
-            }
-            (Call::ProfilePicture(params), _) => {
-                self.profile_call(ProfileCall::Picture(params), reply)
-            }
-            (Call::SetProfilePicture(params), _) => {
-                self.profile_call(ProfileCall::SetPicture(params), reply)
-            }
-            (Call::About(params), _) => self.profile_call(ProfileCall::About(params), reply),
-            (Call::SetAbout(params), _) => self.profile_call(ProfileCall::SetAbout(params), reply),
-            (Call::SetPushName(params), _) => {
-                self.profile_call(ProfileCall::SetPushName(params), reply)
-            }
-            (Call::Block(params), _) => self.profile_call(ProfileCall::Block(params, true), reply),
-            (Call::Unblock(params), _) => {
-                self.profile_call(ProfileCall::Block(params, false), reply)
-            }
-            (Call::Blocklist, _) => self.profile_call(ProfileCall::Blocklist, reply),
+            (Call::Query(params), _) => self.query_call(params, reply),
+            (Call::MediaDownload(params), _) => self.media_download_call(params, reply),
+            (
+                call @ (Call::OnWhatsapp(_)
+                | Call::ProfilePicture(_)
+                | Call::SetProfilePicture(_)
+                | Call::About(_)
+                | Call::SetAbout(_)
+                | Call::SetPushName(_)
+                | Call::Block(_)
+                | Call::Unblock(_)
+                | Call::Blocklist),
+                _,
+            ) => self.profile_call(call, reply),
             (
                 Call::Version
                 | Call::Subscribe(_)
@@ -303,7 +274,12 @@ impl Actor {
         }
     }
 
-    fn spawn_download(&self, media: Media, output: PathBuf, reply: Reply<MediaDownloadResult>) {
+    pub(super) fn spawn_download(
+        &self,
+        media: Media,
+        output: PathBuf,
+        reply: Reply<MediaDownloadResult>,
+    ) {
         let protected = Protected::new(&self.config.state_dir, &self.config.socket);
         let http = self.net.http.clone();
         let stop = self.stop.clone();

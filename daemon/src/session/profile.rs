@@ -26,6 +26,8 @@ use waweb_proto::{
     SetPushNameParams,
 };
 
+use waweb_proto::Call;
+
 use super::actor::Actor;
 use super::compose::{jid, person};
 use super::handle::{Answer, Reply, SessionError};
@@ -86,54 +88,39 @@ pub(super) fn reply_error(error: ReplyError) -> SessionError {
     }
 }
 
-/// A profile method's call.
-pub(super) enum ProfileCall {
-    OnWhatsapp(OnWhatsappParams),
-    Picture(ProfilePictureParams),
-    SetPicture(SetProfilePictureParams),
-    About(AboutParams),
-    SetAbout(SetAboutParams),
-    SetPushName(SetPushNameParams),
-    Block(BlockParams, bool),
-    Blocklist,
-}
-
 impl Actor {
-    /// Runs one profile method; everything but `blocklist` is a task of its own.
-    pub(super) fn profile_call(
-        &mut self,
-        call: ProfileCall,
-        reply: tokio::sync::oneshot::Sender<Answer>,
-    ) {
+    /// Runs one profile method (`on_call` routes only those here); everything but `blocklist` is a task of its own.
+    pub(super) fn profile_call(&mut self, call: Call, reply: tokio::sync::oneshot::Sender<Answer>) {
         let protected = Protected::new(&self.config.state_dir, &self.config.socket);
+        let add = matches!(call, Call::Block(_));
         match call {
-            ProfileCall::OnWhatsapp(params) => {
-                self.spawn_call(reply, |task| on_whatsapp(task, params))
-            }
-            ProfileCall::Picture(params) => {
+            Call::OnWhatsapp(params) => self.spawn_call(reply, |task| on_whatsapp(task, params)),
+            Call::ProfilePicture(params) => {
                 self.spawn_call(reply, |task| profile_picture(task, params, protected))
             }
-            ProfileCall::SetPicture(params) => match self.picture_jid() {
+            Call::SetProfilePicture(params) => match self.picture_jid() {
                 Ok(me) => self.spawn_call(reply, |task| set_picture(task, params, me, protected)),
                 Err(error) => {
                     let _ = Reply::<EmptyResult>::new(reply).send(Err(error));
                 }
             },
-            ProfileCall::About(params) => self.spawn_call(reply, |task| about(task, params)),
-            ProfileCall::SetAbout(params) => self.spawn_call(reply, |task| set_about(task, params)),
-            ProfileCall::SetPushName(params) => {
-                self.spawn_call(reply, |task| set_push_name(task, params))
-            }
-            ProfileCall::Block(params, add) => {
+            Call::About(params) => self.spawn_call(reply, |task| about(task, params)),
+            Call::SetAbout(params) => self.spawn_call(reply, |task| set_about(task, params)),
+            Call::SetPushName(params) => self.spawn_call(reply, |task| set_push_name(task, params)),
+            Call::Block(params) | Call::Unblock(params) => {
                 let blocked = self.blocked.clone();
                 self.spawn_call(reply, move |task| block(task, params, add, blocked))
             }
-            ProfileCall::Blocklist => {
+            Call::Blocklist => {
                 let answer = match self.blocked.jids() {
                     Some(jids) => Ok(BlocklistResult { jids }),
                     None => Err(self.not_available()),
                 };
                 let _ = Reply::new(reply).send(answer);
+            }
+            other => {
+                let error = format!("{} is not a profile method", other.name());
+                let _ = reply.send(Err(SessionError::Internal(error)));
             }
         }
     }

@@ -12,6 +12,7 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
+use tokio::sync::oneshot;
 use waweb_core::binary::Node;
 use waweb_core::session::actions::SetAction;
 use waweb_core::session::connection::{ServerReply, ServerRequest};
@@ -20,9 +21,10 @@ use waweb_core::session::profile::ReplyError;
 use waweb_core::wire::flags;
 use waweb_proto::{MediaDownloadParams, MediaDownloadResult, MessageRef, QueryParams, QueryResult};
 
+use super::actor::Actor;
 use super::compose::jid;
 use super::download::download;
-use super::handle::SessionError;
+use super::handle::{Answer, Reply, SessionError};
 use super::profile::reply_error;
 use super::requests::Task;
 use crate::messages;
@@ -32,8 +34,42 @@ fn invalid(text: impl Into<String>) -> SessionError {
     SessionError::InvalidParams(text.into())
 }
 
+impl Actor {
+    /// `query`: its params read into a request, then a task that returns the reply.
+    pub(super) fn query_call(&mut self, params: QueryParams, reply: oneshot::Sender<Answer>) {
+        match query_request(params) {
+            Ok(request) => self.spawn_call(reply, |task| query(task, request)),
+            Err(error) => {
+                let _ = Reply::<QueryResult>::new(reply).send(Err(error));
+            }
+        }
+    }
+
+    /// `media_download`: of a media object as before, or of a stored message as a task.
+    pub(super) fn media_download_call(
+        &mut self,
+        params: MediaDownloadParams,
+        reply: oneshot::Sender<Answer>,
+    ) {
+        match DownloadOf::from_params(params) {
+            Ok((DownloadOf::Media(media), output)) => {
+                self.spawn_download(media, output, Reply::new(reply));
+            }
+            Ok((DownloadOf::Message(message), output)) => {
+                let protected = Protected::new(&self.config.state_dir, &self.config.socket);
+                self.spawn_call(reply, |task| {
+                    download_message(task, message, output, protected)
+                });
+            }
+            Err(error) => {
+                let _ = Reply::<MediaDownloadResult>::new(reply).send(Err(error));
+            }
+        }
+    }
+}
+
 /// What a `query` call sends, read from its params.
-pub(super) fn query_request(params: QueryParams) -> Result<ServerRequest, SessionError> {
+fn query_request(params: QueryParams) -> Result<ServerRequest, SessionError> {
     let QueryParams {
         json,
         node,
@@ -86,7 +122,7 @@ fn params_flags_given(frame_flags: u8, id_is_tag: bool) -> bool {
 }
 
 /// Runs a `query` call's request and answers what came back.
-pub(super) async fn query(task: Task, request: ServerRequest) -> Result<QueryResult, SessionError> {
+async fn query(task: Task, request: ServerRequest) -> Result<QueryResult, SessionError> {
     Ok(match task.requests.request(request).await? {
         ServerReply::Json(json) => QueryResult::Reply(json),
         ServerReply::Node(node) => {
@@ -96,15 +132,13 @@ pub(super) async fn query(task: Task, request: ServerRequest) -> Result<QueryRes
 }
 
 /// Reads `media_download`'s params: the media object, or the stored message to take it from.
-pub(super) enum DownloadOf {
+enum DownloadOf {
     Media(waweb_proto::message::Media),
     Message(MessageRef),
 }
 
 impl DownloadOf {
-    pub(super) fn from_params(
-        params: MediaDownloadParams,
-    ) -> Result<(DownloadOf, PathBuf), SessionError> {
+    fn from_params(params: MediaDownloadParams) -> Result<(DownloadOf, PathBuf), SessionError> {
         match (params.media, params.message) {
             (Some(media), None) => Ok((DownloadOf::Media(media), params.output)),
             (None, Some(message)) => Ok((DownloadOf::Message(message), params.output)),
@@ -114,7 +148,7 @@ impl DownloadOf {
 }
 
 /// `media_download` of a stored message: its media, refreshed once when the host lost it.
-pub(super) async fn download_message(
+async fn download_message(
     task: Task,
     reference: MessageRef,
     output: PathBuf,
