@@ -10,6 +10,7 @@
 //! send_text  -> offline: queued in the outbox                online: queued, then relayed at once (see sending.rs)
 //! send_location, send_contact, forward, revoke: as send_text (built in compose.rs)
 //! query      -> a session task (requests.rs): the reply as it came, JSON or node
+//! group_*    -> a session task each (groups.rs): GroupMetadata, invite codes, group set-actions
 //! mark_read, mark_unread, mark_played, set_presence, set_typing, subscribe_presence
 //!            -> offline: not_connected                       online: a set-action or command (receipts.rs)
 //! ```
@@ -29,6 +30,7 @@ use waweb_proto::{
 use super::actor::{Actor, Ended, Goal};
 use super::compose::Compose;
 use super::download::download;
+use super::groups;
 use super::handle::{Command, Reply, SessionError};
 use super::online::{Link, Waiter};
 use super::receipts::ReceiptCall;
@@ -151,6 +153,36 @@ impl Actor {
                         },
                     )
                 });
+            }
+            (Call::GroupInfo(params), _) => {
+                self.spawn_call(reply, |task| groups::info(task, params));
+            }
+            (Call::GroupCreate(params), _) => {
+                let limits = self.media.limits;
+                self.spawn_call(reply, move |task| groups::create(task, params, limits));
+            }
+            (Call::GroupParticipants(params), _) => {
+                self.spawn_call(reply, |task| groups::participants(task, params));
+            }
+            (Call::GroupLeave(params), _) => {
+                self.spawn_call(reply, |task| groups::leave(task, params));
+            }
+            (Call::GroupSubject(params), _) => {
+                let limits = self.media.limits;
+                self.spawn_call(reply, move |task| groups::rename(task, params, limits));
+            }
+            (Call::GroupDescription(params), _) => {
+                let limits = self.media.limits;
+                self.spawn_call(reply, move |task| groups::describe(task, params, limits));
+            }
+            (Call::GroupSettings(params), _) => {
+                self.spawn_call(reply, |task| groups::settings(task, params));
+            }
+            (Call::GroupInvite(params), _) => {
+                self.spawn_call(reply, |task| groups::invite(task, params));
+            }
+            (Call::GroupJoin(params), _) => {
+                self.spawn_call(reply, |task| groups::join(task, params));
             }
             (Call::MediaDownload(MediaDownloadParams { media, output }), _) => {
                 self.spawn_download(media, output, Reply::new(reply));
