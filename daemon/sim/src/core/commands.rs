@@ -9,7 +9,8 @@ use waweb_core::binary::{self, Node};
 use waweb_core::media::{self, MediaType};
 
 use super::phone::MediaExtras;
-use super::receiving::{GroupChange, RichText};
+use super::group_ops::GroupChange;
+use super::receiving::RichText;
 use super::{Answer, Core};
 use crate::command::{Command, Field};
 use crate::server::Outgoing;

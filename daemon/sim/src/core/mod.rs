@@ -9,6 +9,8 @@
 mod commands;
 mod decoded;
 mod flood;
+mod group_ops;
+mod groups;
 mod login;
 mod phone;
 mod protocol;
@@ -195,6 +197,8 @@ pub struct Core {
     next_flood: u64,
     /// Whom the user blocked on the phone, as `Blocklist` spells them (`@c.us`).
     blocklist: BTreeSet<String>,
+    /// Every group, with its members, settings and invite code.
+    groups: groups::Groups,
 }
 
 fn now_ms() -> u64 {
@@ -253,7 +257,9 @@ impl Core {
             floods: HashMap::new(),
             next_flood: 1,
             blocklist: BTreeSet::new(),
+            groups: groups::Groups::default(),
         }
+        .with_initial_group()
     }
 
     pub async fn run(mut self, mut inputs: mpsc::Receiver<Input>) {
