@@ -268,10 +268,7 @@ mod tests {
         );
         let settings: GroupSettingsParams =
             serde_json::from_value(json!({"chat": "1-2@g.us", "ephemeral_s": 0})).unwrap();
-        assert_eq!(
-            (settings.announce, settings.ephemeral_s),
-            (None, Some(0))
-        );
+        assert_eq!((settings.announce, settings.ephemeral_s), (None, Some(0)));
         let invite: GroupInviteParams =
             serde_json::from_value(json!({"chat": "1-2@g.us"})).unwrap();
         assert!(!invite.reset);
@@ -297,6 +294,9 @@ mod tests {
         let value = serde_json::to_value(&info).unwrap();
         assert_eq!(value["owner"], json!(null));
         assert_eq!(value["ephemeral_s"], json!(null));
-        assert_eq!(serde_json::from_value::<GroupInfoResult>(value).unwrap(), info);
+        assert_eq!(
+            serde_json::from_value::<GroupInfoResult>(value).unwrap(),
+            info
+        );
     }
 }

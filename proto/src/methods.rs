@@ -39,9 +39,9 @@ use serde_json::Value;
 use crate::compose::{ForwardParams, RevokeParams, SendContactParams, SendLocationParams};
 use crate::event::EventType;
 use crate::group::{
-    GroupCreateParams, GroupCreateResult, GroupDescriptionParams, GroupInfoResult, GroupInviteParams,
-    GroupInviteResult, GroupJoinParams, GroupJoinResult, GroupParams, GroupParticipantsParams,
-    GroupParticipantsResult, GroupSettingsParams, GroupSubjectParams,
+    GroupCreateParams, GroupCreateResult, GroupDescriptionParams, GroupInfoResult,
+    GroupInviteParams, GroupInviteResult, GroupJoinParams, GroupJoinResult, GroupParams,
+    GroupParticipantsParams, GroupParticipantsResult, GroupSettingsParams, GroupSubjectParams,
 };
 use crate::journal::{
     CommitParams, ConsumerInfo, ConsumersResult, JournalParams, JournalResult, SubscribeParams,

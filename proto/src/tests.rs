@@ -571,7 +571,9 @@ fn every_call() -> Vec<Call> {
             crate::SendMediaKind::Image,
             "/home/ada/cat.jpg",
         )),
-        Call::GroupInfo(crate::group::GroupParams { chat: "1-2@g.us".into() }),
+        Call::GroupInfo(crate::group::GroupParams {
+            chat: "1-2@g.us".into(),
+        }),
         Call::GroupCreate(crate::group::GroupCreateParams {
             subject: "S".into(),
             participants: vec!["1".into()],
@@ -581,7 +583,9 @@ fn every_call() -> Vec<Call> {
             action: crate::group::ParticipantAction::Demote,
             participants: vec!["1".into()],
         }),
-        Call::GroupLeave(crate::group::GroupParams { chat: "1-2@g.us".into() }),
+        Call::GroupLeave(crate::group::GroupParams {
+            chat: "1-2@g.us".into(),
+        }),
         Call::GroupSubject(crate::group::GroupSubjectParams {
             chat: "1-2@g.us".into(),
             subject: "S".into(),

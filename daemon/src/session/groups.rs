@@ -19,13 +19,13 @@ use serde_json::Value;
 use waweb_core::media::upload::Limits;
 use waweb_core::message::{is_group, new_message_id};
 use waweb_core::session::groups::{self as wire, ReplyError, Setting};
+use waweb_proto::EmptyResult;
 use waweb_proto::group::{
     GroupCreateParams, GroupCreateResult, GroupDescriptionParams, GroupInfoResult,
     GroupInviteParams, GroupInviteResult, GroupJoinParams, GroupJoinResult, GroupParams,
     GroupParticipantsParams, GroupParticipantsResult, GroupSettingsParams, GroupSubjectParams,
     INVITE_LINK_PREFIX,
 };
-use waweb_proto::EmptyResult;
 
 use super::compose::{jid, person};
 use super::handle::SessionError;
@@ -59,7 +59,9 @@ fn group(chat: &str) -> Result<String, SessionError> {
 /// The people of a create or participants call: at least one, each a person, each once.
 fn people(participants: &[String]) -> Result<Vec<String>, SessionError> {
     if participants.is_empty() {
-        return Err(invalid("participants: at least one person is needed".into()));
+        return Err(invalid(
+            "participants: at least one person is needed".into(),
+        ));
     }
     let mut jids: Vec<String> = Vec::with_capacity(participants.len());
     for participant in participants {

@@ -170,7 +170,11 @@ pub fn participant_statuses(
         Some(Value::Object(entries)) => read(entries)?,
         Some(Value::Array(list)) => {
             for entry in list {
-                read(entry.as_object().ok_or_else(|| bad("participant entry", reply))?)?;
+                read(
+                    entry
+                        .as_object()
+                        .ok_or_else(|| bad("participant entry", reply))?,
+                )?;
             }
         }
         Some(_) => return Err(bad("participants of the right type", reply)),
@@ -358,9 +362,12 @@ mod tests {
 
     #[test]
     fn participant_statuses_read_both_forms() {
-        let asked: Vec<String> = ["4915100000001@s.whatsapp.net", "4915100000002@s.whatsapp.net"]
-            .map(String::from)
-            .to_vec();
+        let asked: Vec<String> = [
+            "4915100000001@s.whatsapp.net",
+            "4915100000002@s.whatsapp.net",
+        ]
+        .map(String::from)
+        .to_vec();
         let map = json!({"status": 200, "participants": {"4915100000001@c.us": {"code": "200"}, "4915100000002@c.us": {"code": 409}}});
         let statuses: Vec<u16> = participant_statuses(&map, &asked)
             .unwrap()

@@ -184,7 +184,11 @@ impl Core {
             .collect();
         let now = now_s();
         if op == "create" {
-            return self.create_group(&own, child.get("subject").unwrap_or_default(), &participants);
+            return self.create_group(
+                &own,
+                child.get("subject").unwrap_or_default(),
+                &participants,
+            );
         }
         let Some(chat) = child.get("jid").map(str::to_owned) else {
             return (refused(400), Vec::new());
@@ -230,9 +234,7 @@ impl Core {
         };
         match outcome {
             // Nobody to tell of a participants call that changed no one.
-            Ok(reply) if is_list_op(op) && push.participants.is_empty() => {
-                (reply, Vec::new())
-            }
+            Ok(reply) if is_list_op(op) && push.participants.is_empty() => (reply, Vec::new()),
             Ok(reply) => (reply, vec![push]),
             Err(status) => (refused(status), Vec::new()),
         }
@@ -443,9 +445,10 @@ impl Core {
             "announce" => group.announce = switch(value)?,
             "restrict" => group.restrict = switch(value)?,
             "ephemeral" => {
-                group.ephemeral = value.unwrap_or("0").parse().map_err(|_| {
-                    format!("group ephemeral value is seconds, not {value:?}")
-                })?;
+                group.ephemeral = value
+                    .unwrap_or("0")
+                    .parse()
+                    .map_err(|_| format!("group ephemeral value is seconds, not {value:?}"))?;
             }
             "invite" => {
                 if let Some(code) = value {

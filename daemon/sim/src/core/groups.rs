@@ -135,7 +135,10 @@ impl Group {
         self.admin(who)?;
         let mut statuses = Vec::with_capacity(participants.len());
         for jid in participants {
-            let position = self.participants.iter().position(|(member, _)| member == jid);
+            let position = self
+                .participants
+                .iter()
+                .position(|(member, _)| member == jid);
             let status = match (op, position) {
                 ("add", Some(_)) => 409,
                 ("add", None) => {
@@ -335,16 +338,29 @@ mod tests {
     #[test]
     fn only_admins_change_participants_and_settings() {
         let mut group = group();
-        assert_eq!(group.change(ALICE, "add", &["49151000009@s.whatsapp.net".into()]), Err(401));
+        assert_eq!(
+            group.change(ALICE, "add", &["49151000009@s.whatsapp.net".into()]),
+            Err(401)
+        );
         assert_eq!(group.set(ALICE, "announcement", "true"), Err(401));
         let statuses = group
-            .change(ME, "promote", &[ALICE.into(), "4915100000009@s.whatsapp.net".into()])
+            .change(
+                ME,
+                "promote",
+                &[ALICE.into(), "4915100000009@s.whatsapp.net".into()],
+            )
             .unwrap();
         assert_eq!(statuses[0].1, 200);
         assert_eq!(statuses[1].1, 404);
-        assert_eq!(group.change(ALICE, "demote", &[ME.into()]).unwrap()[0].1, 403);
+        assert_eq!(
+            group.change(ALICE, "demote", &[ME.into()]).unwrap()[0].1,
+            403
+        );
         assert_eq!(group.change(ALICE, "add", &[BOB.into()]).unwrap()[0].1, 409);
-        assert_eq!(group.change(ALICE, "remove", &[BOB.into()]).unwrap()[0].1, 200);
+        assert_eq!(
+            group.change(ALICE, "remove", &[BOB.into()]).unwrap()[0].1,
+            200
+        );
         assert_eq!(group.member(BOB), Err(401));
         assert_eq!(group.set(ALICE, "announcement", "maybe"), Err(400));
         assert_eq!(
@@ -360,7 +376,10 @@ mod tests {
     fn subject_and_description_follow_restrict_and_prev() {
         let mut group = group();
         group.rename(ALICE, "Lunch", 200).unwrap();
-        assert_eq!((group.subject.as_str(), group.subject_owner.as_str()), ("Lunch", ALICE));
+        assert_eq!(
+            (group.subject.as_str(), group.subject_owner.as_str()),
+            ("Lunch", ALICE)
+        );
         assert_eq!(group.rename(ALICE, &"x".repeat(26), 200), Err(406));
         group.set(ME, "locked", "true").unwrap();
         assert_eq!(group.rename(ALICE, "Dinner", 201), Err(401));
@@ -388,7 +407,10 @@ mod tests {
         let group = groups.get_mut(&jid).unwrap();
         group.leave(ME).unwrap();
         assert_eq!(group.leave(ME), Err(401));
-        assert!(group.role(ALICE).unwrap().admin, "the oldest participant took over");
+        assert!(
+            group.role(ALICE).unwrap().admin,
+            "the oldest participant took over"
+        );
         assert_eq!(groups.get("1-2@g.us").map(|_| ()), Err(404));
     }
 }

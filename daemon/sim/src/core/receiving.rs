@@ -390,4 +390,3 @@ impl RichText {
             && self.ephemeral_s.is_none()
     }
 }
-
