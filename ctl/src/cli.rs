@@ -126,6 +126,13 @@ pub enum Command {
     #[command(flatten)]
     Receipt(ReceiptCommand),
 
+    /// Work with groups: show, create, change members, subject, description, settings, invites
+    Group {
+        /// What to do
+        #[command(subcommand)]
+        command: crate::group::GroupCommand,
+    },
+
     /// List the messages the server has not acknowledged yet, or cancel one not sent yet
     Outbox {
         /// Drop this message from the outbox (only before it was sent)

@@ -463,7 +463,8 @@ impl Session {
         writeln!(out, "marked {chat} {what} at {id}").map_err(output)
     }
 
-    fn done<M: Method>(
+    /// Calls `M` and prints `what` (the result as it came with `--json`).
+    pub(crate) fn done<M: Method>(
         mut self,
         out: &mut dyn Write,
         params: M::Params,
