@@ -48,23 +48,10 @@ fn answer(request: &Value) -> Answer {
     }
 }
 
-/// Runs `args`: the request it sent (method and params) and what it printed.
-fn one(fake: &Fake, args: &[&str]) -> (Value, String) {
-    let (result, out) = fake.run(args);
-    assert_eq!(result, Ok(()), "{args:?}");
-    let mut requests = fake.requests();
-    assert_eq!(requests.len(), 1, "{requests:?}");
-    let request = requests.remove(0);
-    (
-        json!({"method": request["method"], "params": request["params"]}),
-        out,
-    )
-}
-
 #[test]
 fn info_prints_the_fields_and_a_participant_table() {
     let fake = Fake::start(answer);
-    let (request, out) = one(&fake, &["group", "info", GROUP]);
+    let (request, out) = fake.one(&["group", "info", GROUP]);
     assert_eq!(
         request,
         json!({"method": "group_info", "params": {"chat": GROUP}})
@@ -86,7 +73,7 @@ fn info_prints_the_fields_and_a_participant_table() {
          4915100000001@s.whatsapp.net admin\n\
          4915100000002@s.whatsapp.net member\n"
     );
-    let (_, out) = one(&fake, &["--json", "group", "info", GROUP]);
+    let (_, out) = fake.one(&["--json", "group", "info", GROUP]);
     let printed: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(printed["ephemeral_s"], 604800);
     let (result, _) = fake.run(&["group", "info", "1-2@g.us"]);
@@ -96,10 +83,7 @@ fn info_prints_the_fields_and_a_participant_table() {
 #[test]
 fn every_subcommand_sends_its_params() {
     let fake = Fake::start(answer);
-    let (request, out) = one(
-        &fake,
-        &["group", "create", "Lunch", "4915100000001", "4915100000002"],
-    );
+    let (request, out) = fake.one(&["group", "create", "Lunch", "4915100000001", "4915100000002"]);
     assert_eq!(
         request,
         json!({"method": "group_create", "params": {"subject": "Lunch", "participants": ["4915100000001", "4915100000002"]}})
@@ -112,7 +96,7 @@ fn every_subcommand_sends_its_params() {
          4915100000002@s.whatsapp.net 200\n"
     );
     for action in ["add", "remove", "promote", "demote"] {
-        let (request, out) = one(&fake, &["group", action, GROUP, "4915100000004"]);
+        let (request, out) = fake.one(&["group", action, GROUP, "4915100000004"]);
         assert_eq!(
             request,
             json!({"method": "group_participants", "params": {"chat": GROUP, "action": action, "participants": ["4915100000004"]}})
@@ -167,14 +151,11 @@ fn every_subcommand_sends_its_params() {
         ),
     ];
     for (args, expected, printed) in cases {
-        let (request, out) = one(&fake, args);
+        let (request, out) = fake.one(args);
         assert_eq!(request, expected, "{args:?}");
         assert_eq!(out, printed, "{args:?}");
     }
-    let (request, out) = one(
-        &fake,
-        &["--json", "group", "settings", GROUP, "--announce", "off"],
-    );
+    let (request, out) = fake.one(&["--json", "group", "settings", GROUP, "--announce", "off"]);
     assert_eq!(request["params"], json!({"chat": GROUP, "announce": false}));
     assert_eq!(out, "{}\n");
 }

@@ -35,6 +35,17 @@ async fn refused(client: &mut Client, method: &str, params: Value, code: i64, st
     }
 }
 
+/// Each call must be refused by the server with `status` (-32004).
+async fn server_refuses<const N: usize>(
+    client: &mut Client,
+    status: u64,
+    calls: [(&str, Value); N],
+) {
+    for (method, params) in calls {
+        refused(client, method, params, -32004, Some(status)).await;
+    }
+}
+
 async fn info(client: &mut Client, chat: &str) -> Value {
     ok(client, "group_info", json!({"chat": chat})).await
 }
@@ -53,6 +64,12 @@ async fn group_event(client: &mut Client, action: &str) -> Value {
     let event = client.event("group").await;
     assert_eq!(event["action"], action, "{event}");
     event
+}
+
+/// Someone else changes a group (the simulator's `group` command); its event arrives.
+async fn someone(harness: &Harness, client: &mut Client, command: Value) -> Value {
+    harness.sim_command(command.clone()).await;
+    group_event(client, command["action"].as_str().unwrap()).await
 }
 
 #[tokio::test]
@@ -308,122 +325,57 @@ async fn invites_join_and_leaving_and_what_members_may_not_do() {
     let event = group_event(&mut client, "leave").await;
     assert_eq!(event["participants"], json!([ME]));
     // Not a member: no metadata, no invite code, no changes, no sending.
-    refused(
-        &mut client,
-        "group_info",
-        json!({"chat": GROUP}),
-        -32004,
-        Some(401),
-    )
-    .await;
-    refused(
-        &mut client,
-        "group_invite",
-        json!({"chat": GROUP}),
-        -32004,
-        Some(401),
-    )
-    .await;
-    refused(
-        &mut client,
-        "group_leave",
-        json!({"chat": GROUP}),
-        -32004,
-        Some(401),
-    )
-    .await;
-    refused(
-        &mut client,
-        "send_text",
-        json!({"to": GROUP, "text": "hi"}),
-        -32004,
-        Some(401),
-    )
-    .await;
+    let not_member = [
+        ("group_info", json!({"chat": GROUP})),
+        ("group_invite", json!({"chat": GROUP})),
+        ("group_leave", json!({"chat": GROUP})),
+        ("send_text", json!({"to": GROUP, "text": "hi"})),
+    ];
+    server_refuses(&mut client, 401, not_member).await;
 
-    // The old code no longer works; the new link joins.
-    refused(
-        &mut client,
-        "group_join",
-        json!({"code": code}),
-        -32004,
-        Some(404),
-    )
-    .await;
+    // The old code no longer works; the new link joins, once.
+    server_refuses(&mut client, 404, [("group_join", json!({"code": code}))]).await;
     let link = reset["link"].clone();
     let joined = ok(&mut client, "group_join", json!({"link": link})).await;
     assert_eq!(joined, json!({"chat": GROUP}));
     let event = group_event(&mut client, "add").await;
     assert_eq!(event["participants"], json!([ME]));
-    refused(
-        &mut client,
-        "group_join",
-        json!({"link": link}),
-        -32004,
-        Some(409),
-    )
-    .await;
+    server_refuses(&mut client, 409, [("group_join", json!({"link": link}))]).await;
 
     // Back as an ordinary member (Alice took over as admin when the last one left).
     let now = info(&mut client, GROUP).await;
     assert_eq!(role(&now, ME), Some((false, false)));
     assert_eq!(role(&now, ALICE), Some((true, false)));
+    let add = json!({"chat": GROUP, "action": "add", "participants": [DAVE]});
+    let promote = json!({"chat": GROUP, "action": "promote", "participants": [ME]});
     let not_admin = [
-        (
-            "group_participants",
-            json!({"chat": GROUP, "action": "add", "participants": [DAVE]}),
-        ),
-        (
-            "group_participants",
-            json!({"chat": GROUP, "action": "promote", "participants": [ME]}),
-        ),
+        ("group_participants", add),
+        ("group_participants", promote),
         ("group_settings", json!({"chat": GROUP, "announce": true})),
         ("group_invite", json!({"chat": GROUP})),
         ("group_invite", json!({"chat": GROUP, "reset": true})),
     ];
-    for (method, params) in not_admin {
-        refused(&mut client, method, params, -32004, Some(401)).await;
-    }
+    server_refuses(&mut client, 401, not_admin).await;
     // Without `restrict` a member may rename the group; an announce group they may not write in.
-    ok(
-        &mut client,
-        "group_subject",
-        json!({"chat": GROUP, "subject": "Ours"}),
-    )
-    .await;
+    let rename = json!({"chat": GROUP, "subject": "Ours"});
+    ok(&mut client, "group_subject", rename).await;
     group_event(&mut client, "subject").await;
-    harness
-        .sim_command(json!({"cmd": "group", "action": "announce", "chat": GROUP, "actor": ALICE, "value": "on"}))
-        .await;
-    group_event(&mut client, "announce").await;
-    refused(
-        &mut client,
-        "send_text",
-        json!({"to": GROUP, "text": "hi"}),
-        -32004,
-        Some(401),
-    )
-    .await;
-    harness
-        .sim_command(json!({"cmd": "group", "action": "restrict", "chat": GROUP, "actor": ALICE, "value": "on"}))
-        .await;
-    group_event(&mut client, "restrict").await;
-    refused(
-        &mut client,
-        "group_subject",
-        json!({"chat": GROUP, "subject": "Mine"}),
-        -32004,
-        Some(401),
-    )
-    .await;
-    refused(
-        &mut client,
-        "group_description",
-        json!({"chat": GROUP, "description": "d"}),
-        -32004,
-        Some(401),
-    )
-    .await;
+    let announce =
+        json!({"cmd": "group", "action": "announce", "chat": GROUP, "actor": ALICE, "value": "on"});
+    someone(&harness, &mut client, announce).await;
+    let send = [("send_text", json!({"to": GROUP, "text": "hi"}))];
+    server_refuses(&mut client, 401, send).await;
+    let restrict =
+        json!({"cmd": "group", "action": "restrict", "chat": GROUP, "actor": ALICE, "value": "on"});
+    someone(&harness, &mut client, restrict).await;
+    let edits = [
+        ("group_subject", json!({"chat": GROUP, "subject": "Mine"})),
+        (
+            "group_description",
+            json!({"chat": GROUP, "description": "d"}),
+        ),
+    ];
+    server_refuses(&mut client, 401, edits).await;
 }
 
 #[tokio::test]
@@ -453,29 +405,22 @@ async fn unknown_groups_and_the_group_command_update_the_state() {
         ),
         ("group_join", json!({"code": "NoSuchCode1"})),
     ] {
-        refused(&mut client, method, params, -32004, Some(404)).await;
+        refused(&mut client, method, params, -32004, Some(404)).await; // unknown
     }
 
     // Someone else's changes, from the simulator's `group` command, are what group_info says.
-    harness
-        .sim_command(json!({"cmd": "group", "action": "add", "chat": GROUP, "actor": ALICE, "participants": ["4915100000004"]}))
-        .await;
-    group_event(&mut client, "add").await;
-    harness
-        .sim_command(json!({"cmd": "group", "action": "subject", "chat": GROUP, "actor": ALICE, "subject": "Renamed"}))
-        .await;
-    group_event(&mut client, "subject").await;
-    harness
-        .sim_command(json!({"cmd": "group", "action": "promote", "chat": GROUP, "actor": ME, "participants": [BOB]}))
-        .await;
-    group_event(&mut client, "promote").await;
+    someone(&harness, &mut client, json!({"cmd": "group", "action": "add", "chat": GROUP, "actor": ALICE, "participants": ["4915100000004"]})).await;
+    someone(&harness, &mut client, json!({"cmd": "group", "action": "subject", "chat": GROUP, "actor": ALICE, "subject": "Renamed"})).await;
+    someone(&harness, &mut client, json!({"cmd": "group", "action": "promote", "chat": GROUP, "actor": ME, "participants": [BOB]})).await;
     let now = info(&mut client, GROUP).await;
     assert_eq!(now["subject"], "Renamed");
     assert_eq!(role(&now, DAVE), Some((false, false)));
     assert_eq!(role(&now, BOB), Some((true, false)));
-    harness
-        .sim_command(json!({"cmd": "group", "action": "leave", "chat": GROUP, "actor": BOB}))
-        .await;
-    group_event(&mut client, "leave").await;
+    someone(
+        &harness,
+        &mut client,
+        json!({"cmd": "group", "action": "leave", "chat": GROUP, "actor": BOB}),
+    )
+    .await;
     assert_eq!(role(&info(&mut client, GROUP).await, BOB), None);
 }

@@ -19,7 +19,7 @@
 
 use serde_json::{Map, Value, json};
 use waweb_core::binary::{Content, Node};
-use waweb_core::message::{self, normalize_jid, pb};
+use waweb_core::message::{normalize_jid, pb};
 
 use super::groups::{self, Description, Group, Role, Status};
 use super::phone::{CONTACTS, GROUP_SUBJECT, phone_message_id};
@@ -481,22 +481,7 @@ impl Core {
                 "leave" => participants,
                 _ => value.into_iter().collect(),
             };
-            let id =
-                self.deliver_info(&actor, Some(&chat), |remote, id, push_name, participant| {
-                    pb::WebMessageInfo {
-                        message: None,
-                        message_stub_type: Some(stub as i32),
-                        message_stub_parameters: parameters,
-                        ..message::incoming(
-                            remote,
-                            id,
-                            pb::Message::default(),
-                            now_s(),
-                            push_name,
-                            participant,
-                        )
-                    }
-                })?;
+            let id = self.deliver_stub(&actor, Some(&chat), stub, parameters)?;
             return Ok(json!({"id": id}));
         }
         let participants: Vec<String> = participants.iter().map(|jid| json_jid(jid)).collect();

@@ -205,11 +205,8 @@ impl Core {
             ("action", _) => {
                 let mut reply = json!({"status": 200});
                 for child in node.children() {
-                    match (child.tag.as_ref(), child.get("type")) {
-                        ("profile", _) => {
-                            reply["pushname"] = json!(child.get("name").unwrap_or_default())
-                        }
-                        _ => {}
+                    if child.tag == "profile" {
+                        reply["pushname"] = json!(child.get("name").unwrap_or_default());
                     }
                 }
                 self.send_json(conn, tag, &reply);

@@ -39,7 +39,7 @@ impl Core {
         })
     }
 
-    pub(super) fn deliver_info(
+    fn deliver_info(
         &mut self,
         from: &str,
         chat: Option<&str>,
@@ -54,6 +54,32 @@ impl Core {
         let info = build(&remote, &id, Self::contact_name(&number), participant);
         self.deliver(&client_id, &remote, info);
         Ok(id)
+    }
+
+    /// A stub message (PROTOCOL.md 9.1) from `from` (in `chat` when a group): no content, the
+    /// stub type and its parameters; the message id.
+    pub(super) fn deliver_stub(
+        &mut self,
+        from: &str,
+        chat: Option<&str>,
+        stub: pb::WebMessageInfoStubType,
+        parameters: Vec<String>,
+    ) -> Result<String, String> {
+        self.deliver_info(from, chat, |remote, id, push_name, participant| {
+            pb::WebMessageInfo {
+                message: None,
+                message_stub_type: Some(stub as i32),
+                message_stub_parameters: parameters,
+                ..message::incoming(
+                    remote,
+                    id,
+                    pb::Message::default(),
+                    now_s(),
+                    push_name,
+                    participant,
+                )
+            }
+        })
     }
 
     /// `send_text` with a quote, mentions, forwarding or a timer: an `extendedTextMessage`
@@ -332,19 +358,8 @@ impl Core {
         let from = from.need("call", "from")?;
         let status = status.get().unwrap_or_else(|| "offer".to_owned());
         if status == "missed" {
-            let id =
-                self.deliver_info(&from, None, |remote, id, push_name, _| pb::WebMessageInfo {
-                    message: None,
-                    message_stub_type: Some(pb::WebMessageInfoStubType::CallMissedVoice as i32),
-                    ..message::incoming(
-                        remote,
-                        id,
-                        pb::Message::default(),
-                        now_s(),
-                        push_name,
-                        None,
-                    )
-                })?;
+            let stub = pb::WebMessageInfoStubType::CallMissedVoice;
+            let id = self.deliver_stub(&from, None, stub, Vec::new())?;
             return Ok(json!({"id": id}));
         }
         let id = id.get().unwrap_or_else(|| {
