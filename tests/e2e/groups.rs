@@ -119,11 +119,16 @@ async fn create_and_change_participants_as_the_admin() {
     assert_eq!(new["subject"], "Lunch");
     assert_eq!(role(&new, ME), Some((true, true)));
     assert_eq!(role(&new, DAVE), Some((false, false)));
+    change_participants(&mut client, &chat).await;
+}
 
+/// As the admin of `chat` (with Alice and Dave in it): add, promote, demote, remove, each with
+/// its per-participant statuses and its event.
+async fn change_participants(client: &mut Client, chat: &str) {
     let call =
         |action: &str, who: Value| json!({"chat": chat, "action": action, "participants": who});
     let added = ok(
-        &mut client,
+        client,
         "group_participants",
         call("add", json!([BOB, ALICE])),
     )
@@ -132,14 +137,14 @@ async fn create_and_change_participants_as_the_admin() {
         added["participants"],
         json!([{"jid": BOB, "status": 200}, {"jid": ALICE, "status": 409}])
     );
-    let event = group_event(&mut client, "add").await;
+    let event = group_event(client, "add").await;
     assert_eq!(
         (&event["participants"], &event["actor"]),
         (&json!([BOB]), &json!(ME))
     );
 
     let promoted = ok(
-        &mut client,
+        client,
         "group_participants",
         call("promote", json!([ALICE, CAROL])),
     )
@@ -149,16 +154,13 @@ async fn create_and_change_participants_as_the_admin() {
         json!([{"jid": ALICE, "status": 200}, {"jid": CAROL, "status": 404}])
     );
     assert_eq!(
-        group_event(&mut client, "promote").await["participants"],
+        group_event(client, "promote").await["participants"],
         json!([ALICE])
     );
-    assert_eq!(
-        role(&info(&mut client, &chat).await, ALICE),
-        Some((true, false))
-    );
+    assert_eq!(role(&info(client, chat).await, ALICE), Some((true, false)));
 
     let demoted = ok(
-        &mut client,
+        client,
         "group_participants",
         call("demote", json!([ALICE, ME])),
     )
@@ -167,23 +169,18 @@ async fn create_and_change_participants_as_the_admin() {
         demoted["participants"],
         json!([{"jid": ALICE, "status": 200}, {"jid": ME, "status": 403}])
     );
-    group_event(&mut client, "demote").await;
+    group_event(client, "demote").await;
 
-    let removed = ok(
-        &mut client,
-        "group_participants",
-        call("remove", json!([BOB])),
-    )
-    .await;
+    let removed = ok(client, "group_participants", call("remove", json!([BOB]))).await;
     assert_eq!(
         removed["participants"],
         json!([{"jid": BOB, "status": 200}])
     );
     assert_eq!(
-        group_event(&mut client, "remove").await["participants"],
+        group_event(client, "remove").await["participants"],
         json!([BOB])
     );
-    let after = info(&mut client, &chat).await;
+    let after = info(client, chat).await;
     assert_eq!(role(&after, BOB), None);
     assert_eq!(role(&after, ALICE), Some((false, false)));
 }
