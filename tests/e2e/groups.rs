@@ -421,3 +421,43 @@ async fn unknown_groups_and_the_group_command_update_the_state() {
     .await;
     assert_eq!(role(&info(&mut client, GROUP).await, BOB), None);
 }
+
+#[tokio::test]
+async fn wawebctl_group_commands_against_the_daemon() {
+    let mut harness = Harness::start().await;
+    let mut client = harness.pair().await;
+    let socket = harness.socket().to_owned();
+    let ctl = |args: &'static [&'static str]| crate::ctl::spawn_ctl(&socket, args);
+
+    let (result, out) = ctl(&["group", "info", GROUP]).await.unwrap();
+    assert_eq!(result, Ok(()));
+    assert!(out.contains("subject     Sim Friends\n"), "{out}");
+    assert!(
+        out.ends_with(
+            "JID                          ROLE\n\
+             4915100000000@s.whatsapp.net super admin\n\
+             4915100000001@s.whatsapp.net member\n\
+             4915100000002@s.whatsapp.net member\n\
+             4915100000003@s.whatsapp.net member\n"
+        ),
+        "{out}"
+    );
+    let (result, out) = ctl(&["group", "promote", GROUP, "4915100000001"])
+        .await
+        .unwrap();
+    assert_eq!(
+        (result, out.as_str()),
+        (
+            Ok(()),
+            "JID                          STATUS\n4915100000001@s.whatsapp.net 200\n"
+        )
+    );
+    group_event(&mut client, "promote").await;
+    let (result, out) = ctl(&["group", "invite", GROUP]).await.unwrap();
+    assert_eq!(result, Ok(()));
+    assert!(out.starts_with("https://chat.whatsapp.com/"), "{out}");
+    let (result, _) = ctl(&["group", "info", "4915100000000-1@g.us"])
+        .await
+        .unwrap();
+    assert!(result.unwrap_err().contains("404"));
+}
