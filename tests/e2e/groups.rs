@@ -379,14 +379,14 @@ async fn invites_join_and_leaving_and_what_members_may_not_do() {
 async fn unknown_groups_and_the_group_command_update_the_state() {
     let mut harness = Harness::start().await;
     let mut client = harness.client().await;
-    refused(
-        &mut client,
-        "group_info",
-        json!({"chat": GROUP}),
-        -32001,
-        None,
-    )
-    .await;
+    // Not logged in: a query, and a set-action (which needs our own JID as its author).
+    let create = json!({"subject": "S", "participants": [ALICE]});
+    for (method, params) in [
+        ("group_info", json!({"chat": GROUP})),
+        ("group_create", create),
+    ] {
+        refused(&mut client, method, params, -32001, None).await;
+    }
     let mut client = harness.pair().await;
 
     let unknown = "4915100000000-1@g.us";

@@ -158,25 +158,30 @@ impl Actor {
                 self.spawn_call(reply, |task| groups::info(task, params));
             }
             (Call::GroupCreate(params), _) => {
-                let limits = self.media.limits;
-                self.spawn_call(reply, move |task| groups::create(task, params, limits));
+                let (limits, own) = (self.media.limits, self.group_author());
+                self.spawn_call(reply, move |task| groups::create(task, params, limits, own));
             }
             (Call::GroupParticipants(params), _) => {
-                self.spawn_call(reply, |task| groups::participants(task, params));
+                let own = self.group_author();
+                self.spawn_call(reply, |task| groups::participants(task, params, own));
             }
             (Call::GroupLeave(params), _) => {
-                self.spawn_call(reply, |task| groups::leave(task, params));
+                let own = self.group_author();
+                self.spawn_call(reply, |task| groups::leave(task, params, own));
             }
             (Call::GroupSubject(params), _) => {
-                let limits = self.media.limits;
-                self.spawn_call(reply, move |task| groups::rename(task, params, limits));
+                let (limits, own) = (self.media.limits, self.group_author());
+                self.spawn_call(reply, move |task| groups::rename(task, params, limits, own));
             }
             (Call::GroupDescription(params), _) => {
-                let limits = self.media.limits;
-                self.spawn_call(reply, move |task| groups::describe(task, params, limits));
+                let (limits, own) = (self.media.limits, self.group_author());
+                self.spawn_call(reply, move |task| {
+                    groups::describe(task, params, limits, own)
+                });
             }
             (Call::GroupSettings(params), _) => {
-                self.spawn_call(reply, |task| groups::settings(task, params));
+                let own = self.group_author();
+                self.spawn_call(reply, |task| groups::settings(task, params, own));
             }
             (Call::GroupInvite(params), _) => {
                 self.spawn_call(reply, |task| groups::invite(task, params));

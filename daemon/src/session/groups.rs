@@ -27,6 +27,7 @@ use waweb_proto::group::{
     INVITE_LINK_PREFIX,
 };
 
+use super::actor::Actor;
 use super::compose::{jid, person};
 use super::handle::SessionError;
 use super::requests::{Task, status_ok};
@@ -88,12 +89,17 @@ fn subject(text: &str, limits: &Limits) -> Result<String, SessionError> {
     Ok(text.to_owned())
 }
 
-/// Who we are, as the `author` of group operations.
-fn own(task: &Task) -> Result<String, SessionError> {
-    task.me
-        .as_ref()
-        .map(|me| me.wid.clone())
-        .ok_or(SessionError::NotLoggedIn)
+/// Who we are, as the `author` of group operations: known once a connection logged in;
+/// before that the call fails as a request would (not connected, or not logged in at all).
+pub(super) type Author = Result<String, SessionError>;
+
+impl Actor {
+    pub(super) fn group_author(&self) -> Author {
+        self.me
+            .as_ref()
+            .map(|me| me.wid.clone())
+            .ok_or_else(|| self.not_available())
+    }
 }
 
 /// An invite code: letters and digits only, as the service made them.
@@ -143,10 +149,11 @@ pub(super) async fn create(
     task: Task,
     params: GroupCreateParams,
     limits: Limits,
+    own: Author,
 ) -> Result<GroupCreateResult, SessionError> {
     let name = subject(&params.subject, &limits)?;
     let participants = people(&params.participants)?;
-    let own = own(&task)?;
+    let own = own?;
     let reply = task
         .requests
         .set(wire::create(&own, &name, &participants), true)
@@ -161,10 +168,11 @@ pub(super) async fn create(
 pub(super) async fn participants(
     task: Task,
     params: GroupParticipantsParams,
+    own: Author,
 ) -> Result<GroupParticipantsResult, SessionError> {
     let chat = group(&params.chat)?;
     let participants = people(&params.participants)?;
-    let own = own(&task)?;
+    let own = own?;
     let action = wire::participants(&own, &chat, params.action, &participants);
     let reply = task.requests.set(action, true).await?;
     Ok(GroupParticipantsResult {
@@ -173,9 +181,13 @@ pub(super) async fn participants(
 }
 
 /// `group_leave`.
-pub(super) async fn leave(task: Task, params: GroupParams) -> Result<EmptyResult, SessionError> {
+pub(super) async fn leave(
+    task: Task,
+    params: GroupParams,
+    own: Author,
+) -> Result<EmptyResult, SessionError> {
     let chat = group(&params.chat)?;
-    let own = own(&task)?;
+    let own = own?;
     task.requests.set(wire::leave(&own, &chat), true).await?;
     Ok(EmptyResult {})
 }
@@ -185,10 +197,11 @@ pub(super) async fn rename(
     task: Task,
     params: GroupSubjectParams,
     limits: Limits,
+    own: Author,
 ) -> Result<EmptyResult, SessionError> {
     let chat = group(&params.chat)?;
     let name = subject(&params.subject, &limits)?;
-    let own = own(&task)?;
+    let own = own?;
     task.requests
         .set(wire::subject(&own, &chat, &name), true)
         .await?;
@@ -200,6 +213,7 @@ pub(super) async fn describe(
     task: Task,
     params: GroupDescriptionParams,
     limits: Limits,
+    own: Author,
 ) -> Result<EmptyResult, SessionError> {
     let chat = group(&params.chat)?;
     let length = params.description.chars().count() as u64;
@@ -209,7 +223,7 @@ pub(super) async fn describe(
             limits.group_description
         )));
     }
-    let own = own(&task)?;
+    let own = own?;
     let prev = metadata(&task, &chat).await?.desc_id;
     let action = wire::description(
         &own,
@@ -227,6 +241,7 @@ pub(super) async fn describe(
 pub(super) async fn settings(
     task: Task,
     params: GroupSettingsParams,
+    own: Author,
 ) -> Result<EmptyResult, SessionError> {
     let chat = group(&params.chat)?;
     let settings: Vec<Setting> = [
@@ -242,7 +257,7 @@ pub(super) async fn settings(
             "give at least one of announce, restrict and ephemeral_s".into(),
         ));
     }
-    let own = own(&task)?;
+    let own = own?;
     for setting in settings {
         task.requests
             .set(wire::setting(&own, &chat, setting), true)
