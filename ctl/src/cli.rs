@@ -126,6 +126,13 @@ pub enum Command {
     #[command(flatten)]
     Receipt(ReceiptCommand),
 
+    /// Work with groups: show, create, change members, subject, description, settings, invites
+    Group {
+        /// What to do
+        #[command(subcommand)]
+        command: crate::group::GroupCommand,
+    },
+
     #[command(flatten)]
     Profile(crate::profile::ProfileCommand),
 

@@ -463,6 +463,7 @@ impl Session {
         writeln!(out, "marked {chat} {what} at {id}").map_err(output)
     }
 
+    /// Calls `M` and prints `what` (the result as it came with `--json`).
     pub(crate) fn done<M: Method>(
         mut self,
         out: &mut dyn Write,

@@ -7,6 +7,7 @@
 
 mod cli;
 mod compose;
+mod group;
 mod login;
 mod profile;
 mod send_media;
@@ -194,6 +195,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
         Command::Consumers => Session::connect(cli)?.consumers(out),
         Command::Compose(command) => compose::send(cli, command, out),
         Command::Receipt(command) => compose::receipt(cli, command, out),
+        Command::Group { command } => group::run(cli, command, out),
         Command::Send {
             to,
             text,

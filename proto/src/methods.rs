@@ -40,6 +40,11 @@ use crate::compose::{
     ForwardParams, MessageRef, RevokeParams, SendContactParams, SendLocationParams,
 };
 use crate::event::EventType;
+use crate::group::{
+    GroupCreateParams, GroupCreateResult, GroupDescriptionParams, GroupInfoResult,
+    GroupInviteParams, GroupInviteResult, GroupJoinParams, GroupJoinResult, GroupParams,
+    GroupParticipantsParams, GroupParticipantsResult, GroupSettingsParams, GroupSubjectParams,
+};
 use crate::journal::{
     CommitParams, ConsumerInfo, ConsumersResult, JournalParams, JournalResult, SubscribeParams,
     SubscribeResult,
@@ -592,6 +597,82 @@ methods! {
     /// {"jsonrpc":"2.0","id":34,"result":{"jids":["4915100000003@s.whatsapp.net"]}}
     /// ```
     Blocklist = "blocklist" -> BlocklistResult;
+
+    /// `group_info`: a group's subject, owner, description, settings and participants, as the
+    /// server has them (`GroupMetadata`); only members may ask.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":40,"method":"group_info","params":{"chat":"4915100000000-1600000000@g.us"}}
+    /// {"jsonrpc":"2.0","id":40,"result":{"chat":"4915100000000-1600000000@g.us","subject":"Sim Friends","owner":"4915100000000@s.whatsapp.net","created":1600000000,"description":null,"announce":false,"restrict":false,"ephemeral_s":null,"participants":[{"jid":"4915100000000@s.whatsapp.net","admin":true,"super_admin":true}]}}
+    /// ```
+    GroupInfo(GroupParams) = "group_info" -> GroupInfoResult;
+
+    /// `group_create`: a new group with us as its super admin and these participants.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":41,"method":"group_create","params":{"subject":"Lunch","participants":["4915100000001"]}}
+    /// {"jsonrpc":"2.0","id":41,"result":{"chat":"4915100000000-1600000100@g.us","participants":[{"jid":"4915100000001@s.whatsapp.net","status":200}]}}
+    /// ```
+    GroupCreate(GroupCreateParams) = "group_create" -> GroupCreateResult;
+
+    /// `group_participants`: add, remove, promote or demote people (admins only); each gets
+    /// the server's status.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":42,"method":"group_participants","params":{"chat":"4915100000000-1600000000@g.us","action":"add","participants":["4915100000004"]}}
+    /// {"jsonrpc":"2.0","id":42,"result":{"participants":[{"jid":"4915100000004@s.whatsapp.net","status":200}]}}
+    /// ```
+    GroupParticipants(GroupParticipantsParams) = "group_participants" -> GroupParticipantsResult;
+
+    /// `group_leave`: leave a group.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":43,"method":"group_leave","params":{"chat":"4915100000000-1600000000@g.us"}}
+    /// {"jsonrpc":"2.0","id":43,"result":{}}
+    /// ```
+    GroupLeave(GroupParams) = "group_leave" -> EmptyResult;
+
+    /// `group_subject`: rename a group.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":44,"method":"group_subject","params":{"chat":"4915100000000-1600000000@g.us","subject":"Lunch"}}
+    /// {"jsonrpc":"2.0","id":44,"result":{}}
+    /// ```
+    GroupSubject(GroupSubjectParams) = "group_subject" -> EmptyResult;
+
+    /// `group_description`: set (or, with `""`, remove) a group's description.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":45,"method":"group_description","params":{"chat":"4915100000000-1600000000@g.us","description":"Noon, daily"}}
+    /// {"jsonrpc":"2.0","id":45,"result":{}}
+    /// ```
+    GroupDescription(GroupDescriptionParams) = "group_description" -> EmptyResult;
+
+    /// `group_settings`: who may send (`announce`), who may edit the group (`restrict`), and
+    /// disappearing messages (`ephemeral_s`, 0 = off); admins only.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":46,"method":"group_settings","params":{"chat":"4915100000000-1600000000@g.us","announce":true}}
+    /// {"jsonrpc":"2.0","id":46,"result":{}}
+    /// ```
+    GroupSettings(GroupSettingsParams) = "group_settings" -> EmptyResult;
+
+    /// `group_invite`: the group's invite code and link (admins only); `reset` revokes the old
+    /// one first.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":47,"method":"group_invite","params":{"chat":"4915100000000-1600000000@g.us"}}
+    /// {"jsonrpc":"2.0","id":47,"result":{"code":"Fq3Ab9kLmN2pQr","link":"https://chat.whatsapp.com/Fq3Ab9kLmN2pQr"}}
+    /// ```
+    GroupInvite(GroupInviteParams) = "group_invite" -> GroupInviteResult;
+
+    /// `group_join`: join a group by its invite `code` or `link`.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":48,"method":"group_join","params":{"link":"https://chat.whatsapp.com/Fq3Ab9kLmN2pQr"}}
+    /// {"jsonrpc":"2.0","id":48,"result":{"chat":"4915100000000-1600000000@g.us"}}
+    /// ```
+    GroupJoin(GroupJoinParams) = "group_join" -> GroupJoinResult;
 }
 
 /// Every method name, in the order of DESIGN.md's table: [`Call::NAMES`].

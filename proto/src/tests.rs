@@ -347,7 +347,7 @@ fn results_have_the_design_fields() {
         }),
         r#"{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}"#
     );
-    assert_eq!(methods::METHODS.len(), 34);
+    assert_eq!(methods::METHODS.len(), 43);
 }
 
 #[test]
@@ -577,6 +577,45 @@ fn every_call() -> Vec<Call> {
     ]
     .into_iter()
     .chain(crate::profile::every_call())
+    .chain([
+        Call::GroupInfo(crate::group::GroupParams {
+            chat: "1-2@g.us".into(),
+        }),
+        Call::GroupCreate(crate::group::GroupCreateParams {
+            subject: "S".into(),
+            participants: vec!["1".into()],
+        }),
+        Call::GroupParticipants(crate::group::GroupParticipantsParams {
+            chat: "1-2@g.us".into(),
+            action: crate::group::ParticipantAction::Demote,
+            participants: vec!["1".into()],
+        }),
+        Call::GroupLeave(crate::group::GroupParams {
+            chat: "1-2@g.us".into(),
+        }),
+        Call::GroupSubject(crate::group::GroupSubjectParams {
+            chat: "1-2@g.us".into(),
+            subject: "S".into(),
+        }),
+        Call::GroupDescription(crate::group::GroupDescriptionParams {
+            chat: "1-2@g.us".into(),
+            description: "D".into(),
+        }),
+        Call::GroupSettings(crate::group::GroupSettingsParams {
+            chat: "1-2@g.us".into(),
+            announce: Some(true),
+            restrict: None,
+            ephemeral_s: Some(0),
+        }),
+        Call::GroupInvite(crate::group::GroupInviteParams {
+            chat: "1-2@g.us".into(),
+            reset: true,
+        }),
+        Call::GroupJoin(crate::group::GroupJoinParams {
+            code: Some("C".into()),
+            link: None,
+        }),
+    ])
     .collect()
 }
 
@@ -650,7 +689,16 @@ fn every_method_has_one_name_in_the_list() {
             "set_push_name",
             "block",
             "unblock",
-            "blocklist"
+            "blocklist",
+            "group_info",
+            "group_create",
+            "group_participants",
+            "group_leave",
+            "group_subject",
+            "group_description",
+            "group_settings",
+            "group_invite",
+            "group_join"
         ]
     );
     assert_eq!(methods::METHODS, Call::NAMES);
@@ -748,7 +796,9 @@ fn an_unknown_method_names_every_method() {
          unsubscribe, send_text, query, media_download, commit, consumers, events, outbox, outbox_cancel, \
          send_location, send_contact, forward, revoke, mark_read, mark_unread, mark_played, \
          set_presence, set_typing, subscribe_presence, send_media, on_whatsapp, profile_picture, \
-         set_profile_picture, about, set_about, set_push_name, block, unblock, blocklist"
+         set_profile_picture, about, set_about, set_push_name, block, unblock, blocklist, group_info, \
+         group_create, group_participants, group_leave, group_subject, group_description, \
+         group_settings, group_invite, group_join"
     );
     // The list in the message is the enum's list, whatever it grows to.
     let listed = error

@@ -89,6 +89,17 @@ fn fake_session() -> SessionHandle {
                 | Call::Blocklist => {
                     let _ = reply.send(Err(SessionError::NotConnected));
                 }
+                Call::GroupInfo(_)
+                | Call::GroupCreate(_)
+                | Call::GroupParticipants(_)
+                | Call::GroupLeave(_)
+                | Call::GroupSubject(_)
+                | Call::GroupDescription(_)
+                | Call::GroupSettings(_)
+                | Call::GroupInvite(_)
+                | Call::GroupJoin(_) => {
+                    let _ = reply.send(Err(SessionError::NotConnected));
+                }
                 Call::Query(QueryParams { json, .. }) => {
                     let json = json.unwrap_or_default();
                     let reply = Reply::new(reply);

@@ -12,6 +12,7 @@
 //! query      -> a session task (query.rs): the reply as it came, JSON or node
 //! media_download {message} -> a session task (query.rs), refreshing an expired URL once
 //! on_whatsapp, profile_picture, about, set_*, block, unblock, blocklist -> profile.rs
+//! group_*    -> a session task each (groups.rs): GroupMetadata, invite codes, group set-actions
 //! mark_read, mark_unread, mark_played, set_presence, set_typing, subscribe_presence
 //!            -> offline: not_connected                       online: a set-action or command (receipts.rs)
 //! ```
@@ -28,6 +29,7 @@ use waweb_proto::{Call, Event, LoginResult, LogoutResult, MediaDownloadResult, R
 use super::actor::{Actor, Ended, Goal};
 use super::compose::Compose;
 use super::download::download;
+use super::groups;
 use super::handle::{Command, Reply, SessionError};
 use super::online::{Link, Waiter};
 use super::receipts::ReceiptCall;
@@ -157,6 +159,41 @@ impl Actor {
                 | Call::Blocklist),
                 _,
             ) => self.profile_call(call, reply),
+            (Call::GroupInfo(params), _) => {
+                self.spawn_call(reply, |task| groups::info(task, params));
+            }
+            (Call::GroupCreate(params), _) => {
+                let (limits, own) = (self.media.limits, self.group_author());
+                self.spawn_call(reply, move |task| groups::create(task, params, limits, own));
+            }
+            (Call::GroupParticipants(params), _) => {
+                let own = self.group_author();
+                self.spawn_call(reply, |task| groups::participants(task, params, own));
+            }
+            (Call::GroupLeave(params), _) => {
+                let own = self.group_author();
+                self.spawn_call(reply, |task| groups::leave(task, params, own));
+            }
+            (Call::GroupSubject(params), _) => {
+                let (limits, own) = (self.media.limits, self.group_author());
+                self.spawn_call(reply, move |task| groups::rename(task, params, limits, own));
+            }
+            (Call::GroupDescription(params), _) => {
+                let (limits, own) = (self.media.limits, self.group_author());
+                self.spawn_call(reply, move |task| {
+                    groups::describe(task, params, limits, own)
+                });
+            }
+            (Call::GroupSettings(params), _) => {
+                let own = self.group_author();
+                self.spawn_call(reply, |task| groups::settings(task, params, own));
+            }
+            (Call::GroupInvite(params), _) => {
+                self.spawn_call(reply, |task| groups::invite(task, params));
+            }
+            (Call::GroupJoin(params), _) => {
+                self.spawn_call(reply, |task| groups::join(task, params));
+            }
             (
                 Call::Version
                 | Call::Subscribe(_)

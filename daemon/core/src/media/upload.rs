@@ -53,6 +53,10 @@ pub struct Limits {
     pub media: u64,
     /// Documents (`maxFileSize`).
     pub document: u64,
+    /// A group subject's length in characters (`maxSubject`), which the same push sets.
+    pub group_subject: u64,
+    /// A group description's length in characters (`groupDescLength`).
+    pub group_description: u64,
 }
 
 impl Default for Limits {
@@ -63,6 +67,8 @@ impl Default for Limits {
             image: 1024 * KIB,
             media: 64 * MIB,
             document: 100 * MIB,
+            group_subject: 25,
+            group_description: 512,
         }
     }
 }
@@ -100,6 +106,8 @@ impl Limits {
             image: read("imageMaxKBytes", KIB, self.image),
             media: read("media", MIB, self.media),
             document: read("maxFileSize", MIB, self.document),
+            group_subject: read("maxSubject", 1, self.group_subject),
+            group_description: read("groupDescLength", 1, self.group_description),
         }
     }
 

@@ -8,14 +8,17 @@ fn props_set_the_limits_in_their_units() {
     let defaults = Limits::default();
     assert_eq!(defaults.image, 1024 * 1024);
     let limits = defaults.with_props(&json!({
-        "imageMaxKBytes": 1, "media": "2", "maxFileSize": 3, "imageMaxEdge": 1600
+        "imageMaxKBytes": 1, "media": "2", "maxFileSize": 3, "imageMaxEdge": 1600,
+        "maxSubject": 30
     }));
     assert_eq!(
         limits,
         Limits {
             image: 1024,
             media: 2 * 1024 * 1024,
-            document: 3 * 1024 * 1024
+            document: 3 * 1024 * 1024,
+            group_subject: 30,
+            group_description: 512,
         }
     );
     // Missing, zero or nonsense keeps what was known.

@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use waweb_core::binary::{self, Node};
 use waweb_core::media::{self, MediaType};
 
+use super::group_ops::GroupChange;
 use super::phone::MediaExtras;
-use super::receiving::{GroupChange, RichText};
+use super::receiving::RichText;
 use super::{Answer, Core};
 use crate::command::{Command, Field};
 use crate::server::Outgoing;

@@ -9,6 +9,8 @@
 mod commands;
 mod decoded;
 mod flood;
+mod group_ops;
+mod groups;
 mod login;
 mod phone;
 mod profiles;
@@ -196,6 +198,8 @@ pub struct Core {
     next_flood: u64,
     /// Whom the user blocked on the phone, as `Blocklist` spells them (`@c.us`).
     blocklist: BTreeSet<String>,
+    /// Every group, with its members, settings and invite code.
+    groups: groups::Groups,
     /// Pictures, about texts and who is on WhatsApp (profiles.rs).
     profiles: profiles::Profiles,
 }
@@ -256,8 +260,10 @@ impl Core {
             floods: HashMap::new(),
             next_flood: 1,
             blocklist: BTreeSet::new(),
+            groups: groups::Groups::default(),
             profiles: profiles::Profiles::default(),
-        };
+        }
+        .with_initial_group();
         core.profiles = profiles::Profiles::new(&core.store, &core.group_jid());
         core
     }

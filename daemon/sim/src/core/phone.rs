@@ -58,20 +58,6 @@ impl Core {
         format!("{}-1600000000@g.us", self.config.phone_number)
     }
 
-    pub(super) fn group_metadata(&self) -> Value {
-        let own = format!("{}@c.us", self.config.phone_number);
-        let mut participants = vec![json!({"id": own, "isAdmin": true, "isSuperAdmin": true})];
-        participants.extend(
-            CONTACTS
-                .iter()
-                .map(|contact| json!({"id": format!("{}@c.us", contact.number), "isAdmin": false, "isSuperAdmin": false})),
-        );
-        json!({
-            "id": self.group_jid(), "owner": own, "subject": GROUP_SUBJECT, "creation": 1_600_000_000,
-            "subjectTime": 1_600_000_000, "subjectOwner": own, "participants": participants
-        })
-    }
-
     pub(super) fn chat_list(&self) -> Node {
         let mut chats: Vec<Node> = CONTACTS
             .iter()

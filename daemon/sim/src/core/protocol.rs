@@ -10,9 +10,8 @@ use waweb_core::message::{self, pb};
 use waweb_core::wire::{self, ClientText};
 
 use super::decoded;
-use super::phone::{CONTACTS, GROUP_SUBJECT};
 use super::verify;
-use super::{Core, Input, Timer, now_ms, now_s, str_at, user_jid};
+use super::{Core, Input, Timer, now_ms, now_s, str_at};
 
 /// A message of a relay, decoded once, with the phone's verdict on its attachment (if it has
 /// one).
@@ -90,16 +89,9 @@ impl Core {
             ["query", "Presence", "lastseen"] => {
                 self.send_json(conn, tag, &json!({"t": now_s().saturating_sub(300)}));
             }
-            ["query", "GroupMetadata", ..] => {
-                let reply = if str_at(array, 2) == Some(self.group_jid().as_str()) {
-                    self.group_metadata()
-                } else {
-                    json!({"status": 404})
-                };
-                self.send_json(conn, tag, &reply);
-            }
-            ["query", "inviteCode", ..] => {
-                self.send_json(conn, tag, &json!({"status": 200, "code": "SimInviteCode1"}))
+            ["query", "GroupMetadata" | "inviteCode", ..]
+            | ["action", "inviteReset" | "invite", ..] => {
+                self.on_group_command(conn, tag, &words);
             }
             ["query", "mediaConn", ..] => {
                 let hosts: Vec<Value> = self
@@ -198,19 +190,16 @@ impl Core {
     fn on_node(&mut self, conn: u64, tag: &str, node: &Node, relayed: Vec<Relayed>) {
         match (node.tag.as_ref(), node.get("type")) {
             ("action", Some("relay")) => self.on_relay(conn, tag, relayed),
+            ("action", _) if self.on_group_actions(conn, tag, node) => {}
             ("action", _) => {
                 let mut reply = json!({"status": 200});
                 let mut pushes = Vec::new();
                 for child in node.children() {
-                    match (child.tag.as_ref(), child.get("type")) {
-                        ("profile" | "status" | "picture" | "block", _) => {
-                            pushes.extend(self.on_profile_set(tag, child, &mut reply));
-                        }
-                        ("group", Some("create")) => {
-                            reply["gid"] =
-                                json!(format!("{}-{}@g.us", self.config.phone_number, now_s()));
-                        }
-                        _ => {}
+                    if matches!(
+                        child.tag.as_ref(),
+                        "profile" | "status" | "picture" | "block"
+                    ) {
+                        pushes.extend(self.on_profile_set(tag, child, &mut reply));
                     }
                 }
                 self.send_json(conn, tag, &reply);
@@ -235,6 +224,15 @@ impl Core {
         };
         if relayed.is_empty() {
             self.send_json(conn, tag, &json!({"status": 400}));
+            return;
+        }
+        // Into a group: members only, and only admins while it is an announce group.
+        let refusal = relayed.iter().find_map(|relayed| {
+            let key = relayed.info.key.as_ref()?;
+            self.send_refusal(&message::normalize_jid(key.remote_jid.as_deref()?))
+        });
+        if let Some(status) = refusal {
+            self.send_json(conn, tag, &json!({"status": status}));
             return;
         }
         // The real service first acknowledged receipt with an empty frame, then answered.
@@ -300,22 +298,13 @@ impl Core {
                     .attr("url", url)
                     .attr("code", "200")
             }
-            "group" => {
-                let participants = CONTACTS
-                    .iter()
-                    .map(|contact| Node::new("participant").attr("jid", user_jid(contact.number)))
-                    .collect();
-                Node::new("response")
-                    .attr("type", "group")
-                    .with_content(Content::List(vec![
-                        Node::new("group")
-                            .attr("jid", self.group_jid())
-                            .attr("creator", user_jid(&self.config.phone_number))
-                            .attr("create", "1600000000")
-                            .attr("subject", GROUP_SUBJECT)
-                            .with_content(Content::List(participants)),
-                    ]))
-            }
+            "group" => match self.group_query(node) {
+                Some(reply) => reply,
+                None => {
+                    self.send_json(conn, tag, &json!({"status": 404}));
+                    return;
+                }
+            },
             "status" | "emoji" | "quick_reply" | "label" => Node::new("response")
                 .attr("type", kind.to_owned())
                 .with_content(Content::List(vec![])),

@@ -8,8 +8,7 @@
 //! send_location / send_contact-> action add=relay: WMI locationMessage / contact(s)Message   (9.4)
 //! revoke                      -> action add=relay: WMI protocolMessage{REVOKE, key}          (9.4)
 //! presence / typing           -> ["Presence",{"id","type","t"?,"participant"?}]             (3.6)
-//! group create/add/…/subject  -> ["Chat",{"id","cmd":"action","data":[type,actor,{…}]}]     (3.8)
-//! group announce/restrict/…   -> action add=relay: WMI with messageStubType + parameters      (9.1)
+//! group …                     -> see group_ops.rs
 //! phone_action                -> action: <chat jid type …/> or <read jid type?/>              (8.2)
 //! block                       -> ["Blocklist",{"id":1,"blocklist":[…]}]                      (3.4)
 //! call offer / missed         -> action: <call from id><offer call-id/></call> / stub 40      (8.2, 9.1)
@@ -22,22 +21,8 @@ use waweb_core::message::{self, compose, pb};
 use super::{Core, now_s, user_jid};
 use crate::command::Field;
 
-/// The stub types of PROTOCOL.md 9.1 the `group` command sends as messages: the changes the
-/// `Chat` push of 3.8 has no form for.
-fn group_stub(action: &str) -> Option<pb::WebMessageInfoStubType> {
-    use pb::WebMessageInfoStubType as Stub;
-    Some(match action {
-        "announce" => Stub::GroupChangeAnnounce,
-        "restrict" => Stub::GroupChangeRestrict,
-        "ephemeral" => Stub::ChangeEphemeralSetting,
-        "invite" => Stub::GroupChangeInviteLink,
-        "leave" => Stub::GroupParticipantLeave,
-        _ => return None,
-    })
-}
-
 /// A JID as JSON pushes spell it (`@c.us` for people).
-fn json_jid(number_or_jid: &str) -> String {
+pub(super) fn json_jid(number_or_jid: &str) -> String {
     message::jid_for_json_command(&user_jid(number_or_jid))
 }
 
@@ -69,6 +54,32 @@ impl Core {
         let info = build(&remote, &id, Self::contact_name(&number), participant);
         self.deliver(&client_id, &remote, info);
         Ok(id)
+    }
+
+    /// A stub message (PROTOCOL.md 9.1) from `from` (in `chat` when a group): no content, the
+    /// stub type and its parameters; the message id.
+    pub(super) fn deliver_stub(
+        &mut self,
+        from: &str,
+        chat: Option<&str>,
+        stub: pb::WebMessageInfoStubType,
+        parameters: Vec<String>,
+    ) -> Result<String, String> {
+        self.deliver_info(from, chat, |remote, id, push_name, participant| {
+            pb::WebMessageInfo {
+                message: None,
+                message_stub_type: Some(stub as i32),
+                message_stub_parameters: parameters,
+                ..message::incoming(
+                    remote,
+                    id,
+                    pb::Message::default(),
+                    now_s(),
+                    push_name,
+                    participant,
+                )
+            }
+        })
     }
 
     /// `send_text` with a quote, mentions, forwarding or a timer: an `extendedTextMessage`
@@ -262,76 +273,6 @@ impl Core {
         self.push_presence(body)
     }
 
-    /// A group change: the `Chat` push of 3.8 for what it has a form for (`create`, `add`,
-    /// `remove`, `promote`, `demote`, `subject`, `description` as `desc_add`), a stub message
-    /// in the group from `actor` for the rest (`announce`/`restrict` with `value` `on`/`off`,
-    /// `ephemeral` with seconds, `invite` with the code, `leave`).
-    pub(super) fn group_change(&mut self, change: GroupChange) -> Result<Value, String> {
-        let action = change.action.need("group", "action")?;
-        let chat = change.chat.get().unwrap_or_else(|| self.group_jid());
-        let actor = change.actor.get().map(|jid| user_jid(&jid));
-        let participants: Vec<String> = change
-            .participants
-            .get()
-            .unwrap_or_default()
-            .iter()
-            .map(|jid| json_jid(jid))
-            .collect();
-        if let Some(stub) = group_stub(&action) {
-            let actor = actor.ok_or("group needs \"actor\" for this action")?;
-            let parameters = match action.as_str() {
-                "leave" if participants.is_empty() => vec![actor.clone()],
-                "leave" => participants.iter().map(|jid| user_jid(jid)).collect(),
-                _ => change.value.get().into_iter().collect(),
-            };
-            let id =
-                self.deliver_info(&actor, Some(&chat), |remote, id, push_name, participant| {
-                    pb::WebMessageInfo {
-                        message: None,
-                        message_stub_type: Some(stub as i32),
-                        message_stub_parameters: parameters,
-                        ..message::incoming(
-                            remote,
-                            id,
-                            pb::Message::default(),
-                            now_s(),
-                            push_name,
-                            participant,
-                        )
-                    }
-                })?;
-            return Ok(json!({"id": id}));
-        }
-        let fields = match action.as_str() {
-            "create" => json!({
-                "subject": change.subject.get().unwrap_or_else(|| super::phone::GROUP_SUBJECT.to_owned()),
-                "creation": now_s(), "s_o": actor.as_deref().map(json_jid), "s_t": now_s(),
-                "admins": actor.as_deref().map(json_jid).into_iter().collect::<Vec<_>>(),
-                "regulars": participants,
-            }),
-            "add" | "remove" | "promote" | "demote" => json!({"participants": participants}),
-            "subject" => {
-                json!({"subject": change.subject.need("group", "subject")?, "s_t": now_s()})
-            }
-            "description" => {
-                json!({"desc": change.value.need("group", "value")?, "descId": format!("{}", now_s())})
-            }
-            other => return Err(format!("unknown group action {other:?}")),
-        };
-        let kind = if action == "description" {
-            "desc_add"
-        } else {
-            action.as_str()
-        };
-        let conn = self.active_conn()?;
-        let data = json!([kind, actor.as_deref().map(json_jid), fields]);
-        self.push_json(
-            conn,
-            &json!(["Chat", {"id": chat, "cmd": "action", "data": data}]),
-        );
-        Ok(json!({}))
-    }
-
     /// The user acts on a chat on the phone: an `action` push with a `chat` child (archive,
     /// unarchive, pin, unpin, mute, unmute, delete, clear, star, unstar) or a `read` child
     /// (read, unread), in the attribute forms of 8.2 and 11.2.
@@ -417,19 +358,8 @@ impl Core {
         let from = from.need("call", "from")?;
         let status = status.get().unwrap_or_else(|| "offer".to_owned());
         if status == "missed" {
-            let id =
-                self.deliver_info(&from, None, |remote, id, push_name, _| pb::WebMessageInfo {
-                    message: None,
-                    message_stub_type: Some(pb::WebMessageInfoStubType::CallMissedVoice as i32),
-                    ..message::incoming(
-                        remote,
-                        id,
-                        pb::Message::default(),
-                        now_s(),
-                        push_name,
-                        None,
-                    )
-                })?;
+            let stub = pb::WebMessageInfoStubType::CallMissedVoice;
+            let id = self.deliver_stub(&from, None, stub, Vec::new())?;
             return Ok(json!({"id": id}));
         }
         let id = id.get().unwrap_or_else(|| {
@@ -474,14 +404,4 @@ impl RichText {
             && !self.forwarded
             && self.ephemeral_s.is_none()
     }
-}
-
-/// The fields of the `group` command.
-pub(super) struct GroupChange {
-    pub(super) action: Field<String>,
-    pub(super) chat: Field<String>,
-    pub(super) actor: Field<String>,
-    pub(super) participants: Field<Vec<String>>,
-    pub(super) subject: Field<String>,
-    pub(super) value: Field<String>,
 }
