@@ -103,6 +103,15 @@ async function pairBaileys(sim) {
   await within(STEP_TIMEOUT_MS, 'Baileys open after the QR scan', conn.connect());
   return { conn, agent };
 }
+// Step 0 of a check: Baileys pairs with the simulator; null when it could not (the step FAILed).
+async function pairStep(sim) {
+  let baileys = null;
+  await step('0 Baileys pairs with the simulator (wss)', async () => {
+    baileys = await pairBaileys(sim);
+    return `user ${baileys.conn.user.jid}`;
+  });
+  return baileys;
+}
 const nextUpdate = (conn, pred, what) => within(STEP_TIMEOUT_MS, what, new Promise((resolve) => {
   const on = (u) => { const hit = pred(u); if (hit) { conn.off('chat-update', on); resolve(hit); } };
   conn.on('chat-update', on);
@@ -166,6 +175,6 @@ function run(main) {
 
 module.exports = {
   WAWEBD, STEP_TIMEOUT_MS, CONTACT, OTHER, Baileys, WAConnection, MessageType, Presence, Constants,
-  report, within, trim, sleep, tmp, children, startSim, receivedChild, relayed, newConn, pairBaileys,
+  report, within, trim, sleep, tmp, children, startSim, receivedChild, relayed, newConn, pairBaileys, pairStep,
   nextUpdate, newMessage, step, expect, rpc, run, spawn, crypto, fs, https, net, os, path, readline, tls,
 };

@@ -10,7 +10,7 @@
 // STEP_TIMEOUT_MS).
 'use strict';
 const {
-  CONTACT, OTHER, startSim, pairBaileys, step, expect, run, trim, https,
+  CONTACT, OTHER, startSim, pairStep, step, expect, run, trim, https,
 } = require('./lib');
 
 const jimp = require(require.resolve('jimp', { paths: [require('path').dirname(require.resolve('@adiwajshing/baileys'))] }));
@@ -31,11 +31,7 @@ const isJpeg = (b) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] ===
 
 async function main() {
   const sim = startSim('sim');
-  let baileys;
-  await step('0 Baileys pairs with the simulator (wss)', async () => {
-    baileys = await pairBaileys(sim);
-    return `user ${baileys.conn.user.jid}`;
-  });
+  const baileys = await pairStep(sim);
   if (!baileys) return;
   const { conn, agent } = baileys;
   const me = conn.user.jid;
