@@ -492,3 +492,37 @@ async fn wawebctl_profile_commands_against_the_real_daemon() {
         "Ctl"
     );
 }
+
+#[tokio::test]
+async fn a_server_that_stops_answering_is_a_timeout_and_no_connection_not_connected() {
+    let mut harness = Harness::start().await;
+    let mut client = harness.pair().await;
+    harness.sim_command(json!({"cmd": "half_open"})).await;
+    let error = client
+        .call("about", json!({"jid": FIRST}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error["code"].as_i64(), error["data"]["kind"].as_str()),
+        (Some(-32005), Some("timeout"))
+    );
+    // Without the daemon's connection (it is stopped and started with the server unreachable).
+    harness.stop_daemon().await;
+    // A port the OS just gave out and nobody listens on any more.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    harness.config.server_url = format!("ws://{closed}/ws");
+    harness.start_daemon().await;
+    let mut client = harness.client().await;
+    for (method, params) in [
+        ("on_whatsapp", json!({"numbers": [FIRST]})),
+        ("profile_picture", json!({"jid": FIRST})),
+        ("set_about", json!({"text": "x"})),
+        ("block", json!({"jid": FIRST})),
+        ("blocklist", json!({})),
+    ] {
+        assert_eq!(code(&mut client, method, params).await, -32003, "{method}");
+    }
+}
