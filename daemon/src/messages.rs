@@ -81,6 +81,32 @@ fn upsert(
     Ok(())
 }
 
+/// Stores `message` unless a row for it exists: what a history page or a search brings is
+/// stored, but a message the store already holds keeps the event it first came as (its
+/// `source`, a later `update`).
+pub fn insert_if_absent(
+    transaction: &rusqlite::Transaction<'_>,
+    message: &Message,
+    raw: &[u8],
+) -> Result<(), journal::Error> {
+    let event = serde_json::to_string(message)
+        .map_err(|error| journal::Error::Db(format!("a message event: {error}")))?;
+    transaction
+        .prepare_cached(
+            "INSERT INTO messages (chat, id, from_me, timestamp, event, raw)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (chat, id) DO NOTHING",
+        )?
+        .execute(params![
+            message.chat,
+            message.id,
+            message.from_me,
+            message.timestamp.min(i64::MAX as u64),
+            event,
+            raw,
+        ])?;
+    Ok(())
+}
+
 /// Queues `message` for the store, in order with the events; a failure is logged.
 pub fn store(journal: &Journal, message: Message, raw: Option<Vec<u8>>) {
     journal.statement_detached("storing a message", move |transaction| {

@@ -92,6 +92,7 @@
 pub mod client;
 pub mod compose;
 pub mod event;
+pub mod history;
 pub mod journal;
 pub mod message;
 pub mod methods;

@@ -36,13 +36,16 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::compose::{ForwardParams, RevokeParams, SendContactParams, SendLocationParams};
+use crate::compose::{
+    ForwardParams, MessageRef, RevokeParams, SendContactParams, SendLocationParams,
+};
 use crate::event::EventType;
+use crate::history::{MessagesParams, MessagesResult, SearchParams};
 use crate::journal::{
     CommitParams, ConsumerInfo, ConsumersResult, JournalParams, JournalResult, SubscribeParams,
     SubscribeResult,
 };
-use crate::message::Media;
+use crate::message::{Media, Message};
 use crate::receipt::{
     EmptyResult, MarkPlayedParams, MarkReadParams, MarkUnreadParams, ReceiptResult,
     SetPresenceParams, SetTypingParams, SubscribePresenceParams,
@@ -503,6 +506,35 @@ methods! {
     /// {"jsonrpc":"2.0","id":25,"result":{"id":"3EB0C0FFEE","status":200,"t":1600000000,"media":{"kind":"image","url":"https://mmg.whatsapp.net/d/f/Ab.enc","direct_path":"/d/f/Ab.enc","media_key":"AAEC…","mimetype":"image/jpeg","file_sha256":"47DE…","file_enc_sha256":"n4bQ…","file_length":48213,"caption":"look","width":640,"height":480}}}
     /// ```
     SendMedia(SendMediaParams) = "send_media" -> SendMediaResult;
+
+    /// `messages`: a page of a chat's history, oldest first: the newest messages, or those just
+    /// `before` or `after` a message. Served from the store where it knows the messages are
+    /// contiguous, else fetched from the server (and stored); `more` says whether older (or,
+    /// with `after`, newer) ones exist. An anchor neither knows is `not_found`.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":26,"method":"messages","params":{"chat":"4915100000001","before":{"chat":"4915100000001","id":"3EB0C0FFEE","from_me":true},"count":1}}
+    /// {"jsonrpc":"2.0","id":26,"result":{"messages":[{"id":"3A55DBD30C9CD2FD815","chat":"4915100000001@s.whatsapp.net","from_me":false,"participant":null,"timestamp":1600000000,"push_name":null,"kind":"text","text":"hi","media":null,"source":"history"}],"more":true}}
+    /// ```
+    Messages(MessagesParams) = "messages" -> MessagesResult;
+
+    /// `message`: one stored message, as its `message` event carried it; `not_found` when the
+    /// store does not hold it.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":27,"method":"message","params":{"chat":"4915100000001","id":"3A55DBD30C9CD2FD815","from_me":false}}
+    /// {"jsonrpc":"2.0","id":27,"result":{"id":"3A55DBD30C9CD2FD815","chat":"4915100000001@s.whatsapp.net","from_me":false,"participant":null,"timestamp":1600000000,"push_name":null,"kind":"text","text":"hi","media":null,"source":"live"}}
+    /// ```
+    GetMessage(MessageRef) = "message" -> Message;
+
+    /// `search`: messages whose text or caption holds `text`, newest first: the server's search
+    /// merged with the store's, one entry per chat and id; `more` when a next `page` has more.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":28,"method":"search","params":{"text":"lunch","count":10,"page":1}}
+    /// {"jsonrpc":"2.0","id":28,"result":{"messages":[{"id":"3A02","chat":"4915100000001@s.whatsapp.net","from_me":false,"participant":null,"timestamp":1600000100,"push_name":null,"kind":"text","text":"lunch?","media":null,"source":"history"}],"more":false}}
+    /// ```
+    Search(SearchParams) = "search" -> MessagesResult;
 }
 
 /// Every method name, in the order of DESIGN.md's table: [`Call::NAMES`].

@@ -77,7 +77,10 @@ fn fake_session() -> SessionHandle {
                 | Call::MarkPlayed(_)
                 | Call::SetPresence(_)
                 | Call::SetTyping(_)
-                | Call::SubscribePresence(_) => {
+                | Call::SubscribePresence(_)
+                | Call::Messages(_)
+                | Call::GetMessage(_)
+                | Call::Search(_) => {
                     let _ = reply.send(Err(SessionError::NotConnected));
                 }
                 Call::Query(QueryParams { json }) => {

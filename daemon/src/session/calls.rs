@@ -152,6 +152,11 @@ impl Actor {
                     )
                 });
             }
+            (Call::Messages(params), _) => self.spawn_call(reply, |task| task.messages(params)),
+            (Call::GetMessage(reference), _) => {
+                self.spawn_call(reply, |task| task.message(reference));
+            }
+            (Call::Search(params), _) => self.spawn_call(reply, |task| task.search(params)),
             (Call::MediaDownload(MediaDownloadParams { media, output }), _) => {
                 self.spawn_download(media, output, Reply::new(reply));
             }

@@ -14,6 +14,7 @@ mod calls;
 mod compose;
 mod download;
 mod file;
+mod history;
 mod media_send;
 mod online;
 mod receipts;
