@@ -9,6 +9,7 @@
 mod commands;
 mod decoded;
 mod flood;
+mod history;
 mod login;
 mod phone;
 mod protocol;
@@ -37,8 +38,6 @@ use super::server::Outgoing;
 
 /// The web client version the simulated service announces as current.
 const CURRENT_VERSION: &str = "2.2142.12";
-/// History kept per chat for `query message`.
-const HISTORY_PER_CHAT: usize = 200;
 
 /// Everything the core reacts to.
 #[derive(Debug)]
