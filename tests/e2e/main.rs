@@ -6,6 +6,7 @@ mod compose;
 mod ctl;
 mod demo;
 mod files;
+mod history;
 mod journal;
 mod lifecycle;
 mod media_send;
