@@ -7,6 +7,7 @@
 
 mod cli;
 mod compose;
+mod history;
 mod login;
 mod send_media;
 #[allow(dead_code)] // used by the list commands of issue 12
@@ -151,6 +152,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
         Command::Consumers => Session::connect(cli)?.consumers(out),
         Command::Compose(command) => compose::send(cli, command, out),
         Command::Receipt(command) => compose::receipt(cli, command, out),
+        Command::History(command) => history::run(cli, command, out),
         Command::Send {
             to,
             text,
