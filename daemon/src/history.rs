@@ -19,6 +19,8 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use waweb_core::session::history::{Fetched, Kind};
+use waweb_proto::compose::MessageRef;
+use waweb_proto::history::MessagesResult;
 use waweb_proto::message::Message;
 
 use crate::journal;
@@ -34,6 +36,33 @@ pub struct Walk {
     pub ids: Vec<String>,
     /// The walk (backwards) reached the chat's first message.
     pub at_start: bool,
+}
+
+/// A page from the store, or `None` when the store cannot tell it without a gap: the anchor
+/// is not stored with that `from_me`, or the links neither reach `count + 1` messages nor the
+/// chat's start.
+pub fn stored_page(
+    reader: &Connection,
+    chat: &str,
+    kind: Kind,
+    anchor: &MessageRef,
+    count: u32,
+) -> rusqlite::Result<Option<MessagesResult>> {
+    let known = load(reader, chat, std::slice::from_ref(&anchor.id))?;
+    if known.is_none_or(|found| found.first().is_none_or(|m| m.from_me != anchor.from_me)) {
+        return Ok(None);
+    }
+    let walk = walk(reader, chat, &anchor.id, kind, count as usize + 1)?;
+    let more = walk.ids.len() > count as usize;
+    if !more && !(kind == Kind::Before && walk.at_start) {
+        return Ok(None);
+    }
+    let mut ids = walk.ids;
+    ids.truncate(count as usize);
+    if kind == Kind::Before {
+        ids.reverse();
+    }
+    Ok(load(reader, chat, &ids)?.map(|messages| MessagesResult { messages, more }))
 }
 
 /// Stores a page the server sent for `kind` next to `anchor` (the newest without one) and

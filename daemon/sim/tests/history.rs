@@ -7,6 +7,7 @@ mod client;
 use serde_json::{Value, json};
 use waweb_core::binary::Node;
 use waweb_core::message::{self, pb};
+use waweb_core::session::history::{self, Kind};
 
 use client::*;
 
@@ -36,24 +37,13 @@ async fn ask(client: &mut Client, tag: &str, metric: u8, node: Node) -> Result<N
     }
 }
 
-fn page(kind: &str, count: usize, anchor: Option<&pb::WebMessageInfo>) -> Node {
-    let mut node = Node::new("query")
-        .attr("type", "message")
-        .attr("jid", CHAT)
-        .attr("kind", kind.to_owned())
-        .attr("count", count.to_string());
-    if let Some(anchor) = anchor {
-        let key = anchor.key.as_ref().unwrap();
-        node = node.attr("index", key.id.clone().unwrap()).attr(
-            "owner",
-            if key.from_me == Some(true) {
-                "true"
-            } else {
-                "false"
-            },
-        );
-    }
-    node
+/// The query a client sends (the daemon's own builder: the simulator must answer any client).
+fn page(kind: Kind, count: u32, anchor: Option<&pb::WebMessageInfo>) -> Node {
+    let anchor = anchor.map(|info| {
+        let key = info.key.as_ref().unwrap();
+        (key.id.as_deref().unwrap(), key.from_me == Some(true))
+    });
+    history::page_query(CHAT, kind, count, anchor)
 }
 
 fn infos(node: &Node) -> Vec<pb::WebMessageInfo> {
@@ -90,7 +80,7 @@ async fn a_seeded_chat_pages_both_ways_without_gaps_and_unknown_anchors_are_404(
 
     // Backwards from the newest, 120 at a time.
     let mut back = infos(
-        &ask(&mut client, "b0", 7, page("before", 120, None))
+        &ask(&mut client, "b0", 7, page(Kind::Before, 120, None))
             .await
             .unwrap(),
     );
@@ -109,7 +99,7 @@ async fn a_seeded_chat_pages_both_ways_without_gaps_and_unknown_anchors_are_404(
             &mut client,
             &format!("b{n}"),
             7,
-            page("before", 120, back.first()),
+            page(Kind::Before, 120, back.first()),
         )
         .await;
         let mut older = infos(&older.unwrap());
@@ -124,9 +114,14 @@ async fn a_seeded_chat_pages_both_ways_without_gaps_and_unknown_anchors_are_404(
             .all(|info| info.key.as_ref().unwrap().from_me == Some(number(info) % 3 == 0))
     );
     // Before the first there is nothing.
-    let none = ask(&mut client, "b-end", 7, page("before", 120, back.first()))
-        .await
-        .unwrap();
+    let none = ask(
+        &mut client,
+        "b-end",
+        7,
+        page(Kind::Before, 120, back.first()),
+    )
+    .await
+    .unwrap();
     assert!(none.children().is_empty());
     assert_eq!(none.get("type"), Some("message"));
 
@@ -139,7 +134,7 @@ async fn a_seeded_chat_pages_both_ways_without_gaps_and_unknown_anchors_are_404(
             &mut client,
             &format!("a{n}"),
             7,
-            page("after", 77, forward.last()),
+            page(Kind::After, 77, forward.last()),
         )
         .await;
         let newer = infos(&newer.unwrap());
@@ -151,7 +146,7 @@ async fn a_seeded_chat_pages_both_ways_without_gaps_and_unknown_anchors_are_404(
     assert_eq!(forward.iter().map(number).collect::<Vec<_>>(), numbers);
     // Without an anchor, `after` starts at the beginning.
     let first = infos(
-        &ask(&mut client, "a-start", 7, page("after", 3, None))
+        &ask(&mut client, "a-start", 7, page(Kind::After, 3, None))
             .await
             .unwrap(),
     );
@@ -160,10 +155,10 @@ async fn a_seeded_chat_pages_both_ways_without_gaps_and_unknown_anchors_are_404(
     // An anchor with the wrong owner flag, or of nothing, is 404.
     let mut wrong = back[0].clone();
     wrong.key.as_mut().unwrap().from_me = Some(true);
-    let refused = ask(&mut client, "w1", 7, page("before", 5, Some(&wrong))).await;
+    let refused = ask(&mut client, "w1", 7, page(Kind::Before, 5, Some(&wrong))).await;
     assert_eq!(refused.unwrap_err(), json!({"status": 404}));
     wrong.key.as_mut().unwrap().id = Some("NOSUCHID".into());
-    let refused = ask(&mut client, "w2", 7, page("after", 5, Some(&wrong))).await;
+    let refused = ask(&mut client, "w2", 7, page(Kind::After, 5, Some(&wrong))).await;
     assert_eq!(refused.unwrap_err(), json!({"status": 404}));
 
     // One control line per query, saying what was served.
@@ -191,15 +186,7 @@ async fn search_finds_texts_newest_first_page_by_page() {
         .await
         .unwrap();
     let search = |text: &str, count: u32, page: u32, jid: Option<&str>| {
-        let mut node = Node::new("query")
-            .attr("type", "search")
-            .attr("search", text.to_owned())
-            .attr("count", count.to_string())
-            .attr("page", page.to_string());
-        if let Some(jid) = jid {
-            node = node.attr("jid", jid.to_owned());
-        }
-        node
+        history::search_query(text, jid, count, page)
     };
     // "History 2" matches 2 and 20-29 in CHAT (case-insensitively), and 2 in the other chat.
     let first = ask(&mut client, "s1", 24, search("History 2", 5, 1, Some(CHAT)))

@@ -64,7 +64,7 @@ impl Task {
         let stored = {
             let (chat, anchor) = (chat.clone(), anchor.clone());
             read(&journal, move |reader| {
-                from_store(reader, &chat, kind, &anchor, count)
+                history::stored_page(reader, &chat, kind, &anchor, count)
             })
             .await?
         };
@@ -197,33 +197,6 @@ impl Task {
             .journal()
             .ok_or_else(|| SessionError::Internal("the message store is not open".into()))
     }
-}
-
-/// A page from the store, or `None` when the store cannot tell it without a gap: the anchor
-/// is not stored with that `from_me`, or the links neither reach `count + 1` messages nor the
-/// chat's start.
-fn from_store(
-    reader: &Connection,
-    chat: &str,
-    kind: Kind,
-    anchor: &MessageRef,
-    count: u32,
-) -> rusqlite::Result<Option<MessagesResult>> {
-    let known = history::load(reader, chat, std::slice::from_ref(&anchor.id))?;
-    if known.is_none_or(|found| found.first().is_none_or(|m| m.from_me != anchor.from_me)) {
-        return Ok(None);
-    }
-    let walk = history::walk(reader, chat, &anchor.id, kind, count as usize + 1)?;
-    let more = walk.ids.len() > count as usize;
-    if !more && !(kind == Kind::Before && walk.at_start) {
-        return Ok(None);
-    }
-    let mut ids = walk.ids;
-    ids.truncate(count as usize);
-    if kind == Kind::Before {
-        ids.reverse();
-    }
-    Ok(history::load(reader, chat, &ids)?.map(|messages| MessagesResult { messages, more }))
 }
 
 /// Stores what a search found (a message already stored keeps its row) and returns the
