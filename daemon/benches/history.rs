@@ -46,7 +46,7 @@ fn id(chat: u64, n: u64) -> String {
 /// one ours, one second apart.
 fn message(c: u64, n: u64) -> Fetched {
     let message = Message {
-        from_me: n % 3 == 0,
+        from_me: n.is_multiple_of(3),
         timestamp: 1_600_000_000 + n,
         push_name: Some("Alice".into()),
         text: Some(format!(
@@ -108,7 +108,7 @@ fn page(kind: Kind, n: u64) {
     let store = store();
     let c = n % store.chats;
     let at = store.per_chat / 2 + n % (store.per_chat / 4);
-    let anchor = MessageRef::new(chat(c), id(c, at), at % 3 == 0);
+    let anchor = MessageRef::new(chat(c), id(c, at), at.is_multiple_of(3));
     let reader = store.db.reader().unwrap();
     let page = history::stored_page(&reader, &chat(c), kind, &anchor, 25)
         .unwrap()

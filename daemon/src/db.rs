@@ -83,19 +83,16 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
      ALTER TABLE messages_v2 RENAME TO messages;
      CREATE UNIQUE INDEX messages_by_id ON messages (chat, id);
      CREATE INDEX messages_by_time ON messages (chat, timestamp, n);",
-    // 3: the chats and contacts of section 8, and what is known about the order of history.
-    concat!(
-        // history (crate::history): "on the server, the message before `id` is `prev`"
-        // ('' = the chat's first message), written from pages the server sent; the second
-        // index walks forwards.
-        "CREATE TABLE history_links (
-             chat TEXT NOT NULL,
-             id TEXT NOT NULL,
-             prev TEXT NOT NULL,
-             PRIMARY KEY (chat, id)
-         ) WITHOUT ROWID;
-         CREATE INDEX history_links_next ON history_links (chat, prev);",
-    ),
+    // 3: what is known about the order of history (crate::history): "on the server, the
+    // message before `id` is `prev`" ('' = the chat's first message), written from pages the
+    // server sent; the second index walks forwards.
+    "CREATE TABLE history_links (
+         chat TEXT NOT NULL,
+         id TEXT NOT NULL,
+         prev TEXT NOT NULL,
+         PRIMARY KEY (chat, id)
+     ) WITHOUT ROWID;
+     CREATE INDEX history_links_next ON history_links (chat, prev);",
 ];
 
 /// Why the database could not be opened.

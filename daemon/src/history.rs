@@ -54,7 +54,8 @@ pub fn stored_page(
     }
     let walk = walk(reader, chat, &anchor.id, kind, count as usize + 1)?;
     let more = walk.ids.len() > count as usize;
-    if !more && !(kind == Kind::Before && walk.at_start) {
+    let at_start = kind == Kind::Before && walk.at_start;
+    if !(more || at_start) {
         return Ok(None);
     }
     let mut ids = walk.ids;

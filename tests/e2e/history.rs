@@ -94,7 +94,10 @@ async fn a_long_chat_pages_both_ways_from_the_server_then_from_the_store_and_sur
         back.iter()
             .all(|m| m["chat"] == CAROL && m["source"] == "history")
     );
-    assert!(back.iter().all(|m| m["from_me"] == (number(m) % 3 == 0)));
+    assert!(
+        back.iter()
+            .all(|m| m["from_me"] == number(m).is_multiple_of(3))
+    );
     assert_eq!(pages, 50);
     let seen = lines(&mut harness);
     let asked: Vec<&Value> = seen

@@ -111,7 +111,7 @@ async fn a_seeded_chat_pages_both_ways_without_gaps_and_unknown_anchors_are_404(
     assert_eq!(numbers, (1..=5000).collect::<Vec<_>>());
     assert!(
         back.iter()
-            .all(|info| info.key.as_ref().unwrap().from_me == Some(number(info) % 3 == 0))
+            .all(|info| info.key.as_ref().unwrap().from_me == Some(number(info).is_multiple_of(3)))
     );
     // Before the first there is nothing.
     let none = ask(

@@ -183,7 +183,7 @@ impl Core {
             let text = format!("history {n}");
             let id = phone_message_id();
             let timestamp = start + n - 1;
-            let info = if n % 3 == 0 {
+            let info = if n.is_multiple_of(3) {
                 message::outgoing(&chat, &id, text_content(&text), timestamp)
             } else {
                 let participant = group.then(|| user_jid("4915100000001"));
