@@ -92,3 +92,33 @@ pub struct SearchParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn params_leave_out_what_is_absent_and_refuse_unknown_fields() {
+        let params = MessagesParams {
+            chat: "4915100000001".into(),
+            before: None,
+            after: Some(MessageRef::new("4915100000001", "3A01", false)),
+            count: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&params).unwrap(),
+            json!({"chat": "4915100000001", "after": {"chat": "4915100000001", "id": "3A01", "from_me": false}})
+        );
+        assert!(
+            serde_json::from_value::<MessagesParams>(json!({"chat": "1", "cursor": "x"})).is_err()
+        );
+        assert!(serde_json::from_value::<SearchParams>(json!({"text": "a", "pages": 2})).is_err());
+        let search: SearchParams = serde_json::from_value(json!({"text": "a"})).unwrap();
+        assert_eq!((search.count, search.page, search.chat), (None, None, None));
+        let result: MessagesResult =
+            serde_json::from_value(json!({"messages": [], "more": false, "later": 1})).unwrap();
+        assert!(!result.more && result.messages.is_empty());
+    }
+}

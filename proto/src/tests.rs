@@ -347,7 +347,7 @@ fn results_have_the_design_fields() {
         }),
         r#"{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}"#
     );
-    assert_eq!(methods::METHODS.len(), 25);
+    assert_eq!(methods::METHODS.len(), 28);
 }
 
 #[test]
@@ -571,6 +571,19 @@ fn every_call() -> Vec<Call> {
             crate::SendMediaKind::Image,
             "/home/ada/cat.jpg",
         )),
+        Call::Messages(crate::history::MessagesParams {
+            chat: "1".into(),
+            before: Some(crate::MessageRef::new("1", "3A01", false)),
+            after: None,
+            count: Some(10),
+        }),
+        Call::GetMessage(crate::MessageRef::new("1", "3A01", true)),
+        Call::Search(crate::history::SearchParams {
+            text: "lunch".into(),
+            chat: None,
+            count: None,
+            page: Some(2),
+        }),
     ]
 }
 
@@ -635,7 +648,10 @@ fn every_method_has_one_name_in_the_list() {
             "set_presence",
             "set_typing",
             "subscribe_presence",
-            "send_media"
+            "send_media",
+            "messages",
+            "message",
+            "search"
         ]
     );
     assert_eq!(methods::METHODS, Call::NAMES);
@@ -732,7 +748,7 @@ fn an_unknown_method_names_every_method() {
         "no method \"reboot\"; the methods are version, status, login, logout, subscribe, \
          unsubscribe, send_text, query, media_download, commit, consumers, events, outbox, outbox_cancel, \
          send_location, send_contact, forward, revoke, mark_read, mark_unread, mark_played, \
-         set_presence, set_typing, subscribe_presence, send_media"
+         set_presence, set_typing, subscribe_presence, send_media, messages, message, search"
     );
     // The list in the message is the enum's list, whatever it grows to.
     let listed = error
