@@ -28,13 +28,13 @@ pub enum HistoryCommand {
         /// The chat: a phone number or JID
         chat: String,
         /// The messages older than the one with this id
-        #[arg(long, value_name = "ID", conflicts_with = "after")]
+        #[arg(long, value_name = "ID", group = "anchor")]
         before: Option<String>,
         /// The messages newer than the one with this id
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", group = "anchor")]
         after: Option<String>,
         /// The message named by --before or --after was written by this account
-        #[arg(long)]
+        #[arg(long, requires = "anchor")]
         from_me: bool,
         /// How many (1-100) [default: 25]
         #[arg(long, value_name = "N")]

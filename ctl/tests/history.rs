@@ -93,6 +93,8 @@ fn history_names_its_anchor_and_prints_a_table() {
         "B",
     ];
     assert!(wawebctl::Cli::try_parse_from(both).is_err());
+    let no_anchor = ["wawebctl", "history", "4915100000001", "--from-me"];
+    assert!(wawebctl::Cli::try_parse_from(no_anchor).is_err());
 }
 
 #[test]
