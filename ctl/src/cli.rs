@@ -135,6 +135,8 @@ pub enum Command {
 
     #[command(flatten)]
     Profile(crate::profile::ProfileCommand),
+    #[command(flatten)]
+    History(crate::history::HistoryCommand),
 
     /// List the messages the server has not acknowledged yet, or cancel one not sent yet
     Outbox {

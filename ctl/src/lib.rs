@@ -8,6 +8,7 @@
 mod cli;
 mod compose;
 mod group;
+mod history;
 mod login;
 mod profile;
 mod send_media;
@@ -196,6 +197,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
         Command::Compose(command) => compose::send(cli, command, out),
         Command::Receipt(command) => compose::receipt(cli, command, out),
         Command::Group { command } => group::run(cli, command, out),
+        Command::History(command) => history::run(cli, command, out),
         Command::Send {
             to,
             text,

@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 /// The schema this binary writes. Each step of [`MIGRATIONS`] raises it by one.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The file name inside the state directory.
 pub const FILE_NAME: &str = "waweb.db";
@@ -83,6 +83,16 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
      ALTER TABLE messages_v2 RENAME TO messages;
      CREATE UNIQUE INDEX messages_by_id ON messages (chat, id);
      CREATE INDEX messages_by_time ON messages (chat, timestamp, n);",
+    // 3: what is known about the order of history (crate::history): "on the server, the
+    // message before `id` is `prev`" ('' = the chat's first message), written from pages the
+    // server sent; the second index walks forwards.
+    "CREATE TABLE history_links (
+         chat TEXT NOT NULL,
+         id TEXT NOT NULL,
+         prev TEXT NOT NULL,
+         PRIMARY KEY (chat, id)
+     ) WITHOUT ROWID;
+     CREATE INDEX history_links_next ON history_links (chat, prev);",
 ];
 
 /// Why the database could not be opened.
@@ -310,7 +320,7 @@ mod tests {
                 |row| row.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 5);
+        assert_eq!(tables, 6);
     }
 
     #[test]
@@ -356,6 +366,38 @@ mod tests {
             [],
         );
         assert!(again.is_err());
+    }
+
+    #[test]
+    fn version_two_gains_the_history_links_and_keeps_its_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let v2 = Connection::open(&path).unwrap();
+        v2.execute_batch(&format!(
+            "BEGIN; {}; {}; PRAGMA user_version = 2; COMMIT;",
+            MIGRATIONS[0], MIGRATIONS[1]
+        ))
+        .unwrap();
+        v2.execute(
+            "INSERT INTO messages (chat, id, from_me, timestamp, event) VALUES ('c@g.us', 'A', 1, 10, '{}')",
+            [],
+        )
+        .unwrap();
+        drop(v2);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        let opened = Db::open(dir.path()).unwrap();
+        let count: u32 = opened
+            .writer
+            .query_row("SELECT count(*) FROM messages", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(count, 1);
+        opened
+            .writer
+            .execute(
+                "INSERT INTO history_links (chat, id, prev) VALUES ('c@g.us', 'A', '')",
+                [],
+            )
+            .unwrap();
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod bus;
 pub mod config;
 pub mod daemon;
 pub mod db;
+pub mod history;
 pub mod http;
 pub mod ipc;
 pub mod journal;

@@ -40,9 +40,12 @@ pub fn insert(
     message: &Message,
     raw: Option<&[u8]>,
 ) -> Result<(), journal::Error> {
-    let event = serde_json::to_string(message)
-        .map_err(|error| journal::Error::Db(format!("a message event: {error}")))?;
-    Ok(upsert(transaction, message, &event, raw)?)
+    Ok(upsert(transaction, message, &event_line(message)?, raw)?)
+}
+
+fn event_line(message: &Message) -> Result<String, journal::Error> {
+    serde_json::to_string(message)
+        .map_err(|error| journal::Error::Db(format!("a message event: {error}")))
 }
 
 /// [`insert`] with the event already serialized: the journal's writer stores a message from the
@@ -62,23 +65,50 @@ fn upsert(
     event: &str,
     raw: Option<&[u8]>,
 ) -> rusqlite::Result<()> {
-    transaction
-        .prepare_cached(
-            "INSERT INTO messages (chat, id, from_me, timestamp, event, raw)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (chat, id) DO UPDATE SET
-                 from_me = excluded.from_me, timestamp = excluded.timestamp,
-                 event = excluded.event, raw = COALESCE(excluded.raw, messages.raw)",
-        )?
-        .execute(params![
-            message.chat,
-            message.id,
-            message.from_me,
-            message.timestamp.min(i64::MAX as u64),
-            event,
-            raw,
-        ])?;
+    write_row(
+        transaction,
+        "INSERT INTO messages (chat, id, from_me, timestamp, event, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (chat, id) DO UPDATE SET
+             from_me = excluded.from_me, timestamp = excluded.timestamp,
+             event = excluded.event, raw = COALESCE(excluded.raw, messages.raw)",
+        message,
+        event,
+        raw,
+    )
+}
+
+/// Runs `sql`, an insert of one message row taking (chat, id, from_me, timestamp, event, raw).
+fn write_row(
+    transaction: &rusqlite::Transaction<'_>,
+    sql: &str,
+    message: &Message,
+    event: &str,
+    raw: Option<&[u8]>,
+) -> rusqlite::Result<()> {
+    transaction.prepare_cached(sql)?.execute(params![
+        message.chat,
+        message.id,
+        message.from_me,
+        message.timestamp.min(i64::MAX as u64),
+        event,
+        raw,
+    ])?;
     Ok(())
+}
+
+/// Stores `message` unless a row for it exists: what a history page or a search brings is
+/// stored, but a message the store already holds keeps the event it first came as (its
+/// `source`, a later `update`).
+pub fn insert_if_absent(
+    transaction: &rusqlite::Transaction<'_>,
+    message: &Message,
+    raw: &[u8],
+) -> Result<(), journal::Error> {
+    let sql = "INSERT INTO messages (chat, id, from_me, timestamp, event, raw)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (chat, id) DO NOTHING";
+    let event = event_line(message)?;
+    Ok(write_row(transaction, sql, message, &event, Some(raw))?)
 }
 
 /// Queues `message` for the store, in order with the events; a failure is logged.

@@ -93,6 +93,7 @@ pub mod client;
 pub mod compose;
 pub mod event;
 pub mod group;
+pub mod history;
 pub mod journal;
 pub mod message;
 pub mod methods;

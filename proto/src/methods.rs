@@ -45,11 +45,12 @@ use crate::group::{
     GroupInviteParams, GroupInviteResult, GroupJoinParams, GroupJoinResult, GroupParams,
     GroupParticipantsParams, GroupParticipantsResult, GroupSettingsParams, GroupSubjectParams,
 };
+use crate::history::{MessagesParams, MessagesResult, SearchParams};
 use crate::journal::{
     CommitParams, ConsumerInfo, ConsumersResult, JournalParams, JournalResult, SubscribeParams,
     SubscribeResult,
 };
-use crate::message::Media;
+use crate::message::{Media, Message};
 use crate::profile::{
     AboutParams, AboutResult, BlockParams, BlocklistResult, OnWhatsappParams, OnWhatsappResult,
     ProfilePictureParams, ProfilePictureResult, SetAboutParams, SetProfilePictureParams,
@@ -673,6 +674,35 @@ methods! {
     /// {"jsonrpc":"2.0","id":48,"result":{"chat":"4915100000000-1600000000@g.us"}}
     /// ```
     GroupJoin(GroupJoinParams) = "group_join" -> GroupJoinResult;
+
+    /// `messages`: a page of a chat's history, oldest first: the newest messages, or those just
+    /// `before` or `after` a message. Served from the store where it knows the messages are
+    /// contiguous, else fetched from the server (and stored); `more` says whether older (or,
+    /// with `after`, newer) ones exist. An anchor neither knows is `not_found`.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":26,"method":"messages","params":{"chat":"4915100000001","before":{"chat":"4915100000001","id":"3EB0C0FFEE","from_me":true},"count":1}}
+    /// {"jsonrpc":"2.0","id":26,"result":{"messages":[{"id":"3A55DBD30C9CD2FD815","chat":"4915100000001@s.whatsapp.net","from_me":false,"participant":null,"timestamp":1600000000,"push_name":null,"kind":"text","text":"hi","media":null,"source":"history"}],"more":true}}
+    /// ```
+    Messages(MessagesParams) = "messages" -> MessagesResult;
+
+    /// `message`: one stored message, as its `message` event carried it; `not_found` when the
+    /// store does not hold it.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":27,"method":"message","params":{"chat":"4915100000001","id":"3A55DBD30C9CD2FD815","from_me":false}}
+    /// {"jsonrpc":"2.0","id":27,"result":{"id":"3A55DBD30C9CD2FD815","chat":"4915100000001@s.whatsapp.net","from_me":false,"participant":null,"timestamp":1600000000,"push_name":null,"kind":"text","text":"hi","media":null,"source":"live"}}
+    /// ```
+    GetMessage(MessageRef) = "message" -> Message;
+
+    /// `search`: messages whose text or caption holds `text`, newest first: the server's search
+    /// merged with the store's, one entry per chat and id; `more` when a next `page` has more.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":28,"method":"search","params":{"text":"lunch","count":10,"page":1}}
+    /// {"jsonrpc":"2.0","id":28,"result":{"messages":[{"id":"3A02","chat":"4915100000001@s.whatsapp.net","from_me":false,"participant":null,"timestamp":1600000100,"push_name":null,"kind":"text","text":"lunch?","media":null,"source":"history"}],"more":false}}
+    /// ```
+    Search(SearchParams) = "search" -> MessagesResult;
 }
 
 /// Every method name, in the order of DESIGN.md's table: [`Call::NAMES`].

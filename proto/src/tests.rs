@@ -347,7 +347,7 @@ fn results_have_the_design_fields() {
         }),
         r#"{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}"#
     );
-    assert_eq!(methods::METHODS.len(), 43);
+    assert_eq!(methods::METHODS.len(), 46);
 }
 
 #[test]
@@ -574,6 +574,19 @@ fn every_call() -> Vec<Call> {
             crate::SendMediaKind::Image,
             "/home/ada/cat.jpg",
         )),
+        Call::Messages(crate::history::MessagesParams {
+            chat: "1".into(),
+            before: Some(crate::MessageRef::new("1", "3A01", false)),
+            after: None,
+            count: Some(10),
+        }),
+        Call::GetMessage(crate::MessageRef::new("1", "3A01", true)),
+        Call::Search(crate::history::SearchParams {
+            text: "lunch".into(),
+            chat: None,
+            count: None,
+            page: Some(2),
+        }),
     ]
     .into_iter()
     .chain(crate::profile::every_call())
@@ -698,7 +711,10 @@ fn every_method_has_one_name_in_the_list() {
             "group_description",
             "group_settings",
             "group_invite",
-            "group_join"
+            "group_join",
+            "messages",
+            "message",
+            "search"
         ]
     );
     assert_eq!(methods::METHODS, Call::NAMES);
@@ -798,7 +814,7 @@ fn an_unknown_method_names_every_method() {
          set_presence, set_typing, subscribe_presence, send_media, on_whatsapp, profile_picture, \
          set_profile_picture, about, set_about, set_push_name, block, unblock, blocklist, group_info, \
          group_create, group_participants, group_leave, group_subject, group_description, \
-         group_settings, group_invite, group_join"
+         group_settings, group_invite, group_join, messages, message, search"
     );
     // The list in the message is the enum's list, whatever it grows to.
     let listed = error

@@ -7,6 +7,7 @@ mod ctl;
 mod demo;
 mod files;
 mod groups;
+mod history;
 mod journal;
 mod lifecycle;
 mod media_send;

@@ -244,6 +244,16 @@ pub enum Command {
     },
     /// Counts of connections, sessions and logged-in sessions.
     Status,
+    /// `{"cmd":"seed_history","chat":JID,"count":N}`: the phone's archive of `chat` gains N
+    /// (1 to 100,000) older text messages, "history 1" to "history N", every third one the
+    /// user's; not pushed, only paged and searched. Answered with
+    /// `{"chat","count","first_id","last_id","total"}`.
+    SeedHistory {
+        #[serde(default)]
+        chat: Field<String>,
+        #[serde(default)]
+        count: Field<u64>,
+    },
     /// `{"cmd":"flood","count":N,"rate":R,"from":JID?,"bytes":B?}`: a contact (`from`, default
     /// 4915100000001) sends N (1 to 10,000,000) live texts of about B bytes (1 to 65,536,
     /// default 32) at up to R per second, one relay frame each, ids and texts numbered 1 to N.

@@ -53,7 +53,7 @@ async fn a_flood_arrives_whole_in_order_at_its_rate_while_commands_are_answered(
         .collect();
     assert_eq!(answered, ["scan", "status", "flood"]);
 
-    // The history has them too: the newest 200 of the chat.
+    // The history has them too: the newest 300 asked for.
     let query = Node::new("query")
         .attr("type", "message")
         .attr("jid", "4915100000001@s.whatsapp.net")
@@ -62,7 +62,7 @@ async fn a_flood_arrives_whole_in_order_at_its_rate_while_commands_are_answered(
         .attr("epoch", "2");
     client.send_node("h1", 7, 0x80, &query).await;
     let (_, history) = client.next_node().await;
-    assert_eq!(history.children().len(), 200);
+    assert_eq!(history.children().len(), 300);
 }
 
 #[tokio::test(start_paused = true)]

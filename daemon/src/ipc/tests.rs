@@ -86,7 +86,10 @@ fn fake_session() -> SessionHandle {
                 | Call::SetPushName(_)
                 | Call::Block(_)
                 | Call::Unblock(_)
-                | Call::Blocklist => {
+                | Call::Blocklist
+                | Call::Messages(_)
+                | Call::GetMessage(_)
+                | Call::Search(_) => {
                     let _ = reply.send(Err(SessionError::NotConnected));
                 }
                 Call::GroupInfo(_)

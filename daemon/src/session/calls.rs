@@ -194,6 +194,11 @@ impl Actor {
             (Call::GroupJoin(params), _) => {
                 self.spawn_call(reply, |task| groups::join(task, params));
             }
+            (Call::Messages(params), _) => self.spawn_call(reply, |task| task.messages(params)),
+            (Call::GetMessage(reference), _) => {
+                self.spawn_call(reply, |task| task.message(reference));
+            }
+            (Call::Search(params), _) => self.spawn_call(reply, |task| task.search(params)),
             (
                 Call::Version
                 | Call::Subscribe(_)

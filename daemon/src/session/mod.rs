@@ -15,6 +15,7 @@ mod compose;
 mod download;
 mod file;
 mod groups;
+mod history;
 mod media_send;
 mod online;
 mod picture;

@@ -10,6 +10,7 @@
 pub mod actions;
 pub mod connection;
 pub mod groups;
+pub mod history;
 pub mod liveness;
 mod notices;
 pub mod pending;

@@ -254,6 +254,7 @@ impl Core {
                 bytes,
             } => self.start_flood(count, rate, from, bytes, answer),
             Command::Read { from, id } => self.read_up_to(from, id),
+            Command::SeedHistory { chat, count } => self.seed_history(chat, count),
             Command::Status => Ok(json!({
                 "connections": self.conns.len(),
                 "sessions": self.sessions.len(),

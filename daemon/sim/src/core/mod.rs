@@ -11,6 +11,7 @@ mod decoded;
 mod flood;
 mod group_ops;
 mod groups;
+mod history;
 mod login;
 mod phone;
 mod profiles;
@@ -40,8 +41,6 @@ use super::server::Outgoing;
 
 /// The web client version the simulated service announces as current.
 const CURRENT_VERSION: &str = "2.2142.12";
-/// History kept per chat for `query message`.
-const HISTORY_PER_CHAT: usize = 200;
 
 /// Everything the core reacts to.
 #[derive(Debug)]

@@ -17,7 +17,7 @@ use waweb_proto::message::MediaKind;
 
 use crate::command::Field;
 
-use super::{Core, HISTORY_PER_CHAT, Session, Timer, Tokens, now_s, random_bytes, user_jid};
+use super::{Core, Session, Timer, Tokens, now_s, random_bytes, user_jid};
 
 /// Someone in the phone's address book.
 pub(super) struct Contact {
@@ -102,27 +102,6 @@ impl Core {
             .attr("type", "contacts")
             .attr("checksum", "c2ltLWNvbnRhY3RzLTE=")
             .with_content(Content::List(users))
-    }
-
-    /// Keeps a message in its chat's history; a revoke ("delete for everyone") instead turns
-    /// the message it names into a REVOKE stub, as the phone showed it ("This message was
-    /// deleted"), which is what `query message` then pages through.
-    pub(super) fn remember(&mut self, chat: &str, info: pb::WebMessageInfo) {
-        let messages = self.history.entry(chat.to_owned()).or_default();
-        if let Some(target) = revoked_id(&info) {
-            let found = messages.iter_mut().find(|message| {
-                message.key.as_ref().and_then(|key| key.id.as_deref()) == Some(target)
-            });
-            if let Some(message) = found {
-                message.message = None;
-                message.message_stub_type = Some(pb::WebMessageInfoStubType::Revoke.into());
-                return;
-            }
-        }
-        messages.push_back(info);
-        if messages.len() > HISTORY_PER_CHAT {
-            messages.pop_front();
-        }
     }
 
     /// `Msg` ack `ack` for message `id` the client sent to `peer` (PROTOCOL.md 3.7), if the
@@ -435,7 +414,7 @@ impl MediaExtras {
 
 /// A small 24-bit BMP with a colour gradient: a real picture the demo can send as an image.
 /// The id a `protocolMessage` REVOKE names, if `info` is one.
-fn revoked_id(info: &pb::WebMessageInfo) -> Option<&str> {
+pub(super) fn revoked_id(info: &pb::WebMessageInfo) -> Option<&str> {
     let protocol = info.message.as_ref()?.protocol_message.as_ref()?;
     let revoke = protocol.r#type == Some(pb::ProtocolMessageType::Revoke.into());
     revoke.then(|| protocol.key.as_ref()?.id.as_deref())?

@@ -1,7 +1,6 @@
 //! The server's side of the protocol: text frames (keepalives and JSON commands) and binary
 //! frames (decrypted, decoded and answered: relays, actions, queries) from a connected client.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -279,13 +278,8 @@ impl Core {
         let reply = match kind {
             "chat" => self.chat_list(),
             "contacts" => self.contact_list(),
-            "message" => match self.history_reply(node) {
-                Some(reply) => reply,
-                None => {
-                    self.send_json(conn, tag, &json!({"status": 404}));
-                    return;
-                }
-            },
+            "message" => return self.on_history_query(conn, tag, node),
+            "search" => return self.on_search_query(conn, tag, node),
             "media" => {
                 let Some(media) = node.get("index").and_then(|id| self.media.get(id)) else {
                     self.send_json(conn, tag, &json!({"status": 404}));
@@ -314,46 +308,5 @@ impl Core {
             }
         };
         self.send_node(conn, tag, &reply, Duration::ZERO);
-    }
-
-    /// `query message`: up to `count` messages before or after the anchor, oldest first.
-    fn history_reply(&self, node: &Node) -> Option<Node> {
-        let chat = message::normalize_jid(node.get("jid").unwrap_or_default());
-        let empty = VecDeque::new();
-        let messages = self.history.get(&chat).unwrap_or(&empty);
-        let count = node
-            .get("count")
-            .and_then(|count| count.parse().ok())
-            .unwrap_or(20usize);
-        let range = match node.get("index") {
-            None => messages.len().saturating_sub(count)..messages.len(),
-            Some(anchor) => {
-                let owner = node.get("owner") == Some("true");
-                let position = messages.iter().position(|info| {
-                    info.key.as_ref().is_some_and(|key| {
-                        key.id.as_deref() == Some(anchor) && key.from_me.unwrap_or(false) == owner
-                    })
-                })?;
-                if node.get("kind") == Some("after") {
-                    // `count` is the client's number: saturate rather than trust it.
-                    position + 1
-                        ..position
-                            .saturating_add(1)
-                            .saturating_add(count)
-                            .min(messages.len())
-                } else {
-                    position.saturating_sub(count)..position
-                }
-            }
-        };
-        let children = messages
-            .range(range)
-            .map(|info| Node::new("message").with_content(Content::Bytes(message::encode(info))))
-            .collect();
-        Some(
-            Node::new("response")
-                .attr("type", "message")
-                .with_content(Content::List(children)),
-        )
     }
 }
