@@ -574,19 +574,6 @@ fn every_call() -> Vec<Call> {
             crate::SendMediaKind::Image,
             "/home/ada/cat.jpg",
         )),
-        Call::Messages(crate::history::MessagesParams {
-            chat: "1".into(),
-            before: Some(crate::MessageRef::new("1", "3A01", false)),
-            after: None,
-            count: Some(10),
-        }),
-        Call::GetMessage(crate::MessageRef::new("1", "3A01", true)),
-        Call::Search(crate::history::SearchParams {
-            text: "lunch".into(),
-            chat: None,
-            count: None,
-            page: Some(2),
-        }),
     ]
     .into_iter()
     .chain(crate::profile::every_call())
@@ -627,6 +614,21 @@ fn every_call() -> Vec<Call> {
         Call::GroupJoin(crate::group::GroupJoinParams {
             code: Some("C".into()),
             link: None,
+        }),
+    ])
+    .chain([
+        Call::Messages(crate::history::MessagesParams {
+            chat: "1".into(),
+            before: Some(crate::MessageRef::new("1", "3A01", false)),
+            after: None,
+            count: Some(10),
+        }),
+        Call::GetMessage(crate::MessageRef::new("1", "3A01", true)),
+        Call::Search(crate::history::SearchParams {
+            text: "lunch".into(),
+            chat: None,
+            count: None,
+            page: Some(2),
         }),
     ])
     .collect()
