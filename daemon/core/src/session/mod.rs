@@ -9,6 +9,7 @@
 
 pub mod actions;
 pub mod connection;
+pub mod lists;
 pub mod liveness;
 mod notices;
 pub mod pending;
