@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 /// The schema this binary writes. Each step of [`MIGRATIONS`] raises it by one.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The file name inside the state directory.
 pub const FILE_NAME: &str = "waweb.db";
@@ -83,6 +83,33 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
      ALTER TABLE messages_v2 RENAME TO messages;
      CREATE UNIQUE INDEX messages_by_id ON messages (chat, id);
      CREATE INDEX messages_by_time ON messages (chat, timestamp, n);",
+    // 3: chats and contacts (DESIGN.md 8). Each block below is one part of issue 12; keep them
+    // apart so they merge.
+    //
+    // Chats (daemon/src/chats): what the phone says of each chat. A chat's `t` and unread count
+    // also depend on its messages, which are read from `messages` when asked for (`unread` is
+    // the count as of `read_t`; later live messages from others add to it), so storing a
+    // message costs no chat write. Chats that already have messages start read.
+    "CREATE TABLE chats (
+         jid TEXT PRIMARY KEY,
+         name TEXT,
+         t INTEGER NOT NULL DEFAULT 0,
+         unread INTEGER NOT NULL DEFAULT 0,
+         read_t INTEGER NOT NULL DEFAULT 0,
+         archived INTEGER NOT NULL DEFAULT 0,
+         pinned INTEGER,
+         muted_until INTEGER,
+         read_only INTEGER NOT NULL DEFAULT 0,
+         ephemeral_s INTEGER
+     ) WITHOUT ROWID;
+     CREATE TABLE contacts (
+         jid TEXT PRIMARY KEY,
+         name TEXT,
+         notify TEXT,
+         short TEXT
+     ) WITHOUT ROWID;
+     INSERT INTO chats (jid, t, read_t)
+         SELECT chat, max(timestamp), max(timestamp) FROM messages GROUP BY chat;",
 ];
 
 /// Why the database could not be opened.
@@ -356,6 +383,49 @@ mod tests {
             [],
         );
         assert!(again.is_err());
+    }
+
+    #[test]
+    fn version_two_chats_start_read_at_their_newest_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let v2 = Connection::open(&path).unwrap();
+        v2.execute_batch(&format!(
+            "BEGIN; {}; {}; PRAGMA user_version = 2; COMMIT;",
+            MIGRATIONS[0], MIGRATIONS[1]
+        ))
+        .unwrap();
+        v2.execute_batch(
+            "INSERT INTO messages (chat, id, from_me, timestamp, event) VALUES ('a@s.whatsapp.net', 'A', 0, 10, '{}');
+             INSERT INTO messages (chat, id, from_me, timestamp, event) VALUES ('a@s.whatsapp.net', 'B', 0, 30, '{}');
+             INSERT INTO messages (chat, id, from_me, timestamp, event) VALUES ('c@g.us', 'C', 1, 20, '{}');",
+        )
+        .unwrap();
+        drop(v2);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        let opened = Db::open(dir.path()).unwrap();
+        let rows: Vec<(String, i64, i64, i64)> = opened
+            .writer
+            .prepare("SELECT jid, t, unread, read_t FROM chats ORDER BY jid")
+            .unwrap()
+            .query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [
+                ("a@s.whatsapp.net".into(), 30, 0, 30),
+                ("c@g.us".into(), 20, 0, 20)
+            ]
+        );
+        let contacts: i64 = opened
+            .writer
+            .query_row("SELECT count(*) FROM contacts", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(contacts, 0);
     }
 
     #[test]

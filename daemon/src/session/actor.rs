@@ -20,6 +20,7 @@ use super::handle::Command;
 use super::media_send::MediaSending;
 use super::sending::Sending;
 use crate::bus::Bus;
+use crate::chats::Chats;
 use crate::config::Config;
 use crate::outbox::Outbox;
 use crate::store::Store;
@@ -92,6 +93,8 @@ pub struct Actor {
     /// The actor's own command channel, for its tasks ([`super::requests`]); weak, so the
     /// actor does not keep itself alive.
     pub(super) commands: mpsc::WeakSender<Command>,
+    /// The store's chats: which exist, whether the server sent its lists.
+    pub(super) chats: Chats,
 }
 
 impl Actor {
@@ -132,6 +135,7 @@ impl Actor {
             sending: Sending::new(Outbox::new(bus_journal)),
             media: MediaSending::new(commands.clone()),
             commands,
+            chats: Chats::new(),
         }
     }
 

@@ -10,6 +10,7 @@
 //! send_text  -> offline: queued in the outbox                online: queued, then relayed at once (see sending.rs)
 //! send_location, send_contact, forward, revoke: as send_text (built in compose.rs)
 //! query      -> a session task (requests.rs): the reply as it came, JSON or node
+//! chats, contacts, chat_modify -> session tasks (chats.rs): the store, asking the server for a list it lacks
 //! mark_read, mark_unread, mark_played, set_presence, set_typing, subscribe_presence
 //!            -> offline: not_connected                       online: a set-action or command (receipts.rs)
 //! ```
@@ -152,6 +153,9 @@ impl Actor {
                     )
                 });
             }
+            (Call::Chats(params), _) => self.chats_call(params, reply),
+            (Call::Contacts(params), _) => self.contacts_call(params, reply),
+            (Call::ChatModify(params), _) => self.chat_modify_call(params, reply),
             (Call::MediaDownload(MediaDownloadParams { media, output }), _) => {
                 self.spawn_download(media, output, Reply::new(reply));
             }

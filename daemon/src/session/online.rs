@@ -219,8 +219,9 @@ impl Actor {
         while let Some(output) = queue.pop_front() {
             match output {
                 Output::Send(frame) => link.send(frame).await?,
-                Output::Emit(event) => self.bus.publish(event),
-                Output::Message { event, raw } => crate::messages::arrived(&self.bus, *event, raw),
+                Output::Emit(event) => self.publish(event),
+                Output::Message { event, raw } => self.chats.arrived(&self.bus, *event, raw),
+                Output::List(list) => self.chats.list(&self.bus, list, false).await,
                 Output::State(state, reason) => {
                     self.set_state(state, reason);
                     if state == State::Connected {
@@ -269,7 +270,7 @@ impl Actor {
                 let result = match result {
                     Ok(Answer::Done) => {
                         if let Some(event) = then {
-                            self.bus.publish(*event);
+                            self.publish(*event);
                         }
                         Ok(done)
                     }

@@ -150,10 +150,10 @@ pub struct Index<'a> {
 /// What a chat action changes (PROTOCOL.md 11.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Modify<'a> {
-    /// Archive (`true`) or unarchive, naming the chat's newest message.
-    Archive(bool, Index<'a>),
+    /// Archive (`true`) or unarchive, naming the chat's newest message (if it has one).
+    Archive(bool, Option<Index<'a>>),
     /// Delete the chat, naming its newest message.
-    Delete(Index<'a>),
+    Delete(Option<Index<'a>>),
     /// Pin at this time.
     Pin(u64),
     /// Unpin; `previous` is the old pin time.
@@ -163,7 +163,7 @@ pub enum Modify<'a> {
     /// Unmute; `previous` is the old mute end.
     Unmute(Option<u64>),
     /// Clear the messages (keeping none starred: `star="false"`), naming the newest.
-    Clear(Index<'a>),
+    Clear(Option<Index<'a>>),
     /// Star (`true`) or unstar one message.
     Star(bool, Index<'a>),
 }
@@ -171,13 +171,16 @@ pub enum Modify<'a> {
 /// The `chat` child of a chat action, metric 12 (10 for star, as B), flags `0x80`.
 pub fn modify(chat: &str, modify: &Modify<'_>) -> SetAction {
     let node = Node::new("chat").attr("jid", chat.to_owned());
-    let with_index = |node: Node, kind: &'static str, index: &Index<'_>, participant: bool| {
-        let mut node = node
-            .attr("type", kind)
-            .attr("index", index.id.to_owned())
-            .attr("owner", index.owner.to_string());
-        if let Some(author) = index.participant.filter(|_| participant) {
-            node = node.attr("participant", author.to_owned());
+    // A chat without any stored message goes without `index`: there is nothing to name.
+    let with_index = |node: Node, kind: &'static str, index: &Option<Index<'_>>, participant| {
+        let mut node = node.attr("type", kind);
+        if let Some(index) = index {
+            node = node
+                .attr("index", index.id.to_owned())
+                .attr("owner", index.owner.to_string());
+            if let Some(author) = index.participant.filter(|_| participant) {
+                node = node.attr("participant", author.to_owned());
+            }
         }
         node
     };

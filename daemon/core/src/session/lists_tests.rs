@@ -114,7 +114,7 @@ fn chat_actions_are_built_as_b_sent_them() {
         owner: false,
         participant: Some("4915100000002@s.whatsapp.net"),
     };
-    let archive = modify(chat, &Modify::Archive(true, index.clone()));
+    let archive = modify(chat, &Modify::Archive(true, Some(index.clone())));
     assert_eq!(archive.metric, 12);
     assert_eq!(archive.flags, 0x80);
     assert_eq!(archive.child.get("type"), Some("archive"));
@@ -124,9 +124,12 @@ fn chat_actions_are_built_as_b_sent_them() {
         archive.child.get("participant"),
         Some("4915100000002@s.whatsapp.net")
     );
-    let clear = modify(chat, &Modify::Clear(index.clone()));
+    let clear = modify(chat, &Modify::Clear(Some(index.clone())));
     assert_eq!(clear.child.get("star"), Some("false"));
     assert_eq!(clear.child.get("participant"), None);
+    let bare = modify(chat, &Modify::Delete(None));
+    assert_eq!(bare.child.get("type"), Some("delete"));
+    assert_eq!(bare.child.get("index"), None);
     let pin = modify(chat, &Modify::Pin(1_600_000_100));
     assert_eq!(pin.child.get("pin"), Some("1600000100"));
     let unpin = modify(chat, &Modify::Unpin(Some(1_600_000_100)));

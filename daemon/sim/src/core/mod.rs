@@ -6,6 +6,7 @@
 //! restores sessions, [`phone`] is the phone and its contacts, [`commands`] runs control commands,
 //! [`flood`] paces the `flood` command's messages, [`verify`] checks the media clients relay.
 
+mod chats;
 mod commands;
 mod decoded;
 mod flood;
@@ -195,6 +196,8 @@ pub struct Core {
     next_flood: u64,
     /// Whom the user blocked on the phone, as `Blocklist` spells them (`@c.us`).
     blocklist: BTreeSet<String>,
+    /// The phone's chats and address book.
+    book: chats::ChatBook,
 }
 
 fn now_ms() -> u64 {
@@ -236,7 +239,6 @@ impl Core {
         tasks: Tasks,
     ) -> Self {
         Self {
-            config,
             store,
             output,
             inputs,
@@ -253,6 +255,8 @@ impl Core {
             floods: HashMap::new(),
             next_flood: 1,
             blocklist: BTreeSet::new(),
+            book: chats::ChatBook::new(format!("{}-1600000000@g.us", config.phone_number)),
+            config,
         }
     }
 

@@ -210,6 +210,10 @@ impl Core {
         match (node.tag.as_ref(), node.get("type")) {
             ("action", Some("relay")) => self.on_relay(conn, tag, relayed),
             ("action", _) => {
+                if let Some(status) = self.chat_set_action(node) {
+                    self.send_json(conn, tag, &json!({"status": status}));
+                    return;
+                }
                 let mut reply = json!({"status": 200});
                 for child in node.children() {
                     match (child.tag.as_ref(), child.get("type")) {
@@ -260,6 +264,7 @@ impl Core {
                 continue;
             }
             self.react_later(&chat, &info, verdict);
+            self.book.message(&chat, now_s(), false);
             self.remember(&chat, info);
             let acks = [
                 (2, Duration::from_millis(200)),
@@ -284,8 +289,8 @@ impl Core {
 
     fn on_query(&mut self, conn: u64, tag: &str, kind: &str, node: &Node) {
         let reply = match kind {
-            "chat" => self.chat_list(),
-            "contacts" => self.contact_list(),
+            "chat" => self.book.chat_list(),
+            "contacts" => self.book.contact_list(),
             "message" => match self.history_reply(node) {
                 Some(reply) => reply,
                 None => {
