@@ -89,13 +89,16 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     // Chats (daemon/src/chats): what the phone says of each chat. A chat's `t` and unread count
     // also depend on its messages, which are read from `messages` when asked for (`unread` is
     // the count as of `read_t`; later live messages from others add to it), so storing a
-    // message costs no chat write. Chats that already have messages start read.
+    // message costs no chat write. The read mark is a time and a message row (`read_n`, the
+    // newest row then): a time alone would lose messages of the mark's own second. Chats that
+    // already have messages start read.
     "CREATE TABLE chats (
          jid TEXT PRIMARY KEY,
          name TEXT,
          t INTEGER NOT NULL DEFAULT 0,
          unread INTEGER NOT NULL DEFAULT 0,
          read_t INTEGER NOT NULL DEFAULT 0,
+         read_n INTEGER NOT NULL DEFAULT 0,
          archived INTEGER NOT NULL DEFAULT 0,
          pinned INTEGER,
          muted_until INTEGER,
@@ -108,8 +111,8 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
          notify TEXT,
          short TEXT
      ) WITHOUT ROWID;
-     INSERT INTO chats (jid, t, read_t)
-         SELECT chat, max(timestamp), max(timestamp) FROM messages GROUP BY chat;",
+     INSERT INTO chats (jid, t, read_t, read_n)
+         SELECT chat, max(timestamp), max(timestamp), max(n) FROM messages GROUP BY chat;",
 ];
 
 /// Why the database could not be opened.
@@ -406,7 +409,7 @@ mod tests {
         let opened = Db::open(dir.path()).unwrap();
         let rows: Vec<(String, i64, i64, i64)> = opened
             .writer
-            .prepare("SELECT jid, t, unread, read_t FROM chats ORDER BY jid")
+            .prepare("SELECT jid, t, unread, read_t + read_n * 1000 FROM chats ORDER BY jid")
             .unwrap()
             .query_map([], |row| {
                 Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
@@ -417,8 +420,8 @@ mod tests {
         assert_eq!(
             rows,
             [
-                ("a@s.whatsapp.net".into(), 30, 0, 30),
-                ("c@g.us".into(), 20, 0, 20)
+                ("a@s.whatsapp.net".into(), 30, 0, 2030),
+                ("c@g.us".into(), 20, 0, 3020)
             ]
         );
         let contacts: i64 = opened

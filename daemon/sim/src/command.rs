@@ -138,6 +138,12 @@ pub enum Command {
     },
     /// `{"cmd":"chat_state"}`: the phone's chats and contacts as they are now.
     ChatState,
+    /// `{"cmd":"remove_chat","chat":JID}`: the phone loses a chat without telling the client
+    /// (its later actions on that chat are answered 404).
+    RemoveChat {
+        #[serde(default)]
+        chat: Field<String>,
+    },
     /// `{"cmd":"block","jid":JID}` (`"unblock":true`): the user blocks or unblocks someone on
     /// the phone; the whole list is pushed.
     Block {

@@ -12,7 +12,7 @@
 //! ```
 //!
 //! A chat's `t` and unread count are worked out when asked ([`query`]): its newest message from
-//! the `messages_by_time` index, and the live messages from others since `read_t`. So a stored
+//! the `messages_by_time` index, and the live messages from others since the read mark. So a stored
 //! message costs the journal's writer nothing more; only the first message of a chat adds a row.
 //! Every write goes through the journal's writer, queued before the event it stems from, so a
 //! subscriber that sees the event and asks `chats` finds the change.
@@ -234,9 +234,10 @@ fn clamp(value: u64) -> i64 {
 fn replace_chats(transaction: &Transaction<'_>, chats: &[ChatEntry]) -> Result<(), journal::Error> {
     transaction.execute("DELETE FROM chats", [])?;
     let mut insert = transaction.prepare_cached(
-        "INSERT INTO chats (jid, name, t, unread, read_t, archived, pinned, muted_until,
+        "INSERT INTO chats (jid, name, t, unread, read_t, read_n, archived, pinned, muted_until,
                             read_only, ephemeral_s)
-         VALUES (?1, ?2, ?3, ?4, ?3, ?5, ?6, ?7, ?8, ?9)
+         VALUES (?1, ?2, ?3, ?4, ?3, (SELECT coalesce(max(n), 0) FROM messages),
+                 ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (jid) DO NOTHING",
     )?;
     for chat in chats {
@@ -311,7 +312,10 @@ fn apply_chat(transaction: &Transaction<'_>, chat: &Chat) -> Result<(), journal:
         .as_deref()
         .and_then(|value| value.parse::<u64>().ok())
         .map(clamp);
-    let newest = "(SELECT coalesce(max(timestamp), 0) FROM messages WHERE chat = ?1)";
+    // The read mark moves to now: the chat's newest message and the newest row stored.
+    let mark = "read_t = max(read_t, t,
+                              (SELECT coalesce(max(timestamp), 0) FROM messages WHERE chat = ?1)),
+                read_n = (SELECT coalesce(max(n), 0) FROM messages)";
     let sql = match chat.action.as_str() {
         "archive" => "UPDATE chats SET archived = 1 WHERE jid = ?1".to_owned(),
         "unarchive" => "UPDATE chats SET archived = 0 WHERE jid = ?1".to_owned(),
@@ -320,11 +324,9 @@ fn apply_chat(transaction: &Transaction<'_>, chat: &Chat) -> Result<(), journal:
         "mute" => "UPDATE chats SET muted_until = ?2 WHERE jid = ?1".to_owned(),
         "unmute" => "UPDATE chats SET muted_until = NULL WHERE jid = ?1".to_owned(),
         "read" => {
-            format!("UPDATE chats SET unread = 0, read_t = max(read_t, t, {newest}) WHERE jid = ?1")
+            format!("UPDATE chats SET unread = 0, {mark} WHERE jid = ?1")
         }
-        "unread" => format!(
-            "UPDATE chats SET unread = -1, read_t = max(read_t, t, {newest}) WHERE jid = ?1"
-        ),
+        "unread" => format!("UPDATE chats SET unread = -1, {mark} WHERE jid = ?1"),
         "clear" => {
             return clear(transaction, jid, chat.value.as_deref());
         }

@@ -3,7 +3,7 @@
 //! ```text
 //! t(chat)      = max(chats.t, newest message's timestamp)         -- one messages_by_time probe
 //! unread(chat) = chats.unread (-1: marked unread, unless newer messages came)
-//!                + live messages from others newer than chats.read_t  -- counted for the page only
+//!                + live messages from others after the read mark (read_t, read_n) -- counted for the page only
 //! name(chat)   = chats.name, else the contact's name, else their notify name
 //! ```
 
@@ -40,11 +40,12 @@ pub struct Filter {
 const SELECT: &str = "SELECT c.jid AS jid, coalesce(c.name, k.name, k.notify),
         max(c.t, coalesce((SELECT max(m.timestamp) FROM messages m WHERE m.chat = c.jid), 0))
             AS chat_t,
-        c.unread, c.read_t, c.archived, c.pinned, c.muted_until, c.read_only, c.ephemeral_s
+        c.unread, c.read_t, c.archived, c.pinned, c.muted_until, c.read_only, c.ephemeral_s,
+        c.read_n
     FROM chats c LEFT JOIN contacts k ON k.jid = c.jid";
 
-/// A chat row, with `read_t` beside it for the unread count.
-fn entry(row: &Row<'_>) -> rusqlite::Result<(ChatEntry, i64)> {
+/// A chat row, with its read mark (`read_t`, `read_n`) beside it for the unread count.
+fn entry(row: &Row<'_>) -> rusqlite::Result<(ChatEntry, (i64, i64))> {
     let unsigned = |value: Option<i64>| value.and_then(|value| u64::try_from(value).ok());
     Ok((
         ChatEntry {
@@ -58,19 +59,23 @@ fn entry(row: &Row<'_>) -> rusqlite::Result<(ChatEntry, i64)> {
             read_only: row.get(8)?,
             ephemeral_s: unsigned(row.get(9)?),
         },
-        row.get(4)?,
+        (row.get(4)?, row.get(10)?),
     ))
 }
 
 /// Adds the live messages from others since `read_t` to the stored count.
-fn count_unread(reader: &Connection, chat: &mut ChatEntry, read_t: i64) -> rusqlite::Result<()> {
+fn count_unread(
+    reader: &Connection,
+    chat: &mut ChatEntry,
+    read_t: (i64, i64),
+) -> rusqlite::Result<()> {
     let newer: i64 = reader
         .prepare_cached(
             "SELECT count(*) FROM messages
-             WHERE chat = ?1 AND timestamp > ?2 AND from_me = 0
+             WHERE chat = ?1 AND timestamp >= ?2 AND n > ?3 AND from_me = 0
                AND json_extract(event, '$.source') = 'live'",
         )?
-        .query_row(params![chat.jid, read_t], |row| row.get(0))?;
+        .query_row(params![chat.jid, read_t.0, read_t.1], |row| row.get(0))?;
     if newer > 0 {
         chat.unread = chat.unread.max(0) + newer;
     }
@@ -85,7 +90,7 @@ pub fn chats_on(reader: &Connection, filter: Filter) -> rusqlite::Result<Vec<Cha
          ORDER BY chat_t DESC, jid LIMIT ?3"
     );
     let before = filter.before.map(|t| t.min(i64::MAX as u64) as i64);
-    let rows: Vec<(ChatEntry, i64)> = reader
+    let rows: Vec<(ChatEntry, (i64, i64))> = reader
         .prepare_cached(&sql)?
         .query_map(params![filter.archived, before, filter.limit], entry)?
         .collect::<Result<_, _>>()?;

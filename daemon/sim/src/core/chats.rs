@@ -11,6 +11,7 @@
 //! phone_action                -> the same change, pushed to the client
 //! add_chats / add_contacts    -> bulk entries (explicit, or `count` generated ones)
 //! chat_state                  -> {"chats":[…],"contacts":[…]} as the phone has them
+//! remove_chat                 -> the chat goes without the client being told (for 404 tests)
 //! ```
 //!
 //! Where PROTOCOL.md is silent the choices are: an action on a chat the phone does not have is
@@ -346,6 +347,15 @@ impl Core {
             );
         }
         Ok(json!({"contacts": self.book.contacts.len()}))
+    }
+
+    /// `remove_chat`: the chat goes, silently.
+    pub(super) fn remove_chat(&mut self, chat: Field<String>) -> Result<Value, String> {
+        let jid = chat_key(&chat.need("remove_chat", "chat")?);
+        match self.book.chats.remove(&jid) {
+            Some(_) => Ok(json!({})),
+            None => Err(format!("the phone has no chat {jid}")),
+        }
     }
 
     /// The children of a client's set-action that concern chats (`chat`, `read`), applied;

@@ -116,6 +116,7 @@ impl Core {
             Command::AddChats { chats, count } => self.add_chats(chats, count),
             Command::AddContacts { contacts, count } => self.add_contacts(contacts, count),
             Command::ChatState => Ok(self.book.state()),
+            Command::RemoveChat { chat } => self.remove_chat(chat),
             Command::Call { from, status, id } => self.call(from, status, id),
             Command::SendMedia {
                 from,
