@@ -126,6 +126,9 @@ pub enum Command {
     #[command(flatten)]
     Receipt(ReceiptCommand),
 
+    #[command(flatten)]
+    Chats(crate::chats::ChatsCommand),
+
     /// List the messages the server has not acknowledged yet, or cancel one not sent yet
     Outbox {
         /// Drop this message from the outbox (only before it was sent)

@@ -463,7 +463,7 @@ impl Session {
         writeln!(out, "marked {chat} {what} at {id}").map_err(output)
     }
 
-    fn done<M: Method>(
+    pub(crate) fn done<M: Method>(
         mut self,
         out: &mut dyn Write,
         params: M::Params,
