@@ -11,15 +11,17 @@
 //! group create/subject   -> the chat's name; leave of ourselves -> read_only, add of us -> not
 //! ```
 //!
-//! A chat's `t` and unread count are worked out when asked ([`query`]): its newest message from
-//! the `messages_by_time` index, and the live messages from others since the read mark. So a stored
-//! message costs the journal's writer nothing more; only the first message of a chat adds a row.
+//! A message changes no chat row: a chat's `t` and unread count are the row's (as of its read
+//! mark) plus what messages brought since, kept in memory ([`Live`]) as they arrive and worked
+//! out from `messages` once, when the daemon first needs them ([`query::live_on`]). So a stored
+//! message costs the journal's writer nothing more (only the first message of a chat adds a
+//! row), and `chats` reads the chat rows alone.
 //! Every write goes through the journal's writer, queued before the event it stems from, so a
 //! subscriber that sees the event and asks `chats` finds the change.
 
 pub mod query;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -30,6 +32,7 @@ use waweb_proto::notice::{Chat, Contact, Group};
 use waweb_proto::{ChatEntry, Event};
 
 use crate::bus::Bus;
+use crate::db::Db;
 use crate::journal::{self, Journal};
 
 /// The daemon's view of which chats exist, shared by the session and its tasks.
@@ -40,8 +43,9 @@ pub struct Chats {
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// The chats the store has, loaded on first use: a message of any other is a new chat.
-    known: Mutex<Option<HashSet<String>>>,
+    /// The chats the store has, with what messages brought since each one's read mark;
+    /// loaded on first use. A message of any other chat is a new chat.
+    known: Mutex<Option<HashMap<String, Live>>>,
     /// Whether a chat list / contact list came since the daemon started (else `chats` asks).
     chats_listed: AtomicBool,
     contacts_listed: AtomicBool,
@@ -63,25 +67,63 @@ impl Chats {
         flag.load(Ordering::Acquire)
     }
 
-    /// Runs `change` on the set of known chats (loaded from `journal`'s store the first time).
+    /// Runs `change` on the known chats (loaded from `journal`'s store the first time).
     fn with_known<T>(
         &self,
         journal: &Journal,
-        change: impl FnOnce(&mut HashSet<String>) -> T,
+        change: impl FnOnce(&mut HashMap<String, Live>) -> T,
     ) -> T {
+        self.with_known_in(journal.db(), change)
+    }
+
+    fn with_known_in<T>(&self, db: &Db, change: impl FnOnce(&mut HashMap<String, Live>) -> T) -> T {
         let mut known = self
             .inner
             .known
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let set = known.get_or_insert_with(|| match query::chat_jids(journal.db()) {
-            Ok(jids) => jids,
+        let map = known.get_or_insert_with(|| match query::live_on(db) {
+            Ok(live) => live,
             Err(error) => {
                 tracing::error!("reading the chat list: {error}");
-                HashSet::new()
+                HashMap::new()
             }
         });
-        change(set)
+        change(map)
+    }
+
+    /// The chats `filter` selects, newest first (ties by JID): the rows (read on `reader`, a
+    /// reader of `db`) with what messages brought since.
+    pub fn chats_on(
+        &self,
+        db: &Db,
+        reader: &rusqlite::Connection,
+        filter: query::Filter,
+    ) -> Result<Vec<ChatEntry>, journal::Error> {
+        let mut rows = query::rows_on(reader, filter.archived)?;
+        self.with_known_in(db, |known| {
+            for chat in &mut rows {
+                if let Some(live) = known.get(&chat.jid) {
+                    live.apply(chat);
+                }
+            }
+        });
+        rows.retain(|chat| filter.before.is_none_or(|before| chat.t < before));
+        rows.sort_unstable_by(|a, b| b.t.cmp(&a.t).then_with(|| a.jid.cmp(&b.jid)));
+        rows.truncate(filter.limit as usize);
+        Ok(rows)
+    }
+
+    /// [`Chats::chats_on`] on a reader of its own, on a blocking thread.
+    pub async fn chats(
+        &self,
+        journal: &Journal,
+        filter: query::Filter,
+    ) -> Result<Vec<ChatEntry>, journal::Error> {
+        let (chats, db) = (self.clone(), journal.db().clone());
+        tokio::task::spawn_blocking(move || chats.chats_on(&db, &db.reader()?, filter))
+            .await
+            .map_err(|_| journal::Error::Stopped)?
     }
 
     /// A message arrived: a chat not seen before gets a row and a `chat` event `new`, both
@@ -89,7 +131,21 @@ impl Chats {
     pub fn arrived(&self, bus: &Bus, message: Message, raw: Vec<u8>) {
         if let Some(journal) = bus.journal() {
             let chat = message.chat.clone();
-            if self.with_known(journal, |known| known.insert(chat.clone())) {
+            let unread = !message.from_me && message.source == Source::Live;
+            let added = self.with_known(journal, |known| match known.get_mut(&chat) {
+                Some(live) => {
+                    live.t = live.t.max(message.timestamp);
+                    live.unread += i64::from(unread);
+                    false
+                }
+                None => {
+                    let t = message.timestamp;
+                    let unread = i64::from(unread);
+                    known.insert(chat.clone(), Live { t, unread });
+                    true
+                }
+            });
+            if added {
                 // A chat first seen through history or our own message starts read; a live
                 // message from someone else is its first unread one.
                 let read_t = if message.from_me || message.source != Source::Live {
@@ -131,8 +187,11 @@ impl Chats {
                         tracing::warn!(skipped, "chat list entries without a jid");
                     }
                     self.inner.chats_listed.store(true, Ordering::Release);
-                    let jids: HashSet<String> = chats.iter().map(|chat| chat.jid.clone()).collect();
-                    self.with_known(journal, |known| *known = jids);
+                    let live: HashMap<String, Live> = chats
+                        .iter()
+                        .map(|chat| (chat.jid.clone(), Live::default()))
+                        .collect();
+                    self.with_known(journal, |known| *known = live);
                     Box::new(move |transaction| replace_chats(transaction, &chats))
                 }
                 List::Contacts { contacts, skipped } => {
@@ -172,8 +231,14 @@ impl Chats {
                 self.with_known(journal, |known| known.remove(&chat.chat));
             }
             "new" | "star" | "unstar" => return,
-            _ => {
-                self.with_known(journal, |known| known.insert(chat.chat.clone()));
+            action => {
+                let marked = matches!(action, "read" | "unread" | "clear");
+                self.with_known(journal, |known| {
+                    let live = known.entry(chat.chat.clone()).or_default();
+                    if marked {
+                        live.unread = 0;
+                    }
+                });
             }
         }
         journal.write_detached("changing a chat", move |transaction, _| {
@@ -194,7 +259,9 @@ impl Chats {
             _ => None,
         };
         let Some(change) = change else { return };
-        self.with_known(journal, |known| known.insert(group.chat.clone()));
+        self.with_known(journal, |known| {
+            known.entry(group.chat.clone()).or_default();
+        });
         let t = if group.action == "create" {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -218,6 +285,25 @@ impl Chats {
                 .execute(params![group.chat, name, clamp(t), read_only])?;
             Ok(())
         });
+    }
+}
+
+/// What messages brought a chat since its row was last written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Live {
+    /// The newest message's time (0: none since).
+    pub t: u64,
+    /// Live messages from others since the read mark.
+    pub unread: i64,
+}
+
+impl Live {
+    /// `chat` (as its row has it) with what came since.
+    pub fn apply(self, chat: &mut ChatEntry) {
+        chat.t = chat.t.max(self.t);
+        if self.unread > 0 {
+            chat.unread = chat.unread.max(0) + self.unread;
+        }
     }
 }
 

@@ -1,30 +1,23 @@
 //! Reading the chats and contacts back (`chats`, `contacts`, and the chat `chat_modify` names).
 //!
 //! ```text
-//! t(chat)      = max(chats.t, newest message's timestamp)         -- one messages_by_time probe
+//! t(chat)      = max(chats.t, newest message's timestamp)
 //! unread(chat) = chats.unread (-1: marked unread, unless newer messages came)
-//!                + live messages from others after the read mark (read_t, read_n) -- counted for the page only
+//!                + live messages from others after the read mark (read_t, read_n)
+//! rows_on: the rows alone; live_on: the message part, once (then kept by super::Chats);
+//! chat: one chat, both at once
 //! name(chat)   = chats.name, else the contact's name, else their notify name
 //! ```
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use waweb_proto::ChatEntry;
 use waweb_proto::notice::Contact;
 
+use super::Live;
 use crate::db::Db;
 use crate::journal::{self, Journal};
-
-/// Every chat the store has.
-pub fn chat_jids(db: &Db) -> Result<HashSet<String>, journal::Error> {
-    let reader = db.reader()?;
-    let mut statement = reader.prepare("SELECT jid FROM chats")?;
-    let jids = statement
-        .query_map([], |row| row.get(0))?
-        .collect::<Result<_, _>>()?;
-    Ok(jids)
-}
 
 /// Which chats `chats` lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,32 +75,48 @@ fn count_unread(
     Ok(())
 }
 
-/// The chats `filter` selects, newest first (ties by JID), on `reader`.
-pub fn chats_on(reader: &Connection, filter: Filter) -> rusqlite::Result<Vec<ChatEntry>> {
-    let sql = format!(
-        "SELECT * FROM ({SELECT} WHERE ?1 IS NULL OR c.archived = ?1)
-         WHERE ?2 IS NULL OR chat_t < ?2
-         ORDER BY chat_t DESC, jid LIMIT ?3"
-    );
-    let before = filter.before.map(|t| t.min(i64::MAX as u64) as i64);
-    let rows: Vec<(ChatEntry, (i64, i64))> = reader
-        .prepare_cached(&sql)?
-        .query_map(params![filter.archived, before, filter.limit], entry)?
-        .collect::<Result<_, _>>()?;
-    rows.into_iter()
-        .map(|(mut chat, read_t)| {
-            count_unread(reader, &mut chat, read_t)?;
-            Ok(chat)
-        })
-        .collect()
+/// Every chat row `archived` selects (all without it), as the rows have them: `t` and
+/// `unread` as of the read mark, without what messages brought since ([`super::Live`]).
+pub fn rows_on(reader: &Connection, archived: Option<bool>) -> rusqlite::Result<Vec<ChatEntry>> {
+    let rows = reader
+        .prepare_cached(
+            "SELECT c.jid, coalesce(c.name, k.name, k.notify), c.t, c.unread, c.read_t,
+                    c.archived, c.pinned, c.muted_until, c.read_only, c.ephemeral_s, c.read_n
+             FROM chats c LEFT JOIN contacts k ON k.jid = c.jid
+             WHERE ?1 IS NULL OR c.archived = ?1",
+        )?
+        .query_map(params![archived], entry)?
+        .map(|row| row.map(|(chat, _)| chat))
+        .collect();
+    rows
 }
 
-/// [`chats_on`] on a reader of its own, on a blocking thread.
-pub async fn chats(journal: &Journal, filter: Filter) -> Result<Vec<ChatEntry>, journal::Error> {
-    let db = journal.db().clone();
-    tokio::task::spawn_blocking(move || Ok(chats_on(&db.reader()?, filter)?))
-        .await
-        .map_err(|_| journal::Error::Stopped)?
+/// What messages brought every chat since its read mark: its newest message's time and the
+/// live messages from others after the mark. One index probe and one range per chat: run once,
+/// when the daemon first needs it.
+pub fn live_on(db: &Db) -> Result<HashMap<String, Live>, journal::Error> {
+    let reader = db.reader()?;
+    let mut statement = reader.prepare(
+        "SELECT c.jid,
+                coalesce((SELECT max(m.timestamp) FROM messages m WHERE m.chat = c.jid), 0),
+                (SELECT count(*) FROM messages m
+                 WHERE m.chat = c.jid AND m.timestamp >= c.read_t AND m.n > c.read_n
+                   AND m.from_me = 0 AND json_extract(m.event, '$.source') = 'live')
+         FROM chats c",
+    )?;
+    let live = statement
+        .query_map([], |row| {
+            let t: i64 = row.get(1)?;
+            Ok((
+                row.get::<_, String>(0)?,
+                Live {
+                    t: u64::try_from(t).unwrap_or(0),
+                    unread: row.get(2)?,
+                },
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(live)
 }
 
 /// The chat `jid`, if the store has it.

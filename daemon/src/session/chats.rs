@@ -42,7 +42,9 @@ impl Actor {
         self.spawn_call(reply, |task| async move {
             let filter = filter?;
             ensure_list(&task, false).await;
-            let chats = query::chats(store(&task)?, filter)
+            let chats = task
+                .chats
+                .chats(store(&task)?, filter)
                 .await
                 .map_err(store_error)?;
             Ok(ChatsResult { chats })
