@@ -130,9 +130,9 @@ impl Chats {
     /// queued before the message itself, which follows.
     pub fn arrived(&self, bus: &Bus, message: Message, raw: Vec<u8>) {
         if let Some(journal) = bus.journal() {
-            let chat = message.chat.clone();
             let unread = !message.from_me && message.source == Source::Live;
-            let added = self.with_known(journal, |known| match known.get_mut(&chat) {
+            // Every message passes here: a known chat costs a lookup, no allocation.
+            let added = self.with_known(journal, |known| match known.get_mut(&message.chat) {
                 Some(live) => {
                     live.t = live.t.max(message.timestamp);
                     live.unread += i64::from(unread);
@@ -141,11 +141,12 @@ impl Chats {
                 None => {
                     let t = message.timestamp;
                     let unread = i64::from(unread);
-                    known.insert(chat.clone(), Live { t, unread });
+                    known.insert(message.chat.clone(), Live { t, unread });
                     true
                 }
             });
             if added {
+                let chat = message.chat.clone();
                 // A chat first seen through history or our own message starts read; a live
                 // message from someone else is its first unread one.
                 let read_t = if message.from_me || message.source != Source::Live {
@@ -179,29 +180,28 @@ impl Chats {
         let Some(journal) = bus.journal() else {
             return;
         };
-        let work: Box<dyn FnOnce(&Transaction<'_>) -> Result<(), journal::Error> + Send> =
-            match list {
-                List::Unchanged => return,
-                List::Chats { chats, skipped } => {
-                    if skipped > 0 {
-                        tracing::warn!(skipped, "chat list entries without a jid");
-                    }
-                    self.inner.chats_listed.store(true, Ordering::Release);
-                    let live: HashMap<String, Live> = chats
-                        .iter()
-                        .map(|chat| (chat.jid.clone(), Live::default()))
-                        .collect();
-                    self.with_known(journal, |known| *known = live);
-                    Box::new(move |transaction| replace_chats(transaction, &chats))
+        let work: ListWork = match list {
+            List::Unchanged => return,
+            List::Chats { chats, skipped } => {
+                if skipped > 0 {
+                    tracing::warn!(skipped, "chat list entries without a jid");
                 }
-                List::Contacts { contacts, skipped } => {
-                    if skipped > 0 {
-                        tracing::warn!(skipped, "contact list entries without a jid");
-                    }
-                    self.inner.contacts_listed.store(true, Ordering::Release);
-                    Box::new(move |transaction| replace_contacts(transaction, &contacts))
+                self.inner.chats_listed.store(true, Ordering::Release);
+                let live: HashMap<String, Live> = chats
+                    .iter()
+                    .map(|chat| (chat.jid.clone(), Live::default()))
+                    .collect();
+                self.with_known(journal, |known| *known = live);
+                Box::new(move |transaction| replace_chats(transaction, &chats))
+            }
+            List::Contacts { contacts, skipped } => {
+                if skipped > 0 {
+                    tracing::warn!(skipped, "contact list entries without a jid");
                 }
-            };
+                self.inner.contacts_listed.store(true, Ordering::Release);
+                Box::new(move |transaction| replace_contacts(transaction, &contacts))
+            }
+        };
         if wait {
             if let Err(error) = journal.write(move |transaction, _| work(transaction)).await {
                 tracing::error!("storing a list: {error}");
@@ -287,6 +287,9 @@ impl Chats {
         });
     }
 }
+
+/// Storing a list, for the journal's writer.
+type ListWork = Box<dyn FnOnce(&Transaction<'_>) -> Result<(), journal::Error> + Send>;
 
 /// What messages brought a chat since its row was last written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -78,17 +78,16 @@ fn count_unread(
 /// Every chat row `archived` selects (all without it), as the rows have them: `t` and
 /// `unread` as of the read mark, without what messages brought since ([`super::Live`]).
 pub fn rows_on(reader: &Connection, archived: Option<bool>) -> rusqlite::Result<Vec<ChatEntry>> {
-    let rows = reader
-        .prepare_cached(
-            "SELECT c.jid, coalesce(c.name, k.name, k.notify), c.t, c.unread, c.read_t,
-                    c.archived, c.pinned, c.muted_until, c.read_only, c.ephemeral_s, c.read_n
-             FROM chats c LEFT JOIN contacts k ON k.jid = c.jid
-             WHERE ?1 IS NULL OR c.archived = ?1",
-        )?
+    let mut statement = reader.prepare_cached(
+        "SELECT c.jid, coalesce(c.name, k.name, k.notify), c.t, c.unread, c.read_t,
+                c.archived, c.pinned, c.muted_until, c.read_only, c.ephemeral_s, c.read_n
+         FROM chats c LEFT JOIN contacts k ON k.jid = c.jid
+         WHERE ?1 IS NULL OR c.archived = ?1",
+    )?;
+    statement
         .query_map(params![archived], entry)?
         .map(|row| row.map(|(chat, _)| chat))
-        .collect();
-    rows
+        .collect()
 }
 
 /// What messages brought every chat since its read mark: its newest message's time and the
