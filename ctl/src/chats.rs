@@ -13,8 +13,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Subcommand};
 use waweb_proto::methods;
-use waweb_proto::{ChatAction, ChatModifyParams, ChatsParams, ContactsParams, MessageRef};
+use waweb_proto::{ChatAction, ChatModifyParams, ChatsParams, ContactsParams};
 
+use crate::compose::MessageArgs;
 use crate::table::{self, or_dash};
 use crate::{Cli, Failure, Session, output};
 
@@ -58,21 +59,6 @@ pub struct ChatArg {
     pub chat: String,
 }
 
-/// A message of a chat, for star and unstar.
-#[derive(Debug, Clone, Args)]
-pub struct StarArgs {
-    /// The chat: a phone number or JID
-    pub chat: String,
-    /// The message's id
-    pub id: String,
-    /// The message was written by this account
-    #[arg(long)]
-    pub from_me: bool,
-    /// Who wrote it, in a group
-    #[arg(long, value_name = "JID")]
-    pub participant: Option<String>,
-}
-
 /// The `chat` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ChatActionCommand {
@@ -107,9 +93,9 @@ pub enum ChatActionCommand {
     /// Remove the chat and its messages
     Delete(ChatArg),
     /// Star a message
-    Star(StarArgs),
+    Star(MessageArgs),
     /// Unstar a message
-    Unstar(StarArgs),
+    Unstar(MessageArgs),
 }
 
 /// `90s`, `30m`, `8h`, `2d`, `1w` (or bare seconds) as seconds.
@@ -200,16 +186,11 @@ fn modify_params(command: &ChatActionCommand, now: u64) -> ChatModifyParams {
         until: None,
         message: None,
     };
-    let star = |action, args: &StarArgs| ChatModifyParams {
+    let star = |action, args: &MessageArgs| ChatModifyParams {
         chat: args.chat.clone(),
         action,
         until: None,
-        message: Some(MessageRef {
-            chat: args.chat.clone(),
-            id: args.id.clone(),
-            from_me: args.from_me,
-            participant: args.participant.clone(),
-        }),
+        message: Some(args.reference()),
     };
     match command {
         ChatActionCommand::Archive(chat) => simple(ChatAction::Archive, chat),

@@ -32,15 +32,7 @@ fn answer(request: &Value) -> Answer {
 
 /// Runs `args` and returns the one request it sent, and what it printed.
 fn one(fake: &Fake, args: &[&str]) -> (Value, String) {
-    let (result, out) = fake.run(args);
-    assert_eq!(result, Ok(()), "{args:?}");
-    let mut requests = fake.requests();
-    assert_eq!(requests.len(), 1, "{requests:?}");
-    let request = requests.remove(0);
-    (
-        json!({"method": request["method"], "params": request["params"]}),
-        out,
-    )
+    fake.one(args)
 }
 
 #[test]

@@ -109,4 +109,18 @@ impl Fake {
     pub fn requests(&self) -> Vec<Value> {
         self.requests.try_iter().collect()
     }
+
+    /// Runs `args`, which must succeed sending exactly one request; that request's method and
+    /// params, and what was printed.
+    pub fn one(&self, args: &[&str]) -> (Value, String) {
+        let (result, out) = self.run(args);
+        assert_eq!(result, Ok(()), "{args:?}");
+        let mut requests = self.requests();
+        assert_eq!(requests.len(), 1, "{requests:?}");
+        let request = requests.remove(0);
+        (
+            json!({"method": request["method"], "params": request["params"]}),
+            out,
+        )
+    }
 }
