@@ -104,17 +104,21 @@ impl ChatBook {
     /// reads the chat). A chat the phone did not have is created.
     pub(super) fn message(&mut self, chat: &str, t: u64, unread: bool) {
         let tag = self.tag();
-        let name = self
-            .contacts
-            .get(chat)
-            .and_then(|contact| contact.name.clone());
-        let entry = self
-            .chats
-            .entry(chat.to_owned())
-            .or_insert_with(|| SimChat {
+        // Floods pass here: a chat the phone has costs a lookup, no allocation.
+        if !self.chats.contains_key(chat) {
+            let name = self
+                .contacts
+                .get(chat)
+                .and_then(|contact| contact.name.clone());
+            let new = SimChat {
                 name,
                 ..SimChat::default()
-            });
+            };
+            self.chats.insert(chat.to_owned(), new);
+        }
+        let Some(entry) = self.chats.get_mut(chat) else {
+            return;
+        };
         entry.t = entry.t.max(t);
         entry.count = if unread { entry.count.max(0) + 1 } else { 0 };
         entry.modify_tag = tag;
