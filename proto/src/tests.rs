@@ -347,7 +347,7 @@ fn results_have_the_design_fields() {
         }),
         r#"{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}"#
     );
-    assert_eq!(methods::METHODS.len(), 25);
+    assert_eq!(methods::METHODS.len(), 28);
 }
 
 #[test]
@@ -571,6 +571,20 @@ fn every_call() -> Vec<Call> {
             crate::SendMediaKind::Image,
             "/home/ada/cat.jpg",
         )),
+        Call::Chats(crate::ChatsParams {
+            archived: Some(false),
+            limit: Some(10),
+            before: None,
+        }),
+        Call::Contacts(crate::ContactsParams {
+            query: Some("ali".into()),
+        }),
+        Call::ChatModify(crate::ChatModifyParams {
+            chat: "4915100000001".into(),
+            action: crate::ChatAction::Mute,
+            until: Some(1_600_086_400),
+            message: None,
+        }),
     ]
 }
 
@@ -635,7 +649,10 @@ fn every_method_has_one_name_in_the_list() {
             "set_presence",
             "set_typing",
             "subscribe_presence",
-            "send_media"
+            "send_media",
+            "chats",
+            "contacts",
+            "chat_modify"
         ]
     );
     assert_eq!(methods::METHODS, Call::NAMES);
@@ -732,7 +749,7 @@ fn an_unknown_method_names_every_method() {
         "no method \"reboot\"; the methods are version, status, login, logout, subscribe, \
          unsubscribe, send_text, query, media_download, commit, consumers, events, outbox, outbox_cancel, \
          send_location, send_contact, forward, revoke, mark_read, mark_unread, mark_played, \
-         set_presence, set_typing, subscribe_presence, send_media"
+         set_presence, set_typing, subscribe_presence, send_media, chats, contacts, chat_modify"
     );
     // The list in the message is the enum's list, whatever it grows to.
     let listed = error
