@@ -340,7 +340,7 @@ mod tests {
                 |row| row.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 5);
+        assert_eq!(tables, 7); // meta, journal, consumers, outbox, messages, chats, contacts
     }
 
     #[test]
