@@ -137,6 +137,8 @@ pub enum Command {
     Profile(crate::profile::ProfileCommand),
     #[command(flatten)]
     History(crate::history::HistoryCommand),
+    #[command(flatten)]
+    Chats(crate::chats::ChatsCommand),
 
     /// List the messages the server has not acknowledged yet, or cancel one not sent yet
     Outbox {

@@ -105,7 +105,7 @@ pub struct MessageArgs {
 }
 
 impl MessageArgs {
-    fn reference(&self) -> MessageRef {
+    pub(crate) fn reference(&self) -> MessageRef {
         MessageRef {
             chat: self.chat.clone(),
             id: self.id.clone(),

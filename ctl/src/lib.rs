@@ -5,6 +5,7 @@
 //! [`Failure::exit_code`]. Everything goes through the socket protocol of [`waweb_proto`]; this
 //! crate has no codecs and no async runtime.
 
+mod chats;
 mod cli;
 mod compose;
 mod group;
@@ -198,6 +199,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
         Command::Receipt(command) => compose::receipt(cli, command, out),
         Command::Group { command } => group::run(cli, command, out),
         Command::History(command) => history::run(cli, command, out),
+        Command::Chats(command) => chats::run(cli, command, out),
         Command::Send {
             to,
             text,

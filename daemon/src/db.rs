@@ -83,10 +83,41 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
      ALTER TABLE messages_v2 RENAME TO messages;
      CREATE UNIQUE INDEX messages_by_id ON messages (chat, id);
      CREATE INDEX messages_by_time ON messages (chat, timestamp, n);",
-    // 3: what is known about the order of history (crate::history): "on the server, the
-    // message before `id` is `prev`" ('' = the chat's first message), written from pages the
-    // server sent; the second index walks forwards.
-    "CREATE TABLE history_links (
+    // 3: chats and contacts (DESIGN.md 8). Each block below is one part of issue 12; keep them
+    // apart so they merge.
+    //
+    // Chats (daemon/src/chats): what the phone says of each chat. A chat's `t` and unread count
+    // also depend on its messages, which are read from `messages` when asked for (`unread` is
+    // the count as of `read_t`; later live messages from others add to it), so storing a
+    // message costs no chat write. The read mark is a time and a message row (`read_n`, the
+    // newest row then): a time alone would lose messages of the mark's own second. Chats that
+    // already have messages start read.
+    "CREATE TABLE chats (
+         jid TEXT PRIMARY KEY,
+         name TEXT,
+         t INTEGER NOT NULL DEFAULT 0,
+         unread INTEGER NOT NULL DEFAULT 0,
+         read_t INTEGER NOT NULL DEFAULT 0,
+         read_n INTEGER NOT NULL DEFAULT 0,
+         archived INTEGER NOT NULL DEFAULT 0,
+         pinned INTEGER,
+         muted_until INTEGER,
+         read_only INTEGER NOT NULL DEFAULT 0,
+         ephemeral_s INTEGER
+     ) WITHOUT ROWID;
+     CREATE TABLE contacts (
+         jid TEXT PRIMARY KEY,
+         name TEXT,
+         notify TEXT,
+         short TEXT
+     ) WITHOUT ROWID;
+     INSERT INTO chats (jid, t, read_t, read_n)
+         SELECT chat, max(timestamp), max(timestamp), max(n) FROM messages GROUP BY chat;
+
+     -- History (daemon/src/history.rs): what is known about the order of history: on the
+     -- server, the message before `id` is `prev` ('' = the chat's first message), written
+     -- from pages the server sent; the second index walks forwards.
+     CREATE TABLE history_links (
          chat TEXT NOT NULL,
          id TEXT NOT NULL,
          prev TEXT NOT NULL,
@@ -320,7 +351,7 @@ mod tests {
                 |row| row.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 6);
+        assert_eq!(tables, 8); // meta, journal, consumers, outbox, messages, chats, contacts, history_links
     }
 
     #[test]
@@ -369,7 +400,7 @@ mod tests {
     }
 
     #[test]
-    fn version_two_gains_the_history_links_and_keeps_its_messages() {
+    fn version_two_gains_chats_and_history_links_and_keeps_its_messages() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);
         let v2 = Connection::open(&path).unwrap();
@@ -378,9 +409,10 @@ mod tests {
             MIGRATIONS[0], MIGRATIONS[1]
         ))
         .unwrap();
-        v2.execute(
-            "INSERT INTO messages (chat, id, from_me, timestamp, event) VALUES ('c@g.us', 'A', 1, 10, '{}')",
-            [],
+        v2.execute_batch(
+            "INSERT INTO messages (chat, id, from_me, timestamp, event) VALUES ('a@s.whatsapp.net', 'A', 0, 10, '{}');
+             INSERT INTO messages (chat, id, from_me, timestamp, event) VALUES ('a@s.whatsapp.net', 'B', 0, 30, '{}');
+             INSERT INTO messages (chat, id, from_me, timestamp, event) VALUES ('c@g.us', 'C', 1, 20, '{}');",
         )
         .unwrap();
         drop(v2);
@@ -390,14 +422,36 @@ mod tests {
             .writer
             .query_row("SELECT count(*) FROM messages", [], |row| row.get(0))
             .unwrap();
-        assert_eq!(count, 1);
+        assert_eq!(count, 3);
         opened
             .writer
             .execute(
-                "INSERT INTO history_links (chat, id, prev) VALUES ('c@g.us', 'A', '')",
+                "INSERT INTO history_links (chat, id, prev) VALUES ('c@g.us', 'C', '')",
                 [],
             )
             .unwrap();
+        let rows: Vec<(String, i64, i64, i64)> = opened
+            .writer
+            .prepare("SELECT jid, t, unread, read_t + read_n * 1000 FROM chats ORDER BY jid")
+            .unwrap()
+            .query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [
+                ("a@s.whatsapp.net".into(), 30, 0, 2030),
+                ("c@g.us".into(), 20, 0, 3020)
+            ]
+        );
+        let contacts: i64 = opened
+            .writer
+            .query_row("SELECT count(*) FROM contacts", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(contacts, 0);
     }
 
     #[test]

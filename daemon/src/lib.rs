@@ -4,6 +4,7 @@
 //! the IO half that drives it: the session actor, the socket server, the session store.
 
 pub mod bus;
+pub mod chats;
 pub mod config;
 pub mod daemon;
 pub mod db;

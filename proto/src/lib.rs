@@ -89,6 +89,7 @@
 
 #![warn(missing_docs)]
 
+pub mod chats;
 pub mod client;
 pub mod compose;
 pub mod event;
@@ -108,6 +109,10 @@ pub mod status;
 #[cfg(test)]
 mod tests;
 
+pub use chats::{
+    CHATS_LIMIT_MAX, ChatAction, ChatEntry, ChatModifyParams, ChatsParams, ChatsResult,
+    ContactsParams, ContactsResult,
+};
 pub use client::{
     Client, ClientError, Events, SOCKET_ENV, SocketPathError, default_socket_path, socket_path_from,
 };

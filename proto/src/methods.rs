@@ -36,6 +36,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::chats::{ChatModifyParams, ChatsParams, ChatsResult, ContactsParams, ContactsResult};
 use crate::compose::{
     ForwardParams, MessageRef, RevokeParams, SendContactParams, SendLocationParams,
 };
@@ -703,6 +704,33 @@ methods! {
     /// {"jsonrpc":"2.0","id":28,"result":{"messages":[{"id":"3A02","chat":"4915100000001@s.whatsapp.net","from_me":false,"participant":null,"timestamp":1600000100,"push_name":null,"kind":"text","text":"lunch?","media":null,"source":"history"}],"more":false}}
     /// ```
     Search(SearchParams) = "search" -> MessagesResult;
+
+    /// `chats`: the chat list from the daemon's store, newest first (DESIGN.md 8); at most
+    /// 1000 a call, paged with `before` (the `t` of the last chat of the previous page).
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":40,"method":"chats","params":{"archived":false,"limit":1}}
+    /// {"jsonrpc":"2.0","id":40,"result":{"chats":[{"jid":"4915100000001@s.whatsapp.net","name":"Alice","t":1600000000,"unread":2,"archived":false,"pinned":null,"muted_until":null,"read_only":false,"ephemeral_s":null}]}}
+    /// ```
+    Chats(ChatsParams) = "chats" -> ChatsResult;
+
+    /// `contacts`: the address book from the daemon's store, filtered by `query`.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":41,"method":"contacts","params":{"query":"ali"}}
+    /// {"jsonrpc":"2.0","id":41,"result":{"contacts":[{"jid":"4915100000001@s.whatsapp.net","name":"Alice","notify":"Ali","short":"Alice"}]}}
+    /// ```
+    Contacts(ContactsParams) = "contacts" -> ContactsResult;
+
+    /// `chat_modify`: archive, pin, mute, clear, delete a chat or star a message, as the phone
+    /// does (PROTOCOL.md 11.2); once the server said 200 the store changes and a `chat` event
+    /// follows.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":42,"method":"chat_modify","params":{"chat":"4915100000001","action":"mute","until":1600086400}}
+    /// {"jsonrpc":"2.0","id":42,"result":{}}
+    /// ```
+    ChatModify(ChatModifyParams) = "chat_modify" -> EmptyResult;
 }
 
 /// Every method name, in the order of DESIGN.md's table: [`Call::NAMES`].

@@ -347,7 +347,7 @@ fn results_have_the_design_fields() {
         }),
         r#"{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}"#
     );
-    assert_eq!(methods::METHODS.len(), 46);
+    assert_eq!(methods::METHODS.len(), 49);
 }
 
 #[test]
@@ -574,6 +574,20 @@ fn every_call() -> Vec<Call> {
             crate::SendMediaKind::Image,
             "/home/ada/cat.jpg",
         )),
+        Call::Chats(crate::ChatsParams {
+            archived: Some(false),
+            limit: Some(10),
+            before: None,
+        }),
+        Call::Contacts(crate::ContactsParams {
+            query: Some("ali".into()),
+        }),
+        Call::ChatModify(crate::ChatModifyParams {
+            chat: "4915100000001".into(),
+            action: crate::ChatAction::Mute,
+            until: Some(1_600_086_400),
+            message: None,
+        }),
     ]
     .into_iter()
     .chain(crate::profile::every_call())
@@ -716,7 +730,10 @@ fn every_method_has_one_name_in_the_list() {
             "group_join",
             "messages",
             "message",
-            "search"
+            "search",
+            "chats",
+            "contacts",
+            "chat_modify"
         ]
     );
     assert_eq!(methods::METHODS, Call::NAMES);
@@ -816,7 +833,8 @@ fn an_unknown_method_names_every_method() {
          set_presence, set_typing, subscribe_presence, send_media, on_whatsapp, profile_picture, \
          set_profile_picture, about, set_about, set_push_name, block, unblock, blocklist, group_info, \
          group_create, group_participants, group_leave, group_subject, group_description, \
-         group_settings, group_invite, group_join, messages, message, search"
+         group_settings, group_invite, group_join, messages, message, search, \
+         chats, contacts, chat_modify"
     );
     // The list in the message is the enum's list, whatever it grows to.
     let listed = error

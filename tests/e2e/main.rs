@@ -2,6 +2,7 @@
 
 mod support;
 
+mod chats;
 mod compose;
 mod ctl;
 mod demo;

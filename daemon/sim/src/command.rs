@@ -120,6 +120,30 @@ pub enum Command {
         #[serde(default)]
         messages: Field<Vec<String>>,
     },
+    /// `{"cmd":"add_chats","chats":[{"jid",…}]}` and/or `"count":N`: chats the phone has
+    /// (for tests and large stores); the client learns them with the next list.
+    AddChats {
+        #[serde(default)]
+        chats: Field<Vec<Value>>,
+        #[serde(default)]
+        count: Field<u32>,
+    },
+    /// `{"cmd":"add_contacts","contacts":[{"jid","name"?,"notify"?,"short"?}]}` and/or
+    /// `"count":N`: entries of the phone's address book.
+    AddContacts {
+        #[serde(default)]
+        contacts: Field<Vec<Value>>,
+        #[serde(default)]
+        count: Field<u32>,
+    },
+    /// `{"cmd":"chat_state"}`: the phone's chats and contacts as they are now.
+    ChatState,
+    /// `{"cmd":"remove_chat","chat":JID}`: the phone loses a chat without telling the client
+    /// (its later actions on that chat are answered 404).
+    RemoveChat {
+        #[serde(default)]
+        chat: Field<String>,
+    },
     /// `{"cmd":"block","jid":JID}` (`"unblock":true`): the user blocks or unblocks someone on
     /// the phone; the whole list is pushed.
     Block {

@@ -64,7 +64,12 @@ fn fake_session() -> SessionHandle {
                         t: Some(1_600_000_000),
                     }));
                 }
-                Call::Outbox | Call::OutboxCancel(_) | Call::SendMedia(_) => {
+                Call::Outbox
+                | Call::OutboxCancel(_)
+                | Call::SendMedia(_)
+                | Call::Chats(_)
+                | Call::Contacts(_)
+                | Call::ChatModify(_) => {
                     let _ = reply.send(Err(SessionError::Internal("no outbox here".into())));
                 }
                 // Sends and receipts take the send_text path; the socket server treats them alike.

@@ -20,6 +20,7 @@ use super::handle::Command;
 use super::media_send::MediaSending;
 use super::sending::Sending;
 use crate::bus::Bus;
+use crate::chats::Chats;
 use crate::config::Config;
 use crate::outbox::Outbox;
 use crate::store::Store;
@@ -94,6 +95,8 @@ pub struct Actor {
     pub(super) commands: mpsc::WeakSender<Command>,
     /// The block list, as the server last sent it with our changes since (profile.rs).
     pub(super) blocked: super::profile::Blocked,
+    /// The store's chats: which exist, whether the server sent its lists.
+    pub(super) chats: Chats,
 }
 
 impl Actor {
@@ -135,6 +138,7 @@ impl Actor {
             media: MediaSending::new(commands.clone()),
             commands,
             blocked: Default::default(),
+            chats: Chats::new(),
         }
     }
 

@@ -13,6 +13,7 @@
 //! media_download {message} -> a session task (query.rs), refreshing an expired URL once
 //! on_whatsapp, profile_picture, about, set_*, block, unblock, blocklist -> profile.rs
 //! group_*    -> a session task each (groups.rs): GroupMetadata, invite codes, group set-actions
+//! chats, contacts, chat_modify -> session tasks (chats.rs): the store, asking the server for a list it lacks
 //! mark_read, mark_unread, mark_played, set_presence, set_typing, subscribe_presence
 //!            -> offline: not_connected                       online: a set-action or command (receipts.rs)
 //! ```
@@ -198,6 +199,9 @@ impl Actor {
             (Call::GetMessage(reference), _) => {
                 self.spawn_call(reply, |task| task.message(reference));
             }
+            (Call::Chats(params), _) => self.chats_call(params, reply),
+            (Call::Contacts(params), _) => self.contacts_call(params, reply),
+            (Call::ChatModify(params), _) => self.chat_modify_call(params, reply),
             (Call::Search(params), _) => self.spawn_call(reply, |task| task.search(params)),
             (
                 Call::Version

@@ -11,6 +11,7 @@ pub use handle::{Command, SessionError, SessionHandle};
 pub mod actor;
 mod backoff;
 mod calls;
+mod chats;
 mod compose;
 mod download;
 mod file;

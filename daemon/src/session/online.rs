@@ -223,9 +223,10 @@ impl Actor {
                     if let Event::Blocklist(list) = &event {
                         self.blocked.replace(&list.jids);
                     }
-                    self.bus.publish(event)
+                    self.publish(event)
                 }
-                Output::Message { event, raw } => crate::messages::arrived(&self.bus, *event, raw),
+                Output::Message { event, raw } => self.chats.arrived(&self.bus, *event, raw),
+                Output::List(list) => self.chats.list(&self.bus, list, false).await,
                 Output::State(state, reason) => {
                     self.set_state(state, reason);
                     if state == State::Connected {
@@ -274,7 +275,7 @@ impl Actor {
                 let result = match result {
                     Ok(Answer::Done) => {
                         if let Some(event) = then {
-                            self.bus.publish(*event);
+                            self.publish(*event);
                         }
                         Ok(done)
                     }

@@ -25,6 +25,7 @@ use waweb_proto::Me;
 use super::actor::Actor;
 use super::handle::{Answer, Command, Reply, SessionError};
 use crate::bus::Bus;
+use crate::chats::Chats;
 use crate::config::Config;
 use crate::transport::Net;
 
@@ -128,6 +129,8 @@ pub struct Task {
     pub config: Arc<Config>,
     /// Who we are, when logged in.
     pub me: Option<Me>,
+    /// The store's chats, for the calls that change them.
+    pub chats: Chats,
 }
 
 impl Actor {
@@ -150,6 +153,7 @@ impl Actor {
             net: self.net.clone(),
             config: self.config.clone(),
             me: self.me.clone(),
+            chats: self.chats.clone(),
         };
         let running = call(task);
         let stop = self.stop.clone();

@@ -182,6 +182,8 @@ pub enum Output<W> {
     Battery(Battery),
     /// Whether the phone is online, as the server last said.
     PhoneOnline(Option<bool>),
+    /// A chat or contact list the server pushed, for the store (PROTOCOL.md 8.3).
+    List(super::lists::List),
     /// A pong came: the connection is alive.
     Pong,
     /// The server's media limits, as its last `Props` push set them.
@@ -875,6 +877,7 @@ fn apply_pushes<W>(frame_tag: &str, pushes: Vec<Push>, out: &mut Outputs<W>) {
             Push::Message { event, raw } => out.push(Output::Message { event, raw }),
             Push::Battery(battery) => out.push(Output::Battery(battery)),
             Push::PhoneOnline(online) => out.push(Output::PhoneOnline(online)),
+            Push::List(list) => out.push(Output::List(list)),
             Push::Undecodable { what, reason } => {
                 out.push(warn(format!(
                     "frame {frame_tag}: a pushed {what} does not decode: {reason}"

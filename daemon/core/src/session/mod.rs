@@ -11,6 +11,7 @@ pub mod actions;
 pub mod connection;
 pub mod groups;
 pub mod history;
+pub mod lists;
 pub mod liveness;
 mod notices;
 pub mod pending;

@@ -50,6 +50,9 @@ pub enum Push {
         /// What is wrong.
         reason: String,
     },
+    /// A chat or contact list (PROTOCOL.md 8.3), for the daemon's store; the `response` node
+    /// also goes out as a `node` event (DESIGN.md 4.1).
+    List(super::lists::List),
     /// `Cmd disconnect`: another browser took over (`replaced`), or the phone removed this
     /// device (any other kind).
     Disconnect {
@@ -143,6 +146,9 @@ fn source_of(add: Option<&str>) -> Option<Source> {
 /// a top-level `read` or `call` is mapped like the `action` child it stands for, and so are
 /// the `call` children of a server `query`; other nodes go out whole as `node` events.
 pub fn node_push(frame_tag: &str, mut node: Node) -> Vec<Push> {
+    if let Some(list) = super::lists::read(&node) {
+        return vec![Push::List(list), node_event(frame_tag, &node)];
+    }
     if matches!(node.tag.as_ref(), "read" | "call") {
         return match action_child(&mut node, Source::Live) {
             Ok(push) => vec![push],

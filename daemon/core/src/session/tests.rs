@@ -204,10 +204,16 @@ fn history_batches_are_messages_and_other_nodes_go_out_whole() {
     assert!(
         matches!(&push::node_push("f", unknown)[..], [Push::Event(Event::Node { tag, attrs, .. })] if tag == "action" && attrs["add"] == "someday")
     );
-    let other = wire(&Node::new("response").attr("type", "contacts"));
+    let other = wire(&Node::new("response").attr("type", "emoji"));
     assert!(matches!(
         &push::node_push("f", other)[..],
         [Push::Event(Event::Node { tag, .. })] if tag == "response"
+    ));
+    // A contact list is stored by the daemon and still goes out as a node (DESIGN.md 4.1).
+    let contacts = wire(&Node::new("response").attr("type", "contacts"));
+    assert!(matches!(
+        &push::node_push("f", contacts)[..],
+        [Push::List(_), Push::Event(Event::Node { tag, .. })] if tag == "response"
     ));
     let broken = action(
         None,

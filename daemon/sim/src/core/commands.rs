@@ -114,6 +114,10 @@ impl Core {
                 messages,
             } => self.phone_action(action, chat, value, messages),
             Command::Block { jid, unblock } => self.block(jid, unblock),
+            Command::AddChats { chats, count } => self.add_chats(chats, count),
+            Command::AddContacts { contacts, count } => self.add_contacts(contacts, count),
+            Command::ChatState => Ok(self.book.state()),
+            Command::RemoveChat { chat } => self.remove_chat(chat),
             Command::Call { from, status, id } => self.call(from, status, id),
             Command::SendMedia {
                 from,

@@ -249,9 +249,9 @@ impl Core {
             "mmsMediaKeyTTL": 172_800, "gifSearch": "tenor"
         }]));
         let delay = self.config.push_delay;
-        let chats = self.chat_list();
+        let chats = self.book.chat_list();
         self.push_node(conn, &chats, delay);
-        let contacts = self.contact_list();
+        let contacts = self.book.contact_list();
         self.push_node(conn, &contacts, Duration::ZERO);
         let last: Vec<Node> = self
             .history

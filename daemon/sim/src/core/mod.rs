@@ -6,6 +6,7 @@
 //! restores sessions, [`phone`] is the phone and its contacts, [`commands`] runs control commands,
 //! [`flood`] paces the `flood` command's messages, [`verify`] checks the media clients relay.
 
+mod chats;
 mod commands;
 mod decoded;
 mod flood;
@@ -201,6 +202,8 @@ pub struct Core {
     groups: groups::Groups,
     /// Pictures, about texts and who is on WhatsApp (profiles.rs).
     profiles: profiles::Profiles,
+    /// The phone's chats and address book.
+    book: chats::ChatBook,
 }
 
 fn now_ms() -> u64 {
@@ -242,7 +245,6 @@ impl Core {
         tasks: Tasks,
     ) -> Self {
         let mut core = Self {
-            config,
             store,
             output,
             inputs,
@@ -261,6 +263,8 @@ impl Core {
             blocklist: BTreeSet::new(),
             groups: groups::Groups::default(),
             profiles: profiles::Profiles::default(),
+            book: chats::ChatBook::new(format!("{}-1600000000@g.us", config.phone_number)),
+            config,
         }
         .with_initial_group();
         core.profiles = profiles::Profiles::new(&core.store, &core.group_jid());

@@ -58,52 +58,6 @@ impl Core {
         format!("{}-1600000000@g.us", self.config.phone_number)
     }
 
-    pub(super) fn chat_list(&self) -> Node {
-        let mut chats: Vec<Node> = CONTACTS
-            .iter()
-            .map(|contact| {
-                Node::new("chat")
-                    .attr("jid", user_jid(contact.number))
-                    .attr("t", now_s().to_string())
-                    .attr("count", "0")
-                    .attr("spam", "false")
-                    .attr("modify_tag", "1")
-                    .attr("name", contact.name)
-            })
-            .collect();
-        chats.push(
-            Node::new("chat")
-                .attr("jid", self.group_jid())
-                .attr("t", now_s().to_string())
-                .attr("count", "0")
-                .attr("spam", "false")
-                .attr("modify_tag", "1")
-                .attr("name", GROUP_SUBJECT),
-        );
-        Node::new("response")
-            .attr("type", "chat")
-            .with_content(Content::List(chats))
-    }
-
-    pub(super) fn contact_list(&self) -> Node {
-        let users = CONTACTS
-            .iter()
-            .enumerate()
-            .map(|(index, contact)| {
-                Node::new("user")
-                    .attr("jid", user_jid(contact.number))
-                    .attr("name", contact.name)
-                    .attr("notify", contact.name)
-                    .attr("short", contact.name)
-                    .attr("index", index.to_string())
-            })
-            .collect();
-        Node::new("response")
-            .attr("type", "contacts")
-            .attr("checksum", "c2ltLWNvbnRhY3RzLTE=")
-            .with_content(Content::List(users))
-    }
-
     /// `Msg` ack `ack` for message `id` the client sent to `peer` (PROTOCOL.md 3.7), if the
     /// session is connected.
     fn push_ack(&mut self, client_id: &str, id: &str, ack: i64, peer: &str) {
@@ -236,6 +190,8 @@ impl Core {
     }
 
     pub(super) fn deliver(&mut self, client_id: &str, chat: &str, info: pb::WebMessageInfo) {
+        let t = info.message_timestamp.unwrap_or_else(now_s);
+        self.book.message(chat, t, true);
         self.remember(chat, info.clone());
         let Some(session) = self.sessions.get_mut(client_id) else {
             return;

@@ -191,6 +191,10 @@ impl Core {
             ("action", Some("relay")) => self.on_relay(conn, tag, relayed),
             ("action", _) if self.on_group_actions(conn, tag, node) => {}
             ("action", _) => {
+                if let Some(status) = self.chat_set_action(node) {
+                    self.send_json(conn, tag, &json!({"status": status}));
+                    return;
+                }
                 let mut reply = json!({"status": 200});
                 let mut pushes = Vec::new();
                 for child in node.children() {
@@ -252,6 +256,7 @@ impl Core {
                 continue;
             }
             self.react_later(&chat, &info, verdict);
+            self.book.message(&chat, now_s(), false);
             self.remember(&chat, info);
             let acks = [
                 (2, Duration::from_millis(200)),
@@ -276,8 +281,8 @@ impl Core {
 
     fn on_query(&mut self, conn: u64, tag: &str, kind: &str, node: &Node) {
         let reply = match kind {
-            "chat" => self.chat_list(),
-            "contacts" => self.contact_list(),
+            "chat" => self.book.chat_list(),
+            "contacts" => self.book.contact_list(),
             "message" => return self.on_history_query(conn, tag, node),
             "search" => return self.on_search_query(conn, tag, node),
             "media" => {

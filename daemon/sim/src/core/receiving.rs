@@ -316,6 +316,9 @@ impl Core {
             "clear" | "star" | "unstar" => chat_node(&action).with_content(Content::List(items())),
             other => return Err(format!("unknown phone_action {other:?}")),
         };
+        if let Err(status) = self.book.change(&jid, &child, false) {
+            return Err(format!("the phone cannot {action} {jid} (status {status})"));
+        }
         let conn = self.active_conn()?;
         let node = Node::new("action").with_content(Content::List(vec![child]));
         self.push_node(conn, &node, std::time::Duration::ZERO);
