@@ -574,20 +574,6 @@ fn every_call() -> Vec<Call> {
             crate::SendMediaKind::Image,
             "/home/ada/cat.jpg",
         )),
-        Call::Chats(crate::ChatsParams {
-            archived: Some(false),
-            limit: Some(10),
-            before: None,
-        }),
-        Call::Contacts(crate::ContactsParams {
-            query: Some("ali".into()),
-        }),
-        Call::ChatModify(crate::ChatModifyParams {
-            chat: "4915100000001".into(),
-            action: crate::ChatAction::Mute,
-            until: Some(1_600_086_400),
-            message: None,
-        }),
     ]
     .into_iter()
     .chain(crate::profile::every_call())
@@ -643,6 +629,20 @@ fn every_call() -> Vec<Call> {
             chat: None,
             count: None,
             page: Some(2),
+        }),
+        Call::Chats(crate::ChatsParams {
+            archived: Some(false),
+            limit: Some(10),
+            before: None,
+        }),
+        Call::Contacts(crate::ContactsParams {
+            query: Some("ali".into()),
+        }),
+        Call::ChatModify(crate::ChatModifyParams {
+            chat: "4915100000001".into(),
+            action: crate::ChatAction::Mute,
+            until: Some(1_600_086_400),
+            message: None,
         }),
     ])
     .collect()
