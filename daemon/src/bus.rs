@@ -199,11 +199,15 @@ impl Bus {
     }
 }
 
+/// The journal's head before a page was read, and the page.
+type HeadAndPage = (u64, VecDeque<Stamped>);
+
 /// Reading the journal instead of the ring.
 #[derive(Debug)]
 struct Replay {
     page: VecDeque<Stamped>,
-    fetch: Option<JoinHandle<Result<VecDeque<Stamped>, journal::Error>>>,
+    /// A page being read, with the head as it was before the read began.
+    fetch: Option<JoinHandle<Result<HeadAndPage, journal::Error>>>,
     /// After falling behind: a pruned stretch is an error (for a replay the subscriber asked
     /// for, `subscribe` already said `gap`).
     catching_up: bool,
@@ -309,13 +313,19 @@ impl Subscription {
             let db = journal.db().clone();
             let after = self.position;
             tokio::task::spawn_blocking(move || {
-                journal::read_page(&db.reader()?, after, i64::MAX as u64)
+                // The head is taken before the read: it is stored only after its commit, so
+                // every seq up to it is visible to the read. A head taken after the read may
+                // include a batch committed meanwhile, which an empty page would then wrongly
+                // show as pruned.
+                let head = journal.head();
+                let page = journal::read_page(&db.reader()?, after, i64::MAX as u64)?;
+                Ok((head, page))
             })
         });
         let page = fetch.await;
         replay.fetch = None;
-        let page = match page {
-            Ok(Ok(page)) => page,
+        let (head, page) = match page {
+            Ok(Ok(read)) => read,
             Ok(Err(error)) => {
                 tracing::warn!("a subscriber's replay could not read the journal: {error}");
                 return Err(lagged);
@@ -331,7 +341,7 @@ impl Subscription {
                 // The subscriber asked for a start that was pruned; `gap` told it.
                 self.position = first - 1;
             }
-            None if replay.catching_up && journal.head() > self.position => {
+            None if replay.catching_up && head > self.position => {
                 // Everything after it is gone: pruned by age while it was behind.
                 return Err(lagged);
             }
