@@ -12,7 +12,8 @@
 // Prints PASS/FAIL per step; exits 1 on any failure. Env as check.js.
 'use strict';
 const {
-  CONTACT, OTHER, Baileys, within, trim, STEP_TIMEOUT_MS, startSim, pairBaileys, step, expect, run,
+  CONTACT, OTHER, Baileys, within, trim, STEP_TIMEOUT_MS, startSim, step, expect, run,
+  pairStep,
 } = require('./lib');
 
 const GROUP = '4915100000000-1600000000@g.us';
@@ -34,11 +35,7 @@ const groupUpdate = (conn, pred, what) => within(STEP_TIMEOUT_MS, what, new Prom
 
 async function main() {
   const sim = startSim('sim');
-  let baileys;
-  await step('0 Baileys pairs with the simulator (wss)', async () => {
-    baileys = await pairBaileys(sim);
-    return `user ${baileys.conn.user.jid}`;
-  });
+  const baileys = await pairStep(sim);
   if (!baileys) return;
   const { conn } = baileys;
   const me = conn.user.jid;

@@ -9,7 +9,8 @@
 // Prints PASS/FAIL per step; exits 1 on any failure. Env as check.js (BAILEYS_LOG, SIM_LOG,
 // STEP_TIMEOUT_MS).
 'use strict';
-const { startSim, pairBaileys, step, expect, run, within, STEP_TIMEOUT_MS } = require('./lib');
+const { startSim, step, expect, run, within, STEP_TIMEOUT_MS, pairStep,
+} = require('./lib');
 
 // Not in the simulator's chat list, so Baileys has no cached messages and asks the server.
 const ARCHIVE = '4915100000009@s.whatsapp.net';
@@ -26,11 +27,7 @@ const same = (got, want, what) => expect(JSON.stringify(got) === JSON.stringify(
 
 async function main() {
   const sim = startSim('sim');
-  let baileys;
-  await step('0 Baileys pairs with the simulator (wss)', async () => {
-    baileys = await pairBaileys(sim);
-    return `user ${baileys.conn.user.jid}`;
-  });
+  const baileys = await pairStep(sim);
   if (!baileys) return;
   const conn = baileys.conn;
   let seeded;

@@ -15,8 +15,9 @@
 'use strict';
 const {
   WAWEBD, STEP_TIMEOUT_MS, CONTACT, OTHER, Baileys, MessageType, Presence,
-  within, trim, sleep, tmp, children, startSim, receivedChild, relayed, pairBaileys,
+  within, trim, sleep, tmp, children, startSim, receivedChild, relayed,
   nextUpdate, newMessage, step, expect, rpc, run, spawn, crypto, fs, https, path,
+  pairStep,
 } = require('./lib');
 
 async function partA(sim, conn) {
@@ -275,11 +276,7 @@ async function partC(baileys, nodes) {
 
 async function main() {
   const sim = startSim('sim');
-  let baileys;
-  await step('0 Baileys pairs with the simulator (wss)', async () => {
-    baileys = await pairBaileys(sim);
-    return `user ${baileys.conn.user.jid}`;
-  });
+  const baileys = await pairStep(sim);
   if (!baileys) return;
   const nodes = await partA(sim, baileys.conn);
   await partB(sim, baileys.conn);
