@@ -35,6 +35,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Wait at most this long for each answer of the daemon, then exit 5; 0 waits for good
+    /// [default: 30, or 600 for media transfers, or a send's --timeout-ms when longer]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+
     /// What to do
     #[command(subcommand)]
     pub command: Command,

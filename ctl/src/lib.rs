@@ -23,6 +23,7 @@ use std::fmt;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::CommandFactory;
 use serde_json::Value;
@@ -269,22 +270,58 @@ fn socket_path(cli: &Cli) -> Result<PathBuf, Failure> {
     }
 }
 
+/// How long a call waits for its answer unless `--timeout` says otherwise: longer than the
+/// daemon's own 20 s request timeout, so a slow server is reported by the daemon, not by us.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The same for calls that move a whole media file, which may take minutes on a slow link.
+const MEDIA_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// A connection to the daemon, and how to talk about it.
 struct Session {
     client: Client,
     path: PathBuf,
     json: bool,
+    /// `--timeout`, in seconds (0: no limit).
+    timeout: Option<u64>,
 }
 
 impl Session {
     fn connect(cli: &Cli) -> Result<Session, Failure> {
         let path = socket_path(cli)?;
-        let client = Client::connect(&path).map_err(|error| failure(error, &path))?;
+        let mut client = Client::connect(&path).map_err(|error| failure(error, &path))?;
+        let session_limit = match cli.timeout {
+            Some(0) => None,
+            Some(seconds) => Some(Duration::from_secs(seconds)),
+            None => Some(DEFAULT_TIMEOUT),
+        };
+        client
+            .set_reply_timeout(session_limit)
+            .map_err(|error| failure(error, &path))?;
         Ok(Session {
             client,
             path,
             json: cli.json,
+            timeout: cli.timeout,
         })
+    }
+
+    /// How long `call` waits for its answer: `--timeout`, else the default for its kind, or
+    /// the send's own `timeout_ms` (plus a margin for the daemon's answer) when that is longer.
+    fn reply_limit(&self, call: &waweb_proto::Call, params: Option<&Value>) -> Option<Duration> {
+        match self.timeout {
+            Some(0) => return None,
+            Some(seconds) => return Some(Duration::from_secs(seconds)),
+            None => {}
+        }
+        let base = match call.name() {
+            "media_download" | "send_media" => MEDIA_TIMEOUT,
+            _ => DEFAULT_TIMEOUT,
+        };
+        let asked = params
+            .and_then(|params| params.get("timeout_ms"))
+            .and_then(Value::as_u64)
+            .map(|ms| Duration::from_millis(ms).saturating_add(Duration::from_secs(5)));
+        Some(asked.map_or(base, |asked| asked.max(base)))
     }
 
     fn fail(&self, error: ClientError) -> Failure {
@@ -298,9 +335,12 @@ impl Session {
 
     /// Calls `M`, returning the result as it came and as the type this version expects.
     fn call<M: Method>(&mut self, params: M::Params) -> Result<(Value, M::Result), Failure> {
+        let call = M::call(params);
+        let limit = self.reply_limit(&call, call.params().ok().flatten().as_ref());
         let raw = self
             .client
-            .send_call(&M::call(params))
+            .set_reply_timeout(limit)
+            .and_then(|()| self.client.send_call(&call))
             .map_err(|error| self.fail(error))?;
         let typed = serde_json::from_value(raw.clone()).map_err(|error| {
             let message = format!(
@@ -519,8 +559,10 @@ fn version(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
 /// After a reply that did not parse: ask the daemon for its version and say whether that is the
 /// cause, rather than leaving the user with a parse error.
 fn skew_hint(path: &Path) -> String {
-    let daemon =
-        Client::connect(path).and_then(|mut client| client.call::<methods::Version>(&NoParams));
+    let daemon = Client::connect(path).and_then(|mut client| {
+        client.set_reply_timeout(Some(DEFAULT_TIMEOUT))?;
+        client.call::<methods::Version>(&NoParams)
+    });
     match daemon {
         Ok(VersionResult {
             protocol, daemon, ..
@@ -556,6 +598,13 @@ fn failure(error: ClientError, path: &Path) -> Failure {
         ClientError::Closed => Failure::new(
             exit::NO_DAEMON,
             format!("the daemon closed the connection ({})", path.display()),
+        ),
+        ClientError::TimedOut(limit) => Failure::new(
+            exit::UNAVAILABLE,
+            format!(
+                "no answer from {} within {limit:?}: the daemon is stuck, or what listens there is not wawebd (wait longer with --timeout)",
+                path.display()
+            ),
         ),
         ClientError::Rpc(error) => {
             let code = match error.kind() {

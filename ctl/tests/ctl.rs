@@ -128,6 +128,46 @@ fn an_absent_daemon_is_exit_3_with_a_hint() {
 }
 
 #[test]
+fn a_socket_that_never_answers_is_exit_5_after_the_timeout() {
+    let dir = tempfile::Builder::new()
+        .prefix("wawebctl")
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join("silent.sock");
+    // Accepts (the kernel's backlog does that) and never reads or answers.
+    let _listener = UnixListener::bind(&path).unwrap();
+    let socket = path.to_str().unwrap();
+
+    let cli =
+        Cli::try_parse_from(["wawebctl", "--socket", socket, "--timeout", "1", "status"]).unwrap();
+    let started = std::time::Instant::now();
+    let failure = run(&cli, &mut Vec::new(), false).unwrap_err();
+    assert_eq!(failure.code, exit::UNAVAILABLE, "{failure}");
+    assert!(failure.message.contains("no answer from"), "{failure}");
+    assert!(failure.message.contains("--timeout"), "{failure}");
+    assert!(!failure.message.contains('\n'));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+
+    // A send waits for its own --timeout-ms when that is longer than --timeout's default, and
+    // --timeout still wins when given.
+    let cli = Cli::try_parse_from([
+        "wawebctl",
+        "--socket",
+        socket,
+        "--timeout",
+        "1",
+        "send",
+        "4915100000001",
+        "hi",
+        "--timeout-ms",
+        "60000",
+    ])
+    .unwrap();
+    let failure = run(&cli, &mut Vec::new(), false).unwrap_err();
+    assert_eq!(failure.code, exit::UNAVAILABLE, "{failure}");
+}
+
+#[test]
 fn daemon_errors_map_to_exit_codes() {
     let fake = Fake::start(|request| {
         let text = request["params"]["text"].as_str().unwrap_or_default();

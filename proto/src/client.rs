@@ -113,6 +113,9 @@ pub enum ClientError {
     Io(io::Error),
     /// The daemon closed the connection (it stopped, or dropped this client).
     Closed,
+    /// No reply came within the limit set with [`Client::set_reply_timeout`]: the daemon is
+    /// wedged, or something that is not a daemon holds the socket.
+    TimedOut(Duration),
     /// The daemon answered the request with an error object.
     Rpc(RpcError),
     /// A line from the daemon could not be understood: not JSON, or JSON of an unexpected
@@ -140,6 +143,9 @@ impl fmt::Display for ClientError {
             }
             ClientError::Io(error) => write!(f, "socket error: {error}"),
             ClientError::Closed => f.write_str("the daemon closed the connection"),
+            ClientError::TimedOut(limit) => {
+                write!(f, "the daemon did not answer within {limit:?}")
+            }
             ClientError::Rpc(error) => f.write_str(&error.message),
             ClientError::Protocol(what) => write!(f, "unexpected data from the daemon: {what}"),
         }
@@ -153,7 +159,7 @@ impl std::error::Error for ClientError {
             ClientError::Connect { source, .. } => Some(source),
             ClientError::Io(error) => Some(error),
             ClientError::Rpc(error) => Some(error),
-            ClientError::Closed | ClientError::Protocol(_) => None,
+            ClientError::Closed | ClientError::TimedOut(_) | ClientError::Protocol(_) => None,
         }
     }
 }
@@ -187,6 +193,8 @@ pub struct Client {
     pending: VecDeque<Notification>,
     /// The start of a line whose rest has not arrived yet (kept across read timeouts).
     partial: Vec<u8>,
+    /// How long a call waits for its reply (`None`: as long as it takes).
+    reply_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for Client {
@@ -224,7 +232,20 @@ impl Client {
             next_id: 1,
             pending: VecDeque::new(),
             partial: Vec::new(),
+            reply_timeout: None,
         })
+    }
+
+    /// Bounds how long each call waits for its reply, and each request for the socket to take
+    /// it; past it the call fails with [`ClientError::TimedOut`]. `None` (the default) waits as
+    /// long as it takes. Waiting for notifications is bounded separately, by the timeout given
+    /// to [`Client::recv_notification`].
+    pub fn set_reply_timeout(&mut self, limit: Option<Duration>) -> Result<(), ClientError> {
+        // A zero timeout means "block forever" to the kernel, and is refused.
+        let limit = limit.map(|limit| limit.max(Duration::from_millis(1)));
+        self.writer.set_write_timeout(limit)?;
+        self.reply_timeout = limit;
+        Ok(())
     }
 
     /// Calls a method with typed params and result.
@@ -251,8 +272,12 @@ impl Client {
         let id = Id::Number(self.next_id);
         self.next_id += 1;
         self.send(&Request::new(id.clone(), method, params))?;
+        let limit = self.reply_timeout;
+        let deadline = limit.map(|limit| Instant::now() + limit);
         loop {
-            let line = self.read_line(None)?.ok_or(ClientError::Closed)?;
+            let line = self
+                .read_line(deadline)?
+                .ok_or(ClientError::TimedOut(limit.unwrap_or_default()))?;
             match parse_line(&line)? {
                 Incoming::Notification(notification) => self.pending.push_back(notification),
                 Incoming::Response(response) if response.id.as_ref() == Some(&id) => {
@@ -341,6 +366,16 @@ impl Client {
         match self.writer.write_all(&line) {
             Ok(()) => Ok(()),
             Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Err(ClientError::Closed),
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Err(ClientError::TimedOut(
+                    self.reply_timeout.unwrap_or_default(),
+                ))
+            }
             Err(error) => Err(ClientError::Io(error)),
         }
     }
