@@ -64,6 +64,10 @@ pub struct Options {
     /// How many clients may be connected at once. One more is told so and closed at once, so
     /// socket clients can never use up the descriptors the websocket and the session file need.
     pub max_connections: usize,
+    /// How many bytes of unfinished lines all connections together may hold (each one's line is
+    /// bounded by `MAX_LINE` besides); a line that would go over is dropped with
+    /// `line_too_long`.
+    pub max_unfinished_bytes: usize,
 }
 
 impl Default for Options {
@@ -75,6 +79,7 @@ impl Default for Options {
             max_in_flight: 64,
             evict_grace: Duration::from_secs(2),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_unfinished_bytes: 32 << 20,
         }
     }
 }
@@ -307,6 +312,7 @@ pub async fn serve_with(
         handle,
         bus,
         owner: listener.owner,
+        lines: LineBudget::new(options.max_unfinished_bytes),
         options,
     });
     let mut connections = JoinSet::new();
@@ -425,6 +431,8 @@ struct Shared {
     bus: Bus,
     owner: u32,
     options: Options,
+    /// Bytes of unfinished lines, across connections.
+    lines: Arc<LineBudget>,
 }
 
 /// What the reader hands the writer, in order.
@@ -563,7 +571,7 @@ impl Reader {
     /// Reads until the client closes its side, and gives the read half back; `None` when reading
     /// failed, which means the peer is gone.
     async fn read_all(&mut self, read: OwnedReadHalf) -> Option<OwnedReadHalf> {
-        let mut lines = LineReader::new(read, MAX_LINE);
+        let mut lines = LineReader::new(read, MAX_LINE, self.shared.lines.clone());
         loop {
             let next = tokio::select! {
                 next = lines.next() => next,
@@ -582,6 +590,14 @@ impl Reader {
                     let error = RpcError::new(
                         ErrorKind::LineTooLong,
                         format!("line longer than {MAX_LINE} bytes; it was skipped"),
+                    );
+                    self.send(response_line(None, Err(error))).await;
+                }
+                Ok(Some(Line::Busy)) => {
+                    let error = RpcError::new(
+                        ErrorKind::LineTooLong,
+                        "the daemon holds too many unfinished lines of all its clients; this \
+                         line was skipped (send whole lines)",
                     );
                     self.send(response_line(None, Err(error))).await;
                 }
@@ -739,7 +755,7 @@ mod lines;
 mod subscribe;
 mod writer;
 
-use lines::{Line, LineReader};
+use lines::{Line, LineBudget, LineReader};
 use subscribe::JournalCall;
 use writer::Writer;
 

@@ -220,7 +220,8 @@ macro_rules! methods {
                     _ => Err(RpcError::new(
                         ErrorKind::MethodNotFound,
                         format!(
-                            "no method {method:?}; the methods are {}",
+                            "no method {:?}; the methods are {}",
+                            crate::rpc::bounded(method.to_owned(), 64),
                             Call::NAMES.join(", ")
                         ),
                     )),

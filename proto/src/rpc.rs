@@ -271,7 +271,25 @@ pub struct RpcError {
     pub data: Option<ErrorData>,
 }
 
+/// `text` cut to at most `max` bytes on a character boundary, ending in `…` when cut.
+pub(crate) fn bounded(mut text: String, max: usize) -> String {
+    const ELLIPSIS: &str = "…";
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max.saturating_sub(ELLIPSIS.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(ELLIPSIS);
+    text
+}
+
 impl RpcError {
+    /// The longest `message` an error carries, in bytes.
+    pub const MAX_MESSAGE: usize = 2048;
+
     /// An error of `kind`, with the code that kind has.
     ///
     /// ```
@@ -279,10 +297,14 @@ impl RpcError {
     /// let error = RpcError::new(ErrorKind::NotLoggedIn, "not logged in");
     /// assert_eq!(error.code, -32001);
     /// ```
+    ///
+    /// A message longer than [`RpcError::MAX_MESSAGE`] bytes is cut there (with `…`): messages
+    /// often quote the request (a method name, a value serde refused), and a client sending
+    /// megabyte lines must not get megabytes back for each.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         RpcError {
             code: kind.code(),
-            message: message.into(),
+            message: bounded(message.into(), RpcError::MAX_MESSAGE),
             data: Some(ErrorData {
                 kind,
                 status: None,

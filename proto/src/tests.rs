@@ -903,3 +903,29 @@ fn array_params_are_refused_by_every_method() {
         }
     }
 }
+
+#[test]
+fn error_messages_do_not_echo_unbounded_input() {
+    // A megabyte method name or a megabyte value serde refuses comes back cut, not whole.
+    let huge = "é".repeat(500_000);
+    let error = Call::parse(&huge, None).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::MethodNotFound);
+    assert!(
+        error.message.len() <= RpcError::MAX_MESSAGE,
+        "{}",
+        error.message.len()
+    );
+    assert!(
+        error.message.starts_with("no method \"éé"),
+        "{}",
+        &error.message[..40]
+    );
+    assert!(error.message.contains("the methods are version, status"));
+
+    let error = Call::parse("send_text", Some(json!({"to": 5, "text": huge}))).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidParams);
+    assert!(error.message.len() <= RpcError::MAX_MESSAGE);
+    let error = Call::parse("subscribe", Some(json!({"events": [huge]}))).unwrap_err();
+    assert!(error.message.len() <= RpcError::MAX_MESSAGE);
+    assert!(error.message.ends_with('…'), "{}", &error.message[..60]);
+}

@@ -13,8 +13,50 @@
 //! ```
 
 use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// The bytes of unfinished lines held for all connections together.
+///
+/// Each connection may hold one line of up to `MAX_LINE` bytes, but 200 clients each sending
+/// most of a line and then waiting would hold 200 of them; past this budget the line that
+/// would grow it is dropped instead ([`Line::Busy`]), so memory stays bounded whatever the
+/// number of clients.
+#[derive(Debug)]
+pub(crate) struct LineBudget {
+    held: AtomicUsize,
+    max: usize,
+}
+
+impl LineBudget {
+    pub(crate) fn new(max: usize) -> Arc<LineBudget> {
+        Arc::new(LineBudget {
+            held: AtomicUsize::new(0),
+            max,
+        })
+    }
+
+    /// Takes `bytes` from the budget, or nothing and `false` when that would exceed it.
+    fn take(&self, bytes: usize) -> bool {
+        self.held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                held.checked_add(bytes).filter(|&total| total <= self.max)
+            })
+            .is_ok()
+    }
+
+    fn give(&self, bytes: usize) {
+        self.held.fetch_sub(bytes, Ordering::AcqRel);
+    }
+
+    /// The bytes held now.
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
+        self.held.load(Ordering::Acquire)
+    }
+}
 
 /// One line from the client.
 #[derive(Debug, PartialEq, Eq)]
@@ -24,6 +66,9 @@ pub(super) enum Line {
     /// A line longer than the limit, reported as soon as it crosses the limit; the rest of it is
     /// read and dropped.
     TooLong,
+    /// A line that would have taken the [`LineBudget`] of all connections over its bound,
+    /// dropped as [`Line::TooLong`] is.
+    Busy,
 }
 
 /// Splits the client's bytes into lines of bounded length.
@@ -35,20 +80,56 @@ pub(super) struct LineReader<R> {
     line: Vec<u8>,
     max: usize,
     discarding: bool,
+    /// The share of the budget that `line` holds.
+    held: Held,
+}
+
+/// Bytes taken from a [`LineBudget`], given back when dropped (also when the connection's
+/// task is cancelled mid-line).
+struct Held {
+    budget: Arc<LineBudget>,
+    bytes: usize,
+}
+
+impl Held {
+    fn grow(&mut self, bytes: usize) -> bool {
+        let taken = self.budget.take(bytes);
+        if taken {
+            self.bytes += bytes;
+        }
+        taken
+    }
+
+    fn release(&mut self) {
+        self.budget.give(std::mem::take(&mut self.bytes));
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.release();
+    }
 }
 
 impl<R: tokio::io::AsyncRead + Unpin> LineReader<R> {
-    pub(super) fn new(read: R, max: usize) -> Self {
+    pub(super) fn new(read: R, max: usize, budget: Arc<LineBudget>) -> Self {
         LineReader {
             inner: BufReader::new(read),
             line: Vec::new(),
             max,
             discarding: false,
+            held: Held { budget, bytes: 0 },
         }
     }
 
     pub(super) fn into_inner(self) -> R {
         self.inner.into_inner()
+    }
+
+    /// The line so far, its share of the budget given back.
+    fn take_line(&mut self) -> Vec<u8> {
+        self.held.release();
+        std::mem::take(&mut self.line)
     }
 
     /// The next non-blank line; `None` at the end of the stream.
@@ -57,7 +138,7 @@ impl<R: tokio::io::AsyncRead + Unpin> LineReader<R> {
             let buf = self.inner.fill_buf().await?;
             if buf.is_empty() {
                 // A last line without `\n` still counts.
-                let line = std::mem::take(&mut self.line);
+                let line = self.take_line();
                 self.discarding = false;
                 if is_blank(&line) {
                     return Ok(None);
@@ -71,13 +152,18 @@ impl<R: tokio::io::AsyncRead + Unpin> LineReader<R> {
             if self.discarding {
                 self.discarding = newline.is_none();
             } else if self.line.len() + take > self.max {
-                self.line = Vec::new();
+                drop(self.take_line());
                 self.discarding = newline.is_none();
                 result = Some(Line::TooLong);
+            } else if newline.is_none() && !self.held.grow(take) {
+                // Only unfinished lines count: a whole line goes to the caller at once.
+                drop(self.take_line());
+                self.discarding = true;
+                result = Some(Line::Busy);
             } else {
                 self.line.extend_from_slice(&buf[..take]);
                 if newline.is_some() {
-                    let line = std::mem::take(&mut self.line);
+                    let line = self.take_line();
                     if !is_blank(&line) {
                         result = Some(Line::Text(line));
                     }

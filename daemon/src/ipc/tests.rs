@@ -917,7 +917,7 @@ fn only_our_user_and_root_may_connect() {
 #[tokio::test]
 async fn line_reader_bounds_lines_and_keeps_the_rest() {
     let input: &[u8] = b"short\nthis line is too long\nok\n\n  \nlast";
-    let mut reader = LineReader::new(input, 8);
+    let mut reader = LineReader::new(input, 8, LineBudget::new(usize::MAX));
     assert_eq!(
         reader.next().await.unwrap(),
         Some(Line::Text(b"short".to_vec()))
@@ -932,6 +932,44 @@ async fn line_reader_bounds_lines_and_keeps_the_rest() {
         Some(Line::Text(b"last".to_vec()))
     );
     assert_eq!(reader.next().await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn unfinished_lines_of_all_connections_share_one_budget() {
+    let budget = LineBudget::new(10);
+    let (mut first_tx, first_rx) = tokio::io::duplex(64);
+    let (mut second_tx, second_rx) = tokio::io::duplex(64);
+    let mut first = LineReader::new(first_rx, 1 << 20, budget.clone());
+    let mut second = LineReader::new(second_rx, 1 << 20, budget.clone());
+    let pending = Duration::from_millis(50);
+
+    // The first client holds 8 bytes of an unfinished line.
+    first_tx.write_all(b"aaaaaaaa").await.unwrap();
+    assert!(timeout(pending, first.next()).await.is_err());
+    assert_eq!(budget.held(), 8);
+    // The second one's unfinished line would go over the budget: dropped, and the rest of it too.
+    second_tx.write_all(b"bbbbb").await.unwrap();
+    assert_eq!(second.next().await.unwrap(), Some(Line::Busy));
+    second_tx.write_all(b"bb\n").await.unwrap();
+    // Whole lines need no budget at all.
+    second_tx.write_all(b"{\"id\":1}\n").await.unwrap();
+    assert_eq!(
+        second.next().await.unwrap(),
+        Some(Line::Text(b"{\"id\":1}".to_vec()))
+    );
+    // The first line ends: its share comes back, and the second client may hold one again.
+    first_tx.write_all(b"a\n").await.unwrap();
+    assert_eq!(
+        first.next().await.unwrap(),
+        Some(Line::Text(b"aaaaaaaaa".to_vec()))
+    );
+    assert_eq!(budget.held(), 0);
+    second_tx.write_all(b"cccccc").await.unwrap();
+    assert!(timeout(pending, second.next()).await.is_err());
+    assert_eq!(budget.held(), 6);
+    // A connection that goes away mid-line gives its share back.
+    drop(second);
+    assert_eq!(budget.held(), 0);
 }
 
 /// Connects until the server takes the client (its cleanup of closed clients is asynchronous),
