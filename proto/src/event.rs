@@ -347,6 +347,9 @@ pub enum Reason {
     PongTimeout,
     /// `"server_closed"`: the server closed the connection cleanly.
     ServerClosed,
+    /// `"protocol_error"`: the server sent nothing but frames that could not be read (64 in a
+    /// row); the daemon reconnects with backoff.
+    ProtocolError,
     /// `"session_not_stored"`: logged in, but the rotated tokens could not be written to the
     /// session file; the daemon keeps retrying and is `connected` only once they are on disk
     /// (`status.session_error` says why).
@@ -356,7 +359,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    const KNOWN: [Reason; 12] = [
+    const KNOWN: [Reason; 13] = [
         Reason::Logout,
         Reason::Unpaired,
         Reason::Forbidden,
@@ -368,6 +371,7 @@ impl Reason {
         Reason::ConnectionLost,
         Reason::PongTimeout,
         Reason::ServerClosed,
+        Reason::ProtocolError,
         Reason::SessionNotStored,
     ];
 
@@ -385,6 +389,7 @@ impl Reason {
             Reason::ConnectionLost => "connection_lost",
             Reason::PongTimeout => "pong_timeout",
             Reason::ServerClosed => "server_closed",
+            Reason::ProtocolError => "protocol_error",
             Reason::SessionNotStored => "session_not_stored",
             Reason::Other(code) => code,
         }
@@ -421,6 +426,7 @@ impl Reason {
             Reason::ConnectionLost => "the connection was lost",
             Reason::PongTimeout => "the server stopped answering keepalives",
             Reason::ServerClosed => "the server closed the connection",
+            Reason::ProtocolError => "the server sent only frames that could not be read",
             Reason::SessionNotStored => {
                 "the new session tokens could not be stored; retrying before going online"
             }

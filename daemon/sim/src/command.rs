@@ -202,8 +202,13 @@ pub enum Command {
         #[serde(default)]
         status: Field<u64>,
     },
-    /// Send the client malformed frames.
-    Garbage,
+    /// `{"cmd":"garbage","times":N}`: send the client malformed frames (five: bad MAC,
+    /// truncated, no comma, a node that does not decode, text that is not JSON), N times over
+    /// (default 1, at most 100,000).
+    Garbage {
+        #[serde(default)]
+        times: Field<u64>,
+    },
     /// The connection stays open but the server stops answering.
     HalfOpen,
     /// Every media URL handed out so far stops working.

@@ -142,7 +142,7 @@ impl Daemon {
             .env_remove("WAWEBD_CONFIG")
             .env("WAWEBD_LOG", "warn")
             .stdin(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Self::log_file(dir))
             .spawn()
             .unwrap();
         let deadline = Instant::now() + DEADLINE;
@@ -151,6 +151,21 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(10));
         }
         KillOnDrop(child)
+    }
+
+    /// Where the daemon's stderr goes (appended to across restarts).
+    fn log_file(dir: &Path) -> std::fs::File {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("daemon.log"))
+            .unwrap()
+    }
+
+    /// Everything the daemon logged so far (at `warn`).
+    #[allow(dead_code)] // not every test binary reads the log
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap()
     }
 
     /// SIGKILL: no shutdown of any kind, as a crash or the OOM killer would.

@@ -29,6 +29,7 @@ use waweb_proto::message::{Message, Source};
 use waweb_proto::{Battery, Event, Me, Presence, Reason, SendStatus, SendTextResult, State};
 
 use super::actions::{self, SetAction};
+use super::garbage::Garbage;
 use super::liveness::{Due, Liveness};
 use super::pending::Pending;
 use super::push::{self, Push};
@@ -279,6 +280,7 @@ pub struct Connection<W, I> {
     current_qr: Option<Event>,
     unsaved: Option<Unsaved<I>>,
     limits: Limits,
+    garbage: Garbage,
 }
 
 type Outputs<W> = Vec<Output<W>>;
@@ -313,6 +315,7 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
             current_qr: None,
             unsaved: None,
             limits: Limits::default(),
+            garbage: Garbage::default(),
         };
         let mut out = Vec::new();
         connection.apply_login(outputs, now, &mut out);
@@ -400,12 +403,21 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
             }
             Ok(ServerText::EmptyAck(_)) => return out,
             Ok(ServerText::Json { tag, json }) => (tag, json),
-            Err(error) => return vec![warn(format!("unreadable text frame: {error}"))],
+            Err(error) => {
+                return self
+                    .garbage
+                    .unreadable(|| format!("unreadable text frame: {error}"));
+            }
         };
         let payload: Value = match serde_json::from_str(json) {
             Ok(payload) => payload,
-            Err(error) => return vec![warn(format!("text frame {tag} is not JSON: {error}"))],
+            Err(error) => {
+                return self
+                    .garbage
+                    .unreadable(|| format!("text frame {tag} is not JSON: {error}"));
+            }
         };
+        self.garbage.readable();
         if let Some(outputs) = self.login.on_json(tag, &payload, &mut self.tags) {
             self.apply_login(outputs, now, &mut out);
         } else if let Some(request) = self.pending.take(tag) {
@@ -429,24 +441,27 @@ impl<W, I: Copy + Ord + Add<Duration, Output = I>> Connection<W, I> {
     pub fn on_binary(&mut self, data: &[u8]) -> Outputs<W> {
         let mut out = Vec::new();
         let Some(cipher) = &self.cipher else {
-            return vec![warn("binary frame before login; ignored".into())];
+            return self
+                .garbage
+                .unreadable(|| "binary frame before login; ignored".into());
         };
         let (tag, bytes) = match cipher.open_server_frame(data) {
             Ok(opened) => opened,
             Err(error) => {
-                return vec![warn(format!(
-                    "dropping a frame that does not open: {error}"
-                ))];
+                return self
+                    .garbage
+                    .unreadable(|| format!("dropping a frame that does not open: {error}"));
             }
         };
         let node = match binary::decode(&bytes) {
             Ok(node) => node,
             Err(error) => {
-                return vec![warn(format!(
-                    "dropping frame {tag}: its node does not decode: {error}"
-                ))];
+                return self.garbage.unreadable(|| {
+                    format!("dropping frame {tag}: its node does not decode: {error}")
+                });
             }
         };
+        self.garbage.readable();
         match self.pending.take(tag) {
             Some(Request::Raw(waiter)) => {
                 out.push(Output::Resolve(

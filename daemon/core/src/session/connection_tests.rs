@@ -542,19 +542,55 @@ fn garbage_is_logged_and_dropped() {
     }
     let mut sealed = server_frame("p1", &Node::new("action"));
     sealed[10] ^= 1;
-    assert!(matches!(
-        &conn.on_binary(&sealed)[..],
-        [Output::Log(Level::Warn, _)]
-    ));
-    assert!(matches!(
-        &conn.on_binary(b"")[..],
-        [Output::Log(Level::Warn, _)]
-    ));
+    // Logged sparingly (garbage.rs): a warning or nothing, never anything else.
+    for frame in [&sealed[..], b""] {
+        let out = conn.on_binary(frame);
+        assert!(
+            out.iter().all(|o| matches!(o, Output::Log(Level::Warn, _))),
+            "{out:?}"
+        );
+    }
     let (mut fresh, _) = Conn::start(settings(), Start::Restore(credentials()), Ms(0), 7);
     assert!(matches!(
         &fresh.on_binary(&server_frame("x", &Node::new("a")))[..],
         [Output::Log(Level::Warn, _)]
     ));
+}
+
+#[test]
+fn a_connection_sending_only_garbage_is_closed() {
+    use crate::session::garbage::GARBAGE_LIMIT;
+    let mut conn = connected();
+    let mut bad = server_frame("p1", &Node::new("action"));
+    bad[10] ^= 1;
+    let ends = |out: &[Output<&'static str>]| out.iter().any(|o| matches!(o, Output::End(_)));
+    for _ in 1..GARBAGE_LIMIT {
+        assert!(!ends(&conn.on_binary(&bad)));
+    }
+    // One readable frame (binary or text) between keeps the connection.
+    assert!(!ends(
+        &conn.on_binary(&server_frame("p2", &Node::new("action")))
+    ));
+    for _ in 1..GARBAGE_LIMIT {
+        assert!(!ends(&conn.on_text("no comma", Ms(1))));
+    }
+    assert!(!ends(&conn.on_text("p3,[\"Props\",{}]", Ms(1))));
+    let mut logged = 0;
+    for n in 1..=GARBAGE_LIMIT {
+        let out = conn.on_binary(&bad);
+        logged += out.iter().filter(|o| matches!(o, Output::Log(..))).count();
+        if n < GARBAGE_LIMIT {
+            assert!(!ends(&out), "{n}");
+        } else {
+            assert!(
+                out.iter()
+                    .any(|o| matches!(o, Output::End(Ended::Lost(Reason::ProtocolError)))),
+                "{out:?}"
+            );
+        }
+    }
+    // Frames 127 to 190: no power of ten among them, so the closing line is the only one.
+    assert_eq!(logged, 1);
 }
 
 proptest! {

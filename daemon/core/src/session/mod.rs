@@ -9,6 +9,7 @@
 
 pub mod actions;
 pub mod connection;
+pub mod garbage;
 pub mod groups;
 pub mod history;
 pub mod lists;

@@ -173,10 +173,16 @@ impl Core {
                 self.knobs.reref_next = Some(u16::try_from(status).map_err(|_| "bad status")?);
                 Ok(json!({}))
             }
-            Command::Garbage => {
+            Command::Garbage { times } => {
+                let times = times.get().unwrap_or(1);
+                if !(1..=100_000).contains(&times) {
+                    return Err("garbage: times must be 1 to 100000".into());
+                }
                 let conn = self.active_conn()?;
-                self.send_garbage(conn);
-                Ok(json!({"conn": conn}))
+                for _ in 0..times {
+                    self.send_garbage(conn);
+                }
+                Ok(json!({"conn": conn, "frames": times * 5}))
             }
             Command::HalfOpen => {
                 let conn = self.active_conn()?;
