@@ -5,6 +5,7 @@
 //! [`Failure::exit_code`]. Everything goes through the socket protocol of [`waweb_proto`]; this
 //! crate has no codecs and no async runtime.
 
+mod accounts;
 mod chats;
 mod cli;
 mod compose;
@@ -13,7 +14,6 @@ mod history;
 mod login;
 mod profile;
 mod send_media;
-#[allow(dead_code)] // used by the list commands of issue 12
 mod table;
 
 use login::LoginOptions;
@@ -230,6 +230,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
         }
         Command::Outbox { cancel } => Session::connect(cli)?.outbox(out, cancel.as_deref()),
         Command::Version => version(cli, out),
+        Command::Accounts { dir } => accounts::run(cli, dir.as_deref(), out),
     };
     match result {
         // The reader closed our stdout (`wawebctl events | head -n1`): it is done with us, which
@@ -260,13 +261,16 @@ fn output(error: io::Error) -> Failure {
     }
 }
 
+/// --socket, else --account's socket, else waweb_proto's default (`WAWEBD_SOCKET`, then
+/// `WAWEBD_ACCOUNT`, then the default account's socket): flags before variables.
 fn socket_path(cli: &Cli) -> Result<PathBuf, Failure> {
-    match &cli.socket {
-        Some(path) => Ok(path.clone()),
-        None => {
-            waweb_proto::default_socket_path().map_err(|error| Failure::usage(error.to_string()))
-        }
-    }
+    let var = |name: &str| cli.var(name);
+    let path = match (&cli.socket, &cli.account) {
+        (Some(path), _) => return Ok(path.clone()),
+        (None, Some(name)) => waweb_proto::account_socket_path_from(name, var),
+        (None, None) => waweb_proto::socket_path_from(var),
+    };
+    path.map_err(|error| Failure::usage(error.to_string()))
 }
 
 /// A connection to the daemon, and how to talk about it.
