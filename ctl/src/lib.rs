@@ -541,13 +541,25 @@ fn skew_hint(path: &Path) -> String {
 fn failure(error: ClientError, path: &Path) -> Failure {
     match error {
         ClientError::NoSocketPath(error) => Failure::usage(error.to_string()),
-        error @ ClientError::Connect { .. } if error.is_daemon_absent() => Failure::new(
-            exit::NO_DAEMON,
-            format!(
-                "the daemon is not running on {} (start it with: wawebd, or: systemctl --user start wawebd)",
-                path.display()
-            ),
-        ),
+        error @ ClientError::Connect { .. } if error.is_daemon_absent() => {
+            // An account's socket: name its command and unit, not the default account's.
+            let account = path
+                .file_name()
+                .and_then(|file| file.to_str())
+                .and_then(waweb_proto::AccountName::of_socket_file)
+                .flatten();
+            let (flag, unit) = match &account {
+                Some(name) => (format!(" --account {name}"), format!("wawebd@{name}")),
+                None => (String::new(), "wawebd".to_owned()),
+            };
+            Failure::new(
+                exit::NO_DAEMON,
+                format!(
+                    "the daemon is not running on {} (start it with: wawebd{flag}, or: systemctl --user start {unit})",
+                    path.display()
+                ),
+            )
+        }
         ClientError::Connect { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
             Failure::new(
                 exit::FAILURE,

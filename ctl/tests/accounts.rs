@@ -86,7 +86,11 @@ fn the_account_flag_and_variable_pick_that_accounts_socket() {
     assert!(
         failure
             .message
-            .contains(&format!("{runtime}/wawebd/bob.sock")),
+            .contains(&format!("{runtime}/wawebd/bob.sock"))
+            && failure.message.contains("wawebd --account bob")
+            && failure
+                .message
+                .contains("systemctl --user start wawebd@bob)"),
         "{failure}"
     );
     // An empty variable is unset: the default account's socket.
