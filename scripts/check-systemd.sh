@@ -3,8 +3,9 @@
 #
 #   scripts/check-systemd.sh [-v] [PATH/TO/wawebd]
 #
-# - systemd-analyze verify --man=no on both units (the user unit with --user): must exit 0 and
-#   print nothing on stderr (an unknown key is only a warning there, with exit status 0).
+# - systemd-analyze verify --man=no on both units and both templates (as wawebd@alice; the user
+#   ones with --user): must exit 0 and print nothing on stderr (an unknown key is only a
+#   warning there, with exit status 0).
 # - systemd-analyze security --offline=yes: the system unit must score 2.0 or better
 #   (--threshold=20); the user unit's score is printed for information only.
 #
@@ -47,16 +48,21 @@ mkdir -m 0700 "$tmp/xdg-runtime" "$tmp/system" "$tmp/user"
 export LC_ALL=C SYSTEMD_COLORS=0 SYSTEMD_PAGER=
 unset SYSTEMD_LOG_LEVEL
 
-# copy UNIT-FILE DIR: DIR/wawebd.service with the ExecStart= program replaced, arguments kept.
+# copy UNIT-FILE DIR [NAME]: DIR/NAME (default wawebd.service) with the ExecStart= program
+# replaced, arguments kept.
 copy() {
     awk -v bin="$exec_bin" '
         /^ExecStart=/ { n++; sub(/^ExecStart=[^ ]+/, "ExecStart=" bin) }
         { print }
         END { if (n != 1) { print "expected exactly one ExecStart= line" > "/dev/stderr"; exit 1 } }
-    ' "systemd/$1" >"$2/wawebd.service"
+    ' "systemd/$1" >"$2/${3:-wawebd.service}"
 }
 copy wawebd-system.service "$tmp/system"
 copy wawebd.service "$tmp/user"
+# The templates, checked as the instance wawebd@alice.service (systemd loads the template
+# beside the instance name and fills in %i).
+copy wawebd-system@.service "$tmp/system" wawebd@.service
+copy wawebd@.service "$tmp/user" wawebd@.service
 
 analyze_user() {
     XDG_RUNTIME_DIR="$tmp/xdg-runtime" systemd-analyze --user "$@"
@@ -81,6 +87,10 @@ verify "system unit (systemd/wawebd-system.service)" \
     systemd-analyze verify --man=no "$tmp/system/wawebd.service"
 verify "user unit (systemd/wawebd.service, --user)" \
     analyze_user verify --man=no "$tmp/user/wawebd.service"
+verify "system template (systemd/wawebd-system@.service as wawebd@alice)" \
+    systemd-analyze verify --man=no "$tmp/system/wawebd@alice.service"
+verify "user template (systemd/wawebd@.service as wawebd@alice, --user)" \
+    analyze_user verify --man=no "$tmp/user/wawebd@alice.service"
 
 score() { sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$1"; }
 # What still costs points: "- Key=" lines in the C locale.

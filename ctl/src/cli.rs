@@ -1,9 +1,11 @@
 //! The command line.
 
+use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use waweb_proto::{ConsumerName, EventType};
+use waweb_proto::{AccountName, ConsumerName, EventType};
 
 use crate::compose::{ReceiptCommand, ReplyArgs, SendCommand};
 
@@ -30,6 +32,17 @@ pub struct Cli {
     // Not clap's `env`: it refuses an empty variable, which the default treats as unset.
     #[arg(long, global = true, value_name = "PATH")]
     pub socket: Option<PathBuf>,
+
+    /// The account whose daemon to use: the socket $XDG_RUNTIME_DIR/wawebd/NAME.sock
+    /// [env: WAWEBD_ACCOUNT]; --socket wins, and this wins over $WAWEBD_SOCKET
+    #[arg(long, global = true, value_name = "NAME", value_parser = parse_account)]
+    pub account: Option<AccountName>,
+
+    /// The environment the socket is looked up in (`WAWEBD_SOCKET`, `WAWEBD_ACCOUNT`,
+    /// `XDG_RUNTIME_DIR`); `None`, as parsed: the process's. Set by tests and by programs that
+    /// run commands in-process for another environment.
+    #[arg(skip)]
+    pub env: Option<BTreeMap<String, OsString>>,
 
     /// Print results as JSON, one object per line, instead of text for people
     #[arg(long, global = true)]
@@ -189,6 +202,23 @@ pub enum Command {
     /// Show the versions of wawebctl and of the daemon
     Version,
 
+    /// List the daemons of every account: the sockets found, and each one's state
+    ///
+    /// Looks at the sockets in $XDG_RUNTIME_DIR/wawebd (or --dir): wawebd.sock is the default
+    /// account, NAME.sock the account NAME (`wawebctl --account NAME`). Each daemon is asked
+    /// for its status, waiting at most 2 s. The columns: ACCOUNT (the name, `-` for the default
+    /// account), STATE (the session's state; `not running` for a socket nobody listens on, as
+    /// one left by a crash; `unreachable` when it did not answer, with the reason), ME (the
+    /// logged-in JID, `-` before a login), SOCKET. With --json, one object per socket:
+    /// {"account","socket","running","status","error"}, `status` being the `status` result as it
+    /// came and `error` why there is none. Exits 0 also when some daemons are down.
+    Accounts {
+        /// Where the sockets are [default: $XDG_RUNTIME_DIR/wawebd]; /run/wawebd for the system
+        /// units
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+
     /// Print a shell completion script
     Completions {
         /// The shell
@@ -228,6 +258,20 @@ pub enum MediaCommand {
         #[arg(long, short, value_name = "PATH")]
         output: PathBuf,
     },
+}
+
+impl Cli {
+    /// A variable of [`Cli::env`], or of the process when that is `None`.
+    pub(crate) fn var(&self, name: &str) -> Option<OsString> {
+        match &self.env {
+            Some(env) => env.get(name).cloned(),
+            None => std::env::var_os(name),
+        }
+    }
+}
+
+fn parse_account(name: &str) -> Result<AccountName, String> {
+    AccountName::new(name).map_err(|error| error.to_string())
 }
 
 fn parse_consumer(name: &str) -> Result<ConsumerName, String> {

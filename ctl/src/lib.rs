@@ -5,6 +5,7 @@
 //! [`Failure::exit_code`]. Everything goes through the socket protocol of [`waweb_proto`]; this
 //! crate has no codecs and no async runtime.
 
+mod accounts;
 mod chats;
 mod cli;
 mod compose;
@@ -13,7 +14,6 @@ mod history;
 mod login;
 mod profile;
 mod send_media;
-#[allow(dead_code)] // used by the list commands of issue 12
 mod table;
 
 use login::LoginOptions;
@@ -231,6 +231,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
         }
         Command::Outbox { cancel } => Session::connect(cli)?.outbox(out, cancel.as_deref()),
         Command::Version => version(cli, out),
+        Command::Accounts { dir } => accounts::run(cli, dir.as_deref(), out),
     };
     match result {
         // The reader closed our stdout (`wawebctl events | head -n1`): it is done with us, which
@@ -261,13 +262,16 @@ fn output(error: io::Error) -> Failure {
     }
 }
 
+/// --socket, else --account's socket, else waweb_proto's default (`WAWEBD_SOCKET`, then
+/// `WAWEBD_ACCOUNT`, then the default account's socket): flags before variables.
 fn socket_path(cli: &Cli) -> Result<PathBuf, Failure> {
-    match &cli.socket {
-        Some(path) => Ok(path.clone()),
-        None => {
-            waweb_proto::default_socket_path().map_err(|error| Failure::usage(error.to_string()))
-        }
-    }
+    let var = |name: &str| cli.var(name);
+    let path = match (&cli.socket, &cli.account) {
+        (Some(path), _) => return Ok(path.clone()),
+        (None, Some(name)) => waweb_proto::account_socket_path_from(name, var),
+        (None, None) => waweb_proto::socket_path_from(var),
+    };
+    path.map_err(|error| Failure::usage(error.to_string()))
 }
 
 /// How long a call waits for its answer unless `--timeout` says otherwise: longer than the
@@ -579,13 +583,25 @@ fn skew_hint(path: &Path) -> String {
 fn failure(error: ClientError, path: &Path) -> Failure {
     match error {
         ClientError::NoSocketPath(error) => Failure::usage(error.to_string()),
-        error @ ClientError::Connect { .. } if error.is_daemon_absent() => Failure::new(
-            exit::NO_DAEMON,
-            format!(
-                "the daemon is not running on {} (start it with: wawebd, or: systemctl --user start wawebd)",
-                path.display()
-            ),
-        ),
+        error @ ClientError::Connect { .. } if error.is_daemon_absent() => {
+            // An account's socket: name its command and unit, not the default account's.
+            let account = path
+                .file_name()
+                .and_then(|file| file.to_str())
+                .and_then(waweb_proto::AccountName::of_socket_file)
+                .flatten();
+            let (flag, unit) = match &account {
+                Some(name) => (format!(" --account {name}"), format!("wawebd@{name}")),
+                None => (String::new(), "wawebd".to_owned()),
+            };
+            Failure::new(
+                exit::NO_DAEMON,
+                format!(
+                    "the daemon is not running on {} (start it with: wawebd{flag}, or: systemctl --user start {unit})",
+                    path.display()
+                ),
+            )
+        }
         ClientError::Connect { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
             Failure::new(
                 exit::FAILURE,

@@ -86,6 +86,9 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     /// `--log-level` / `WAWEBD_LOG`.
     pub log_level: Option<String>,
+    /// `--account` / `WAWEBD_ACCOUNT`: the default socket, state dir and config file of that
+    /// account instead of the default account's (DESIGN.md section 10).
+    pub account: Option<waweb_proto::AccountName>,
 }
 
 /// Why no usable configuration could be built.
@@ -185,51 +188,111 @@ fn journal_retention(file: JournalFile) -> Result<crate::journal::Retention, Err
 }
 
 /// The socket and the state directory: flag or file, then systemd's directories, then XDG.
+///
+/// An account's socket is `<name>.sock` in the same folder as the default account's
+/// (waweb_proto's rule, which wawebctl follows too), and its state a `<name>/` folder in the
+/// default account's. `$STATE_DIRECTORY` is not used for an account: it names the whole
+/// unit's folder, which for the single-account unit is the default account's session, and
+/// the template units pass `--state-dir` themselves.
 fn paths(
     overrides: &Overrides,
     file: &File,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(PathBuf, PathBuf), Error> {
+    let account = overrides.account.as_ref();
+    let socket_file = account.map_or_else(
+        || waweb_proto::DEFAULT_SOCKET_FILE.to_owned(),
+        waweb_proto::AccountName::socket_file,
+    );
     let socket = overrides
         .socket
         .clone()
         .or(file.socket.clone())
-        .or_else(|| first_path(env("RUNTIME_DIRECTORY")).map(|dir| dir.join("wawebd.sock")))
-        .or_else(|| env("XDG_RUNTIME_DIR").map(|dir| Path::new(&dir).join("wawebd/wawebd.sock")))
+        .or_else(|| first_path(env("RUNTIME_DIRECTORY")).map(|dir| dir.join(&socket_file)))
+        .or_else(|| {
+            let var = |name: &str| env(name).map(std::ffi::OsString::from);
+            waweb_proto::socket_dir_from(var)
+                .ok()
+                .map(|dir| dir.join(&socket_file))
+        })
         .ok_or_else(|| {
             Error::Invalid(
                 "no socket path: pass --socket or set WAWEBD_SOCKET or XDG_RUNTIME_DIR".into(),
             )
         })?;
+    let state_home = || {
+        env("XDG_STATE_HOME")
+            .map(|dir| Path::new(&dir).join("wawebd"))
+            .or_else(|| env("HOME").map(|home| Path::new(&home).join(".local/state/wawebd")))
+    };
     let state_dir = overrides
         .state_dir
         .clone()
         .or(file.state_dir.clone())
-        .or_else(|| first_path(env("STATE_DIRECTORY")))
-        .or_else(|| env("XDG_STATE_HOME").map(|dir| Path::new(&dir).join("wawebd")))
-        .or_else(|| env("HOME").map(|home| Path::new(&home).join(".local/state/wawebd")))
+        .or_else(|| match account {
+            Some(name) => state_home().map(|dir| dir.join(name.as_str())),
+            None => first_path(env("STATE_DIRECTORY")).or_else(state_home),
+        })
         .ok_or_else(|| Error::Invalid("no state directory: pass --state-dir or set HOME".into()))?;
     Ok((socket, state_dir))
+}
+
+/// The config file when none is named: `<name>.toml` of the account if it exists, else the
+/// shared `config.toml` if it exists, both in `$XDG_CONFIG_HOME/wawebd`.
+///
+/// The shared file serves every account, so its `socket` and `state_dir` would put them all
+/// on one socket and one session: for an account that falls back to it, those two keys are an
+/// error unless a flag or variable overrides them anyway.
+fn default_file(overrides: &Overrides, env: Env<'_>) -> Result<Option<File>, Error> {
+    let Some(dir) = env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|home| Path::new(&home).join(".config")))
+        .map(|dir| dir.join("wawebd"))
+    else {
+        return Ok(None);
+    };
+    if let Some(name) = &overrides.account {
+        let own = dir.join(format!("{name}.toml"));
+        if own.exists() {
+            return read_file(&own).map(Some);
+        }
+    }
+    let shared = dir.join("config.toml");
+    if !shared.exists() {
+        return Ok(None);
+    }
+    let file = read_file(&shared)?;
+    if let Some(name) = &overrides.account {
+        let shared_paths = [
+            (
+                "socket",
+                file.socket.is_some() && overrides.socket.is_none(),
+            ),
+            (
+                "state_dir",
+                file.state_dir.is_some() && overrides.state_dir.is_none(),
+            ),
+        ];
+        if let Some((key, _)) = shared_paths.iter().find(|(_, used)| *used) {
+            return Err(Error::Invalid(format!(
+                "config file {} sets {key}, which every account reading it would share; \
+                 account {name} reads its own {}.toml instead, if present, so set it there",
+                shared.display(),
+                dir.join(name.as_str()).display()
+            )));
+        }
+    }
+    Ok(Some(file))
 }
 
 impl Config {
     /// Builds the configuration from overrides, the environment and the config file.
     pub fn resolve(overrides: Overrides, env: Env<'_>) -> Result<Config, Error> {
         let env = |name: &str| env(name).filter(|value| !value.is_empty());
-        let (file, file_path) = match &overrides.config {
-            Some(path) => (Some(read_file(path)?), Some(path.clone())),
-            None => {
-                let default = env("XDG_CONFIG_HOME")
-                    .map(PathBuf::from)
-                    .or_else(|| env("HOME").map(|home| Path::new(&home).join(".config")))
-                    .map(|dir| dir.join("wawebd/config.toml"));
-                match default.filter(|path| path.exists()) {
-                    Some(path) => (Some(read_file(&path)?), Some(path)),
-                    None => (None, None),
-                }
-            }
+        let file = match &overrides.config {
+            Some(path) => Some(read_file(path)?),
+            None => default_file(&overrides, &env)?,
         };
-        let _ = file_path;
         let file = file.unwrap_or_default();
         let (socket, state_dir) = paths(&overrides, &file, &env)?;
 
@@ -458,6 +521,83 @@ mod tests {
                 .reref_budget,
             5
         );
+    }
+
+    fn account(name: &str) -> Overrides {
+        Overrides {
+            account: Some(waweb_proto::AccountName::new(name).unwrap()),
+            ..Overrides::default()
+        }
+    }
+
+    #[test]
+    fn an_account_has_its_own_socket_and_state_beside_the_default_ones() {
+        let env = env_of(&[("XDG_RUNTIME_DIR", "/run/user/7"), ("HOME", "/home/ada")]);
+        let config = Config::resolve(account("alice"), &env).unwrap();
+        assert_eq!(
+            config.socket,
+            PathBuf::from("/run/user/7/wawebd/alice.sock")
+        );
+        assert_eq!(
+            config.state_dir,
+            PathBuf::from("/home/ada/.local/state/wawebd/alice")
+        );
+        // Under systemd the socket goes to RuntimeDirectory=, but STATE_DIRECTORY (the
+        // single-account unit's folder, the default account's session) is not used.
+        let env = env_of(&[
+            ("RUNTIME_DIRECTORY", "/run/wawebd"),
+            ("STATE_DIRECTORY", "/var/lib/wawebd"),
+            ("XDG_STATE_HOME", "/xs"),
+        ]);
+        let config = Config::resolve(account("bob"), &env).unwrap();
+        assert_eq!(config.socket, PathBuf::from("/run/wawebd/bob.sock"));
+        assert_eq!(config.state_dir, PathBuf::from("/xs/wawebd/bob"));
+        // Explicit paths still win.
+        let overrides = Overrides {
+            socket: Some("/s.sock".into()),
+            state_dir: Some("/st".into()),
+            ..account("bob")
+        };
+        let config = Config::resolve(overrides, &env).unwrap();
+        assert_eq!(
+            (config.socket, config.state_dir),
+            ("/s.sock".into(), "/st".into())
+        );
+    }
+
+    #[test]
+    fn an_account_reads_its_own_config_file_else_the_shared_one_without_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let xdg = dir.path().join("xdg");
+        std::fs::create_dir_all(xdg.join("wawebd")).unwrap();
+        std::fs::write(xdg.join("wawebd/config.toml"), "reref_budget = 3\n").unwrap();
+        std::fs::write(xdg.join("wawebd/alice.toml"), "reref_budget = 4\n").unwrap();
+        let pairs = [
+            ("XDG_RUNTIME_DIR", "/r"),
+            ("HOME", "/h"),
+            ("XDG_CONFIG_HOME", xdg.to_str().unwrap()),
+        ];
+        let env = env_of(&pairs);
+        let budget = |overrides| Config::resolve(overrides, &env).map(|c| c.reref_budget);
+        assert_eq!(budget(account("alice")).unwrap(), 4);
+        assert_eq!(budget(account("bob")).unwrap(), 3);
+        assert_eq!(budget(Overrides::default()).unwrap(), 3);
+
+        // The shared file's paths would put every account on one session.
+        std::fs::write(xdg.join("wawebd/config.toml"), "state_dir = \"/one\"\n").unwrap();
+        let error = budget(account("bob")).unwrap_err().to_string();
+        assert!(
+            error.contains("state_dir") && error.contains("bob.toml"),
+            "{error}"
+        );
+        assert_eq!(budget(Overrides::default()).unwrap(), 5);
+        let overridden = Overrides {
+            state_dir: Some("/st".into()),
+            ..account("bob")
+        };
+        assert_eq!(budget(overridden).unwrap(), 5);
+        // alice has her own file, so the shared one does not matter.
+        assert_eq!(budget(account("alice")).unwrap(), 4);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The systemd units in `systemd/`: `systemd-analyze verify` must be clean and
-//! `systemd-analyze security` must rate the system unit 2.0 or better.
+//! The systemd units in `systemd/`: `systemd-analyze verify` must be clean (the templates
+//! `wawebd@.service` checked as an instance) and `systemd-analyze security` must rate the
+//! system units 2.0 or better.
 //!
 //! Both run offline (no running systemd needed). The units are checked as copies whose
 //! `ExecStart=` points at the binary cargo just built, because `verify` insists on an executable.
@@ -73,6 +74,11 @@ fn exec_word(path: &Path) -> String {
 /// The unit text with the program of its one `ExecStart=` line replaced by `program`, arguments
 /// kept.
 fn with_exec_start(unit: &str, program: &Path) -> String {
+    with_exec_word(unit, &exec_word(program))
+}
+
+/// [`with_exec_start`] with the program given as an `ExecStart=` word, specifiers and all.
+fn with_exec_word(unit: &str, program: &str) -> String {
     let mut found = 0;
     let mut out = String::with_capacity(unit.len() + 100);
     for line in unit.lines() {
@@ -80,7 +86,7 @@ fn with_exec_start(unit: &str, program: &Path) -> String {
             Some(command) => {
                 found += 1;
                 let args = command.split_once(' ').map_or("", |(_, args)| args);
-                out.push_str(&format!("ExecStart={} {args}", exec_word(program)));
+                out.push_str(&format!("ExecStart={program} {args}"));
             }
             None => out.push_str(line),
         }
@@ -90,28 +96,50 @@ fn with_exec_start(unit: &str, program: &Path) -> String {
     out
 }
 
-/// A scratch folder holding `wawebd.service` (the name both units are installed under, pointed
-/// at the built binary) and an empty 0700 `XDG_RUNTIME_DIR` for `--user` runs.
+/// The instance the template units are checked as.
+const INSTANCE: &str = "alice";
+
+/// A scratch folder holding the unit under the name it is installed as (`wawebd.service` or
+/// the template `wawebd@.service`), pointed at the built binary, and an empty 0700
+/// `XDG_RUNTIME_DIR` for `--user` runs. A template is checked as the instance [`INSTANCE`].
 struct Scratch {
     dir: tempfile::TempDir,
+    unit: String,
 }
 
 impl Scratch {
     fn new(unit_file: &str) -> Scratch {
+        let program = exec_word(Path::new(env!("CARGO_BIN_EXE_wawebd")));
+        Scratch::with_program(unit_file, &program, INSTANCE)
+    }
+
+    /// The unit with `program` (an `ExecStart=` word) as its program, checked as `instance`
+    /// if it is a template.
+    fn with_program(unit_file: &str, program: &str, instance: &str) -> Scratch {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let unit = with_exec_start(
-            &read_unit(unit_file),
-            Path::new(env!("CARGO_BIN_EXE_wawebd")),
-        );
-        fs::write(dir.path().join("wawebd.service"), unit).expect("writing the unit copy");
+        let template = unit_file.contains('@');
+        let installed = if template {
+            "wawebd@.service"
+        } else {
+            "wawebd.service"
+        };
+        let unit = with_exec_word(&read_unit(unit_file), program);
+        fs::write(dir.path().join(installed), unit).expect("writing the unit copy");
         let runtime = dir.path().join("xdg-runtime");
         fs::create_dir(&runtime).expect("creating XDG_RUNTIME_DIR");
         fs::set_permissions(&runtime, fs::Permissions::from_mode(0o700)).expect("chmod 0700");
-        Scratch { dir }
+        let unit = if template {
+            format!("wawebd@{instance}.service")
+        } else {
+            installed.to_owned()
+        };
+        Scratch { dir, unit }
     }
 
+    /// The unit to check: for a template, an instance file that does not exist, so systemd
+    /// loads the template beside it and fills in `%i`.
     fn unit(&self) -> PathBuf {
-        self.dir.path().join("wawebd.service")
+        self.dir.path().join(&self.unit)
     }
 
     /// Runs `systemd-analyze ARGS… UNIT` (plus `--user` and `XDG_RUNTIME_DIR` if `user`).
@@ -137,7 +165,10 @@ impl Scratch {
 
 /// `verify` must exit 0 and print nothing on stderr: an unknown key is only a warning there.
 fn assert_verify_clean(unit_file: &str, user: bool) {
-    let scratch = Scratch::new(unit_file);
+    assert_verify_clean_in(&Scratch::new(unit_file), unit_file, user);
+}
+
+fn assert_verify_clean_in(scratch: &Scratch, unit_file: &str, user: bool) {
     let output = scratch.analyze(user, &["verify", "--man=no"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -182,12 +213,59 @@ fn user_unit_verifies_cleanly() {
     }
 }
 
+/// The templates as the instance `wawebd@alice.service` (the system one, then the user one).
+#[test]
+fn templates_verify_cleanly_as_an_instance() {
+    if analyze_available("templates_verify_cleanly_as_an_instance").is_some() {
+        for (file, user) in [("wawebd-system@.service", false), ("wawebd@.service", true)] {
+            assert_verify_clean(file, user);
+        }
+    }
+}
+
+/// systemd fills the instance name into the templates' `%i`: with the program at
+/// `<dir>/%i/wawebd` and a binary only at `<dir>/alice/wawebd`, `wawebd@alice` verifies and
+/// `wawebd@bob` fails for want of `<dir>/bob/wawebd`.
+#[test]
+fn templates_get_the_instance_name_from_systemd() {
+    if analyze_available("templates_get_the_instance_name_from_systemd").is_none() {
+        return;
+    }
+    let bin = tempfile::tempdir().expect("a temporary directory");
+    fs::create_dir(bin.path().join(INSTANCE)).expect("creating the instance's folder");
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_wawebd"),
+        bin.path().join(INSTANCE).join("wawebd"),
+    )
+    .expect("linking the binary");
+    let program = format!("{}/%i/wawebd", exec_word(bin.path()));
+    for (file, user) in [("wawebd-system@.service", false), ("wawebd@.service", true)] {
+        let alice = Scratch::with_program(file, &program, INSTANCE);
+        assert_verify_clean_in(&alice, file, user);
+        let bob = Scratch::with_program(file, &program, "bob");
+        let output = bob.analyze(user, &["verify", "--man=no"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let missing = format!("{}/bob/wawebd", bin.path().display());
+        assert!(
+            !output.status.success() && stderr.contains(&missing),
+            "{file} as wawebd@bob: expected a complaint about {missing}: {}\n{stderr}",
+            output.status
+        );
+    }
+}
+
 #[test]
 fn system_unit_exposure_is_at_most_2() {
     if analyze_available("system_unit_exposure_is_at_most_2").is_none() {
         return;
     }
-    let scratch = Scratch::new("wawebd-system.service");
+    for file in ["wawebd-system.service", "wawebd-system@.service"] {
+        assert_exposure_at_most_2(file);
+    }
+}
+
+fn assert_exposure_at_most_2(file: &str) {
+    let scratch = Scratch::new(file);
     let threshold = format!("--threshold={}", (SYSTEM_EXPOSURE_MAX * 10.0) as u32);
     let output = scratch.analyze(false, &["security", "--offline=yes", &threshold]);
     let report = String::from_utf8_lossy(&output.stdout);
@@ -199,7 +277,7 @@ fn system_unit_exposure_is_at_most_2() {
         )
     });
     notice(&format!(
-        "systemd-analyze security --offline=yes: system unit (wawebd-system.service) {score:.1}"
+        "systemd-analyze security --offline=yes: system unit ({file}) {score:.1}"
     ));
     assert!(
         output.status.success() && score <= SYSTEM_EXPOSURE_MAX,
@@ -329,6 +407,104 @@ fn units_keep_the_service_contract() {
             "the user unit must not set {key}="
         );
     }
+}
+
+fn exec_start<'a>(file: &str, unit: &[(&str, &'a str)]) -> &'a str {
+    unit.iter()
+        .find(|&&(k, _)| k == "ExecStart")
+        .map(|&(_, v)| v)
+        .unwrap_or_else(|| panic!("{file} lacks ExecStart="))
+}
+
+/// The value of `--flag=VALUE` in a command line.
+fn flag<'a>(exec: &'a str, name: &str) -> Option<&'a str> {
+    let prefix = format!("--{name}=");
+    exec.split_whitespace()
+        .find_map(|word| word.strip_prefix(prefix.as_str()))
+}
+
+/// The templates are the single-account units with the account's own socket, state and name
+/// (DESIGN.md section 10), and every unit keeps the shared socket folder when it stops, so
+/// that stopping one account leaves the others' sockets alone.
+#[test]
+fn templates_run_one_account_each_in_a_shared_socket_folder() {
+    for (template, single) in [
+        ("wawebd@.service", "wawebd.service"),
+        ("wawebd-system@.service", "wawebd-system.service"),
+    ] {
+        let (template_text, single_text) = (read_unit(template), read_unit(single));
+        let (unit, plain) = (settings(&template_text), settings(&single_text));
+        for file_unit in [(template, &unit), (single, &plain)] {
+            let (file, unit) = file_unit;
+            assert!(
+                has(unit, "RuntimeDirectory", "wawebd")
+                    && has(unit, "RuntimeDirectoryPreserve", "yes"),
+                "{file} must keep the shared RuntimeDirectory=wawebd on stop"
+            );
+        }
+        // Everything else as in the single-account unit, but for the lines that name the account.
+        let differs = |key: &str| {
+            matches!(
+                key,
+                "Description" | "ExecStart" | "StateDirectory" | "RuntimeDirectoryPreserve"
+            )
+        };
+        let same = |unit: &[(&str, &str)]| -> Vec<(String, String)> {
+            unit.iter()
+                .filter(|(key, _)| !differs(key))
+                .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        };
+        assert_eq!(same(&unit), same(&plain), "{template} vs {single}");
+
+        let exec = exec_start(template, &unit);
+        assert!(exec.contains(" run "), "{template}: {exec}");
+        assert_eq!(flag(exec, "account"), Some("%i"), "{template}: {exec}");
+        let socket = flag(exec, "socket").unwrap_or_else(|| panic!("{template}: {exec}"));
+        // The socket in the unit is the one wawebctl --account picks: $RUNTIME_DIRECTORY is
+        // $XDG_RUNTIME_DIR/wawebd in a user manager (/run/wawebd, i.e. the same rule with
+        // /run, for the system one).
+        let name = waweb_proto::AccountName::new(INSTANCE).unwrap();
+        let expanded = socket
+            .replace("${RUNTIME_DIRECTORY}", "/run/user/7/wawebd")
+            .replace("%i", INSTANCE);
+        let rule = waweb_proto::account_socket_path_from(&name, |var| {
+            (var == "XDG_RUNTIME_DIR").then(|| "/run/user/7".into())
+        })
+        .unwrap();
+        assert_eq!(Path::new(&expanded), rule, "{template}: {exec}");
+    }
+
+    let system = read_unit("wawebd-system@.service");
+    let system = settings(&system);
+    assert!(has(&system, "StateDirectory", "wawebd/%i"));
+    assert_eq!(
+        flag(exec_start("wawebd-system@.service", &system), "state-dir"),
+        Some("${STATE_DIRECTORY}")
+    );
+    // The user template leaves the state folder to the daemon's --account rule, as the user
+    // unit does (no StateDirectory=: its place moved between systemd versions).
+    let user = read_unit("wawebd@.service");
+    let user = settings(&user);
+    assert!(!user.iter().any(|&(k, _)| k == "StateDirectory"));
+    assert_eq!(
+        flag(exec_start("wawebd@.service", &user), "state-dir"),
+        None
+    );
+
+    // The parent of the system template's state folders is wawebd's and private.
+    let tmpfiles = read_unit("wawebd.tmpfiles.conf");
+    assert!(
+        tmpfiles.lines().any(|line| line.split_whitespace().eq([
+            "d",
+            "/var/lib/wawebd",
+            "0700",
+            "wawebd",
+            "wawebd",
+            "-"
+        ])),
+        "wawebd.tmpfiles.conf must create /var/lib/wawebd 0700 for wawebd:\n{tmpfiles}"
+    );
 }
 
 #[test]

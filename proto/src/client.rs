@@ -27,10 +27,134 @@ use crate::rpc::{EVENT_METHOD, Id, Notification, Request, Response, RpcError};
 /// The environment variable naming the socket; it wins over `XDG_RUNTIME_DIR`.
 pub const SOCKET_ENV: &str = "WAWEBD_SOCKET";
 
-/// The socket's path below `$XDG_RUNTIME_DIR`.
-pub const SOCKET_SUBPATH: &str = "wawebd/wawebd.sock";
+/// The environment variable naming the account whose socket to use (DESIGN.md section 10).
+pub const ACCOUNT_ENV: &str = "WAWEBD_ACCOUNT";
 
-/// The default socket path: `$WAWEBD_SOCKET`, else `$XDG_RUNTIME_DIR/wawebd/wawebd.sock`.
+/// The folder below `$XDG_RUNTIME_DIR` (or systemd's `RuntimeDirectory=wawebd`) holding the
+/// sockets of every account: `wawebd.sock` for the default one, `<name>.sock` for the others.
+pub const SOCKET_DIR: &str = "wawebd";
+
+/// The default account's socket file in [`SOCKET_DIR`].
+pub const DEFAULT_SOCKET_FILE: &str = "wawebd.sock";
+
+/// The longest account name, in bytes.
+pub const ACCOUNT_NAME_MAX: usize = 64;
+
+/// The name of one account: its socket `<name>.sock`, its state folder `<name>/`, its unit
+/// instance `wawebd@<name>.service`.
+///
+/// 1 to [`ACCOUNT_NAME_MAX`] ASCII letters, digits, `_` and `-`, starting with a letter or a
+/// digit. Narrower than "a safe file name" on purpose: no `.` means no hidden file, no
+/// `<name>.sock` that reads as another account's, and no clash with the files of the default
+/// account's state folder (`session.json`, `waweb.db`), which holds the others' folders; no
+/// leading `-` means no name that reads as an option; and every such name is its own systemd
+/// escape, so `%i` in the units is the name itself. `wawebd` (the default account's socket
+/// file) and `config` (the shared `config.toml`) are reserved.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccountName(String);
+
+impl AccountName {
+    /// Checks `name` against the rules above.
+    pub fn new(name: &str) -> Result<AccountName, AccountNameError> {
+        let first = name.chars().next().ok_or(AccountNameError::Empty)?;
+        if name.len() > ACCOUNT_NAME_MAX {
+            return Err(AccountNameError::TooLong(name.len()));
+        }
+        if let Some(bad) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+        {
+            return Err(AccountNameError::Character(bad));
+        }
+        if !first.is_ascii_alphanumeric() {
+            return Err(AccountNameError::Start(first));
+        }
+        if ["wawebd", "config"].contains(&name) {
+            return Err(AccountNameError::Reserved(name.to_owned()));
+        }
+        Ok(AccountName(name.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The account's socket file in [`SOCKET_DIR`]: `<name>.sock`.
+    pub fn socket_file(&self) -> String {
+        format!("{}.sock", self.0)
+    }
+
+    /// Which account a file in [`SOCKET_DIR`] is the socket of: `Some(None)` for
+    /// [`DEFAULT_SOCKET_FILE`], `Some(Some(name))` for `<name>.sock`, `None` for anything else.
+    pub fn of_socket_file(file: &str) -> Option<Option<AccountName>> {
+        if file == DEFAULT_SOCKET_FILE {
+            return Some(None);
+        }
+        let name = file.strip_suffix(".sock")?;
+        AccountName::new(name).ok().map(Some)
+    }
+}
+
+impl fmt::Display for AccountName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for AccountName {
+    type Err = AccountNameError;
+
+    fn from_str(name: &str) -> Result<AccountName, AccountNameError> {
+        AccountName::new(name)
+    }
+}
+
+/// Why a string is not an [`AccountName`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountNameError {
+    /// The name is empty.
+    Empty,
+    /// The name is longer than [`ACCOUNT_NAME_MAX`] bytes (this many).
+    TooLong(usize),
+    /// The name holds a character other than ASCII letters, digits, `_` and `-`.
+    Character(char),
+    /// The name starts with something other than a letter or a digit.
+    Start(char),
+    /// The name is one of the reserved ones.
+    Reserved(String),
+}
+
+impl fmt::Display for AccountNameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid account name: ")?;
+        match self {
+            AccountNameError::Empty => f.write_str("it is empty"),
+            AccountNameError::TooLong(len) => {
+                write!(f, "{len} bytes, at most {ACCOUNT_NAME_MAX} allowed")
+            }
+            AccountNameError::Character(c) => write!(
+                f,
+                "{c:?} is not allowed (only ASCII letters, digits, _ and -)"
+            ),
+            AccountNameError::Start(c) => {
+                write!(
+                    f,
+                    "it starts with {c:?}; it must start with a letter or a digit"
+                )
+            }
+            AccountNameError::Reserved(name) => write!(
+                f,
+                "{name:?} is reserved (for the default account, give no account at all)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AccountNameError {}
+
+/// The default socket path: `$WAWEBD_SOCKET`, else the socket of the account `$WAWEBD_ACCOUNT`
+/// names, else `$XDG_RUNTIME_DIR/wawebd/wawebd.sock`.
 ///
 /// There is deliberately no fallback to a shared temporary directory: anyone could create that
 /// path first and impersonate the daemon. Without either variable this is an error that says
@@ -55,6 +179,9 @@ pub fn default_socket_path() -> Result<PathBuf, SocketPathError> {
 
 /// [`default_socket_path`] with the environment passed in, for tests and for callers that
 /// resolve variables their own way. Empty values count as unset.
+///
+/// `$WAWEBD_SOCKET` wins; else `$WAWEBD_ACCOUNT` names an account, whose socket is
+/// [`account_socket_path_from`]; else the default account's socket below `$XDG_RUNTIME_DIR`.
 pub fn socket_path_from(
     var: impl Fn(&str) -> Option<OsString>,
 ) -> Result<PathBuf, SocketPathError> {
@@ -62,8 +189,49 @@ pub fn socket_path_from(
     if let Some(path) = set(SOCKET_ENV) {
         return Ok(PathBuf::from(path));
     }
-    match set("XDG_RUNTIME_DIR") {
-        Some(dir) if Path::new(&dir).is_absolute() => Ok(Path::new(&dir).join(SOCKET_SUBPATH)),
+    let file = match set(ACCOUNT_ENV) {
+        Some(name) => {
+            let name =
+                name.to_str()
+                    .ok_or(SocketPathError::Account(AccountNameError::Character(
+                        char::REPLACEMENT_CHARACTER,
+                    )))?;
+            AccountName::new(name)
+                .map_err(SocketPathError::Account)?
+                .socket_file()
+        }
+        None => DEFAULT_SOCKET_FILE.to_owned(),
+    };
+    Ok(socket_dir_from(var)?.join(file))
+}
+
+/// The socket of the account `name`: `$XDG_RUNTIME_DIR/wawebd/<name>.sock`, whatever
+/// `$WAWEBD_SOCKET` and `$WAWEBD_ACCOUNT` say (a name given explicitly wins over them).
+///
+/// ```
+/// # use std::ffi::OsString;
+/// let alice = waweb_proto::AccountName::new("alice").unwrap();
+/// let path = waweb_proto::account_socket_path_from(&alice, |name| {
+///     (name == "XDG_RUNTIME_DIR").then(|| OsString::from("/run/user/1000"))
+/// });
+/// assert_eq!(path.unwrap().to_str(), Some("/run/user/1000/wawebd/alice.sock"));
+/// ```
+pub fn account_socket_path(name: &AccountName) -> Result<PathBuf, SocketPathError> {
+    account_socket_path_from(name, |var| env::var_os(var))
+}
+
+/// [`account_socket_path`] with the environment passed in.
+pub fn account_socket_path_from(
+    name: &AccountName,
+    var: impl Fn(&str) -> Option<OsString>,
+) -> Result<PathBuf, SocketPathError> {
+    Ok(socket_dir_from(var)?.join(name.socket_file()))
+}
+
+/// The folder of every account's socket: `$XDG_RUNTIME_DIR/wawebd`.
+pub fn socket_dir_from(var: impl Fn(&str) -> Option<OsString>) -> Result<PathBuf, SocketPathError> {
+    match var("XDG_RUNTIME_DIR").filter(|value| !value.is_empty()) {
+        Some(dir) if Path::new(&dir).is_absolute() => Ok(Path::new(&dir).join(SOCKET_DIR)),
         Some(dir) => Err(SocketPathError::RelativeRuntimeDir(PathBuf::from(dir))),
         None => Err(SocketPathError::Unset),
     }
@@ -76,6 +244,8 @@ pub enum SocketPathError {
     Unset,
     /// `XDG_RUNTIME_DIR` is not absolute, which the XDG spec says to ignore.
     RelativeRuntimeDir(PathBuf),
+    /// `WAWEBD_ACCOUNT` is not a valid account name.
+    Account(AccountNameError),
 }
 
 impl fmt::Display for SocketPathError {
@@ -90,6 +260,7 @@ impl fmt::Display for SocketPathError {
                 "XDG_RUNTIME_DIR is not absolute ({}); pass --socket PATH or set WAWEBD_SOCKET",
                 dir.display()
             ),
+            SocketPathError::Account(error) => write!(f, "{ACCOUNT_ENV}: {error}"),
         }
     }
 }

@@ -6,7 +6,8 @@
 //! # Connecting
 //!
 //! The socket is at [`default_socket_path`]: `$WAWEBD_SOCKET` if set, otherwise
-//! `$XDG_RUNTIME_DIR/wawebd/wawebd.sock`. It is mode 0600 in a 0700 directory, and the daemon
+//! `$XDG_RUNTIME_DIR/wawebd/wawebd.sock`, or `$XDG_RUNTIME_DIR/wawebd/<name>.sock` for the
+//! account `$WAWEBD_ACCOUNT` names ([`AccountName`], [`account_socket_path`]). It is mode 0600 in a 0700 directory, and the daemon
 //! also checks the peer's credentials: only the daemon's own user (and root) may connect. A
 //! connection from anyone else gets one `permission_denied` error line and is closed.
 //!
@@ -114,7 +115,9 @@ pub use chats::{
     ContactsParams, ContactsResult,
 };
 pub use client::{
-    Client, ClientError, Events, SOCKET_ENV, SocketPathError, default_socket_path, socket_path_from,
+    ACCOUNT_ENV, ACCOUNT_NAME_MAX, AccountName, AccountNameError, Client, ClientError,
+    DEFAULT_SOCKET_FILE, Events, SOCKET_DIR, SOCKET_ENV, SocketPathError, account_socket_path,
+    account_socket_path_from, default_socket_path, socket_dir_from, socket_path_from,
 };
 pub use compose::{
     CONTACTS_MAX, ContactCard, ForwardParams, MessageRef, RevokeParams, SendContactParams,

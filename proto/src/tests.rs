@@ -390,6 +390,104 @@ fn socket_path_prefers_the_explicit_variable_and_never_guesses() {
     ));
 }
 
+#[test]
+fn account_names_are_safe_file_names_and_pick_their_socket() {
+    for good in ["alice", "Work_2", "a", "0-x", &"a".repeat(ACCOUNT_NAME_MAX)] {
+        let name = AccountName::new(good).unwrap();
+        assert_eq!(name.as_str(), good);
+        assert_eq!(
+            AccountName::of_socket_file(&name.socket_file()),
+            Some(Some(name))
+        );
+    }
+    let long = "a".repeat(ACCOUNT_NAME_MAX + 1);
+    for (bad, error) in [
+        ("", AccountNameError::Empty),
+        (
+            long.as_str(),
+            AccountNameError::TooLong(ACCOUNT_NAME_MAX + 1),
+        ),
+        ("a/b", AccountNameError::Character('/')),
+        ("..", AccountNameError::Character('.')),
+        (".hidden", AccountNameError::Character('.')),
+        ("x.sock", AccountNameError::Character('.')),
+        ("a b", AccountNameError::Character(' ')),
+        ("foo\\x2dbar", AccountNameError::Character('\\')),
+        ("é", AccountNameError::Character('é')),
+        ("-v", AccountNameError::Start('-')),
+        ("_x", AccountNameError::Start('_')),
+        ("wawebd", AccountNameError::Reserved("wawebd".into())),
+        ("config", AccountNameError::Reserved("config".into())),
+    ] {
+        assert_eq!(AccountName::new(bad), Err(error.clone()), "{bad:?}");
+        assert!(error.to_string().starts_with("invalid account name: "));
+    }
+    assert_eq!(AccountName::of_socket_file(DEFAULT_SOCKET_FILE), Some(None));
+    for other in [
+        "alice",
+        "x.sock.sock",
+        ".sock",
+        "wawebd.sock.tmp",
+        "a b.sock",
+    ] {
+        assert_eq!(AccountName::of_socket_file(other), None, "{other:?}");
+    }
+}
+
+#[test]
+fn the_account_variable_picks_a_socket_beside_the_default_one() {
+    let env = |pairs: &[(&str, &str)]| {
+        let pairs: Vec<(String, OsString)> = pairs
+            .iter()
+            .map(|&(key, value)| (key.to_owned(), OsString::from(value)))
+            .collect();
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        }
+    };
+    let run = ("XDG_RUNTIME_DIR", "/run/user/1");
+    let path = |pairs: &[(&str, &str)]| {
+        socket_path_from(env(pairs)).map(|path| path.display().to_string())
+    };
+    assert_eq!(
+        path(&[run, ("WAWEBD_ACCOUNT", "alice")]).unwrap(),
+        "/run/user/1/wawebd/alice.sock"
+    );
+    // An empty variable is unset; WAWEBD_SOCKET wins over WAWEBD_ACCOUNT.
+    assert_eq!(
+        path(&[run, ("WAWEBD_ACCOUNT", "")]).unwrap(),
+        "/run/user/1/wawebd/wawebd.sock"
+    );
+    assert_eq!(
+        path(&[run, ("WAWEBD_ACCOUNT", "alice"), ("WAWEBD_SOCKET", "/s")]).unwrap(),
+        "/s"
+    );
+    let error = path(&[run, ("WAWEBD_ACCOUNT", "../x")]).unwrap_err();
+    assert_eq!(
+        error,
+        SocketPathError::Account(AccountNameError::Character('.'))
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with("WAWEBD_ACCOUNT: invalid account name")
+    );
+    // An explicit account ignores both variables.
+    let bob = AccountName::new("bob").unwrap();
+    let explicit = account_socket_path_from(&bob, env(&[run, ("WAWEBD_SOCKET", "/s")]));
+    assert_eq!(
+        explicit.unwrap().to_str(),
+        Some("/run/user/1/wawebd/bob.sock")
+    );
+    assert_eq!(
+        account_socket_path_from(&bob, env(&[])),
+        Err(SocketPathError::Unset)
+    );
+}
+
 /// A peer that answers the first request only after sending two events and a stray reply.
 #[test]
 fn client_keeps_events_that_arrive_before_the_reply() {
@@ -928,4 +1026,24 @@ fn error_messages_do_not_echo_unbounded_input() {
     let error = Call::parse("subscribe", Some(json!({"events": [huge]}))).unwrap_err();
     assert!(error.message.len() <= RpcError::MAX_MESSAGE);
     assert!(error.message.ends_with('…'), "{}", &error.message[..60]);
+}
+
+/// A daemon that reads the request and never answers: a call with a timeout gives up.
+#[test]
+fn a_call_timeout_gives_up_on_a_silent_peer() {
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let mut client = Client::from_stream(ours).unwrap();
+    client
+        .set_reply_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    match client.call_raw("status", None) {
+        Err(ClientError::TimedOut(limit)) => assert_eq!(limit, Duration::from_millis(50)),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // The request did go out.
+    let mut line = String::new();
+    BufReader::new(theirs).read_line(&mut line).unwrap();
+    assert!(line.contains("\"status\""), "{line}");
 }

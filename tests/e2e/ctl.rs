@@ -1,5 +1,7 @@
 //! `wawebctl` against the real daemon: the QR it draws is the one the phone scans.
 
+use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
 
@@ -14,14 +16,21 @@ pub(crate) fn spawn_ctl(
     socket: &Path,
     args: &[&str],
 ) -> tokio::task::JoinHandle<(Result<(), String>, String)> {
-    let mut argv = vec![
-        "wawebctl".to_owned(),
-        "--socket".to_owned(),
-        socket.display().to_string(),
-    ];
+    let mut argv = vec!["--socket", socket.to_str().unwrap()];
+    argv.extend_from_slice(args);
+    spawn_ctl_in(&argv, None)
+}
+
+/// [`spawn_ctl`] without `--socket`, in the environment `env` (`None`: the process's).
+pub(crate) fn spawn_ctl_in(
+    args: &[&str],
+    env: Option<BTreeMap<String, OsString>>,
+) -> tokio::task::JoinHandle<(Result<(), String>, String)> {
+    let mut argv = vec!["wawebctl".to_owned()];
     argv.extend(args.iter().map(|arg| (*arg).to_owned()));
     tokio::task::spawn_blocking(move || {
-        let cli = Cli::try_parse_from(&argv).unwrap();
+        let mut cli = Cli::try_parse_from(&argv).unwrap();
+        cli.env = env;
         let mut out = Vec::new();
         let result = wawebctl::run(&cli, &mut out, false).map_err(|failure| failure.to_string());
         (result, String::from_utf8(out).unwrap())

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod accounts;
 mod chats;
 mod compose;
 mod ctl;

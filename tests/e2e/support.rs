@@ -64,6 +64,9 @@ pub struct Options {
     pub auto_read: bool,
     /// The demo's contacts: they chatter every so often and answer quotes and attachments.
     pub chatter: Option<Duration>,
+    /// The daemon's socket and state dir instead of `<dir>/run/wawebd.sock` and `<dir>/state`
+    /// (an account's, as `Config::resolve` derives them).
+    pub paths: Option<(PathBuf, PathBuf)>,
 }
 
 impl Default for Options {
@@ -78,6 +81,7 @@ impl Default for Options {
             journal: wawebd::journal::Retention::default(),
             auto_read: true,
             chatter: None,
+            paths: None,
         }
     }
 }
@@ -116,11 +120,15 @@ impl Harness {
         .await
         .unwrap();
         let sim_output = sim.subscribe();
+        let (socket, state_dir) = options
+            .paths
+            .clone()
+            .unwrap_or_else(|| (dir.path().join("run/wawebd.sock"), dir.path().join("state")));
         let config = Config {
             server_url: sim.ws_url().to_owned(),
-            socket: dir.path().join("run/wawebd.sock"),
+            socket,
             ca_file,
-            state_dir: dir.path().join("state"),
+            state_dir,
             browser: ["Linux".into(), "wawebd-test".into(), "0.1.0".into()],
             client_version: [2, 2142, 12],
             reconnect_initial,

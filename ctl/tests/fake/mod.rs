@@ -55,13 +55,28 @@ pub struct Fake {
     requests: mpsc::Receiver<Value>,
 }
 
+/// A temp dir for sockets (short: socket paths are limited to about 100 bytes).
+pub fn socket_dir() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("wawebctl")
+        .tempdir()
+        .unwrap()
+}
+
 impl Fake {
     pub fn start(script: impl FnMut(&Value) -> Answer + Send + 'static) -> Fake {
-        let dir = tempfile::Builder::new()
-            .prefix("wawebctl")
-            .tempdir()
-            .unwrap();
+        let dir = socket_dir();
         let path = dir.path().join("wawebd.sock");
+        Fake::start_at(dir, path, script)
+    }
+
+    /// A fake on `path` (below `dir`, which it keeps until dropped), as the daemon of an
+    /// account listens on `<dir>/<name>.sock`.
+    pub fn start_at(
+        dir: TempDir,
+        path: PathBuf,
+        script: impl FnMut(&Value) -> Answer + Send + 'static,
+    ) -> Fake {
         let listener = UnixListener::bind(&path).unwrap();
         let (seen, requests) = mpsc::channel();
         let script = Arc::new(Mutex::new(script));
@@ -100,10 +115,7 @@ impl Fake {
     pub fn run(&self, args: &[&str]) -> (Result<(), Failure>, String) {
         let mut argv = vec!["wawebctl", "--socket", self.path.to_str().unwrap()];
         argv.extend_from_slice(args);
-        let cli = Cli::try_parse_from(argv).unwrap();
-        let mut out = Vec::new();
-        let result = run(&cli, &mut out, false);
-        (result, String::from_utf8(out).unwrap())
+        run_in(&argv, &[])
     }
 
     pub fn requests(&self) -> Vec<Value> {
@@ -123,4 +135,18 @@ impl Fake {
             out,
         )
     }
+}
+
+/// Runs wawebctl in-process with `argv` (program name first) in the environment `env` only, as
+/// `env -i VAR=VALUE… wawebctl …` would.
+pub fn run_in(argv: &[&str], env: &[(&str, &str)]) -> (Result<(), Failure>, String) {
+    let mut cli = Cli::try_parse_from(argv).unwrap();
+    cli.env = Some(
+        env.iter()
+            .map(|&(name, value)| (name.to_owned(), value.into()))
+            .collect(),
+    );
+    let mut out = Vec::new();
+    let result = run(&cli, &mut out, false);
+    (result, String::from_utf8(out).unwrap())
 }

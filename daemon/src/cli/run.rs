@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tracing_subscriber::EnvFilter;
-use waweb_proto::{Call, Event};
+use waweb_proto::{AccountName, Call, Event};
 use wawebd::config::{Config, Overrides};
 use wawebd::daemon::Daemon;
 use wawebd::session::SessionHandle;
@@ -36,6 +36,16 @@ pub struct Args {
     /// Log filter, e.g. `info` or `wawebd=debug` [env: WAWEBD_LOG].
     #[arg(long, value_name = "FILTER")]
     log_level: Option<String>,
+    /// Run this account (1-64 of A-Z, a-z, 0-9, _ and -): socket
+    /// $XDG_RUNTIME_DIR/wawebd/NAME.sock, state $XDG_STATE_HOME/wawebd/NAME, config
+    /// $XDG_CONFIG_HOME/wawebd/NAME.toml if present (else config.toml); --socket and
+    /// --state-dir still win [env: WAWEBD_ACCOUNT].
+    #[arg(long, value_name = "NAME", value_parser = parse_account)]
+    account: Option<AccountName>,
+}
+
+fn parse_account(name: &str) -> Result<AccountName, String> {
+    AccountName::new(name).map_err(|error| error.to_string())
 }
 
 impl Args {
@@ -66,7 +76,15 @@ impl Args {
             flag.filter(|value| !value.as_os_str().is_empty())
                 .or_else(|| env(name).map(PathBuf::from))
         };
+        let account = match self.account {
+            Some(name) => Some(name),
+            None => env(waweb_proto::ACCOUNT_ENV)
+                .map(|name| AccountName::new(&name))
+                .transpose()
+                .with_context(|| format!("${}", waweb_proto::ACCOUNT_ENV))?,
+        };
         let overrides = Overrides {
+            account,
             server_url: text(self.server_url, "WAWEBD_SERVER_URL"),
             socket: path(self.socket, "WAWEBD_SOCKET"),
             state_dir: path(self.state_dir, "WAWEBD_STATE_DIR"),
