@@ -249,7 +249,7 @@ fn accounts_lists_live_dead_and_hung_daemons_and_exits_0() {
             "status": null, "error": "not running"})
     );
     assert_eq!(rows[3]["status"], Value::Null);
-    assert!(rows[3]["error"].as_str().unwrap().contains("in time"));
+    assert!(rows[3]["error"].as_str().unwrap().contains("did not answer within 2s"));
     assert_eq!(alice.requests().len(), 2);
 
     // --dir looks elsewhere; a missing folder holds no daemons, and without XDG_RUNTIME_DIR or
