@@ -17,7 +17,7 @@
 //! than failing the caller: a quote then goes out by id alone.
 
 use rusqlite::{OptionalExtension, params};
-use waweb_proto::message::Message;
+use waweb_proto::message::{Message, Source};
 
 use waweb_proto::Event;
 
@@ -122,6 +122,7 @@ pub fn store(journal: &Journal, message: Message, raw: Option<Vec<u8>>) {
 /// journaled and stored with its raw bytes in one transaction, then published. A subscriber
 /// that sees the event and asks for the message finds it.
 pub fn arrived(bus: &Bus, message: Message, raw: Vec<u8>) {
+    log_arrival(&message);
     match bus.journal() {
         Some(journal) => {
             if let Err(event) = journal.append_message(message, raw) {
@@ -130,6 +131,28 @@ pub fn arrived(bus: &Bus, message: Message, raw: Vec<u8>) {
             }
         }
         None => bus.publish(Event::Message(message)),
+    }
+}
+
+/// One line per message with the fields `journalctl CHAT=…` filters on (`chat`, `id`, `kind`,
+/// `from_me`, `source`) and never its text or media: live messages at info, history pages and
+/// updates (which come by the hundred) at debug.
+fn log_arrival(message: &Message) {
+    let kind = wire_name(&message.kind);
+    let source = wire_name(&message.source);
+    let (chat, id, from_me) = (message.chat.as_str(), message.id.as_str(), message.from_me);
+    if message.source == Source::Live {
+        tracing::info!(chat, id, kind, from_me, source, "message");
+    } else {
+        tracing::debug!(chat, id, kind, from_me, source, "message");
+    }
+}
+
+/// A unit enum's name as the socket spells it (its serde name), so logs and events agree.
+fn wire_name(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
     }
 }
 
@@ -264,5 +287,85 @@ mod tests {
         let found = newest(&journal, chat).await.unwrap().unwrap();
         assert_eq!(found.message.id, "B");
         journal.close().await;
+    }
+
+    /// What a tracing layer (journald's among them) gets for each event: level and fields.
+    type Fields = Vec<(String, String)>;
+
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<(tracing::Level, Fields)>>>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Captured {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            struct Fields(Vec<(String, String)>);
+            impl tracing::field::Visit for Fields {
+                fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                    self.0.push((field.name().into(), value.into()));
+                }
+                fn record_debug(
+                    &mut self,
+                    field: &tracing::field::Field,
+                    value: &dyn std::fmt::Debug,
+                ) {
+                    self.0.push((field.name().into(), format!("{value:?}")));
+                }
+            }
+            let mut fields = Fields(Vec::new());
+            event.record(&mut fields);
+            let level = *event.metadata().level();
+            self.0.lock().unwrap().push((level, fields.0));
+        }
+    }
+
+    #[test]
+    fn a_message_is_logged_with_its_chat_id_and_kind_never_its_text() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::registry().with(captured.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            let bus = Bus::new();
+            arrived(&bus, message("A", "secret words"), vec![]);
+            let old = Message {
+                source: Source::History,
+                ..message("B", "old secret")
+            };
+            arrived(&bus, old, vec![]);
+        });
+        let events = captured.0.lock().unwrap().clone();
+        let names = |fields: &[(String, String)]| -> Vec<String> {
+            fields.iter().map(|(name, _)| name.clone()).collect()
+        };
+        let expected = ["message", "chat", "id", "kind", "from_me", "source"];
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert_eq!(events[0].0, tracing::Level::INFO);
+        assert_eq!(events[1].0, tracing::Level::DEBUG);
+        for (_, fields) in &events {
+            assert_eq!(names(fields), expected);
+            assert!(
+                fields.iter().all(|(_, value)| !value.contains("secret")),
+                "{fields:?}"
+            );
+        }
+        let value = |at: usize, name: &str| {
+            events[at]
+                .1
+                .iter()
+                .find(|(field, _)| field == name)
+                .map(|(_, value)| value.clone())
+                .unwrap()
+        };
+        assert_eq!(value(0, "chat"), "4915100000001@s.whatsapp.net");
+        assert_eq!(
+            (value(0, "id"), value(0, "kind")),
+            ("A".into(), "text".into())
+        );
+        assert_eq!(
+            (value(0, "source"), value(1, "source")),
+            ("live".into(), "history".into())
+        );
     }
 }
