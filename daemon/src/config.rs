@@ -336,7 +336,8 @@ impl Config {
     }
 
     /// The settings of `new` that differ from these and that only a restart applies: everything
-    /// but the log level and the reconnect limits, which SIGHUP applies (DESIGN.md section 11).
+    /// but the log level and the reconnect limits, which SIGHUP applies (docs/DESIGN.md, "Logs
+    /// and reload").
     /// A field added later and not named here is reported as `other settings`.
     pub fn restart_needed(&self, new: &Config) -> Vec<&'static str> {
         let checks = [

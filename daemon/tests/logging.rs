@@ -1,6 +1,7 @@
-//! The daemon's logs as the real binary writes them (DESIGN.md section 11): SIGHUP reloads the
-//! level and the reconnect limits without dropping the session, a bad level is a usage error,
-//! no colour into files, the fields journald would get, and JOURNAL_STREAM's selection.
+//! The daemon's logs as the real binary writes them (docs/DESIGN.md, "Logs and reload"):
+//! SIGHUP reloads the level and the reconnect limits without dropping the session, a bad level
+//! is a usage error, no colour into files, the fields journald would get, and JOURNAL_STREAM's
+//! selection.
 
 mod support;
 

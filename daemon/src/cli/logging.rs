@@ -1,4 +1,4 @@
-//! Where the daemon's log lines go (DESIGN.md section 11):
+//! Where the daemon's log lines go (docs/DESIGN.md, "Logs and reload"):
 //!
 //! ```text
 //! JOURNAL_STREAM names stderr (systemd) -> tracing-journald: MESSAGE plus STATE, REASON, CHAT, …

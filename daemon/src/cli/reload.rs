@@ -1,7 +1,8 @@
 //! SIGHUP: the config file is read again and what can change without a restart is applied
-//! (DESIGN.md section 11): the log level and the reconnect limits. The session and its
-//! connection stay as they are. Flags and environment variables still win over the file, so a
-//! `--log-level` given at start stays. A file that no longer parses or validates changes nothing.
+//! (docs/DESIGN.md, "Logs and reload"): the log level and the reconnect limits. The session
+//! and its connection stay as they are. Flags and environment variables still win over the
+//! file, so a `--log-level` given at start stays. A file that no longer parses or validates
+//! changes nothing.
 
 use tokio::signal::unix::Signal;
 use wawebd::config::{self, Config, Overrides};
