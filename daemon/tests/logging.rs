@@ -251,3 +251,21 @@ fn journal_stream_selects_journald_or_falls_back_to_stderr() {
         daemon.kill();
     }
 }
+
+/// A pipe is not a terminal: no colour codes, even though the level names would be coloured on
+/// one.
+#[test]
+fn no_colour_codes_into_a_pipe() {
+    let mut daemon = Daemon::start_with("ws://127.0.0.1:9/ws", |command, _| {
+        command
+            .env("WAWEBD_LOG", "debug")
+            .env_remove("NO_COLOR")
+            .stderr(Stdio::piped());
+    });
+    let mut stderr = daemon.child.0.stderr.take().unwrap();
+    daemon.kill();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut text).unwrap();
+    assert!(text.contains("listening"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+}
