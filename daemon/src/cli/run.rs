@@ -132,20 +132,10 @@ fn raise_descriptor_limit() {
     }
 }
 
-/// A usage error (exit 2, as clap's own): a log level the daemon does not understand.
-const USAGE: u8 = 2;
-
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let overrides = args.overrides();
     let env = |name: &str| std::env::var(name).ok();
-    let config = match Config::resolve(overrides.clone(), &env) {
-        Ok(config) => config,
-        Err(error @ wawebd::config::Error::LogLevel { .. }) => {
-            eprintln!("wawebd: {error}");
-            return Ok(ExitCode::from(USAGE));
-        }
-        Err(error) => return Err(error.into()),
-    };
+    let config = Config::resolve(overrides.clone(), &env)?;
     let log_level = init_logging(&config);
     raise_descriptor_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
