@@ -223,7 +223,13 @@ fn accounts_lists_live_dead_and_hung_daemons_and_exits_0() {
         ["bob", "not", "running", "-", &socket("bob.sock")]
     );
     assert_eq!(lines[4][..2], ["carol", "unreachable"]);
-    assert!(out.lines().nth(4).unwrap().contains("did not answer within 2s"), "{out}");
+    assert!(
+        out.lines()
+            .nth(4)
+            .unwrap()
+            .contains("did not answer within 2s"),
+        "{out}"
+    );
     assert_eq!(lines.len(), 5, "{out}");
 
     let (result, out) = run_in(&["wawebctl", "accounts", "--json"], &xdg);
@@ -249,7 +255,12 @@ fn accounts_lists_live_dead_and_hung_daemons_and_exits_0() {
             "status": null, "error": "not running"})
     );
     assert_eq!(rows[3]["status"], Value::Null);
-    assert!(rows[3]["error"].as_str().unwrap().contains("did not answer within 2s"));
+    assert!(
+        rows[3]["error"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer within 2s")
+    );
     assert_eq!(alice.requests().len(), 2);
 
     // --dir looks elsewhere; a missing folder holds no daemons, and without XDG_RUNTIME_DIR or

@@ -113,6 +113,43 @@ pub enum Error {
     /// A value is out of range or of the wrong form.
     #[error("{0}")]
     Invalid(String),
+    /// The log filter (`--log-level`, `WAWEBD_LOG` or `log_level`) is not one the daemon
+    /// understands: a usage error, never a silent fallback to `info`.
+    #[error("invalid log level {value:?}: {reason}")]
+    LogLevel {
+        /// The filter as given.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// The level names a bare directive may be; anything else alone is almost always a typo
+/// (`infoo`, `verbose`), although `EnvFilter` would take it as a target name.
+const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+
+/// Checks and builds a log filter such as `info` or `info,wawebd=debug`: every directive is a
+/// level, or `target=level` (with `EnvFilter`'s span and field syntax), and the whole parses.
+pub fn log_filter(value: &str) -> Result<tracing_subscriber::EnvFilter, Error> {
+    let invalid = |reason: String| Error::LogLevel {
+        value: value.to_owned(),
+        reason,
+    };
+    if value.trim().is_empty() {
+        return Err(invalid("it is empty; use a level such as info".into()));
+    }
+    for directive in value.split(',').map(str::trim) {
+        let bare = !directive.contains(['=', '[']);
+        if bare && !LEVELS.contains(&directive.to_ascii_lowercase().as_str()) {
+            return Err(invalid(format!(
+                "{directive:?} is not a level (one of {}); name a target as target=level",
+                LEVELS.join(", ")
+            )));
+        }
+    }
+    tracing_subscriber::EnvFilter::builder()
+        .parse(value)
+        .map_err(|error| invalid(error.to_string()))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -341,6 +378,7 @@ impl Config {
             .log_level
             .or(file.log_level)
             .unwrap_or_else(|| "info".to_owned());
+        log_filter(&log_level)?;
         Ok(Config {
             server_url,
             socket,
@@ -358,6 +396,42 @@ impl Config {
             max_connections,
             journal,
         })
+    }
+
+    /// The settings of `new` that differ from these and that only a restart applies: everything
+    /// but the log level and the reconnect limits, which SIGHUP applies (docs/DESIGN.md, "Logs
+    /// and reload").
+    /// A field added later and not named here is reported as `other settings`.
+    pub fn restart_needed(&self, new: &Config) -> Vec<&'static str> {
+        let checks = [
+            ("server_url", self.server_url != new.server_url),
+            ("socket", self.socket != new.socket),
+            ("ca_file", self.ca_file != new.ca_file),
+            ("state_dir", self.state_dir != new.state_dir),
+            ("browser", self.browser != new.browser),
+            ("client_version", self.client_version != new.client_version),
+            ("reref_budget", self.reref_budget != new.reref_budget),
+            (
+                "max_connections",
+                self.max_connections != new.max_connections,
+            ),
+            ("journal", self.journal != new.journal),
+        ];
+        let mut keys: Vec<&'static str> = checks
+            .iter()
+            .filter(|(_, changed)| *changed)
+            .map(|(key, _)| *key)
+            .collect();
+        let reloadable = Config {
+            log_level: self.log_level.clone(),
+            reconnect_initial: self.reconnect_initial,
+            reconnect_max: self.reconnect_max,
+            ..new.clone()
+        };
+        if keys.is_empty() && reloadable != *self {
+            keys.push("other settings");
+        }
+        keys
     }
 
     /// The scheme of the media hosts `mediaConn` names: `https` as the real service had, `http`
@@ -669,5 +743,74 @@ mod tests {
             ..Overrides::default()
         };
         assert!(Config::resolve(overrides, &env_of(&[])).is_err());
+    }
+
+    #[test]
+    fn log_levels_are_checked_wherever_they_come_from() {
+        for good in [
+            "info",
+            "WARN",
+            "info,wawebd=debug",
+            "wawebd::session=trace",
+            "off",
+        ] {
+            assert!(log_filter(good).is_ok(), "{good}");
+        }
+        for bad in ["infoo", "", " ", "verbose", "info,chatty", "wawebd=loud"] {
+            let error = log_filter(bad).unwrap_err().to_string();
+            assert!(error.starts_with("invalid log level"), "{error}");
+            assert!(error.contains(&format!("{bad:?}")), "{error}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "log_level = \"loud\"\n").unwrap();
+        let overrides = Overrides {
+            config: Some(path),
+            socket: Some("/s".into()),
+            state_dir: Some("/d".into()),
+            ..Overrides::default()
+        };
+        let error = Config::resolve(overrides.clone(), &env_of(&[])).unwrap_err();
+        assert!(matches!(error, Error::LogLevel { ref value, .. } if value == "loud"));
+        // A valid override wins over the file and hides its bad value.
+        let overrides = Overrides {
+            log_level: Some("debug".into()),
+            ..overrides
+        };
+        assert_eq!(
+            Config::resolve(overrides, &env_of(&[])).unwrap().log_level,
+            "debug"
+        );
+    }
+
+    #[test]
+    fn what_needs_a_restart_is_everything_but_the_level_and_reconnect_limits() {
+        let overrides = Overrides {
+            socket: Some("/s".into()),
+            state_dir: Some("/d".into()),
+            ..Overrides::default()
+        };
+        let old = Config::resolve(overrides, &env_of(&[])).unwrap();
+        let reloadable = Config {
+            log_level: "debug".into(),
+            reconnect_initial: Duration::from_millis(5),
+            reconnect_max: Duration::from_millis(9),
+            ..old.clone()
+        };
+        assert!(old.restart_needed(&reloadable).is_empty());
+        let changed = Config {
+            reref_budget: 1,
+            max_connections: 3,
+            ..reloadable.clone()
+        };
+        assert_eq!(
+            old.restart_needed(&changed),
+            ["reref_budget", "max_connections"]
+        );
+        let unnamed = Config {
+            keepalive: Duration::from_secs(1),
+            ..reloadable
+        };
+        assert_eq!(old.restart_needed(&unnamed), ["other settings"]);
     }
 }

@@ -12,7 +12,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("wawebd: {error:#}");
-            ExitCode::FAILURE
+            // A log level the daemon does not understand is a usage error, as clap's own are.
+            match error.downcast_ref::<wawebd::config::Error>() {
+                Some(wawebd::config::Error::LogLevel { .. }) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }

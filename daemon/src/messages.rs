@@ -17,7 +17,7 @@
 //! than failing the caller: a quote then goes out by id alone.
 
 use rusqlite::{OptionalExtension, params};
-use waweb_proto::message::Message;
+use waweb_proto::message::{Message, Source};
 
 use waweb_proto::Event;
 
@@ -122,6 +122,7 @@ pub fn store(journal: &Journal, message: Message, raw: Option<Vec<u8>>) {
 /// journaled and stored with its raw bytes in one transaction, then published. A subscriber
 /// that sees the event and asks for the message finds it.
 pub fn arrived(bus: &Bus, message: Message, raw: Vec<u8>) {
+    log_arrival(&message);
     match bus.journal() {
         Some(journal) => {
             if let Err(event) = journal.append_message(message, raw) {
@@ -130,6 +131,28 @@ pub fn arrived(bus: &Bus, message: Message, raw: Vec<u8>) {
             }
         }
         None => bus.publish(Event::Message(message)),
+    }
+}
+
+/// One line per message with the fields `journalctl CHAT=…` filters on (`chat`, `id`, `kind`,
+/// `from_me`, `source`) and never its text or media: live messages at info, history pages and
+/// updates (which come by the hundred) at debug.
+fn log_arrival(message: &Message) {
+    let kind = wire_name(&message.kind);
+    let source = wire_name(&message.source);
+    let (chat, id, from_me) = (message.chat.as_str(), message.id.as_str(), message.from_me);
+    if message.source == Source::Live {
+        tracing::info!(chat, id, kind, from_me, source, "message");
+    } else {
+        tracing::debug!(chat, id, kind, from_me, source, "message");
+    }
+}
+
+/// A unit enum's name as the socket spells it (its serde name), so logs and events agree.
+fn wire_name(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
     }
 }
 

@@ -12,6 +12,7 @@ mod groups;
 mod history;
 mod journal;
 mod lifecycle;
+mod logs;
 mod media_send;
 mod messaging;
 mod outbox;

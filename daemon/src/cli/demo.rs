@@ -36,7 +36,7 @@ pub fn run(mut args: super::run::Args) -> anyhow::Result<ExitCode> {
     if !explicit_log_level {
         config.log_level = "warn".into();
     }
-    super::run::init_logging(&config.log_level);
+    super::run::init_logging(&config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

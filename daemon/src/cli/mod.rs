@@ -2,7 +2,9 @@
 
 mod decode;
 mod demo;
+mod logging;
 mod media;
+mod reload;
 mod run;
 mod sim;
 

@@ -11,6 +11,8 @@ use wawebd::config::{Config, Overrides};
 use wawebd::daemon::Daemon;
 use wawebd::session::SessionHandle;
 
+use super::logging::LogLevel;
+
 /// Where the daemon connects and keeps its files (flags win over environment variables, which
 /// win over the config file).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -66,6 +68,13 @@ impl Args {
     }
 
     pub fn resolve(self) -> anyhow::Result<Config> {
+        Ok(Config::resolve(self.overrides()?, &|name| {
+            std::env::var(name).ok()
+        })?)
+    }
+
+    /// The flags merged with their environment variables, which SIGHUP resolves again.
+    pub fn overrides(self) -> anyhow::Result<Overrides> {
         // Flags win over the environment; an empty variable (`WAWEBD_SOCKET=`) means "not
         // set", as it does for XDG_RUNTIME_DIR and friends.
         let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
@@ -83,7 +92,7 @@ impl Args {
                 .transpose()
                 .with_context(|| format!("${}", waweb_proto::ACCOUNT_ENV))?,
         };
-        let overrides = Overrides {
+        Ok(Overrides {
             account,
             server_url: text(self.server_url, "WAWEBD_SERVER_URL"),
             socket: path(self.socket, "WAWEBD_SOCKET"),
@@ -91,26 +100,16 @@ impl Args {
             ca_file: path(self.ca_file, "WAWEBD_CA_FILE"),
             config: path(self.config, "WAWEBD_CONFIG"),
             log_level: text(self.log_level, "WAWEBD_LOG"),
-        };
-        Ok(Config::resolve(overrides, &|name| {
-            std::env::var(name).ok()
-        })?)
+        })
     }
 }
 
-/// Human lines on a terminal; plain lines without timestamps when systemd's journal reads stderr.
-pub fn init_logging(filter: &str) {
-    let journal = std::env::var_os("JOURNAL_STREAM").is_some();
-    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false);
-    let _ = if journal {
-        builder.without_time().with_ansi(false).try_init()
-    } else {
-        builder.try_init()
-    };
+/// The logging of [`super::logging`] with the configuration's level, which `Config::resolve`
+/// has checked.
+pub fn init_logging(config: &Config) -> LogLevel {
+    let filter =
+        wawebd::config::log_filter(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    super::logging::init(filter)
 }
 
 /// `WATCHDOG=1` at half the interval, but only when the session actor answers a status request
@@ -152,8 +151,10 @@ fn raise_descriptor_limit() {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let config = args.resolve()?;
-    init_logging(&config.log_level);
+    let overrides = args.overrides()?;
+    let env = |name: &str| std::env::var(name).ok();
+    let config = Config::resolve(overrides.clone(), &env)?;
+    let log_level = init_logging(&config);
     raise_descriptor_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -161,7 +162,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let daemon = Daemon::new(config);
+        // Before anything can send SIGHUP expecting a reload: its default action ends the process.
+        let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("listening for SIGHUP")?;
+        let daemon = Daemon::new(config.clone());
+        let reloader = super::reload::Reloader {
+            overrides,
+            current: config,
+            log_level,
+            session: daemon.handle(),
+        };
+        daemon.spawn(reloader.run(hangups));
         if let Some(interval) = sd_notify::watchdog_enabled() {
             daemon.spawn(feed_watchdog(daemon.handle(), interval));
         }

@@ -669,7 +669,11 @@ impl Writer {
                 && let Err(error) = messages::insert_row(&transaction, message, &event.params, raw)
             {
                 // SQLite undid the statement; the event itself is journaled all the same.
-                tracing::error!("storing message {}: {error}", message.id);
+                tracing::error!(
+                    chat = message.chat,
+                    id = message.id,
+                    "storing a message failed: {error}"
+                );
             }
         }
         let head = self.last_seq;

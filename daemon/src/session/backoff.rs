@@ -41,6 +41,13 @@ impl Backoff {
         floor + ceiling.saturating_sub(floor).mul_f64(fraction)
     }
 
+    /// New limits (SIGHUP re-read the config file): the next wait uses them, the count of
+    /// attempts so far stays.
+    pub fn set_limits(&mut self, initial: Duration, max: Duration) {
+        self.initial = initial;
+        self.max = max;
+    }
+
     /// After a successful login.
     pub fn reset(&mut self) {
         self.attempt = 0;
@@ -66,5 +73,14 @@ mod tests {
         }
         backoff.reset();
         assert!(backoff.next_delay() <= Duration::from_secs(1));
+        // New limits apply from the next wait on, at the attempt reached.
+        backoff.set_limits(Duration::from_millis(40), Duration::from_millis(80));
+        for _ in 0..5 {
+            let delay = backoff.next_delay();
+            assert!(
+                delay >= Duration::from_millis(10) && delay <= Duration::from_millis(80),
+                "{delay:?}"
+            );
+        }
     }
 }

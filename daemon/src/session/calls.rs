@@ -59,6 +59,10 @@ impl Actor {
                 self.renamed(name);
                 return Ok(Vec::new());
             }
+            Command::ReconnectLimits { initial, max } => {
+                self.backoff.set_limits(initial, max);
+                return Ok(Vec::new());
+            }
             Command::Request { outgoing, reply } => {
                 return Ok(match link {
                     Some(link) => {

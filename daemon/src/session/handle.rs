@@ -79,6 +79,13 @@ pub enum Command {
     },
     /// The server accepted our new push name (`set_push_name`): `status.me` shows it.
     PushName(String),
+    /// New reconnect limits (SIGHUP re-read the config file); the connection stays as it is.
+    ReconnectLimits {
+        /// First reconnect delay (before jitter).
+        initial: std::time::Duration,
+        /// Longest reconnect delay.
+        max: std::time::Duration,
+    },
 }
 
 /// Why the session could not do what was asked; each variant is one `data.kind` on the socket.
@@ -194,6 +201,19 @@ impl SessionHandle {
     /// A handle over an existing sender.
     pub fn from_sender(commands: mpsc::Sender<Command>) -> SessionHandle {
         SessionHandle { commands }
+    }
+
+    /// Gives the session new reconnect limits, used from its next wait on; `Stopped` when the
+    /// actor is gone.
+    pub async fn set_reconnect_limits(
+        &self,
+        initial: std::time::Duration,
+        max: std::time::Duration,
+    ) -> Result<(), SessionError> {
+        self.commands
+            .send(Command::ReconnectLimits { initial, max })
+            .await
+            .map_err(|_| SessionError::Stopped)
     }
 
     /// Runs a call in the session and returns its result object.

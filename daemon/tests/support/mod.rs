@@ -103,6 +103,10 @@ impl Sim {
     }
 }
 
+/// Changes the daemon's command before it starts (more flags, another environment, stderr to
+/// a file), given the daemon's temporary directory; used on every restart too.
+pub type Setup = fn(&mut Command, &Path);
+
 /// The daemon as systemd would start it without `LimitNOFILE=`: soft and hard limit 1,024.
 pub struct Daemon {
     pub child: KillOnDrop,
@@ -110,25 +114,40 @@ pub struct Daemon {
     pub state: PathBuf,
     pub dir: tempfile::TempDir,
     server_url: String,
+    setup: Setup,
 }
 
 impl Daemon {
     pub fn start(server_url: &str) -> Daemon {
+        Self::start_with(server_url, |_, _| {})
+    }
+
+    /// [`Daemon::start`] with `setup` applied to the command (it runs after the defaults, so
+    /// it can undo them: `WAWEBD_LOG=warn`, stderr to `daemon.log`).
+    pub fn start_with(server_url: &str, setup: Setup) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("run/wawebd.sock");
         let state = dir.path().join("state");
-        let child = Self::spawn(server_url, dir.path(), &socket, &state);
+        let child = Self::spawn(server_url, dir.path(), &socket, &state, setup);
         Daemon {
             child,
             socket,
             state,
             dir,
             server_url: server_url.to_owned(),
+            setup,
         }
     }
 
-    fn spawn(server_url: &str, dir: &Path, socket: &Path, state: &Path) -> KillOnDrop {
-        let child = Command::new("sh")
+    fn spawn(
+        server_url: &str,
+        dir: &Path,
+        socket: &Path,
+        state: &Path,
+        setup: Setup,
+    ) -> KillOnDrop {
+        let mut command = Command::new("sh");
+        command
             .arg("-c")
             .arg(r#"ulimit -n 1024 && exec "$0" "$@""#)
             .arg(env!("CARGO_BIN_EXE_wawebd"))
@@ -142,9 +161,9 @@ impl Daemon {
             .env_remove("WAWEBD_CONFIG")
             .env("WAWEBD_LOG", "warn")
             .stdin(Stdio::null())
-            .stderr(Self::log_file(dir))
-            .spawn()
-            .unwrap();
+            .stderr(Self::log_file(dir));
+        setup(&mut command, dir);
+        let child = command.spawn().unwrap();
         let deadline = Instant::now() + DEADLINE;
         while UnixStream::connect(socket).is_err() {
             assert!(Instant::now() < deadline, "the daemon never listened");
@@ -177,7 +196,13 @@ impl Daemon {
     /// Starts the daemon again on the same state (after [`Daemon::kill`]); the stale socket
     /// file is replaced.
     pub fn restart(&mut self) {
-        self.child = Self::spawn(&self.server_url, self.dir.path(), &self.socket, &self.state);
+        self.child = Self::spawn(
+            &self.server_url,
+            self.dir.path(),
+            &self.socket,
+            &self.state,
+            self.setup,
+        );
     }
 
     pub fn descriptors(&self) -> usize {
@@ -255,8 +280,13 @@ impl Client {
 }
 
 pub fn paired() -> (Sim, Daemon, Client) {
+    paired_with(|_, _| {})
+}
+
+/// [`paired`] with a daemon started through [`Daemon::start_with`].
+pub fn paired_with(setup: Setup) -> (Sim, Daemon, Client) {
     let mut sim = Sim::start();
-    let daemon = Daemon::start(&sim.ws_url);
+    let daemon = Daemon::start_with(&sim.ws_url, setup);
     let mut client = Client::connect(&daemon.socket);
     client.call(1, "subscribe", json!({})).unwrap();
     client.call(2, "login", json!({})).unwrap();
