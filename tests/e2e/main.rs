@@ -13,6 +13,7 @@ mod journal;
 mod lifecycle;
 mod media_send;
 mod messaging;
+mod metrics;
 mod outbox;
 mod profile;
 mod receiving;

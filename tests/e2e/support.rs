@@ -64,6 +64,8 @@ pub struct Options {
     pub auto_read: bool,
     /// The demo's contacts: they chatter every so often and answer quotes and attachments.
     pub chatter: Option<Duration>,
+    /// Where the daemon serves `GET /metrics` (`127.0.0.1:0` for any free port).
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl Default for Options {
@@ -78,6 +80,7 @@ impl Default for Options {
             journal: wawebd::journal::Retention::default(),
             auto_read: true,
             chatter: None,
+            metrics_listen: None,
         }
     }
 }
@@ -132,6 +135,7 @@ impl Harness {
             request_timeout: Duration::from_secs(5),
             max_connections: wawebd::ipc::DEFAULT_MAX_CONNECTIONS,
             journal: options.journal.clone(),
+            metrics_listen: options.metrics_listen,
         };
         let mut harness = Harness {
             sim,

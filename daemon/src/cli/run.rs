@@ -36,6 +36,10 @@ pub struct Args {
     /// Log filter, e.g. `info` or `wawebd=debug` [env: WAWEBD_LOG].
     #[arg(long, value_name = "FILTER")]
     log_level: Option<String>,
+    /// Serve `GET /metrics` (OpenMetrics text) on this address, e.g. `127.0.0.1:9464`; off by
+    /// default [env: WAWEBD_METRICS_LISTEN].
+    #[arg(long, value_name = "ADDRESS:PORT")]
+    metrics_listen: Option<String>,
 }
 
 impl Args {
@@ -73,6 +77,7 @@ impl Args {
             ca_file: path(self.ca_file, "WAWEBD_CA_FILE"),
             config: path(self.config, "WAWEBD_CONFIG"),
             log_level: text(self.log_level, "WAWEBD_LOG"),
+            metrics_listen: text(self.metrics_listen, "WAWEBD_METRICS_LISTEN"),
         };
         Ok(Config::resolve(overrides, &|name| {
             std::env::var(name).ok()
