@@ -1,4 +1,5 @@
-//! Metrics (issue 15): after a login against the simulator, two received texts and one sent,
+//! Metrics (issue 15): after a login against the simulator, two texts and a picture received
+//! (and downloaded), a document and a text sent,
 //! the `metrics` socket method and `GET /metrics` on `--metrics-listen 127.0.0.1:0` say the
 //! same, and the text parses as the Prometheus text format. The endpoint answers 404 and 405
 //! where it should, and a client that connects and sends nothing holds nobody up.
@@ -90,6 +91,31 @@ async fn metrics_over_the_socket_and_over_http_agree_with_what_happened() {
         let event = client.event("message").await;
         assert_eq!(event["text"], text);
     }
+    // A picture in, downloaded; a document out, uploaded.
+    let picture = harness.dir.path().join("in.jpg");
+    std::fs::write(&picture, vec![7u8; 3000]).unwrap();
+    harness
+        .sim_command(json!({"cmd": "send_media", "from": ALICE, "kind": "image", "path": picture}))
+        .await;
+    let event = client.event("message").await;
+    let output = harness.dir.path().join("out.jpg");
+    let downloaded = client
+        .call(
+            "media_download",
+            json!({"media": event["media"], "output": output}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(downloaded["bytes"], 3000);
+    let document = harness.dir.path().join("notes.txt");
+    std::fs::write(&document, "minutes of the meeting\n").unwrap();
+    client
+        .call(
+            "send_media",
+            json!({"to": "4915100000001", "kind": "document", "path": document}),
+        )
+        .await
+        .unwrap();
     client
         .call("send_text", json!({"to": "4915100000001", "text": "back"}))
         .await
@@ -107,14 +133,16 @@ async fn metrics_over_the_socket_and_over_http_agree_with_what_happened() {
         .unwrap();
 
     let result = metrics_when(&mut client, |result| {
-        result["acks"]["3"] == 1 && result["messages_sent"]["text"] == 1
+        result["acks"]["3"] == 2
+            && result["messages_sent"]["text"] == 1
+            && result["messages_sent"]["document"] == 1
     })
     .await;
     assert_eq!(result["messages_received"]["text"], 2, "{result}");
-    assert_eq!(result["messages_received"]["image"], 0);
+    assert_eq!(result["messages_received"]["image"], 1);
     assert_eq!(result["messages_sent"]["text"], 1);
     for level in ["0", "1", "2", "3"] {
-        assert_eq!(result["acks"][level], 1, "{result}");
+        assert_eq!(result["acks"][level], 2, "{result}");
     }
     assert_eq!(result["acks"]["-1"], 0);
     assert_eq!(result["reconnects"], json!({}));
@@ -135,10 +163,10 @@ async fn metrics_over_the_socket_and_over_http_agree_with_what_happened() {
         result["consumers"],
         json!([{"name": "bot", "lag": head - 1}])
     );
-    assert_eq!(
-        result["media_bytes"],
-        json!({"downloaded": 0, "uploaded": 0})
-    );
+    assert_eq!(result["media_bytes"]["downloaded"], 3000);
+    // Encrypted: the text padded to the AES block, and the MAC.
+    let uploaded = result["media_bytes"]["uploaded"].as_u64().unwrap();
+    assert_eq!(uploaded, 32 + 10, "{result}");
     let address: SocketAddr = result["listen"].as_str().unwrap().parse().unwrap();
     assert!(
         address.ip().is_loopback() && address.port() != 0,
@@ -162,7 +190,15 @@ async fn metrics_over_the_socket_and_over_http_agree_with_what_happened() {
         2.0
     );
     assert_eq!(value("waweb_messages_sent_total", &[("kind", "text")]), 1.0);
-    assert_eq!(value("waweb_acks_total", &[("level", "3")]), 1.0);
+    assert_eq!(value("waweb_acks_total", &[("level", "3")]), 2.0);
+    assert_eq!(
+        value("waweb_messages_received_total", &[("kind", "image")]),
+        1.0
+    );
+    assert_eq!(
+        value("waweb_messages_sent_total", &[("kind", "document")]),
+        1.0
+    );
     assert_eq!(value("waweb_state", &[("state", "connected")]), 1.0);
     assert_eq!(value("waweb_state", &[("state", "pairing")]), 0.0);
     assert_eq!(
@@ -178,8 +214,12 @@ async fn metrics_over_the_socket_and_over_http_agree_with_what_happened() {
     assert!(value("waweb_last_pong_age_seconds", &[]) >= 0.0);
     assert!(value("waweb_journal_head", &[]) >= head as f64);
     assert_eq!(
+        value("waweb_media_bytes_total", &[("direction", "downloaded")]),
+        3000.0
+    );
+    assert_eq!(
         value("waweb_media_bytes_total", &[("direction", "uploaded")]),
-        0.0
+        uploaded as f64
     );
 
     let (status, _, _) = http(address, &get("/")).await;
