@@ -1,8 +1,9 @@
 //! Metrics (issue 15): after a login against the simulator, two texts and a picture received
-//! (and downloaded), a document and a text sent,
-//! the `metrics` socket method and `GET /metrics` on `--metrics-listen 127.0.0.1:0` say the
-//! same, and the text parses as the Prometheus text format. The endpoint answers 404 and 405
-//! where it should, and a client that connects and sends nothing holds nobody up.
+//! (the picture downloaded), a document and a text sent, the `metrics` socket method and
+//! `GET /metrics` on `--metrics-listen 127.0.0.1:0` say the same, and the text parses as the
+//! Prometheus text format; a dropped connection counts one reconnect. The endpoint answers 404
+//! and 405 where it should, refuses oversized headers, and a client that connects and sends
+//! nothing holds nobody up.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -244,4 +245,21 @@ async fn metrics_over_the_socket_and_over_http_agree_with_what_happened() {
         answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
         "{answer}"
     );
+
+    // A dropped connection is one reconnect, by the reason the daemon gave.
+    harness.sim_command(json!({"cmd": "drop"})).await;
+    let disconnected = client.event("disconnected").await;
+    let reason = disconnected["reason"].as_str().unwrap().to_owned();
+    client.event("connected").await;
+    let result = metrics_when(&mut client, |result| result["state"] == "connected").await;
+    assert_eq!(
+        result["reconnects"],
+        json!({reason.as_str(): 1}),
+        "{result}"
+    );
+    let (_, _, body) = http(address, &get("/metrics")).await;
+    let lines = body.lines().map(|line| Ok(line.to_owned()));
+    let scrape = prometheus_parse::Scrape::parse(lines).unwrap();
+    let reconnects = sample(&scrape, "waweb_reconnects_total", &[("reason", &reason)]);
+    assert_eq!(reconnects, 1.0);
 }
