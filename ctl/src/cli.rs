@@ -110,6 +110,9 @@ pub enum Command {
     /// List the named consumers with their cursors and how far behind they are
     Consumers,
 
+    /// Show the daemon's counters: messages, acks, reconnects, journal, outbox, errors, media
+    Metrics,
+
     /// Send a text message, or a file (--image, --video, …), and wait until the server
     /// acknowledges it
     ///

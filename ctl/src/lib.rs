@@ -12,6 +12,7 @@ mod compose;
 mod group;
 mod history;
 mod login;
+mod metrics;
 mod profile;
 mod send_media;
 mod table;
@@ -196,6 +197,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, terminal: bool) -> Result<(), Failure
             consumer,
         } => Session::connect(cli)?.events(out, types, *since, consumer.as_ref()),
         Command::Consumers => Session::connect(cli)?.consumers(out),
+        Command::Metrics => Session::connect(cli)?.metrics(out),
         Command::Compose(command) => compose::send(cli, command, out),
         Command::Receipt(command) => compose::receipt(cli, command, out),
         Command::Group { command } => group::run(cli, command, out),

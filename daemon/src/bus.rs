@@ -42,6 +42,8 @@ struct Inner {
     /// Set once the daemon has opened its database; before that (and in tests without one)
     /// events go out unjournaled, without `seq`.
     journal: OnceLock<Journal>,
+    /// The daemon's counters: every delivered event is counted here, once.
+    metrics: crate::metrics::Metrics,
 }
 
 /// What has gone into the ring so far.
@@ -55,6 +57,9 @@ struct Delivered {
 
 impl Inner {
     fn deliver(&self, stamped: Arc<Stamped>) {
+        if let Some(event) = &stamped.event {
+            self.metrics.observe(event);
+        }
         let mut delivered = lock(&self.delivered);
         if matches!(stamped.event, Some(Event::State { .. })) {
             delivered.state = Some(stamped.clone());
@@ -91,6 +96,7 @@ impl Bus {
                 sender,
                 delivered: Mutex::new(Delivered::default()),
                 journal: OnceLock::new(),
+                metrics: crate::metrics::Metrics::new(),
             }),
         }
     }
@@ -109,6 +115,11 @@ impl Bus {
     /// From now on every event is journaled first. Set once; later calls are ignored.
     pub fn attach(&self, journal: Journal) {
         let _ = self.inner.journal.set(journal);
+    }
+
+    /// The daemon's counters.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.metrics
     }
 
     /// The journal, once attached.

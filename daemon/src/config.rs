@@ -11,6 +11,7 @@
 //! client_version = [2, 2142, 12]
 //! reref_budget = 5
 //! max_connections = 256
+//! metrics_listen = "127.0.0.1:9464"
 //! [browser]
 //! os = "Linux"
 //! name = "wawebd"
@@ -69,6 +70,8 @@ pub struct Config {
     pub max_connections: usize,
     /// How much of the event journal is kept (`[journal] keep_days`, `max_mb`).
     pub journal: crate::journal::Retention,
+    /// Where `GET /metrics` is served (`metrics_listen`); `None`: nowhere (the default).
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -89,6 +92,8 @@ pub struct Overrides {
     /// `--account` / `WAWEBD_ACCOUNT`: the default socket, state dir and config file of that
     /// account instead of the default account's (DESIGN.md section 10).
     pub account: Option<waweb_proto::AccountName>,
+    /// `--metrics-listen` / `WAWEBD_METRICS_LISTEN`.
+    pub metrics_listen: Option<String>,
 }
 
 /// Why no usable configuration could be built.
@@ -166,6 +171,7 @@ struct File {
     browser: Option<BrowserFile>,
     reconnect: Option<ReconnectFile>,
     journal: Option<JournalFile>,
+    metrics_listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -379,6 +385,11 @@ impl Config {
             .or(file.log_level)
             .unwrap_or_else(|| "info".to_owned());
         log_filter(&log_level)?;
+        let metrics_listen = overrides
+            .metrics_listen
+            .or(file.metrics_listen)
+            .map(|text| parse_listen(&text))
+            .transpose()?;
         Ok(Config {
             server_url,
             socket,
@@ -395,6 +406,7 @@ impl Config {
             request_timeout: Duration::from_secs(20),
             max_connections,
             journal,
+            metrics_listen,
         })
     }
 
@@ -416,6 +428,7 @@ impl Config {
                 self.max_connections != new.max_connections,
             ),
             ("journal", self.journal != new.journal),
+            ("metrics_listen", self.metrics_listen != new.metrics_listen),
         ];
         let mut keys: Vec<&'static str> = checks
             .iter()
@@ -460,6 +473,25 @@ impl Config {
             format!("{scheme}://{authority}/logout")
         }
     }
+}
+
+/// `metrics_listen`: an IP address and a port, bound exactly as written (`127.0.0.1:9464`,
+/// `[::1]:9464`; port 0 picks a free one). A host name is refused rather than resolved, so the
+/// address bound is always the one written.
+pub fn parse_listen(text: &str) -> Result<std::net::SocketAddr, Error> {
+    if let Ok(address) = text.parse() {
+        return Ok(address);
+    }
+    let hint = if text
+        .trim_matches(['[', ']'])
+        .parse::<std::net::IpAddr>()
+        .is_ok()
+    {
+        "it has no port; write it as 127.0.0.1:9464 (or [::1]:9464)"
+    } else {
+        "it must be an IP address and a port such as 127.0.0.1:9464"
+    };
+    Err(Error::Invalid(format!("metrics_listen {text:?}: {hint}")))
 }
 
 fn read_file(path: &Path) -> Result<File, Error> {
@@ -812,5 +844,67 @@ mod tests {
             ..reloadable
         };
         assert_eq!(old.restart_needed(&unnamed), ["other settings"]);
+    }
+
+    #[test]
+    fn metrics_listen_needs_an_address_and_a_port() {
+        let resolve = |listen: &str| {
+            let overrides = Overrides {
+                socket: Some("/s".into()),
+                state_dir: Some("/d".into()),
+                metrics_listen: Some(listen.into()),
+                ..Overrides::default()
+            };
+            Config::resolve(overrides, &env_of(&[])).map(|config| config.metrics_listen)
+        };
+        assert_eq!(
+            resolve("127.0.0.1:9464").unwrap(),
+            Some("127.0.0.1:9464".parse().unwrap())
+        );
+        assert_eq!(
+            resolve("[::1]:0").unwrap(),
+            Some("[::1]:0".parse().unwrap())
+        );
+        for (bad, says) in [
+            ("127.0.0.1", "has no port"),
+            ("::1", "has no port"),
+            ("[::1]", "has no port"),
+            ("localhost:9464", "IP address and a port"),
+            ("127.0.0.1:99999", "IP address and a port"),
+            ("", "IP address and a port"),
+        ] {
+            let error = resolve(bad).unwrap_err().to_string();
+            assert!(
+                error.contains("metrics_listen") && error.contains(says),
+                "{bad}: {error}"
+            );
+        }
+        // Off unless asked for; the file's value is read like the flag's.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "metrics_listen = \"127.0.0.1:7\"\n").unwrap();
+        let overrides = Overrides {
+            config: Some(path.clone()),
+            socket: Some("/s".into()),
+            state_dir: Some("/d".into()),
+            ..Overrides::default()
+        };
+        let config = Config::resolve(overrides.clone(), &env_of(&[])).unwrap();
+        assert_eq!(config.metrics_listen, Some("127.0.0.1:7".parse().unwrap()));
+        std::fs::write(&path, "metrics_listen = \"0.0.0.0\"\n").unwrap();
+        let error = Config::resolve(overrides, &env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("has no port"), "{error}");
+        let config = Config::resolve(
+            Overrides {
+                socket: Some("/s".into()),
+                state_dir: Some("/d".into()),
+                ..Overrides::default()
+            },
+            &env_of(&[]),
+        )
+        .unwrap();
+        assert_eq!(config.metrics_listen, None);
     }
 }

@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -36,6 +37,9 @@ pub enum Error {
     /// The journal thread.
     #[error(transparent)]
     Journal(#[from] crate::journal::Error),
+    /// The metrics endpoint (`--metrics-listen`).
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::http::BindError),
 }
 
 /// A daemon ready to run; its bus can be subscribed to and its session handle cloned before it
@@ -118,6 +122,10 @@ impl Daemon {
         );
         let listener = Listener::bind(&self.config.socket)?;
         tracing::info!(socket = %listener.path().display(), "listening");
+        let metrics_listener = match self.config.metrics_listen {
+            Some(address) => Some(self.bind_metrics(address).await?),
+            None => None,
+        };
         let Daemon {
             config,
             bus,
@@ -140,6 +148,14 @@ impl Daemon {
             handle.downgrade(),
         );
         tasks.spawn(actor.run(commands));
+        if let Some(metrics_listener) = metrics_listener {
+            tasks.spawn(crate::metrics::http::serve(
+                metrics_listener,
+                handle.clone(),
+                bus.clone(),
+                (tasks.clone(), stop.clone()),
+            ));
+        }
         on_ready();
         tasks.spawn(ipc::serve_with(
             listener,
@@ -156,6 +172,18 @@ impl Daemon {
         // The last events (the final `state`) reach the database before the daemon exits.
         bus.close().await;
         Ok(())
+    }
+
+    /// Binds the metrics endpoint and records the bound address (port 0 becomes the real one)
+    /// for `metrics` and the log.
+    async fn bind_metrics(&self, address: std::net::SocketAddr) -> Result<TcpListener, Error> {
+        let listener = crate::metrics::http::bind(address).await?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| crate::metrics::http::BindError { address, source })?;
+        self.bus.metrics().set_listen(bound);
+        tracing::info!(address = %bound, "serving metrics");
+        Ok(listener)
     }
 
     /// Opens `waweb.db` (moving a corrupt one aside) and puts the journal in front of the bus.

@@ -37,6 +37,7 @@ use waweb_proto::{
 };
 
 use crate::bus::{Bus, Subscription};
+use crate::metrics::Metrics;
 use crate::session::{SessionError, SessionHandle};
 
 /// The WhatsApp Web version reported by `version` unless [`Options::wa_version`] says otherwise.
@@ -330,7 +331,7 @@ pub async fn serve_with(
                     }
                     let limit = shared.options.max_connections;
                     if connections.len() >= limit {
-                        refuse(&stream, limit);
+                        refuse(&stream, limit, shared.bus.metrics());
                         refusals.hit(|count| {
                             warn!(limit, count, "too many clients connected; refusing new ones")
                         });
@@ -370,12 +371,12 @@ fn log_panic(done: Result<(), tokio::task::JoinError>, what: &str) {
 /// What the client already sent (typically its first request, written right after `connect`)
 /// is read and dropped first: closing a Unix socket with unread input makes the peer's next read
 /// fail with `ECONNRESET`, and the client would never see the error line.
-fn refuse(stream: &UnixStream, limit: usize) {
+fn refuse(stream: &UnixStream, limit: usize, metrics: &Metrics) {
     let error = RpcError::new(
         ErrorKind::TooManyConnections,
         format!("the daemon serves at most {limit} clients at once; close one and try again"),
     );
-    let _ = stream.try_write(response_line(None, Err(error)).as_bytes());
+    let _ = stream.try_write(response_line(metrics, None, Err(error)).as_bytes());
     let mut sink = [0u8; 4096];
     // Bounded: a client streaming data at us cannot keep the accept loop here.
     for _ in 0..16 {
@@ -467,7 +468,7 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>) {
                 shared.owner
             ),
         );
-        let line = response_line(None, Err(error));
+        let line = response_line(shared.bus.metrics(), None, Err(error));
         let _ = timeout(Duration::from_secs(1), write.write_all(line.as_bytes())).await;
         return;
     }
@@ -482,6 +483,8 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>) {
         types: BTreeSet::new(),
         subscription: None,
         options: shared.options.clone(),
+        subscribed: None,
+        bus: shared.bus.clone(),
     }
     .run(write);
     tokio::pin!(writer);
@@ -591,7 +594,8 @@ impl Reader {
                         ErrorKind::LineTooLong,
                         format!("line longer than {MAX_LINE} bytes; it was skipped"),
                     );
-                    self.send(response_line(None, Err(error))).await;
+                    self.send(response_line(self.shared.bus.metrics(), None, Err(error)))
+                        .await;
                 }
                 Ok(Some(Line::Busy)) => {
                     let error = RpcError::new(
@@ -599,7 +603,8 @@ impl Reader {
                         "the daemon holds too many unfinished lines of all its clients; this \
                          line was skipped (send whole lines)",
                     );
-                    self.send(response_line(None, Err(error))).await;
+                    self.send(response_line(self.shared.bus.metrics(), None, Err(error)))
+                        .await;
                 }
                 Ok(None) => return Some(lines.into_inner()),
                 Err(error) => {
@@ -620,20 +625,27 @@ impl Reader {
             Ok(value) => value,
             Err(error) => {
                 let error = RpcError::new(ErrorKind::ParseError, format!("not JSON: {error}"));
-                return self.send(response_line(None, Err(error))).await;
+                return self
+                    .send(response_line(self.shared.bus.metrics(), None, Err(error)))
+                    .await;
             }
         };
         let (id, call) = match parse_request(value) {
             Ok(request) => request,
             // An unreadable request is answered even without an id: the client cannot know
             // whether its id was seen.
-            Err((id, error)) => return self.send(response_line(id, Err(error))).await,
+            Err((id, error)) => {
+                return self
+                    .send(response_line(self.shared.bus.metrics(), id, Err(error)))
+                    .await;
+            }
         };
         let call = match call {
             Ok(call) => call,
             Err(error) => {
                 if id.is_some() {
-                    self.send(response_line(id, Err(error))).await;
+                    self.send(response_line(self.shared.bus.metrics(), id, Err(error)))
+                        .await;
                 }
                 return;
             }
@@ -646,7 +658,12 @@ impl Reader {
                     wa_version: self.shared.options.wa_version,
                 };
                 if id.is_some() {
-                    self.send(response_line(id, to_reply(Ok(result)))).await;
+                    self.send(response_line(
+                        self.shared.bus.metrics(),
+                        id,
+                        to_reply(Ok(result)),
+                    ))
+                    .await;
                 }
             }
             Call::Subscribe(params) => self.subscribe(id, params).await,
@@ -664,12 +681,18 @@ impl Reader {
             return;
         };
         let handle = self.shared.handle.clone();
+        let bus = self.shared.bus.clone();
         let out = self.out.clone();
         self.requests.spawn(async move {
             let _permit: OwnedSemaphorePermit = permit;
-            let reply = run_call(&handle, call).await;
+            let reply = match call {
+                Call::Metrics => to_reply(Ok(crate::metrics::gather(&handle, &bus).await)),
+                call => run_call(&handle, call).await,
+            };
             if id.is_some() {
-                let _ = out.send(Out::Line(response_line(id, reply))).await;
+                let _ = out
+                    .send(Out::Line(response_line(bus.metrics(), id, reply)))
+                    .await;
             }
         });
     }
@@ -733,7 +756,11 @@ fn to_reply<T: Serialize>(result: Result<T, SessionError>) -> Reply {
     })
 }
 
-fn response_line(id: Option<Id>, reply: Reply) -> String {
+/// The reply as a line; an error reply is counted in `socket_errors`.
+fn response_line(metrics: &Metrics, id: Option<Id>, reply: Reply) -> String {
+    if let Err(error) = &reply {
+        metrics.socket_error(error.kind().as_str());
+    }
     let response = Response { id, reply };
     let mut line = serde_json::to_string(&response).unwrap_or_else(|error| {
         // Only a non-string map key could fail, and results have none; still never panic.

@@ -14,6 +14,7 @@ pub mod ipc;
 pub mod journal;
 pub mod media_file;
 pub mod messages;
+pub mod metrics;
 pub mod outbox;
 pub mod output;
 pub mod session;

@@ -99,6 +99,7 @@ pub mod history;
 pub mod journal;
 pub mod message;
 pub mod methods;
+pub mod metrics;
 pub mod notice;
 pub mod profile;
 pub mod receipt;
@@ -133,6 +134,7 @@ pub use methods::{
     MediaDownloadResult, Method, NoParams, QueryParams, QueryResult, State, StatusResult,
     VersionResult,
 };
+pub use metrics::{ConsumerLag, JournalSize, MediaBytes, MetricsResult};
 pub use profile::{
     ABOUT_MAX, AboutParams, AboutResult, BlockParams, BlocklistResult, ON_WHATSAPP_MAX, OnWhatsapp,
     OnWhatsappParams, OnWhatsappResult, PUSH_NAME_MAX, ProfilePictureParams, ProfilePictureResult,

@@ -52,6 +52,7 @@ use crate::journal::{
     SubscribeResult,
 };
 use crate::message::{Media, Message};
+use crate::metrics::MetricsResult;
 use crate::profile::{
     AboutParams, AboutResult, BlockParams, BlocklistResult, OnWhatsappParams, OnWhatsappResult,
     ProfilePictureParams, ProfilePictureResult, SetAboutParams, SetProfilePictureParams,
@@ -732,6 +733,16 @@ methods! {
     /// {"jsonrpc":"2.0","id":42,"result":{}}
     /// ```
     ChatModify(ChatModifyParams) = "chat_modify" -> EmptyResult;
+
+    /// `metrics`: the daemon's counters and gauges (messages, acks, reconnects, state, journal,
+    /// outbox, socket, media), the values `--metrics-listen` serves as OpenMetrics text;
+    /// answered by the socket server itself.
+    ///
+    /// ```json
+    /// {"jsonrpc":"2.0","id":43,"method":"metrics"}
+    /// {"jsonrpc":"2.0","id":43,"result":{"messages_received":{"text":2},"messages_sent":{"text":1},"acks":{"1":1},"reconnects":{},"state":"connected","last_pong_age_s":1.2,"journal":{"head":41,"events":40,"database_bytes":122880},"consumers":[{"name":"bot","lag":4}],"outbox_depth":0,"subscribers":1,"socket_errors":{},"media_bytes":{"downloaded":0,"uploaded":0},"listen":"127.0.0.1:9464"}}
+    /// ```
+    Metrics = "metrics" -> MetricsResult;
 }
 
 /// Every method name, in the order of DESIGN.md's table: [`Call::NAMES`].

@@ -347,7 +347,7 @@ fn results_have_the_design_fields() {
         }),
         r#"{"daemon":"0.1.0","protocol":1,"wa_version":[2,2142,12]}"#
     );
-    assert_eq!(methods::METHODS.len(), 49);
+    assert_eq!(methods::METHODS.len(), 50);
 }
 
 #[test]
@@ -742,8 +742,20 @@ fn every_call() -> Vec<Call> {
             until: Some(1_600_086_400),
             message: None,
         }),
+        Call::Metrics,
     ])
     .collect()
+}
+
+#[test]
+fn metrics_results_read_as_documented() {
+    let line = r#"{"messages_received":{"text":2},"messages_sent":{"text":1},"acks":{"1":1},"reconnects":{},"state":"connected","last_pong_age_s":1.2,"journal":{"head":41,"events":40,"database_bytes":122880},"consumers":[{"name":"bot","lag":4}],"outbox_depth":0,"subscribers":1,"socket_errors":{},"media_bytes":{"downloaded":0,"uploaded":0},"listen":"127.0.0.1:9464"}"#;
+    let result: crate::MetricsResult = serde_json::from_str(line).unwrap();
+    assert_eq!(result.messages_received["text"], 2);
+    assert_eq!(result.state, Some(crate::State::Connected));
+    assert_eq!(result.consumers[0].lag, 4);
+    assert_eq!(result.listen.as_deref(), Some("127.0.0.1:9464"));
+    assert_eq!(serde_json::to_string(&result).unwrap(), line);
 }
 
 #[test]
@@ -831,7 +843,8 @@ fn every_method_has_one_name_in_the_list() {
             "search",
             "chats",
             "contacts",
-            "chat_modify"
+            "chat_modify",
+            "metrics"
         ]
     );
     assert_eq!(methods::METHODS, Call::NAMES);
@@ -932,7 +945,7 @@ fn an_unknown_method_names_every_method() {
          set_profile_picture, about, set_about, set_push_name, block, unblock, blocklist, group_info, \
          group_create, group_participants, group_leave, group_subject, group_description, \
          group_settings, group_invite, group_join, messages, message, search, \
-         chats, contacts, chat_modify"
+         chats, contacts, chat_modify, metrics"
     );
     // The list in the message is the enum's list, whatever it grows to.
     let listed = error

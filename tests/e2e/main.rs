@@ -15,6 +15,7 @@ mod lifecycle;
 mod logs;
 mod media_send;
 mod messaging;
+mod metrics;
 mod outbox;
 mod profile;
 mod receiving;

@@ -67,6 +67,8 @@ pub struct Options {
     /// The daemon's socket and state dir instead of `<dir>/run/wawebd.sock` and `<dir>/state`
     /// (an account's, as `Config::resolve` derives them).
     pub paths: Option<(PathBuf, PathBuf)>,
+    /// Where the daemon serves `GET /metrics` (`127.0.0.1:0` for any free port).
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl Default for Options {
@@ -82,6 +84,7 @@ impl Default for Options {
             auto_read: true,
             chatter: None,
             paths: None,
+            metrics_listen: None,
         }
     }
 }
@@ -140,6 +143,7 @@ impl Harness {
             request_timeout: Duration::from_secs(5),
             max_connections: wawebd::ipc::DEFAULT_MAX_CONNECTIONS,
             journal: options.journal.clone(),
+            metrics_listen: options.metrics_listen,
         };
         let mut harness = Harness {
             sim,

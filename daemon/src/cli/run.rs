@@ -44,6 +44,10 @@ pub struct Args {
     /// --state-dir still win [env: WAWEBD_ACCOUNT].
     #[arg(long, value_name = "NAME", value_parser = parse_account)]
     account: Option<AccountName>,
+    /// Serve `GET /metrics` (OpenMetrics text) on this address, e.g. `127.0.0.1:9464`; off by
+    /// default [env: WAWEBD_METRICS_LISTEN].
+    #[arg(long, value_name = "ADDRESS:PORT")]
+    metrics_listen: Option<String>,
 }
 
 fn parse_account(name: &str) -> Result<AccountName, String> {
@@ -100,6 +104,7 @@ impl Args {
             ca_file: path(self.ca_file, "WAWEBD_CA_FILE"),
             config: path(self.config, "WAWEBD_CONFIG"),
             log_level: text(self.log_level, "WAWEBD_LOG"),
+            metrics_listen: text(self.metrics_listen, "WAWEBD_METRICS_LISTEN"),
         })
     }
 }

@@ -65,7 +65,7 @@ impl Reader {
             head,
             gap: start.map(|since| journal.as_ref().is_some_and(|j| j.gap_after(since))),
         };
-        let reply = id.map(|id| response_line(Some(id), encode(result)));
+        let reply = id.map(|id| response_line(self.shared.bus.metrics(), Some(id), encode(result)));
         self.send_filter(reply, subscription).await;
     }
 
@@ -81,7 +81,7 @@ impl Reader {
         let result = EventsResult {
             events: self.types.iter().copied().collect(),
         };
-        let reply = id.map(|id| response_line(Some(id), encode(result)));
+        let reply = id.map(|id| response_line(self.shared.bus.metrics(), Some(id), encode(result)));
         self.send_filter(reply, None).await;
     }
 
@@ -99,7 +99,8 @@ impl Reader {
 
     async fn answer(&self, id: Option<Id>, reply: Reply) {
         if id.is_some() {
-            self.send(response_line(id, reply)).await;
+            self.send(response_line(self.shared.bus.metrics(), id, reply))
+                .await;
         }
     }
 
@@ -109,6 +110,7 @@ impl Reader {
             return;
         };
         let journal = self.shared.bus.journal().cloned();
+        let bus = self.shared.bus.clone();
         let out = self.out.clone();
         self.requests.spawn(async move {
             let _permit: OwnedSemaphorePermit = permit;
@@ -117,7 +119,9 @@ impl Reader {
                 None => Err(no_journal()),
             };
             if id.is_some() {
-                let _ = out.send(Out::Line(response_line(id, reply))).await;
+                let _ = out
+                    .send(Out::Line(response_line(bus.metrics(), id, reply)))
+                    .await;
             }
         });
     }

@@ -141,6 +141,7 @@ fn fake_session() -> SessionHandle {
                 | Call::Subscribe(_)
                 | Call::Unsubscribe(_)
                 | Call::Commit(_)
+                | Call::Metrics
                 | Call::Consumers
                 | Call::Events(_) => {
                     panic!("the socket server sent {} to the session", call.name())

@@ -38,6 +38,9 @@ pub(super) struct Writer {
     pub(super) types: BTreeSet<EventType>,
     pub(super) subscription: Option<Subscription>,
     pub(super) options: Options,
+    /// Counts this connection in `socket_subscribers` while `subscription` is set.
+    pub(super) subscribed: Option<crate::metrics::Subscribed>,
+    pub(super) bus: crate::bus::Bus,
 }
 
 impl Writer {
@@ -45,6 +48,12 @@ impl Writer {
         let mut idle = Some(write);
         let mut writing: Option<WriteFuture> = None;
         loop {
+            if self.subscription.is_some() != self.subscribed.is_some() {
+                self.subscribed = self
+                    .subscription
+                    .as_ref()
+                    .map(|_| self.bus.metrics().subscribed());
+            }
             if writing.is_none()
                 && !self.queue.is_empty()
                 && let Some(mut write) = idle.take()

@@ -212,6 +212,7 @@ impl Actor {
                 | Call::Subscribe(_)
                 | Call::Unsubscribe(_)
                 | Call::Commit(_)
+                | Call::Metrics
                 | Call::Consumers
                 | Call::Events(_),
                 _,
@@ -333,10 +334,11 @@ impl Actor {
         let protected = Protected::new(&self.config.state_dir, &self.config.socket);
         let http = self.net.http.clone();
         let stop = self.stop.clone();
+        let bus = self.bus.clone();
         self.tasks.spawn(async move {
             let result = match protected.check_output(&output) {
                 Ok(()) => tokio::select! {
-                    result = download(&http, media, output) => result,
+                    result = download(&http, media, output, bus.metrics()) => result,
                     () = stop.cancelled() => Err(SessionError::Stopped),
                 },
                 Err(error) => Err(SessionError::InvalidParams(error.to_string())),

@@ -30,6 +30,7 @@ pub(super) async fn download(
     http: &Http,
     media: Media,
     output: PathBuf,
+    metrics: &crate::metrics::Metrics,
 ) -> Result<MediaDownloadResult, SessionError> {
     let kind = MediaType::from(media.kind);
     let media_key = decode_base64("media_key", &media.media_key)?;
@@ -108,6 +109,7 @@ pub(super) async fn download(
                 .map_err(|error| SessionError::Io(error.to_string()))?
         }
     };
+    metrics.downloaded(bytes);
     Ok(MediaDownloadResult {
         path: output.clone(),
         bytes,

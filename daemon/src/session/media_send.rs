@@ -204,6 +204,7 @@ impl Actor {
             scheme: self.config.upload_scheme(),
             protected: Protected::new(&self.config.state_dir, &self.config.socket),
             http: self.net.http.clone(),
+            bus: self.bus.clone(),
         };
         let commands = self.media.commands.clone();
         let stop = self.stop.clone();

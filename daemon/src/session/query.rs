@@ -174,11 +174,18 @@ async fn download_message(
         .message
         .media
         .ok_or_else(|| invalid(format!("message {} has no media", reference.id)))?;
-    match download(&task.net.http, media.clone(), output.clone()).await {
+    match download(
+        &task.net.http,
+        media.clone(),
+        output.clone(),
+        task.bus.metrics(),
+    )
+    .await
+    {
         Err(SessionError::MediaExpired(why)) => {
             tracing::info!("media of a stored message expired ({why}); asking the phone for it");
             media.url = Some(refreshed_url(&task, &reference.id, reference.from_me, &chat).await?);
-            download(&task.net.http, media, output).await
+            download(&task.net.http, media, output, task.bus.metrics()).await
         }
         other => other,
     }

@@ -76,6 +76,8 @@ pub(super) struct Job {
     pub(super) scheme: &'static str,
     pub(super) protected: Protected,
     pub(super) http: Http,
+    /// Where the posted bytes are counted.
+    pub(super) bus: crate::bus::Bus,
 }
 
 /// The encrypted file, ready to post.
@@ -94,6 +96,7 @@ pub(super) async fn run(job: Job) -> Result<pb::Message, SessionError> {
         scheme,
         protected,
         http,
+        bus,
     } = job;
     let started = std::time::Instant::now();
     let prepared = tokio::task::spawn_blocking(move || prepare(&params, limits, &protected))
@@ -106,6 +109,7 @@ pub(super) async fn run(job: Job) -> Result<pb::Message, SessionError> {
     } = prepared;
     let encrypted = started.elapsed();
     attachment.uploaded = post(&http, &conn, scheme, &attachment, &spool, len).await?;
+    bus.metrics().uploaded(len);
     tracing::info!(
         bytes = len,
         encrypt_ms = encrypted.as_millis() as u64,
