@@ -57,7 +57,11 @@ done
 cmp -s systemd/wawebd.sysusers.conf "$fs/usr/lib/sysusers.d/wawebd.conf" ||
     fail "/usr/lib/sysusers.d/wawebd.conf is not systemd/wawebd.sysusers.conf"
 grep -q 'systemd-sysusers' "$root/control/postinst" || fail "postinst does not run systemd-sysusers"
-if grep -qE 'deb-systemd-helper enable|systemctl.* (start|enable)' "$root/control/postinst"; then
+# Nothing is started on install, and a unit is enabled again only if the admin had enabled it
+# (cargo-deb's `enable = false` keeps `deb-systemd-helper enable` behind `was-enabled`).
+if grep -qE 'deb-systemd-invoke (start|restart) |systemctl [^|]*(start|enable) ' "$root/control/postinst" ||
+    { grep -q 'deb-systemd-helper enable' "$root/control/postinst" &&
+        ! grep -q 'was-enabled' "$root/control/postinst"; }; then
     fail "postinst enables or starts a unit"
 fi
 

@@ -28,6 +28,8 @@ rm -rf "$out"
 mkdir -p "$out/completions" "$out/user" "$out/system"
 "$release/wawebd" man --out "$out/man"
 "$release/wawebctl" man --out "$out/man"
+# Debian wants them compressed; cargo-deb compresses only assets outside target/release.
+gzip -9n "$out/man"/*.1
 for bin in wawebd wawebctl; do
     "$release/$bin" completions bash >"$out/completions/$bin.bash"
     "$release/$bin" completions zsh >"$out/completions/_$bin"
@@ -62,7 +64,8 @@ cp systemd/wawebd.sysusers.conf "$out/system/wawebd.sysusers"
 # Likewise /usr/lib/tmpfiles.d/wawebd.conf, applied with systemd-tmpfiles in postinst.
 cp systemd/wawebd.tmpfiles.conf "$out/system/wawebd.tmpfile"
 
-deb=$(cargo deb -p wawebd --no-build --locked 2>"$out/cargo-deb.log" | tail -n 1) || {
+# --strip: the release profile keeps line tables for backtraces; the package does not need them.
+deb=$(cargo deb -p wawebd --no-build --locked --strip 2>"$out/cargo-deb.log" | tail -n 1) || {
     cat "$out/cargo-deb.log" >&2
     exit 1
 }
