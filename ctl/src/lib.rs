@@ -97,14 +97,27 @@ pub fn main() -> ExitCode {
     use clap::Parser;
     use std::io::IsTerminal;
 
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|arg| arg == MAN) {
+        let man = ManArgs::parse_from(args.into_iter().skip(1));
+        return report(write_man_pages(&man.out), None);
+    }
+    let cli = Cli::parse_from(args);
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let mut out = stdout.lock();
-    match run(&cli, &mut out, terminal) {
+    let result = run(&cli, &mut out, terminal);
+    report(result, Some(&mut out))
+}
+
+/// The exit status of a command; a failure is said on stderr after `out` is flushed.
+fn report(result: Result<(), Failure>, out: Option<&mut dyn Write>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            let _ = out.flush();
+            if let Some(out) = out {
+                let _ = out.flush();
+            }
             if !failure.message.is_empty() {
                 eprintln!("wawebctl: {failure}");
             }
@@ -262,6 +275,34 @@ fn output(error: io::Error) -> Failure {
     } else {
         Failure::new(exit::FAILURE, format!("cannot write the output: {error}"))
     }
+}
+
+/// The first argument of `wawebctl man --out DIR`, the packaging step that writes the man pages.
+/// It is not part of [`Cli`] (clap_complete offers even hidden subcommands), so neither
+/// `--help`, the completions nor the pages mention it.
+pub const MAN: &str = "man";
+
+/// Writes the man pages (wawebctl.1, wawebctl-SUBCOMMAND.1) into a folder; for packaging.
+#[derive(Debug, clap::Parser)]
+#[command(name = "wawebctl man")]
+struct ManArgs {
+    /// The folder (created if missing; existing pages are replaced)
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+/// Writes `wawebctl.1` and one `wawebctl-SUBCOMMAND.1` per subcommand into `dir`, rendered from
+/// the definitions `--help` prints, so the package's pages cannot drift from the binary
+/// (docs/DESIGN.md, section 13 "Packaging").
+pub fn write_man_pages(dir: &Path) -> Result<(), Failure> {
+    let written =
+        std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(Cli::command(), dir));
+    written.map_err(|error| {
+        Failure::new(
+            exit::FAILURE,
+            format!("cannot write the man pages into {}: {error}", dir.display()),
+        )
+    })
 }
 
 /// --socket, else --account's socket, else waweb_proto's default (`WAWEBD_SOCKET`, then

@@ -2,13 +2,19 @@
 
 mod cli;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
-    match cli::run(args) {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let result = if args.get(1).is_some_and(|arg| arg == cli::docs::MAN) {
+        cli::docs::man_pages(args.into_iter().skip(2))
+    } else {
+        cli::run(cli::Cli::parse())
+    };
+    match result {
         Ok(code) => code,
         Err(error) => {
             eprintln!("wawebd: {error:#}");

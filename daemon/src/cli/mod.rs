@@ -2,6 +2,7 @@
 
 mod decode;
 mod demo;
+pub mod docs;
 mod logging;
 mod media;
 mod reload;
@@ -42,6 +43,11 @@ enum Command {
     /// Encrypt or decrypt media blobs offline, streaming.
     #[command(subcommand)]
     Media(media::Command),
+    /// Print a shell completion script
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Runs the chosen subcommand.
@@ -51,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Media(command)) => media::run(command),
         Some(Command::Sim(args)) => sim::run(args),
         Some(Command::Run(args)) => run::run(args),
+        Some(Command::Completions { shell }) => docs::completions(shell),
         None if cli.demo => demo::run(cli.run),
         None => run::run(cli.run),
     }
