@@ -138,21 +138,13 @@ pub fn arrived(bus: &Bus, message: Message, raw: Vec<u8>) {
 /// `from_me`, `source`) and never its text or media: live messages at info, history pages and
 /// updates (which come by the hundred) at debug.
 fn log_arrival(message: &Message) {
-    let kind = wire_name(&message.kind);
-    let source = wire_name(&message.source);
+    let kind = message.kind.as_str();
+    let source = message.source.as_str();
     let (chat, id, from_me) = (message.chat.as_str(), message.id.as_str(), message.from_me);
     if message.source == Source::Live {
         tracing::info!(chat, id, kind, from_me, source, "message");
     } else {
         tracing::debug!(chat, id, kind, from_me, source, "message");
-    }
-}
-
-/// A unit enum's name as the socket spells it (its serde name), so logs and events agree.
-fn wire_name(value: &impl serde::Serialize) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::new(),
     }
 }
 

@@ -166,6 +166,18 @@ pub enum Source {
     Status,
 }
 
+impl Source {
+    /// The name as on the wire: `Source::History.as_str() == "history"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Live => "live",
+            Source::History => "history",
+            Source::Update => "update",
+            Source::Status => "status",
+        }
+    }
+}
+
 /// The quoted message of a reply, as the reply carried it (ContextInfo, PROTOCOL.md 9.4).
 ///
 /// `{"id":"3A0B","chat":"4915100000000@s.whatsapp.net","participant":"4915100000001@s.whatsapp.net","kind":"text","text":"where?"}`
@@ -243,6 +255,36 @@ pub enum MessageKind {
     /// Anything else (revokes, group notices, payments, templates…): `"other"`; the daemon
     /// still reports it so nothing is dropped silently.
     Other,
+}
+
+impl MessageKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [MessageKind; 9] = [
+        MessageKind::Text,
+        MessageKind::Image,
+        MessageKind::Video,
+        MessageKind::Audio,
+        MessageKind::Document,
+        MessageKind::Sticker,
+        MessageKind::Location,
+        MessageKind::Contact,
+        MessageKind::Other,
+    ];
+
+    /// The name as on the wire: `MessageKind::Image.as_str() == "image"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Text => "text",
+            MessageKind::Image => "image",
+            MessageKind::Video => "video",
+            MessageKind::Audio => "audio",
+            MessageKind::Document => "document",
+            MessageKind::Sticker => "sticker",
+            MessageKind::Location => "location",
+            MessageKind::Contact => "contact",
+            MessageKind::Other => "other",
+        }
+    }
 }
 
 impl From<MediaKind> for MessageKind {

@@ -1060,3 +1060,19 @@ fn a_call_timeout_gives_up_on_a_silent_peer() {
     BufReader::new(theirs).read_line(&mut line).unwrap();
     assert!(line.contains("\"status\""), "{line}");
 }
+
+#[test]
+fn kind_and_source_names_are_their_serde_names() {
+    use crate::message::Source;
+    for kind in MessageKind::ALL {
+        assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+    }
+    for source in [
+        Source::Live,
+        Source::History,
+        Source::Update,
+        Source::Status,
+    ] {
+        assert_eq!(serde_json::to_value(source).unwrap(), source.as_str());
+    }
+}

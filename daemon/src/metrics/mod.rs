@@ -34,19 +34,8 @@ use crate::session::SessionHandle;
 /// The content type of the OpenMetrics text format.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Every message kind, in the order of [`MessageKind`]; the label values of the message
-/// counters.
-const KINDS: [MessageKind; 9] = [
-    MessageKind::Text,
-    MessageKind::Image,
-    MessageKind::Video,
-    MessageKind::Audio,
-    MessageKind::Document,
-    MessageKind::Sticker,
-    MessageKind::Location,
-    MessageKind::Contact,
-    MessageKind::Other,
-];
+/// The label values of the message counters: every kind, in the order of [`MessageKind`].
+const KINDS: [MessageKind; 9] = MessageKind::ALL;
 
 /// Ack levels with a counter of their own (-1 error to 4 played); any other is `other`.
 const ACK_LEVELS: [&str; 7] = ["-1", "0", "1", "2", "3", "4", "other"];
@@ -182,20 +171,13 @@ fn counters<L: Clone + std::hash::Hash + Eq>(
         .collect()
 }
 
-fn kind_name(kind: MessageKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 impl Metrics {
     /// Every metric registered, at zero.
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("waweb");
         let kind_labels = || {
             KINDS.map(|kind| KindLabel {
-                kind: kind_name(kind),
+                kind: kind.as_str().to_owned(),
             })
         };
         let received = Family::<KindLabel, Counter>::default();
@@ -340,7 +322,7 @@ impl Metrics {
             KINDS
                 .iter()
                 .zip(counters)
-                .map(|(kind, counter)| (kind_name(*kind), counter.get()))
+                .map(|(kind, counter)| (kind.as_str().to_owned(), counter.get()))
                 .collect()
         };
         MetricsResult {
