@@ -323,6 +323,25 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The same for calls that move a whole media file, which may take minutes on a slow link.
 const MEDIA_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// How long a call waits for its answer: `--timeout`, else the default for its kind, or
+/// the send's own `timeout_ms` (plus a margin for the daemon's answer) when that is longer.
+fn reply_limit(timeout: Option<u64>, method: &str, params: Option<&Value>) -> Option<Duration> {
+    match timeout {
+        Some(0) => return None,
+        Some(seconds) => return Some(Duration::from_secs(seconds)),
+        None => {}
+    }
+    let base = match method {
+        "media_download" | "send_media" => MEDIA_TIMEOUT,
+        _ => DEFAULT_TIMEOUT,
+    };
+    let asked = params
+        .and_then(|params| params.get("timeout_ms"))
+        .and_then(Value::as_u64)
+        .map(|ms| Duration::from_millis(ms).saturating_add(Duration::from_secs(5)));
+    Some(asked.map_or(base, |asked| asked.max(base)))
+}
+
 /// A connection to the daemon, and how to talk about it.
 struct Session {
     client: Client,
@@ -336,13 +355,9 @@ impl Session {
     fn connect(cli: &Cli) -> Result<Session, Failure> {
         let path = socket_path(cli)?;
         let mut client = Client::connect(&path).map_err(|error| failure(error, &path))?;
-        let session_limit = match cli.timeout {
-            Some(0) => None,
-            Some(seconds) => Some(Duration::from_secs(seconds)),
-            None => Some(DEFAULT_TIMEOUT),
-        };
+        // Until a call sets its own: what any method without a longer default gets.
         client
-            .set_reply_timeout(session_limit)
+            .set_reply_timeout(reply_limit(cli.timeout, "", None))
             .map_err(|error| failure(error, &path))?;
         Ok(Session {
             client,
@@ -350,25 +365,6 @@ impl Session {
             json: cli.json,
             timeout: cli.timeout,
         })
-    }
-
-    /// How long `call` waits for its answer: `--timeout`, else the default for its kind, or
-    /// the send's own `timeout_ms` (plus a margin for the daemon's answer) when that is longer.
-    fn reply_limit(&self, call: &waweb_proto::Call, params: Option<&Value>) -> Option<Duration> {
-        match self.timeout {
-            Some(0) => return None,
-            Some(seconds) => return Some(Duration::from_secs(seconds)),
-            None => {}
-        }
-        let base = match call.name() {
-            "media_download" | "send_media" => MEDIA_TIMEOUT,
-            _ => DEFAULT_TIMEOUT,
-        };
-        let asked = params
-            .and_then(|params| params.get("timeout_ms"))
-            .and_then(Value::as_u64)
-            .map(|ms| Duration::from_millis(ms).saturating_add(Duration::from_secs(5)));
-        Some(asked.map_or(base, |asked| asked.max(base)))
     }
 
     fn fail(&self, error: ClientError) -> Failure {
@@ -383,11 +379,14 @@ impl Session {
     /// Calls `M`, returning the result as it came and as the type this version expects.
     fn call<M: Method>(&mut self, params: M::Params) -> Result<(Value, M::Result), Failure> {
         let call = M::call(params);
-        let limit = self.reply_limit(&call, call.params().ok().flatten().as_ref());
+        let params = call.params().map_err(|error| {
+            Failure::new(exit::FAILURE, format!("cannot encode the params: {error}"))
+        })?;
+        let limit = reply_limit(self.timeout, call.name(), params.as_ref());
         let raw = self
             .client
             .set_reply_timeout(limit)
-            .and_then(|()| self.client.send_call(&call))
+            .and_then(|()| self.client.call_raw(call.name(), params))
             .map_err(|error| self.fail(error))?;
         let typed = serde_json::from_value(raw.clone()).map_err(|error| {
             let message = format!(
@@ -789,4 +788,31 @@ fn write_status(out: &mut dyn Write, status: &StatusResult) -> io::Result<()> {
         .unwrap_or_else(unknown);
     writeln!(out, "battery:         {battery}")?;
     writeln!(out, "reconnects:      {}", status.reconnects)
+}
+
+#[cfg(test)]
+mod reply_limit_tests {
+    use super::*;
+
+    #[test]
+    fn limits_follow_the_flag_the_method_and_a_longer_send_wait() {
+        let minutes = |m: u64| Some(Duration::from_secs(m * 60));
+        assert_eq!(reply_limit(None, "status", None), Some(DEFAULT_TIMEOUT));
+        assert_eq!(reply_limit(None, "media_download", None), minutes(10));
+        let wait = serde_json::json!({"to": "1", "text": "hi", "timeout_ms": 120_000});
+        assert_eq!(
+            reply_limit(None, "send_text", Some(&wait)),
+            Some(Duration::from_secs(125))
+        );
+        let short = serde_json::json!({"timeout_ms": 1_000});
+        assert_eq!(
+            reply_limit(None, "send_text", Some(&short)),
+            Some(DEFAULT_TIMEOUT)
+        );
+        assert_eq!(
+            reply_limit(Some(3), "send_media", Some(&wait)),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(reply_limit(Some(0), "status", None), None);
+    }
 }
