@@ -494,6 +494,30 @@ pub fn parse_listen(text: &str) -> Result<std::net::SocketAddr, Error> {
     Err(Error::Invalid(format!("metrics_listen {text:?}: {hint}")))
 }
 
+/// Entry point for the `config_file` fuzz target (not an API): a config file's text parsed as
+/// `read_file` does, then its journal retention checked.
+#[doc(hidden)]
+pub fn fuzz_config_file(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(file) = toml::from_str::<File>(text) {
+        if let Some(level) = &file.log_level {
+            let _ = log_filter(level);
+        }
+        if let Some(listen) = &file.metrics_listen {
+            let _ = parse_listen(listen);
+        }
+        let _ = file.journal.map(journal_retention);
+    }
+}
+
+#[test]
+fn config_files_of_garbage_are_refused() {
+    fuzz_config_file(b"log_level = \"nope\"\nmetrics_listen = \"x\"\n[journal]\nkeep_days = 0\n");
+    fuzz_config_file(b"\xff = [");
+}
+
 fn read_file(path: &Path) -> Result<File, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_owned(),

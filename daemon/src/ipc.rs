@@ -778,6 +778,8 @@ fn response_line(metrics: &Metrics, id: Option<Id>, reply: Reply) -> String {
     line
 }
 
+#[doc(hidden)]
+pub mod fuzzing;
 mod lines;
 mod subscribe;
 mod writer;

@@ -93,6 +93,24 @@ enum ReadError {
     Invalid(String),
 }
 
+/// Entry point for the `session_file` fuzz target (not an API): `data` written to a temp file
+/// and read back as a session file is.
+#[doc(hidden)]
+pub fn fuzz_session_file(data: &[u8]) {
+    let path = std::env::temp_dir().join(format!("wawebd-fuzz-session-{}", std::process::id()));
+    if fs::write(&path, data).is_ok() {
+        let _ = read_session(&path);
+    }
+    let _ = fs::remove_file(&path);
+}
+
+#[test]
+fn session_files_of_garbage_are_refused() {
+    fuzz_session_file(b"{\"version\":1}");
+    fuzz_session_file(b"\xff\xfe");
+    fuzz_session_file(b"");
+}
+
 /// Reads and checks one session file (the real one or a temp file of an interrupted save).
 fn read_session(path: &Path) -> Result<Credentials, ReadError> {
     let mut text = match fs::read_to_string(path) {

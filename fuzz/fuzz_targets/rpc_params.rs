@@ -1,0 +1,6 @@
+#![no_main]
+//! See fuzz/README.md: `wawebd::ipc::fuzzing::rpc_params` never panics, whatever the bytes.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| wawebd::ipc::fuzzing::rpc_params(data));

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the fuzz targets (all by default) for SECONDS each and prints target / executions /
+# exec/s / result. Exits non-zero on any crash; the artifact stays in fuzz/artifacts/TARGET/.
+# Nightly (with AddressSanitizer) when `cargo +nightly` works, else stable with `-s none`.
+set -uo pipefail
+cd "$(dirname "$0")/../fuzz"
+seconds=${1:?usage: scripts/fuzz.sh SECONDS [TARGET...]}
+shift
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+if cargo +nightly --version >/dev/null 2>&1; then run=(cargo +nightly fuzz run -O); else run=(cargo fuzz run -s none -O); fi
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo fuzz list)
+failed=0
+printf '%-18s %14s %10s  %s\n' target executions exec/s result
+for target in "${targets[@]}"; do
+    mkdir -p "corpus/$target"
+    log=$(mktemp)
+    if "${run[@]}" "$target" "corpus/$target" -- -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then
+        result=ok
+    else
+        result="CRASH $(grep -o 'artifacts/[^ ]*' "$log" | tail -1)"
+        failed=1
+    fi
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
+    rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$')
+    printf '%-18s %14s %10s  %s\n' "$target" "${runs:-?}" "${rate:-?}" "$result"
+    rm -f "$log"
+done
+exit $failed
