@@ -14,6 +14,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// The only origin the service accepted.
 pub const ORIGIN: &str = "https://web.whatsapp.com";
 
+/// The largest frame and message accepted from the server (8 MiB): tungstenite's default is
+/// 64 MiB, so a hostile peer announcing a 100 MiB frame could make the daemon allocate it. A
+/// refused frame ends the read with an error, which the connection treats like any other
+/// protocol error (reconnect with backoff).
+pub const MAX_FRAME_BYTES: usize = 8 << 20;
+
 /// An open connection to the server.
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -77,8 +83,15 @@ async fn connect(
         .headers_mut()
         .insert("Origin", HeaderValue::from_static(ORIGIN));
     let connector = tokio_tungstenite::Connector::Rustls(tls);
-    let connecting =
-        tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector));
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(Some(MAX_FRAME_BYTES))
+        .max_frame_size(Some(MAX_FRAME_BYTES));
+    let connecting = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        Some(config),
+        false,
+        Some(connector),
+    );
     match tokio::time::timeout(limit, connecting).await {
         Ok(Ok((socket, _))) => Ok(socket),
         Ok(Err(error)) => Err(Error::Connect {
