@@ -178,7 +178,8 @@ pub struct Failure {
     pub message: String,
     /// The stored session is dead (401, 419): erase it.
     pub erase_session: bool,
-    /// Worth trying again later with backoff (405, 409, 5xx).
+    /// Worth trying again later with backoff (405, 409, 429, 5xx): 429 on a restore is the
+    /// server asking to slow down, never a verdict on the session (DESIGN.md 14.1).
     pub retry: bool,
 }
 
@@ -192,6 +193,7 @@ impl Failure {
             405 => "the server says this client is already logged in".to_owned(),
             409 => "the session is in use by another browser".to_owned(),
             419 => "the server no longer accepts this session; pair again".to_owned(),
+            429 => "the server asks to slow down (429); retrying later".to_owned(),
             status => format!("{what} answered {status}"),
         };
         Failure {
@@ -199,7 +201,7 @@ impl Failure {
             status: Some(status),
             message,
             erase_session: matches!(status, 401 | 419),
-            retry: matches!(status, 405 | 409 | 500..=599),
+            retry: matches!(status, 405 | 409 | 429 | 500..=599),
         }
     }
 }

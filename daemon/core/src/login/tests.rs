@@ -309,6 +309,7 @@ fn refusals_map_to_reasons_and_actions() {
         (405, Reason::AlreadyLoggedIn, false, true),
         (409, Reason::LoggedInElsewhere, false, true),
         (419, Reason::SessionInvalid, true, false),
+        (429, Reason::Other("login_refused".into()), false, true),
         (503, Reason::Other("login_refused".into()), false, true),
     ];
     for (status, reason, erase, retry) in cases {
