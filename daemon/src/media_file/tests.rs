@@ -270,7 +270,10 @@ fn outputs_are_private_and_a_symlink_is_replaced_not_followed() {
     )
     .unwrap();
     let meta = fs::symlink_metadata(&link).unwrap();
-    assert!(meta.file_type().is_file(), "the link was followed, not replaced");
+    assert!(
+        meta.file_type().is_file(),
+        "the link was followed, not replaced"
+    );
     assert!(fs::read(&link).unwrap() == plain);
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     // What the link pointed to is untouched, contents and mode.
