@@ -510,8 +510,8 @@ fn pipeline_broken() -> Error {
 
 /// Where an output goes.
 enum Destination {
-    /// A regular file (or nothing yet): written beside, then renamed over the path (symbolic
-    /// links resolved, so the file they point to is the one replaced). Dropped before
+    /// A regular file, a symbolic link (never followed) or nothing yet: written beside, then
+    /// renamed over the path, so a link is replaced and what it pointed to is left alone. Dropped before
     /// [`commit`], the file beside is removed and the path is left as it was.
     Replace(AtomicFile),
     /// Something that is not a regular file, such as `/dev/null` or a named pipe: renaming over
@@ -521,18 +521,15 @@ enum Destination {
 
 impl Destination {
     fn open(target: &Path) -> Result<Self, Error> {
-        let target = match fs::symlink_metadata(target) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf())
-            }
-            _ => target.to_path_buf(),
-        };
-        match fs::metadata(&target) {
+        // A symbolic link is never followed: it is itself replaced by the new file (the
+        // rename is atomic), so a client cannot make the daemon write where the link points.
+        let target = target.to_path_buf();
+        match fs::symlink_metadata(&target) {
             // Refused up front rather than after all the work, when the rename would fail.
             Ok(meta) if meta.is_dir() => Err(io_error(format!("writing {}", target.display()))(
                 io::ErrorKind::IsADirectory.into(),
             )),
-            Ok(meta) if !meta.is_file() => {
+            Ok(meta) if !meta.is_file() && !meta.file_type().is_symlink() => {
                 let file = OpenOptions::new()
                     .write(true)
                     .open(&target)

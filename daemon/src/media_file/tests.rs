@@ -249,7 +249,7 @@ fn files_round_trip_with_a_sidecar_and_through_the_spool() {
 }
 
 #[test]
-fn outputs_are_private_and_a_symlink_is_followed_not_replaced() {
+fn outputs_are_private_and_a_symlink_is_replaced_not_followed() {
     use std::os::unix::fs::PermissionsExt;
 
     let keys = keys();
@@ -269,15 +269,17 @@ fn outputs_are_private_and_a_symlink_is_followed_not_replaced() {
         &announced(&sealed.encrypted),
     )
     .unwrap();
+    let meta = fs::symlink_metadata(&link).unwrap();
     assert!(
-        fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink()
+        meta.file_type().is_file(),
+        "the link was followed, not replaced"
     );
-    assert!(fs::read(&real).unwrap() == plain);
+    assert!(fs::read(&link).unwrap() == plain);
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    // What the link pointed to is untouched, contents and mode.
+    assert_eq!(fs::read(&real).unwrap(), b"old");
     let mode = fs::metadata(&real).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600);
+    assert_eq!(mode, 0o644);
     let mut names: Vec<_> = fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
