@@ -15,7 +15,9 @@ printf '%-18s %14s %10s  %s\n' target executions exec/s result
 for target in "${targets[@]}"; do
     mkdir -p "corpus/$target"
     log=$(mktemp)
-    if "${run[@]}" "$target" "corpus/$target" -- -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then
+    dict=()
+    [ -f "dicts/$target.dict" ] && dict=(-dict="dicts/$target.dict")
+    if "${run[@]}" "$target" "corpus/$target" -- -max_total_time="$seconds" -print_final_stats=1 "${dict[@]}" >"$log" 2>&1; then
         result=ok
     else
         result="CRASH $(grep -o 'artifacts/[^ ]*' "$log" | tail -1)"

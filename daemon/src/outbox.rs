@@ -305,7 +305,7 @@ impl Outbox {
     }
 }
 
-fn done_of(state: &str, result: Option<&str>) -> Done {
+pub(crate) fn done_of(state: &str, result: Option<&str>) -> Done {
     match state {
         "acked" => match result.and_then(|result| serde_json::from_str(result).ok()) {
             Some(result) => Done::Acked(result),

@@ -29,6 +29,8 @@ pub mod fuzzing {
         }
     }
 
+    pub use super::core::fuzzing::sim_frames;
+
     #[cfg(test)]
     mod tests {
         #[test]

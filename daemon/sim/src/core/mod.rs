@@ -10,6 +10,8 @@ mod chats;
 mod commands;
 mod decoded;
 mod flood;
+#[doc(hidden)]
+pub mod fuzzing;
 mod group_ops;
 mod groups;
 mod history;

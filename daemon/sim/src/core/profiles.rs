@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
+use std::sync::LazyLock;
 
 use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb};
 use serde_json::{Value, json};
@@ -42,6 +43,12 @@ pub(super) struct Profiles {
     known: BTreeMap<String, bool>,
     next_tag: u64,
 }
+
+/// The first contact's and the group's pictures, encoded once: every core starts with them, and
+/// encoding two 640x640 JPEGs per core was most of a core's start-up (the sim_frames fuzz target
+/// builds one per input).
+static INITIAL_PICTURES: LazyLock<[Vec<u8>; 2]> =
+    LazyLock::new(|| [solid_jpeg([200, 40, 40]), solid_jpeg([40, 40, 200])]);
 
 /// A one-colour JPEG of the picture size, as contacts' pictures.
 fn solid_jpeg(colour: [u8; 3]) -> Vec<u8> {
@@ -75,12 +82,9 @@ impl Profiles {
             known: BTreeMap::new(),
             next_tag: 1,
         };
-        profiles.set_picture(
-            store,
-            &json_jid(CONTACTS[0].number),
-            solid_jpeg([200, 40, 40]),
-        );
-        profiles.set_picture(store, group, solid_jpeg([40, 40, 200]));
+        let [contact, group_picture] = &*INITIAL_PICTURES;
+        profiles.set_picture(store, &json_jid(CONTACTS[0].number), contact.clone());
+        profiles.set_picture(store, group, group_picture.clone());
         for (contact, text) in CONTACTS
             .iter()
             .zip(["Hey there! I am using WhatsApp.", "At work"])
