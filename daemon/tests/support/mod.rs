@@ -146,6 +146,43 @@ impl Daemon {
         state: &Path,
         setup: Setup,
     ) -> KillOnDrop {
+        let child = Self::command(server_url, dir, socket, state, setup)
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + DEADLINE;
+        while UnixStream::connect(socket).is_err() {
+            assert!(Instant::now() < deadline, "the daemon never listened");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        KillOnDrop(child)
+    }
+
+    /// Starts the daemon again on the same state (after [`Daemon::kill`]) when it is expected
+    /// not to come up: waits (with the deadline) for it to exit; its exit status and stderr.
+    pub fn run_to_exit(&self) -> (std::process::ExitStatus, String) {
+        let mut command = Self::command(
+            &self.server_url,
+            self.dir.path(),
+            &self.socket,
+            &self.state,
+            self.setup,
+        );
+        let mut child = KillOnDrop(command.stderr(Stdio::piped()).spawn().unwrap());
+        let deadline = Instant::now() + DEADLINE;
+        let status = loop {
+            if let Some(status) = child.0.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the daemon did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut stderr).unwrap();
+        (status, stderr)
+    }
+
+    /// The command that starts the daemon (defaults, then `setup`).
+    fn command(server_url: &str, dir: &Path, socket: &Path, state: &Path, setup: Setup) -> Command {
         let mut command = Command::new("sh");
         command
             .arg("-c")
@@ -163,13 +200,7 @@ impl Daemon {
             .stdin(Stdio::null())
             .stderr(Self::log_file(dir));
         setup(&mut command, dir);
-        let child = command.spawn().unwrap();
-        let deadline = Instant::now() + DEADLINE;
-        while UnixStream::connect(socket).is_err() {
-            assert!(Instant::now() < deadline, "the daemon never listened");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        KillOnDrop(child)
+        command
     }
 
     /// Where the daemon's stderr goes (appended to across restarts).
