@@ -111,6 +111,18 @@ fn session_files_of_garbage_are_refused() {
     fuzz_session_file(b"");
 }
 
+/// What is wrong with a session file's JSON, without its content: serde's own message quotes
+/// the offending value (`invalid type: string "…"`), which may be a key or a token.
+fn json_error_without_content(error: &serde_json::Error) -> String {
+    let kind = match error.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "not the shape of a session",
+        serde_json::error::Category::Eof => "cut short",
+    };
+    format!("{kind} at line {} column {}", error.line(), error.column())
+}
+
 /// Reads and checks one session file (the real one or a temp file of an interrupted save).
 fn read_session(path: &Path) -> Result<Credentials, ReadError> {
     let mut text = match fs::read_to_string(path) {
@@ -123,7 +135,7 @@ fn read_session(path: &Path) -> Result<Credentials, ReadError> {
     };
     let parsed = serde_json::from_str::<SessionFile>(&text);
     text.zeroize();
-    let file = parsed.map_err(|error| ReadError::Invalid(error.to_string()))?;
+    let file = parsed.map_err(|error| ReadError::Invalid(json_error_without_content(&error)))?;
     if file.version != FORMAT_VERSION {
         return Err(ReadError::Invalid(format!(
             "format version {} is not {FORMAT_VERSION}",
@@ -503,6 +515,10 @@ mod tests {
         fs::write(store.path(), b"{\"version\":1,").unwrap();
         assert!(matches!(store.load(), Err(Error::Corrupt { .. })));
         assert_eq!(fs::read(store.path()).unwrap(), b"{\"version\":1,");
+        fs::write(store.path(), br#"{"version":"c2VjcmV0LXRva2Vu"}"#).unwrap();
+        let error = store.load().unwrap_err().to_string();
+        assert!(error.contains("not the shape of a session"), "{error}");
+        assert!(!error.contains("c2VjcmV0LXRva2Vu"), "{error}");
         fs::write(store.path(), br#"{"version":2}"#).unwrap();
         assert!(store.load().unwrap_err().to_string().contains("unreadable"));
     }
