@@ -1,6 +1,6 @@
 //! Start-up and idle memory of the real binary (issue 14, target 5), run by
 //! scripts/bench-idle.sh. Pairs a daemon with `wawebd sim` once so its state directory holds a
-//! stored session, copies that directory and fills the copy's store with CHATS chats and
+//! stored session, fills a second one's store (its own simulator and pairing) with CHATS chats and
 //! MESSAGES messages (one transaction, through the daemon's own schema), then for the empty and
 //! the full store in turn: RUNS times the time from spawning `wawebd` to its socket accepting a
 //! connection (median, p90), and once its VmRSS and VmHWM after the session is `connected` to the
@@ -157,11 +157,6 @@ fn fill(state: &Path, chats: u64, messages: u64) -> Duration {
     started.elapsed()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    let status = Command::new("cp").arg("-a").arg(from).arg(to).status();
-    assert!(status.unwrap().success(), "cp -a {}", from.display());
-}
-
 fn percentile(sorted: &[Duration], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0
 }
@@ -174,25 +169,24 @@ fn main() {
     let chats = args.first().copied().unwrap_or(1_000).max(1);
     let messages = args.get(1).copied().unwrap_or(1_000_000);
     let runs = args.get(2).copied().unwrap_or(20).max(1);
-    let root = tempfile::tempdir().unwrap();
-    let empty = root.path().join("empty");
-    let full = root.path().join("full");
-    std::fs::create_dir_all(&empty).unwrap();
-    let (mut sim, url) = start_sim(false);
-    let (daemon, socket) = start_daemon(&empty, &url);
-    pair(&mut sim, &socket);
-    stop(daemon);
-    copy_dir(&empty, &full);
-    let took = fill(&full.join("state"), chats, messages);
-    let db_bytes = std::fs::metadata(full.join("state/waweb.db"))
-        .unwrap()
-        .len();
-    println!(
-        "store: {chats} chats, {messages} messages, {:.0} MiB, filled in {:.1} s",
-        db_bytes as f64 / 1048576.0,
-        took.as_secs_f64()
-    );
-    for (name, dir) in [("empty store", &empty), ("full store", &full)] {
+    // Each store gets its own simulator and pairing: a login rotates the session's tokens, so
+    // a copied session would be refused by the simulator that saw the original log in.
+    for (name, chats, messages) in [("empty store", 0, 0), ("full store", chats, messages)] {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path();
+        let (mut sim, url) = start_sim(false);
+        let (daemon, socket) = start_daemon(dir, &url);
+        pair(&mut sim, &socket);
+        stop(daemon);
+        if messages > 0 {
+            let took = fill(&dir.join("state"), chats, messages);
+            let db_bytes = std::fs::metadata(dir.join("state/waweb.db")).unwrap().len();
+            println!(
+                "store: {chats} chats, {messages} messages, {:.0} MiB, filled in {:.1} s",
+                db_bytes as f64 / 1048576.0,
+                took.as_secs_f64()
+            );
+        }
         let mut times: Vec<Duration> = (0..runs).map(|_| start_up(dir, &url)).collect();
         times.sort_unstable();
         let (rss, hwm) = idle_memory(dir, &url);
