@@ -1,0 +1,203 @@
+//! Start-up and idle memory of the real binary (issue 14, target 5), run by
+//! scripts/bench-idle.sh. Pairs a daemon with `wawebd sim` once so its state directory holds a
+//! stored session, fills a second one's store (its own simulator and pairing) with CHATS chats and
+//! MESSAGES messages (one transaction, through the daemon's own schema), then for the empty and
+//! the full store in turn: RUNS times the time from spawning `wawebd` to its socket accepting a
+//! connection (median, p90), and once its VmRSS and VmHWM after the session is `connected` to the
+//! simulator and then idle for 2 s.
+//! Usage: idle_bench [CHATS] [MESSAGES] [RUNS]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, params};
+use serde_json::{Value, json};
+use support::{Killed, pair, request, start_daemon, start_sim, wawebd};
+use waweb_proto::message::Message;
+
+/// The daemon on `dir` (its `state` folder), not waiting for anything.
+fn spawn(dir: &Path, url: &str) -> Killed {
+    Killed(
+        Command::new(wawebd())
+            .arg("--server-url")
+            .arg(url)
+            .arg("--socket")
+            .arg(dir.join("run/wawebd.sock"))
+            .arg("--state-dir")
+            .arg(dir.join("state"))
+            .env("XDG_CONFIG_HOME", dir)
+            .env("WAWEBD_LOG", "warn")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("wawebd starts"),
+    )
+}
+
+/// Time from spawning the daemon to its socket accepting a connection, polled every 100 µs.
+fn start_up(dir: &Path, url: &str) -> Duration {
+    let socket = dir.join("run/wawebd.sock");
+    let _ = std::fs::remove_file(&socket);
+    let started = Instant::now();
+    let mut daemon = spawn(dir, url);
+    while UnixStream::connect(&socket).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never listened"
+        );
+        assert!(daemon.0.try_wait().unwrap().is_none(), "the daemon exited");
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    let took = started.elapsed();
+    stop(daemon);
+    took
+}
+
+/// SIGTERM, so the daemon closes its store as it would in use, and waits for it.
+fn stop(mut daemon: Killed) {
+    let _ = Command::new("kill").arg(daemon.0.id().to_string()).status();
+    let _ = daemon.0.wait();
+}
+
+/// A status field from /proc/PID/status, in kB.
+fn proc_kb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
+}
+
+/// Starts the daemon, waits until `status` says `connected`, idles 2 s, reads its memory.
+fn idle_memory(dir: &Path, url: &str) -> (u64, u64) {
+    let socket = dir.join("run/wawebd.sock");
+    let _ = std::fs::remove_file(&socket);
+    let daemon = spawn(dir, url);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let stream = loop {
+        if let Ok(stream) = UnixStream::connect(&socket) {
+            break stream;
+        }
+        assert!(Instant::now() < deadline, "never listened");
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let mut writer = stream.try_clone().unwrap();
+    let mut lines = BufReader::new(stream).lines();
+    loop {
+        request(&mut writer, 1, "status", json!({}));
+        let reply: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+        if reply["result"]["state"] == "connected" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never connected: {reply}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let pid = daemon.0.id();
+    let memory = (proc_kb(pid, "VmRSS"), proc_kb(pid, "VmHWM"));
+    drop((writer, lines));
+    stop(daemon);
+    memory
+}
+
+/// One message row as the daemon writes it: the `message` event line and raw bytes of a
+/// typical text message's size.
+fn event(chat: &str, id: &str, from_me: bool, timestamp: u64, n: u64) -> String {
+    let value = json!({
+        "id": id, "chat": chat, "from_me": from_me, "participant": null,
+        "timestamp": timestamp, "push_name": if from_me { Value::Null } else { json!("Contact") },
+        "kind": "text", "text": format!("message number {n} of the benchmark store"),
+    });
+    let message: Message = serde_json::from_value(value).expect("the daemon's message shape");
+    serde_json::to_string(&message).unwrap()
+}
+
+/// Fills the store of `state` with `chats` chats and `messages` messages in one transaction.
+fn fill(state: &Path, chats: u64, messages: u64) -> Duration {
+    let started = Instant::now();
+    let mut db = Connection::open(state.join("waweb.db")).unwrap();
+    let transaction = db.transaction().unwrap();
+    {
+        let mut chat_row = transaction
+            .prepare("INSERT OR REPLACE INTO chats (jid, name, t, read_t, read_n) VALUES (?1, ?2, ?3, ?3, ?4)")
+            .unwrap();
+        let mut message_row = transaction
+            .prepare(
+                "INSERT INTO messages (chat, id, from_me, timestamp, event, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .unwrap();
+        let raw = vec![0x5a_u8; 120];
+        let jid = |c: u64| format!("49151{c:08}@s.whatsapp.net");
+        for n in 0..messages {
+            let chat = jid(n % chats);
+            let id = format!("3EB0{n:016X}");
+            let timestamp = 1_600_000_000 + n;
+            let from_me = n % 3 == 0;
+            let line = event(&chat, &id, from_me, timestamp, n);
+            message_row
+                .execute(params![chat, id, from_me, timestamp, line, raw])
+                .unwrap();
+        }
+        for c in 0..chats {
+            let t = 1_600_000_000 + messages.saturating_sub(chats) + c;
+            chat_row
+                .execute(params![jid(c), format!("Chat {c}"), t, messages])
+                .unwrap();
+        }
+    }
+    transaction.commit().unwrap();
+    db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    started.elapsed()
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let chats = args.first().copied().unwrap_or(1_000).max(1);
+    let messages = args.get(1).copied().unwrap_or(1_000_000);
+    let runs = args.get(2).copied().unwrap_or(20).max(1);
+    // Each store gets its own simulator and pairing: a login rotates the session's tokens, so
+    // a copied session would be refused by the simulator that saw the original log in.
+    for (name, chats, messages) in [("empty store", 0, 0), ("full store", chats, messages)] {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path();
+        let (mut sim, url) = start_sim(false);
+        let (daemon, socket) = start_daemon(dir, &url);
+        pair(&mut sim, &socket);
+        stop(daemon);
+        if messages > 0 {
+            let took = fill(&dir.join("state"), chats, messages);
+            let db_bytes = std::fs::metadata(dir.join("state/waweb.db")).unwrap().len();
+            println!(
+                "store: {chats} chats, {messages} messages, {:.0} MiB, filled in {:.1} s",
+                db_bytes as f64 / 1048576.0,
+                took.as_secs_f64()
+            );
+        }
+        let mut times: Vec<Duration> = (0..runs).map(|_| start_up(dir, &url)).collect();
+        times.sort_unstable();
+        let (rss, hwm) = idle_memory(dir, &url);
+        println!(
+            "{name}: start-up to socket accepting over {runs} runs: median {:.2} ms, p90 {:.2} ms, \
+             max {:.2} ms; connected to wawebd sim and idle 2 s: VmRSS {:.1} MiB, VmHWM {:.1} MiB",
+            percentile(&times, 0.5),
+            percentile(&times, 0.9),
+            percentile(&times, 1.0),
+            rss as f64 / 1024.0,
+            hwm as f64 / 1024.0
+        );
+    }
+}
