@@ -6,10 +6,9 @@
 //! `WebMessageInfo`, 3 an outbox row's `state` and `result`.
 
 use waweb_core::message;
-use waweb_proto::EventType;
 use waweb_proto::message::Message;
 
-use crate::outbox;
+use crate::{journal, outbox};
 
 /// The states an outbox row can be in (and one it cannot).
 const OUTBOX_STATES: [&str; 6] = ["queued", "sent", "acked", "failed", "cancelled", "?"];
@@ -23,10 +22,7 @@ pub fn db_rows(data: &[u8]) {
     match column % 4 {
         0 => {
             let (kind, body) = text.split_once('\0').unwrap_or((&text, ""));
-            // As `journal` serves a page: rows of unknown type are skipped, bodies read as JSON.
-            if kind.parse::<EventType>().is_ok() {
-                let _ = serde_json::from_str::<serde_json::Value>(body).unwrap_or_default();
-            }
+            let _ = journal::stored_event(kind, body);
         }
         1 => {
             let _ = serde_json::from_str::<Message>(&text);

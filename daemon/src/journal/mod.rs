@@ -417,6 +417,16 @@ async fn blocking<T: Send + 'static>(
         .map_err(|_| Error::Stopped)?
 }
 
+/// The type of a journal row, if the row is one to serve: a type this version knows and a body
+/// that is a JSON object. The body goes out verbatim as the notification's `params`, so a
+/// damaged row would otherwise put broken JSON on every subscriber's socket.
+pub(crate) fn stored_event(kind: &str, body: &str) -> Option<EventType> {
+    let kind = kind.parse::<EventType>().ok()?;
+    let object = body.trim_start().starts_with('{')
+        && serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok();
+    object.then_some(kind)
+}
+
 /// Up to [`PAGE`] events with `after < seq <= until`, oldest first.
 pub fn read_page(reader: &Connection, after: u64, until: u64) -> Result<VecDeque<Stamped>, Error> {
     let mut query = reader.prepare_cached(
@@ -433,7 +443,11 @@ pub fn read_page(reader: &Connection, after: u64, until: u64) -> Result<VecDeque
     let mut page = VecDeque::new();
     for row in rows {
         let (seq, kind, params, at) = row?;
-        let Ok(kind) = kind.parse::<EventType>() else {
+        let Some(kind) = stored_event(&kind, &params) else {
+            tracing::warn!(
+                seq,
+                "a journal row is not an event this version reads; skipped"
+            );
             continue;
         };
         page.push_back(Stamped {

@@ -270,3 +270,31 @@ fn age_retention_finds_the_cutoff_without_an_index() {
     writer.prune(now + 20 * day).unwrap();
     assert_eq!(writer.oldest, 0, "everything is old");
 }
+
+#[test]
+fn damaged_rows_are_skipped_not_served_as_broken_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let opened = Db::open(dir.path()).unwrap();
+    let rows = [
+        (1u64, "ack", r#"{"id":"a"}"#),
+        (2, "ack", r#"{"id":"#),
+        (3, "ack", "[1]"),
+        (4, "no_such_type", "{}"),
+        (5, "ack", r#" {"id":"b"}"#),
+    ];
+    for (seq, kind, body) in rows {
+        opened
+            .writer
+            .execute(
+                "INSERT INTO journal (seq, at, type, body) VALUES (?1, 1, ?2, ?3)",
+                rusqlite::params![seq, kind, body],
+            )
+            .unwrap();
+    }
+    let page = read_page(&opened.writer, 0, 10).unwrap();
+    let seqs: Vec<_> = page.iter().map(|stamped| stamped.seq).collect();
+    assert_eq!(seqs, [Some(1), Some(5)]);
+    for stamped in &page {
+        serde_json::from_str::<Value>(&stamped.line()).expect("a served line is JSON");
+    }
+}
