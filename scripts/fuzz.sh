@@ -20,12 +20,14 @@ for target in "${targets[@]}"; do
     if "${run[@]}" "$target" "corpus/$target" -- -max_total_time="$seconds" -print_final_stats=1 "${dict[@]}" >"$log" 2>&1; then
         result=ok
     else
-        result="CRASH $(grep -o 'artifacts/[^ ]*' "$log" | tail -1)"
+        artifact=$(grep -o 'artifacts/[^ ]*' "$log" | tail -1)
+        # No artifact: the build or the run failed before fuzzing; its log is kept to read.
+        if [ -n "$artifact" ]; then result="CRASH $artifact"; else result="FAILED, log: $log"; fi
         failed=1
     fi
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
     rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$')
     printf '%-18s %14s %10s  %s\n' "$target" "${runs:-?}" "${rate:-?}" "$result"
-    rm -f "$log"
+    [ "$result" = ok ] && rm -f "$log"
 done
 exit $failed
