@@ -180,34 +180,42 @@ impl Chats {
         let Some(journal) = bus.journal() else {
             return;
         };
-        let work: ListWork = match list {
+        let (listed, work): (&AtomicBool, ListWork) = match list {
             List::Unchanged => return,
             List::Chats { chats, skipped } => {
                 if skipped > 0 {
                     tracing::warn!(skipped, "chat list entries without a jid");
                 }
-                self.inner.chats_listed.store(true, Ordering::Release);
                 let live: HashMap<String, Live> = chats
                     .iter()
                     .map(|chat| (chat.jid.clone(), Live::default()))
                     .collect();
                 self.with_known(journal, |known| *known = live);
-                Box::new(move |transaction| replace_chats(transaction, &chats))
+                (
+                    &self.inner.chats_listed,
+                    Box::new(move |transaction| replace_chats(transaction, &chats)),
+                )
             }
             List::Contacts { contacts, skipped } => {
                 if skipped > 0 {
                     tracing::warn!(skipped, "contact list entries without a jid");
                 }
-                self.inner.contacts_listed.store(true, Ordering::Release);
-                Box::new(move |transaction| replace_contacts(transaction, &contacts))
+                (
+                    &self.inner.contacts_listed,
+                    Box::new(move |transaction| replace_contacts(transaction, &contacts)),
+                )
             }
         };
+        // The flag goes up only once the write is queued (with `wait`, committed): a `chats`
+        // call that sees it flushes the journal (`ensure_list`), which must come after this.
         if wait {
             if let Err(error) = journal.write(move |transaction, _| work(transaction)).await {
                 tracing::error!("storing a list: {error}");
             }
+            listed.store(true, Ordering::Release);
         } else {
             journal.write_detached("storing a list", move |transaction, _| work(transaction));
+            listed.store(true, Ordering::Release);
         }
     }
 
