@@ -224,6 +224,14 @@ fn no_key_token_qr_or_text_in_any_trace_line() {
     let picture = daemon.dir.path().join("cat.png");
     std::fs::write(&picture, png()).unwrap();
     let caption = text("sent caption", &mut secrets);
+    // The media hosts' credential, and an upload that the first host fails: the warning
+    // that names the host must not carry the URL, whose query holds it.
+    let conn = client
+        .call(40, "query", json!({"json": ["query", "mediaConn"]}))
+        .unwrap();
+    let auth = conn["reply"]["media_conn"]["auth"].as_str().unwrap();
+    secrets.push(Secret::new("mediaConn auth", auth));
+    sim.command(json!({"cmd": "fail_upload", "status": 503}));
     for (id, params) in [
         (
             4,
@@ -314,6 +322,10 @@ fn no_key_token_qr_or_text_in_any_trace_line() {
         log.contains(" TRACE ") && messages >= 9,
         "the daemon logged at trace: {} lines, {messages} message lines",
         log.lines().count()
+    );
+    assert!(
+        log.contains("upload failed, trying the next host"),
+        "no upload warning"
     );
     let found = leaks(&log, &secrets);
     assert!(
