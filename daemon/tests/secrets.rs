@@ -12,7 +12,7 @@ use std::process::Command;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
-use support::{Client, Daemon, paired_with_qr};
+use support::{Client, Daemon, Sim, paired_with_qr};
 
 const ALICE: &str = "4915100000001@s.whatsapp.net";
 const BOB: &str = "4915100000002";
@@ -178,30 +178,33 @@ fn received(client: &mut Client) -> Value {
     }
 }
 
-#[test]
-fn no_key_token_qr_or_text_in_any_trace_line() {
+/// A unique text (see [`unique_text`]), added to `secrets` under `what`.
+fn text(what: &str, secrets: &mut Vec<Secret>) -> String {
+    let text = unique_text(what);
+    secrets.push(Secret::new(what, &text));
+    text
+}
+
+/// Pairs at trace, receives a text, and restores after a restart, answering a challenge (it
+/// signs with the keys). The session's secrets (QR, the session file after pairing and after
+/// the restore, the media hosts' `auth`), the texts, and the message received.
+fn pair_receive_restore() -> (Sim, Daemon, Client, Vec<Secret>, Vec<Secret>, Value) {
     let (mut sim, mut daemon, mut client, qr) = paired_with_qr(|command, _| {
         command.env("WAWEBD_LOG", "trace");
     });
-    let mut secrets: Vec<Secret> = qr
+    let mut session: Vec<Secret> = qr
         .split(',')
         .enumerate()
         .map(|(n, part)| Secret::new(format!("QR part {n}"), part))
         .collect();
-    secrets.push(Secret::new("QR content", &qr));
-    secrets.extend(session_secrets(&daemon, "paired"));
-    let text = |what: &str, secrets: &mut Vec<Secret>| {
-        let text = unique_text(what);
-        secrets.push(Secret::new(what.to_owned(), &text));
-        text
-    };
-
-    let incoming = text("received text", &mut secrets);
+    session.push(Secret::new("QR content", &qr));
+    session.extend(session_secrets(&daemon, "paired"));
+    let mut texts = Vec::new();
+    let incoming = text("received text", &mut texts);
     sim.command(json!({"cmd": "send_text", "from": ALICE, "text": incoming}));
     let message = received(&mut client);
     assert_eq!(message["text"], incoming.as_str());
 
-    // Restore, answering a challenge (it signs with the keys), on a daemon started again.
     sim.command(json!({"cmd": "challenge_next"}));
     daemon.kill();
     daemon.restart();
@@ -210,39 +213,41 @@ fn no_key_token_qr_or_text_in_any_trace_line() {
     if client.call(2, "status", json!({})).unwrap()["state"] != "connected" {
         client.event("connected");
     }
-    secrets.extend(session_secrets(&daemon, "restored"));
-
-    let reply = text("sent text", &mut secrets);
-    let mine = sent(
-        &mut client,
-        3,
-        "send_text",
-        json!({"to": ALICE, "text": reply}),
-    );
-    let document = daemon.dir.path().join("report.pdf");
-    std::fs::write(&document, unique_text("document body").repeat(40)).unwrap();
-    let picture = daemon.dir.path().join("cat.png");
-    std::fs::write(&picture, png()).unwrap();
-    let caption = text("sent caption", &mut secrets);
-    // The media hosts' credential, and an upload that the first host fails: the warning
-    // that names the host must not carry the URL, whose query holds it.
+    session.extend(session_secrets(&daemon, "restored"));
     let conn = client
-        .call(40, "query", json!({"json": ["query", "mediaConn"]}))
+        .call(3, "query", json!({"json": ["query", "mediaConn"]}))
         .unwrap();
     let auth = conn["reply"]["media_conn"]["auth"].as_str().unwrap();
-    secrets.push(Secret::new("mediaConn auth", auth));
+    session.push(Secret::new("mediaConn auth", auth));
+    (sim, daemon, client, session, texts, message)
+}
+
+/// Every kind of send the socket offers; the first upload host fails once, so the fallback's
+/// warning (which names the host, not the URL with the `auth`) is logged.
+fn send_every_kind(
+    sim: &mut Sim,
+    daemon: &Daemon,
+    client: &mut Client,
+    incoming: &Value,
+) -> Vec<Secret> {
+    let mut secrets = Vec::new();
+    let reply = text("sent text", &mut secrets);
+    let mine = sent(client, 10, "send_text", json!({"to": ALICE, "text": reply}));
+    let document = daemon.dir.path().join("report.pdf");
+    std::fs::write(&document, unique_text("document body").repeat(40)).unwrap();
+    let caption = text("sent caption", &mut secrets);
     sim.command(json!({"cmd": "fail_upload", "status": 503}));
     for (id, params) in [
         (
-            4,
+            11,
             json!({"to": ALICE, "kind": "document", "path": document}),
         ),
         (
-            41,
-            json!({"to": ALICE, "kind": "image", "path": picture, "caption": caption}),
+            12,
+            json!({"to": ALICE, "kind": "image", "path": picture(daemon), "caption": caption}),
         ),
     ] {
-        let media = sent(&mut client, id, "send_media", params);
+        let media = sent(client, id, "send_media", params);
         secrets.push(Secret::new(
             format!("sent media key {id}"),
             media["media"]["media_key"].as_str().unwrap(),
@@ -253,64 +258,81 @@ fn no_key_token_qr_or_text_in_any_trace_line() {
         text("location address", &mut secrets),
     );
     sent(
-        &mut client,
-        5,
+        client,
+        13,
         "send_location",
         json!({"to": ALICE, "latitude": 52.5, "longitude": 13.4, "name": place, "address": street}),
     );
     let card = text("contact name", &mut secrets);
     let vcard = format!("BEGIN:VCARD\nVERSION:3.0\nFN:{card}\nEND:VCARD");
     sent(
-        &mut client,
-        6,
+        client,
+        14,
         "send_contact",
         json!({"to": ALICE, "contacts": [{"display_name": card, "vcard": vcard}]}),
     );
-    let reference = json!({"chat": ALICE, "id": message["id"], "from_me": false});
+    let reference = json!({"chat": ALICE, "id": incoming["id"], "from_me": false});
     sent(
-        &mut client,
-        7,
+        client,
+        15,
         "forward",
         json!({"to": BOB, "message": reference}),
     );
     let reference = json!({"chat": ALICE, "id": mine["id"], "from_me": true});
-    sent(&mut client, 8, "revoke", json!({"message": reference}));
+    sent(client, 16, "revoke", json!({"message": reference}));
+    secrets
+}
 
-    // A picture from the contact, downloaded.
+/// A picture from the contact, downloaded, and a download with a wrong key: its error and
+/// log line name no key either.
+fn receive_and_download(sim: &mut Sim, daemon: &Daemon, client: &mut Client) -> Vec<Secret> {
+    let mut secrets = Vec::new();
     let caption = text("received caption", &mut secrets);
-    sim.command(json!({"cmd": "send_media", "from": ALICE, "kind": "image", "path": picture, "caption": caption}));
-    let image = received(&mut client);
-    let media = image["media"].clone();
-    secrets.push(Secret::new(
-        "received media key",
-        media["media_key"].as_str().unwrap(),
-    ));
+    sim.command(json!({"cmd": "send_media", "from": ALICE, "kind": "image", "path": picture(daemon), "caption": caption}));
+    let media = received(client)["media"].clone();
+    let key = media["media_key"].as_str().unwrap();
+    secrets.push(Secret::new("received media key", key));
     let output = daemon.dir.path().join("downloaded.jpg");
-    let download = client
-        .call(
-            9,
-            "media_download",
-            json!({"media": media, "output": output}),
-        )
-        .unwrap();
+    let params = json!({"media": media, "output": output});
+    let download = client.call(20, "media_download", params).unwrap();
     assert_eq!(download["bytes"], media["file_length"]);
-    // A failure's error text and log line name no key either.
     let mut wrong = media.clone();
-    let wrong_key = STANDARD.encode(unique_text("wrong key").as_bytes().get(..32).unwrap());
+    let wrong_key = STANDARD.encode(&unique_text("wrong key").as_bytes()[..32]);
     wrong["media_key"] = json!(wrong_key);
     secrets.push(Secret::new("wrong media key", &wrong_key));
-    let error = client
-        .call(
-            91,
-            "media_download",
-            json!({"media": wrong, "output": output}),
-        )
-        .unwrap_err();
+    let params = json!({"media": wrong, "output": output});
+    let error = client.call(21, "media_download", params).unwrap_err();
     assert_eq!(error["code"], -32006, "{error}");
+    secrets
+}
 
-    let logout = client.call(10, "logout", json!({})).unwrap();
+#[test]
+fn no_key_token_qr_or_text_in_any_trace_line() {
+    let (mut sim, mut daemon, mut client, session, mut secrets, incoming) = pair_receive_restore();
+    secrets.extend(send_every_kind(&mut sim, &daemon, &mut client, &incoming));
+    secrets.extend(receive_and_download(&mut sim, &daemon, &mut client));
+    let logout = client.call(30, "logout", json!({})).unwrap();
     assert_eq!(logout["server_notified"], true, "{logout}");
     stop(&mut daemon);
+
+    // The database holds messages (texts, media keys) by design, never the session's
+    // secrets (docs/DESIGN.md section 3): `qr` events are not journaled.
+    let mut database = Vec::new();
+    for name in ["waweb.db", "waweb.db-wal"] {
+        database.extend(std::fs::read(daemon.state.join(name)).unwrap_or_default());
+    }
+    let database = String::from_utf8_lossy(&database);
+    let found = leaks(&database, &session);
+    assert!(
+        found.is_empty(),
+        "session secrets in waweb.db:\n{}",
+        found.join("\n")
+    );
+    // The search sees what is stored: the texts are there.
+    assert!(
+        !leaks(&database, &secrets[..1]).is_empty(),
+        "the database was not searched"
+    );
 
     let log = daemon.log();
     // Every crate at trace (hyper's connection pool says so), and one line per message.
@@ -327,6 +349,7 @@ fn no_key_token_qr_or_text_in_any_trace_line() {
         log.contains("upload failed, trying the next host"),
         "no upload warning"
     );
+    secrets.extend(session);
     let found = leaks(&log, &secrets);
     assert!(
         found.is_empty(),
@@ -336,6 +359,15 @@ fn no_key_token_qr_or_text_in_any_trace_line() {
         log.lines().count(),
         found.join("\n")
     );
+}
+
+/// `cat.png` in the test's folder (written once).
+fn picture(daemon: &Daemon) -> std::path::PathBuf {
+    let path = daemon.dir.path().join("cat.png");
+    if !path.exists() {
+        std::fs::write(&path, png()).unwrap();
+    }
+    path
 }
 
 /// A small PNG, so that the image is measured and gets a thumbnail.
