@@ -112,3 +112,14 @@ fn opened_files_are_tightened_with_a_warning_and_an_open_state_dir_refused() {
         daemon.log()
     );
 }
+
+/// A umask that takes the owner's own bits (0277) does not leave a file the daemon cannot
+/// rewrite or a folder it cannot enter: the modes are set, not left to the umask.
+#[test]
+fn a_umask_that_takes_the_owners_bits_still_gives_the_exact_modes() {
+    let (_sim, mut daemon, _client) = paired_with(|command, _| {
+        command.env("WAWEBD_TEST_UMASK", "0277");
+    });
+    assert_private(&daemon);
+    daemon.kill();
+}
