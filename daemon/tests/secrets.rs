@@ -280,6 +280,11 @@ fn send_every_kind(
     );
     let reference = json!({"chat": ALICE, "id": mine["id"], "from_me": true});
     sent(client, 16, "revoke", json!({"message": reference}));
+    // The profile's text is the user's words too.
+    let about = text("about text", &mut secrets);
+    client
+        .call(17, "set_about", json!({"text": about}))
+        .unwrap();
     secrets
 }
 
