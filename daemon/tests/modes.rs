@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use serde_json::Value;
-use support::{Daemon, paired_with};
+use support::{Daemon, Setup, Sim, paired_with};
 
 /// The permission bits, in octal as `ls` and `chmod` write them.
 fn mode(path: &Path) -> String {
@@ -44,14 +44,21 @@ fn assert_private(daemon: &Daemon) {
     }
 }
 
-#[test]
-fn opened_files_are_tightened_with_a_warning_and_an_open_state_dir_refused() {
-    let (_sim, mut daemon, _client) = paired_with(|command, _| {
-        command.env("WAWEBD_TEST_UMASK", "000");
-    });
-    // umask 000 would make a careless file 0666 and a folder 0777.
+/// Pairs a daemon started by `setup` (a umask), checks that everything is private, and kills
+/// it; the simulator stays for restarts.
+fn paired_and_private(setup: Setup) -> (Sim, Daemon) {
+    let (sim, mut daemon, _client) = paired_with(setup);
     assert_private(&daemon);
     daemon.kill();
+    (sim, daemon)
+}
+
+#[test]
+fn opened_files_are_tightened_with_a_warning_and_an_open_state_dir_refused() {
+    // umask 000 would make a careless file 0666 and a folder 0777.
+    let (_sim, mut daemon) = paired_and_private(|command, _| {
+        command.env("WAWEBD_TEST_UMASK", "000");
+    });
     let session = std::fs::read_to_string(daemon.state.join("session.json")).unwrap();
     let session: Value = serde_json::from_str(&session).unwrap();
     for (name, opened) in FILES {
@@ -117,9 +124,7 @@ fn opened_files_are_tightened_with_a_warning_and_an_open_state_dir_refused() {
 /// rewrite or a folder it cannot enter: the modes are set, not left to the umask.
 #[test]
 fn a_umask_that_takes_the_owners_bits_still_gives_the_exact_modes() {
-    let (_sim, mut daemon, _client) = paired_with(|command, _| {
+    paired_and_private(|command, _| {
         command.env("WAWEBD_TEST_UMASK", "0277");
     });
-    assert_private(&daemon);
-    daemon.kill();
 }
