@@ -12,31 +12,13 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
-use support::{Killed, pair, request, start_daemon, start_sim, wawebd};
+use support::{Killed, pair, request, spawn, start_daemon, start_sim};
 use waweb_proto::message::Message;
-
-/// The daemon on `dir` (its `state` folder), not waiting for anything.
-fn spawn(dir: &Path, url: &str) -> Killed {
-    Killed(
-        Command::new(wawebd())
-            .arg("--server-url")
-            .arg(url)
-            .arg("--socket")
-            .arg(dir.join("run/wawebd.sock"))
-            .arg("--state-dir")
-            .arg(dir.join("state"))
-            .env("XDG_CONFIG_HOME", dir)
-            .env("WAWEBD_LOG", "warn")
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("wawebd starts"),
-    )
-}
 
 /// Time from spawning the daemon to its socket accepting a connection, polled every 100 µs.
 fn start_up(dir: &Path, url: &str) -> Duration {
@@ -99,7 +81,7 @@ fn breakdown(pid: u32) -> String {
             }
         }
     }
-    mappings.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    mappings.sort_unstable_by_key(|(kb, _)| std::cmp::Reverse(*kb));
     let top: Vec<String> = mappings
         .iter()
         .take(6)

@@ -507,3 +507,39 @@ async fn history_at_login_arrives_as_messages_with_source_history_and_is_stored(
     assert_eq!(row, as_stored(&history), "the later version wins");
     assert!(raw.is_some());
 }
+
+#[tokio::test]
+async fn login_history_batches_are_stored_as_history() {
+    let mut harness = Harness::start().await;
+    let mut client = harness.pair().await;
+    let seeded = harness
+        .sim_command(json!({"cmd": "seed_history", "chat": BOB, "count": 5}))
+        .await;
+    let set = harness
+        .sim_command(json!({"cmd": "login_history", "per_chat": 3}))
+        .await;
+    assert_eq!(set["per_chat"], 3);
+    for bad in [
+        json!({"cmd": "login_history"}),
+        json!({"cmd": "login_history", "per_chat": 1001}),
+    ] {
+        let error = harness.sim.command(bad.clone()).await;
+        assert!(error.is_err(), "{bad}: {error:?}");
+    }
+    // The next login (a restore after the drop) pushes Bob's three newest: history 3 to 5.
+    harness.sim_command(json!({"cmd": "drop"})).await;
+    let mut texts = Vec::new();
+    while texts.len() < 3 {
+        let event = client.event("message").await;
+        if event["chat"] == BOB && event["source"] == "history" {
+            texts.push(event["text"].as_str().unwrap().to_owned());
+        }
+    }
+    texts.sort();
+    texts.dedup();
+    assert_eq!(texts, ["history 3", "history 4", "history 5"]);
+    let (row, _) = stored(&harness, BOB, seeded["last_id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(row["text"], "history 5");
+}

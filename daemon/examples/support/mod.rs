@@ -87,6 +87,24 @@ pub fn start_sim(received: bool) -> (Sim, String) {
     )
 }
 
+/// The daemon on `dir` (its `state` folder), not waiting for anything.
+pub fn spawn(dir: &Path, url: &str) -> Killed {
+    Killed(
+        Command::new(wawebd())
+            .arg("--server-url")
+            .arg(url)
+            .arg("--socket")
+            .arg(dir.join("run/wawebd.sock"))
+            .arg("--state-dir")
+            .arg(dir.join("state"))
+            .env("XDG_CONFIG_HOME", dir)
+            .env("WAWEBD_LOG", "warn")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("wawebd starts"),
+    )
+}
+
 pub fn start_daemon(dir: &Path, url: &str) -> (Killed, PathBuf) {
     start_daemon_with(dir, url, &[])
 }

@@ -283,6 +283,14 @@ pub enum Command {
         #[serde(default)]
         count: Field<u64>,
     },
+    /// `{"cmd":"login_history","per_chat":N}`: every later login pushes, after the last message
+    /// of each chat, each chat's N (0 to 1,000; 0 is the default, none) most recent archived
+    /// messages as an `add="before"` batch (PROTOCOL.md 8.3 step 4), the final batch with
+    /// `last="true"`. Answered with `{"per_chat":N}`.
+    LoginHistory {
+        #[serde(default)]
+        per_chat: Field<u64>,
+    },
     /// `{"cmd":"flood","count":N,"rate":R,"from":JID?,"bytes":B?}`: a contact (`from`, default
     /// 4915100000001) sends N (1 to 10,000,000) live texts of about B bytes (1 to 65,536,
     /// default 32) at up to R per second, one relay frame each, ids and texts numbered 1 to N.

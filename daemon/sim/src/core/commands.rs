@@ -265,6 +265,7 @@ impl Core {
             } => self.start_flood(count, rate, from, bytes, answer),
             Command::Read { from, id } => self.read_up_to(from, id),
             Command::SeedHistory { chat, count } => self.seed_history(chat, count),
+            Command::LoginHistory { per_chat } => self.set_login_history(per_chat),
             Command::Status => Ok(json!({
                 "connections": self.conns.len(),
                 "sessions": self.sessions.len(),

@@ -29,6 +29,8 @@ use crate::command::Field;
 /// History kept per chat: room for archives of many thousand messages (a `seed_history` of
 /// 5,000 and live traffic), bounded so a long `flood` does not grow without end.
 pub(super) const HISTORY_PER_CHAT: usize = 100_000;
+/// The most recent messages per chat a login may push (`login_history`).
+const LOGIN_HISTORY_MAX: u64 = 1_000;
 
 /// A page asks for at most this many (the client's `count` is not trusted further).
 const MAX_PAGE: usize = 1_000;
@@ -203,6 +205,49 @@ impl Core {
             "chat": chat, "count": count, "first_id": first, "last_id": last,
             "total": messages.len(),
         }))
+    }
+}
+
+impl Core {
+    /// The `login_history` command.
+    pub(super) fn set_login_history(&mut self, per_chat: Field<u64>) -> Result<Value, String> {
+        let per_chat = per_chat.need("login_history", "per_chat")?;
+        if per_chat > LOGIN_HISTORY_MAX {
+            return Err(format!(
+                "login_history: per_chat must be 0 to {LOGIN_HISTORY_MAX}"
+            ));
+        }
+        self.knobs.login_history = per_chat as usize;
+        Ok(json!({ "per_chat": per_chat }))
+    }
+
+    /// The login-time history batches (PROTOCOL.md 8.3 step 4): one `add="before"` action per
+    /// chat with its `login_history` most recent messages, oldest first, the final one marked
+    /// `last="true"`. None when `login_history` is 0.
+    pub(super) fn login_history_batches(&self) -> Vec<Node> {
+        let per_chat = self.knobs.login_history;
+        if per_chat == 0 {
+            return Vec::new();
+        }
+        let mut batches: Vec<Node> = self
+            .history
+            .values()
+            .filter(|messages| !messages.is_empty())
+            .map(|messages| {
+                let recent = messages
+                    .iter()
+                    .skip(messages.len().saturating_sub(per_chat))
+                    .map(message_node)
+                    .collect();
+                Node::new("action")
+                    .attr("add", "before")
+                    .with_content(Content::List(recent))
+            })
+            .collect();
+        if let Some(last) = batches.pop() {
+            batches.push(last.attr("last", "true"));
+        }
+        batches
     }
 }
 

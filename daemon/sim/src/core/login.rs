@@ -265,6 +265,9 @@ impl Core {
                 .with_content(Content::List(last));
             self.push_node(conn, &node, Duration::ZERO);
         }
+        for batch in self.login_history_batches() {
+            self.push_node(conn, &batch, Duration::ZERO);
+        }
         let frequent = CONTACTS
             .iter()
             .map(|contact| Node::new("message").with_content(Content::Text(contact.number.into())))

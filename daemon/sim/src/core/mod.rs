@@ -177,6 +177,8 @@ struct Knobs {
     challenge_next: bool,
     refuse_next: Option<u16>,
     reref_next: Option<u16>,
+    /// How many recent messages of each chat a login pushes as history (`login_history`).
+    login_history: usize,
 }
 
 pub struct Core {
