@@ -9,6 +9,7 @@
 mod chats;
 mod commands;
 mod decoded;
+mod drops;
 mod flood;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -177,6 +178,7 @@ struct Knobs {
     challenge_next: bool,
     refuse_next: Option<u16>,
     reref_next: Option<u16>,
+    drop_at: Option<drops::DropAt>,
 }
 
 pub struct Core {
@@ -311,6 +313,10 @@ impl Core {
                 Input::Refused { conn, reason } => {
                     self.emit(json!({"type": "client_refused", "conn": conn, "reason": reason}));
                 }
+                // A connection cut by `drop_at` is forgotten at once: what it still sends is
+                // on a dead line and must change nothing (a login must not rotate tokens).
+                Input::Text { conn, .. } | Input::Binary { conn, .. }
+                    if !self.conns.contains_key(&conn) => {}
                 Input::Text { conn, text } => self.on_text(conn, &text),
                 Input::Binary { conn, data } => self.on_binary(conn, &data),
                 Input::Closed { conn, reason } => {
