@@ -1,0 +1,182 @@
+//! The real daemon against connections cut at chosen moments (issue 13, DESIGN.md 14.4): the
+//! simulator's `drop_at` cuts during `init`, right after a QR, mid-restore, and while sending
+//! (before the relay reaches the phone, and after it did but before its ack went out). In each:
+//! the daemon reconnects with backoff and ends in the right state, the session file is whole,
+//! a message is on the phone exactly once with one `ack` progression, and the journal keeps
+//! every event from before the drop.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Client, Daemon, Sim, paired_with, short_backoff, wait_for};
+
+const TO: &str = "4915100000001@s.whatsapp.net";
+
+/// Waits for the simulator's report that `drop_at` fired at `at`.
+fn dropped(sim: &mut Sim, at: &str) -> Value {
+    sim.line_where(&format!("a drop at {at}"), |line| {
+        line["type"] == "dropped" && line["at"] == at
+    })
+}
+
+/// A daemon with short backoff that has asked to log in (subscribed first); no QR scanned.
+fn pairing(sim: &Sim) -> (Daemon, Client) {
+    let daemon = Daemon::start_with(&sim.ws_url, short_backoff);
+    let mut client = Client::connect(&daemon.socket);
+    client.call(1, "subscribe", json!({})).unwrap();
+    (daemon, client)
+}
+
+fn state(client: &mut Client, id: u64) -> String {
+    let status = client.call(id, "status", json!({})).unwrap();
+    status["state"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_drop_during_the_first_init_is_retried_and_pairing_goes_on() {
+    let mut sim = Sim::start();
+    sim.command(json!({"cmd": "drop_at", "at": "init"}));
+    let (daemon, mut client) = pairing(&sim);
+    client.call(2, "login", json!({})).unwrap();
+    dropped(&mut sim, "init");
+    // The retry serves a QR like a first try; scanning it pairs.
+    let qr = client.event("qr");
+    sim.command(json!({"cmd": "scan", "qr": qr["content"]}));
+    client.event("connected");
+    assert_eq!(state(&mut client, 3), "connected");
+    assert!(daemon.session().unwrap()["wid"].is_string());
+}
+
+#[test]
+fn a_drop_right_after_the_qr_serves_a_new_qr_and_the_old_one_is_dead() {
+    let mut sim = Sim::start();
+    sim.command(json!({"cmd": "drop_at", "at": "qr"}));
+    let (daemon, mut client) = pairing(&sim);
+    client.call(2, "login", json!({})).unwrap();
+    let first = client.event("qr");
+    dropped(&mut sim, "qr");
+    let second = client.event("qr");
+    assert_ne!(first["content"], second["content"], "a new QR after the drop");
+    // The phone cannot pair with the QR of the connection that is gone.
+    sim.submit(&json!({"cmd": "scan", "qr": first["content"]}));
+    let refused = sim.line_where("the scan's answer", |line| line["cmd"] == "scan");
+    assert_eq!(refused["type"], "error", "{refused}");
+    sim.command(json!({"cmd": "scan", "qr": second["content"]}));
+    client.event("connected");
+    assert_eq!(state(&mut client, 3), "connected");
+    assert!(daemon.session().unwrap()["wid"].is_string());
+}
+
+/// Paired, then the connection is dropped and the next restore is cut at `at`: the daemon
+/// comes back on the try after, the session file whole and the journal intact.
+fn restore_cut_at(at: &str) {
+    let (mut sim, daemon, mut client) = paired_with(short_backoff);
+    let before = daemon.session().expect("a session after pairing");
+    let head = client.call(3, "subscribe", json!({})).unwrap()["head"]
+        .as_u64()
+        .unwrap();
+    sim.command(json!({"cmd": "drop_at", "at": at}));
+    sim.command(json!({"cmd": "drop"}));
+    dropped(&mut sim, at);
+    let restored = sim.line_where("the restore after the cut", |line| {
+        line["type"] == "logged_in"
+    });
+    assert_eq!(restored["restored"], true, "{restored}");
+    // The drop, the cut restore, then back: two disconnects with a backoff each.
+    for _ in 0..2 {
+        let disconnected = client.event("disconnected");
+        assert!(disconnected["retry_in_ms"].is_u64(), "{disconnected}");
+    }
+    client.event("connected");
+    let mut id = 10;
+    wait_for(&format!("{at}: connected again"), || {
+        id += 1;
+        state(&mut client, id) == "connected"
+    });
+    let after = daemon.session().expect("the session file is kept");
+    assert_eq!(after["wid"], before["wid"], "{at}");
+    let mut reader = Client::connect(&daemon.socket);
+    let replay = reader
+        .call(1, "events", json!({"since": head.saturating_sub(1), "limit": 1}))
+        .unwrap();
+    assert_eq!(replay["events"][0]["seq"], head, "{replay}");
+}
+
+#[test]
+fn a_drop_at_the_init_of_a_restore_is_restored_on_the_next_try() {
+    restore_cut_at("init");
+}
+
+#[test]
+fn a_drop_mid_restore_is_restored_on_the_next_try_with_the_session_whole() {
+    restore_cut_at("restore");
+}
+
+/// Every ack event of message `id` in the journal after `since`, as its `ack` numbers.
+fn acks_of(client: &mut Client, since: u64, id: &str) -> Vec<i64> {
+    let events = client
+        .call(
+            90,
+            "events",
+            json!({"since": since, "types": ["ack"], "limit": 1000}),
+        )
+        .unwrap();
+    let events = events["events"].as_array().unwrap().clone();
+    events
+        .iter()
+        .filter(|event| event["id"] == id)
+        .map(|event| event["ack"].as_i64().unwrap())
+        .collect()
+}
+
+/// A `send_text` whose relay is cut at `at` (`send`: after the phone has it, before the ack;
+/// `send_before`: before it reaches the phone): the caller gets one 200, the phone has the
+/// message once, the outbox is empty and the journal holds one ack 0 and one ack 1 for it.
+fn send_cut_at(at: &str, relays: &[bool]) {
+    let (mut sim, _daemon, mut client) = paired_with(short_backoff);
+    let head = client.call(3, "subscribe", json!({})).unwrap()["head"]
+        .as_u64()
+        .unwrap();
+    sim.command(json!({"cmd": "drop_at", "at": at}));
+    let sent = client
+        .call(
+            4,
+            "send_text",
+            json!({"to": TO, "text": "through the drop", "timeout_ms": 15_000}),
+        )
+        .unwrap();
+    assert_eq!(sent["status"], 200, "{sent}");
+    let id = sent["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        client.call(5, "outbox", json!({})).unwrap(),
+        json!({"messages": []})
+    );
+    // The phone's chat holds it once: the contact reads exactly this one of ours.
+    sim.submit(&json!({"cmd": "read", "from": TO, "id": id}));
+    let lines = sim.lines_until("the read's answer", |line| line["cmd"] == "read");
+    let read = lines.last().unwrap();
+    assert_eq!(read["ids"], json!([id]), "{read}");
+    let drops = lines.iter().filter(|line| line["type"] == "dropped");
+    assert_eq!(drops.map(|line| &line["at"]).collect::<Vec<_>>(), [at]);
+    // Every relay of the id the phone saw: a repeat is answered, never delivered again.
+    let seen: Vec<bool> = lines
+        .iter()
+        .filter(|line| line["type"] == "relayed" && line["id"] == id.as_str())
+        .map(|line| line["duplicate"].as_bool().unwrap())
+        .collect();
+    assert_eq!(seen, relays, "{at}: first delivery, then repeats");
+    let acks = acks_of(&mut client, head, &id);
+    let count = |n: i64| acks.iter().filter(|ack| **ack == n).count();
+    assert_eq!((count(0), count(1), count(-1)), (1, 1, 0), "{at}: {acks:?}");
+    assert_eq!(acks.first(), Some(&0), "{at}: {acks:?}");
+}
+
+#[test]
+fn a_message_cut_after_the_phone_got_it_is_there_once_and_acked_once() {
+    send_cut_at("send", &[false, true]);
+}
+
+#[test]
+fn a_message_cut_before_the_phone_got_it_is_sent_again_and_there_once() {
+    send_cut_at("send_before", &[false]);
+}
