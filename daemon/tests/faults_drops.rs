@@ -39,6 +39,8 @@ fn a_drop_during_the_first_init_is_retried_and_pairing_goes_on() {
     let (daemon, mut client) = pairing(&sim);
     client.call(2, "login", json!({})).unwrap();
     dropped(&mut sim, "init");
+    let disconnected = client.event("disconnected");
+    assert!(disconnected["retry_in_ms"].is_u64(), "{disconnected}");
     // The retry serves a QR like a first try; scanning it pairs.
     let qr = client.event("qr");
     sim.command(json!({"cmd": "scan", "qr": qr["content"]}));
@@ -55,8 +57,13 @@ fn a_drop_right_after_the_qr_serves_a_new_qr_and_the_old_one_is_dead() {
     client.call(2, "login", json!({})).unwrap();
     let first = client.event("qr");
     dropped(&mut sim, "qr");
+    let disconnected = client.event("disconnected");
+    assert!(disconnected["retry_in_ms"].is_u64(), "{disconnected}");
     let second = client.event("qr");
-    assert_ne!(first["content"], second["content"], "a new QR after the drop");
+    assert_ne!(
+        first["content"], second["content"],
+        "a new QR after the drop"
+    );
     // The phone cannot pair with the QR of the connection that is gone.
     sim.submit(&json!({"cmd": "scan", "qr": first["content"]}));
     let refused = sim.line_where("the scan's answer", |line| line["cmd"] == "scan");
@@ -97,7 +104,11 @@ fn restore_cut_at(at: &str) {
     assert_eq!(after["wid"], before["wid"], "{at}");
     let mut reader = Client::connect(&daemon.socket);
     let replay = reader
-        .call(1, "events", json!({"since": head.saturating_sub(1), "limit": 1}))
+        .call(
+            1,
+            "events",
+            json!({"since": head.saturating_sub(1), "limit": 1}),
+        )
         .unwrap();
     assert_eq!(replay["events"][0]["seq"], head, "{replay}");
 }
@@ -179,4 +190,34 @@ fn a_message_cut_after_the_phone_got_it_is_there_once_and_acked_once() {
 #[test]
 fn a_message_cut_before_the_phone_got_it_is_sent_again_and_there_once() {
     send_cut_at("send_before", &[false]);
+}
+
+#[test]
+fn a_pairing_that_keeps_losing_its_connection_gives_up_and_says_so() {
+    let mut sim = Sim::start();
+    let (_daemon, mut client) = pairing(&sim);
+    sim.command(json!({"cmd": "drop_at", "at": "init"}));
+    client.call(2, "login", json!({})).unwrap();
+    // The first try and five retries, each cut during init.
+    for _ in 0..6 {
+        dropped(&mut sim, "init");
+        sim.command(json!({"cmd": "drop_at", "at": "init"}));
+    }
+    let mut retries = 0;
+    let logged_out = loop {
+        let line = client.line().expect("the daemon stays");
+        match line["params"]["type"].as_str() {
+            Some("disconnected") if line["params"]["retry_in_ms"].is_u64() => retries += 1,
+            Some("qr") => panic!("no QR was served: {line}"),
+            Some("logged_out") => break line["params"].clone(),
+            _ => {}
+        }
+    };
+    assert_eq!(retries, 5, "{logged_out}");
+    assert_eq!(logged_out["reason"], "connection_lost", "{logged_out}");
+    assert_eq!(state(&mut client, 3), "logged_out");
+    // Nothing more is tried until the next `login`, which pairs again.
+    sim.command(json!({"cmd": "drop_at", "at": "qr"}));
+    client.call(4, "login", json!({})).unwrap();
+    dropped(&mut sim, "qr");
 }
