@@ -12,7 +12,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::{Client, Daemon, paired_with, short_backoff, wait_for};
 
 /// CPU time (user + system, clock ticks) the process used so far.
