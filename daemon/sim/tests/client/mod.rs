@@ -152,20 +152,20 @@ impl Client {
         }
     }
 
+    /// This client's `admin init` command.
+    fn init_command(&self) -> Value {
+        json!([
+            "admin",
+            "init",
+            [2, 2142, 12],
+            ["Linux", "test", "1.0"],
+            self.client_id,
+            true
+        ])
+    }
+
     pub async fn init(&mut self) -> Value {
-        let client_id = self.client_id.clone();
-        self.send_json(
-            "1.--0",
-            json!([
-                "admin",
-                "init",
-                [2, 2142, 12],
-                ["Linux", "test", "1.0"],
-                client_id,
-                true
-            ]),
-        )
-        .await;
+        self.send_json("1.--0", self.init_command()).await;
         let (tag, reply) = self.next_json().await;
         assert_eq!(tag, "1.--0");
         reply
@@ -208,24 +208,15 @@ impl Client {
 
     /// `init` and the restore `login`, back to back in one write, as clients send them.
     pub async fn restore(&mut self, conn: &Value, mode: &str) {
-        let client_id = self.client_id.clone();
-        let init = json!([
-            "admin",
-            "init",
-            [2, 2142, 12],
-            ["Linux", "test", "1.0"],
-            client_id,
-            true
-        ]);
         let login = json!([
             "admin",
             "login",
             conn["clientToken"],
             conn["serverToken"],
-            client_id,
+            self.client_id,
             mode
         ]);
-        for (tag, payload) in [("2.--0", init), ("2.--1", login)] {
+        for (tag, payload) in [("2.--0", self.init_command()), ("2.--1", login)] {
             let text = wire::text_frame(tag, &payload.to_string());
             self.socket.feed(Message::text(text)).await.unwrap();
         }
