@@ -129,10 +129,16 @@ impl Sim {
 
 /// A [`Setup`] with short reconnect limits, so a backoff takes milliseconds instead of seconds.
 pub fn short_backoff(_: &mut Command, dir: &Path) {
+    reconnect_limits(dir, 100, 400);
+}
+
+/// Writes the daemon's config file with these `[reconnect]` limits (its first wait is at least
+/// a quarter of `initial_ms`).
+pub fn reconnect_limits(dir: &Path, initial_ms: u64, max_ms: u64) {
     std::fs::create_dir_all(dir.join("wawebd")).unwrap();
     std::fs::write(
         dir.join("wawebd/config.toml"),
-        "[reconnect]\ninitial_ms = 100\nmax_ms = 400\n",
+        format!("[reconnect]\ninitial_ms = {initial_ms}\nmax_ms = {max_ms}\n"),
     )
     .unwrap();
 }

@@ -197,6 +197,7 @@ impl Core {
         session.previous = Some((old.client, old.server));
         session.conn = Some(conn);
         let offline = std::mem::take(&mut session.offline);
+        let offline_acks = std::mem::take(&mut session.offline_acks);
         if let Some(other) = other.filter(|other| self.conns.contains_key(other)) {
             self.push_json(
                 other,
@@ -217,6 +218,9 @@ impl Core {
         self.after_conn(conn);
         for info in offline {
             self.relay_to(conn, &info);
+        }
+        for receipt in offline_acks {
+            self.push_json(conn, &receipt);
         }
         self.emit(
             json!({"type": "logged_in", "conn": conn, "restored": true, "challenged": challenged}),

@@ -162,6 +162,9 @@ struct Session {
     previous: Option<(String, String)>,
     conn: Option<u64>,
     offline: Vec<pb::WebMessageInfo>,
+    /// Receipts (`Msg` ack pushes) for the client's messages that came while it had no
+    /// connection: sent after its next login, as messages are.
+    offline_acks: Vec<Value>,
     /// Ids of the messages this session relayed: a repeat (a client resending after a lost
     /// ack) is answered like the first, and not delivered again.
     relayed: HashSet<String>,
