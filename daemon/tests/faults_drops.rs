@@ -242,3 +242,53 @@ fn a_pairing_that_keeps_losing_its_connection_gives_up_and_says_so() {
     client.call(4, "login", json!({})).unwrap();
     dropped(&mut sim, "qr");
 }
+
+#[test]
+fn a_drop_mid_upload_sends_the_media_once_after_reconnecting() {
+    let (mut sim, daemon, mut client) = paired_with(short_backoff);
+    let path = daemon.dir.path().join("notes.txt");
+    std::fs::write(&path, b"a document whose upload outlived its connection").unwrap();
+    sim.command(json!({"cmd": "drop_at", "at": "upload"}));
+    let sent = client
+        .call(
+            4,
+            "send_media",
+            json!({"to": TO, "kind": "document", "path": path, "timeout_ms": 15_000}),
+        )
+        .unwrap();
+    assert_eq!(sent["status"], 200, "{sent}");
+    let id = sent["id"].as_str().unwrap().to_owned();
+    // The cut was seen, and the answer came over the next connection.
+    let disconnected = client.event("disconnected");
+    assert!(disconnected["retry_in_ms"].is_u64(), "{disconnected}");
+    assert_eq!(
+        client.call(5, "outbox", json!({})).unwrap(),
+        json!({"messages": []})
+    );
+    sim.submit(&json!({"cmd": "read", "from": TO, "id": id}));
+    let lines = sim.lines_until("the read's answer", |line| line["cmd"] == "read");
+    assert_eq!(lines.last().unwrap()["ids"], json!([id]));
+    let drops = lines.iter().filter(|line| line["type"] == "dropped");
+    assert_eq!(
+        drops.map(|line| &line["at"]).collect::<Vec<_>>(),
+        ["upload"]
+    );
+    // One upload (a relay that was never answered is sent again; its blob is not), one
+    // delivery, and the phone could read the blob.
+    let uploads = lines.iter().filter(|line| line["type"] == "upload");
+    assert_eq!(
+        uploads.map(|line| &line["status"]).collect::<Vec<_>>(),
+        [200]
+    );
+    let delivered: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["type"] == "relayed" && line["id"] == id.as_str())
+        .filter(|line| line["duplicate"] == false)
+        .collect();
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    let verified = lines
+        .iter()
+        .find(|line| line["type"] == "received" && line["tag"] == id.as_str())
+        .expect("the relay reached the phone");
+    assert_eq!(verified["media_ok"], true, "{verified}");
+}

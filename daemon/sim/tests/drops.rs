@@ -70,8 +70,8 @@ async fn a_bad_moment_is_an_error() {
         (json!({"cmd": "drop_at"}), "drop_at needs \"at\""),
         (json!({"cmd": "drop_at", "at": 1}), "drop_at needs \"at\""),
         (
-            json!({"cmd": "drop_at", "at": "upload"}),
-            "drop_at: at is init, qr, restore, send or send_before",
+            json!({"cmd": "drop_at", "at": "download"}),
+            "drop_at: at is init, qr, restore, send, send_before or upload",
         ),
     ] {
         let refused = sim.command(command).await.unwrap_err();

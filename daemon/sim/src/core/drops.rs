@@ -21,14 +21,17 @@ pub(crate) enum DropAt {
     Send,
     /// A relay arrived; it is not delivered and not answered.
     SendBefore,
+    /// The media host got an upload's body; the upload is answered after the cut.
+    Upload,
 }
 
-const NAMES: [(DropAt, &str); 5] = [
+const NAMES: [(DropAt, &str); 6] = [
     (DropAt::Init, "init"),
     (DropAt::Qr, "qr"),
     (DropAt::Restore, "restore"),
     (DropAt::Send, "send"),
     (DropAt::SendBefore, "send_before"),
+    (DropAt::Upload, "upload"),
 ];
 
 impl DropAt {
@@ -48,7 +51,9 @@ impl FromStr for DropAt {
             .iter()
             .find(|(_, known)| *known == name)
             .map(|(at, _)| *at)
-            .ok_or_else(|| "drop_at: at is init, qr, restore, send or send_before".to_owned())
+            .ok_or_else(|| {
+                "drop_at: at is init, qr, restore, send, send_before or upload".to_owned()
+            })
     }
 }
 

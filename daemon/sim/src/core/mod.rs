@@ -86,6 +86,10 @@ pub enum Input {
     Timer(Timer),
     /// A flood's pacing task asks for its next batch, or says it is over.
     Flood(flood::Step),
+    /// The media host got an upload's body; answered once acted on (`drop_at upload`).
+    UploadArrived {
+        reply: oneshot::Sender<()>,
+    },
     Shutdown,
 }
 
@@ -356,6 +360,12 @@ impl Core {
                 }
                 Input::Timer(timer) => self.on_timer(timer),
                 Input::Flood(step) => self.on_flood(step),
+                Input::UploadArrived { reply } => {
+                    if let Ok(conn) = self.active_conn() {
+                        self.drop_if_armed(conn, drops::DropAt::Upload);
+                    }
+                    let _ = reply.send(());
+                }
                 Input::Shutdown => {
                     for conn in self.conns.keys().copied().collect::<Vec<_>>() {
                         self.close(conn, true);
