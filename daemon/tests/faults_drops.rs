@@ -292,3 +292,28 @@ fn a_drop_mid_upload_sends_the_media_once_after_reconnecting() {
         .expect("the relay reached the phone");
     assert_eq!(verified["media_ok"], true, "{verified}");
 }
+
+#[test]
+fn a_logout_between_two_tries_of_a_pairing_cancels_it() {
+    let mut sim = Sim::start();
+    // A first wait of 250 ms to 1 s: the logout lands in it.
+    let daemon = Daemon::start_with(&sim.ws_url, |_, dir| reconnect_limits(dir, 1000, 1000));
+    let mut client = Client::connect(&daemon.socket);
+    client.call(1, "subscribe", json!({})).unwrap();
+    sim.command(json!({"cmd": "drop_at", "at": "init"}));
+    client.call(2, "login", json!({})).unwrap();
+    dropped(&mut sim, "init");
+    let logout = client.call(3, "logout", json!({})).unwrap();
+    assert_eq!(logout, json!({"server_notified": false}));
+    let logged_out = client.event("logged_out");
+    assert_eq!(logged_out["reason"], "logout", "{logged_out}");
+    assert_eq!(state(&mut client, 4), "logged_out");
+    // The backoff ran out long ago: no new try came.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let tries = sim
+        .lines
+        .try_iter()
+        .filter(|line| line["type"] == "client_connected");
+    assert_eq!(tries.count(), 0);
+    assert_eq!(state(&mut client, 5), "logged_out");
+}
