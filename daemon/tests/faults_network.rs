@@ -9,23 +9,11 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use support::{Client, Daemon, paired_with, wait_for};
-
-/// Short reconnect limits, so a backoff takes milliseconds instead of seconds.
-fn short_backoff(_: &mut Command, dir: &Path) {
-    std::fs::create_dir_all(dir.join("wawebd")).unwrap();
-    std::fs::write(
-        dir.join("wawebd/config.toml"),
-        "[reconnect]\ninitial_ms = 100\nmax_ms = 400\n",
-    )
-    .unwrap();
-}
+use serde_json::json;
+use support::{Client, Daemon, paired_with, short_backoff, wait_for};
 
 /// CPU time (user + system, clock ticks) the process used so far.
 fn cpu_ticks(pid: u32) -> u64 {
@@ -105,12 +93,6 @@ fn a_server_that_never_finishes_the_websocket_upgrade_is_waited_for_idly() {
     });
 }
 
-/// The session file: None when erased, else its JSON (it must parse).
-fn session(daemon: &Daemon) -> Option<Value> {
-    let text = std::fs::read_to_string(daemon.state.join("session.json")).ok()?;
-    Some(serde_json::from_str(&text).expect("the session file parses"))
-}
-
 /// What a refusal at the next restore login leads to.
 struct Expected {
     status: u64,
@@ -124,7 +106,7 @@ struct Expected {
 
 fn refused_restore(expected: &Expected) {
     let (mut sim, daemon, mut client) = paired_with(short_backoff);
-    let before = session(&daemon).expect("a session after pairing");
+    let before = daemon.session().expect("a session after pairing");
     let head = client.call(3, "subscribe", json!({})).unwrap()["head"]
         .as_u64()
         .unwrap();
@@ -150,14 +132,14 @@ fn refused_restore(expected: &Expected) {
         prompt_state(&mut client, id) == expected.state
     });
     assert_eq!(
-        session(&daemon).is_some(),
+        daemon.session().is_some(),
         expected.kept,
         "{}",
         expected.status
     );
     if expected.kept {
         assert!(before["wid"].is_string(), "{}", expected.status);
-        assert_eq!(session(&daemon).unwrap()["wid"], before["wid"]);
+        assert_eq!(daemon.session().unwrap()["wid"], before["wid"]);
     }
     if !expected.reconnects {
         assert_idle(&daemon);

@@ -364,7 +364,7 @@ async fn login_refusals_end_in_named_states() {
 }
 
 #[tokio::test]
-async fn a_pairing_that_loses_its_connection_ends_without_a_retry() {
+async fn a_pairing_that_loses_its_connection_retries_with_a_new_qr() {
     let harness = Harness::start().await;
     let mut client = harness.client().await;
     client
@@ -375,17 +375,18 @@ async fn a_pairing_that_loses_its_connection_ends_without_a_retry() {
         .await
         .unwrap();
     client.call("login", Value::Null).await.unwrap();
-    client.event("qr").await;
+    let first = client.event("qr").await;
     harness.sim_command(json!({"cmd": "drop"})).await;
     let disconnected = client.event("disconnected").await;
-    assert_eq!(disconnected["retry_in_ms"], Value::Null);
+    assert!(disconnected["retry_in_ms"].is_u64(), "{disconnected}");
     assert!(
         ["connection_lost", "server_closed"].contains(&disconnected["reason"].as_str().unwrap())
     );
-    client.state("logged_out").await;
+    client.state("reconnecting").await;
+    // DESIGN.md 14.4: the pairing goes on with a new QR (daemon/tests/faults_drops.rs covers
+    // the end after five lost connections).
+    let second = client.event("qr").await;
+    assert_ne!(first["content"], second["content"]);
     let status = client.call("status", Value::Null).await.unwrap();
-    assert_eq!(
-        (status["state"].clone(), status["last_pong_ms_ago"].clone()),
-        (json!("logged_out"), Value::Null)
-    );
+    assert_eq!(status["state"], "pairing", "{status}");
 }

@@ -211,6 +211,15 @@ pub enum Command {
     },
     /// The connection stays open but the server stops answering.
     HalfOpen,
+    /// `{"cmd":"drop_at","at":M}`: cut the connection (no close handshake) at that moment of
+    /// the next matching exchange: `init` (an `init` frame arrived, unanswered), `qr` (a QR ref
+    /// of a pairing was just served), `restore` (a restore `login` arrived, unanswered),
+    /// `send` (a relay was delivered to the phone, its ack not sent) or `send_before` (a relay
+    /// arrived, not delivered).
+    DropAt {
+        #[serde(default)]
+        at: Field<String>,
+    },
     /// Every media URL handed out so far stops working.
     ExpireMedia,
     /// `{"cmd":"forget_media","url":U}` (`status`: 404 or 410, default 410; `for_good`): the

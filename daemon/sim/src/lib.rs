@@ -124,7 +124,8 @@ impl Sim {
         let acceptor = tls.as_ref().map(Tls::acceptor);
         let (output, _) = broadcast::channel(65_536);
         let (input_tx, input_rx) = mpsc::channel(1024);
-        let store = media_host::Store::new(media_url.clone(), media_hosts, output.clone());
+        let store = media_host::Store::new(media_url.clone(), media_hosts, output.clone())
+            .with_core(input_tx.clone());
         let tasks = tasks::Tasks::default();
         tasks.spawn(server::accept_loop(
             ws_listener,

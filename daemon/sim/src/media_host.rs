@@ -16,11 +16,12 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_rustls::TlsAcceptor;
 use waweb_core::crypto;
 
 use super::http::{self, Request, Response};
+use crate::core::Input;
 use crate::tasks::Tasks;
 
 /// Largest upload accepted: above the real service's 100 MB documents, so that the Props limits
@@ -35,6 +36,8 @@ pub struct Store {
     /// `host:port` of each listener, for `mediaConn`.
     hosts: Vec<String>,
     output: broadcast::Sender<Value>,
+    /// The core, told of every upload before it is answered (`drop_at upload`).
+    core: Option<mpsc::Sender<Input>>,
 }
 
 #[derive(Debug)]
@@ -67,6 +70,25 @@ impl Store {
             base_url,
             hosts,
             output,
+            core: None,
+        }
+    }
+
+    /// The store, telling `core` of each upload before answering it.
+    pub fn with_core(mut self, core: mpsc::Sender<Input>) -> Self {
+        self.core = Some(core);
+        self
+    }
+
+    /// Tells the core an upload's body arrived and waits until it has acted on it (a cut of
+    /// the websocket armed with `drop_at upload` is then queued).
+    async fn upload_arrived(&self) {
+        let Some(core) = &self.core else {
+            return;
+        };
+        let (reply, done) = oneshot::channel();
+        if core.send(Input::UploadArrived { reply }).await.is_ok() {
+            let _ = done.await;
         }
     }
 
@@ -209,6 +231,7 @@ async fn handle(request: Request, store: Store, host: String) -> Response {
                     return http::respond(400, "application/json", "{\"status\":400}");
                 }
             };
+            store.upload_arrived().await;
             let path_token = rest.rsplit('/').next().unwrap_or_default();
             let bytes = body.len();
             let failed = store.lock().fail_next.take();

@@ -26,6 +26,9 @@ use crate::outbox::Outbox;
 use crate::store::Store;
 use crate::transport::Net;
 
+/// How often the pairing one `login` started is retried after losing its connection.
+pub(super) const PAIRING_RETRIES: u32 = 5;
+
 /// How a connection ended.
 #[derive(Debug)]
 pub(super) enum Ended {
@@ -85,6 +88,9 @@ pub struct Actor {
     pub(super) last_pong: Option<Instant>,
     reconnects: u64,
     pub(super) goal: Goal,
+    /// Lost connections of the pairing that `login` started, each retried up to
+    /// [`PAIRING_RETRIES`].
+    pub(super) pairing_retries: u32,
     pub(super) backoff: Backoff,
     /// The outbox, its waiters and what the connection has relayed.
     pub(super) sending: Sending,
@@ -133,6 +139,7 @@ impl Actor {
             last_pong: None,
             reconnects: 0,
             goal,
+            pairing_retries: 0,
             backoff,
             sending: Sending::new(Outbox::new(bus_journal)),
             media: MediaSending::new(commands.clone()),
@@ -255,17 +262,32 @@ impl Actor {
                 Ended::Unpaired => self.end_session(Reason::Unpaired, None).await,
                 Ended::Failed(failure) => self.on_failure(failure, &mut commands, &shutdown).await,
                 Ended::Lost(reason) => {
-                    if self.goal == Goal::Restore {
+                    // A pairing that lost its connection tries again with a new QR, a few
+                    // times per `login` (DESIGN.md 14.4), so a blip does not end it.
+                    let retry = match self.goal {
+                        Goal::Restore => true,
+                        Goal::Pair => {
+                            self.pairing_retries += 1;
+                            self.pairing_retries <= PAIRING_RETRIES
+                        }
+                        Goal::Idle | Goal::Halted => false,
+                    };
+                    if retry {
                         if !self.wait_backoff(reason, &mut commands, &shutdown).await {
                             return;
                         }
                     } else {
-                        // A pairing attempt that lost its connection ends; the user asks again.
-                        // No session existed, so this is a lost connection, not a logout.
+                        // Out of retries: the pairing gave up; the user asks again. No
+                        // session existed, so nothing is erased; `logged_out` says it is over
+                        // (`wawebctl login` waited for it before, in vain).
                         self.goal = Goal::Idle;
                         self.bus.publish(Event::Disconnected {
                             reason: reason.clone(),
                             retry_in_ms: None,
+                        });
+                        self.bus.publish(Event::LoggedOut {
+                            reason: reason.clone(),
+                            status: None,
                         });
                         self.set_state(State::LoggedOut, Some(reason));
                     }
@@ -341,13 +363,15 @@ impl Actor {
         });
         self.set_state(State::Reconnecting, Some(reason));
         let until = Instant::now() + delay;
+        let goal = self.goal;
         loop {
             tokio::select! {
                 () = sleep_until(until) => return true,
                 command = commands.recv() => match command {
                     Some(command) => {
                         self.idle_command(command).await;
-                        if self.credentials.is_none() {
+                        // A logout ends the wait (and what it waited for); nothing else does.
+                        if self.goal != goal {
                             return true;
                         }
                     }

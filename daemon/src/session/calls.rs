@@ -241,6 +241,9 @@ impl Actor {
             Some(LoginCall::AlreadyLoggedIn) => Err(SessionError::AlreadyLoggedIn),
             None if self.credentials.is_some() => Err(SessionError::AlreadyLoggedIn),
             None => {
+                if self.goal != Goal::Pair {
+                    self.pairing_retries = 0;
+                }
                 self.goal = Goal::Pair;
                 pairing
             }
@@ -271,6 +274,19 @@ impl Actor {
 
     /// `logout` without a connection: the HTTP request, then the session is forgotten.
     async fn logout_offline(&mut self, reply: Reply<LogoutResult>) {
+        if self.goal == Goal::Pair && self.credentials.is_none() {
+            // Between two tries of a pairing: it is cancelled, as on a connection.
+            self.goal = Goal::Idle;
+            self.bus.publish(Event::LoggedOut {
+                reason: Reason::Logout,
+                status: None,
+            });
+            self.set_state(State::LoggedOut, Some(Reason::Logout));
+            let _ = reply.send(Ok(LogoutResult {
+                server_notified: false,
+            }));
+            return;
+        }
         if self.credentials.is_none() {
             let _ = reply.send(Err(SessionError::NotLoggedIn));
             return;

@@ -223,6 +223,7 @@ impl Actor {
                     if let Event::Blocklist(list) = &event {
                         self.blocked.replace(&list.jids);
                     }
+                    self.receipt_before_answer(&event);
                     self.publish(event)
                 }
                 Output::Message { event, raw } => self.chats.arrived(&self.bus, *event, raw),

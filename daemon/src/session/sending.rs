@@ -296,6 +296,26 @@ impl Actor {
         self.sending.answer(&id, &result);
     }
 
+    /// A receipt (ack 2 and up) from the server for a message it has not answered yet on
+    /// this connection: the phone has it, so the server had it. That happens when the
+    /// connection was cut after the relay arrived and before its answer went out; the resend's
+    /// answer may then come after the receipt. The send is done now (ack 1 before the
+    /// receipt, the callers answered with the receipt's time), not after it: one progression
+    /// 0, 1, 2… and no second ack 1 (DESIGN.md 14.4).
+    pub(super) fn receipt_before_answer(&mut self, receipt: &Event) {
+        let Event::Ack { id, ack, .. } = receipt else {
+            return;
+        };
+        if *ack >= 2 && self.sending.in_flight.contains_key(id) {
+            let result = SendTextResult {
+                id: id.clone(),
+                status: SendStatus::Server(200),
+                t: Some(unix_now()),
+            };
+            self.relay_answered(id.clone(), Ok(Answer::Sent(result)));
+        }
+    }
+
     /// `outbox`.
     pub(super) async fn outbox_list(&self) -> Result<OutboxResult, SessionError> {
         self.sending

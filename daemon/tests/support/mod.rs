@@ -87,6 +87,30 @@ impl Sim {
         done
     }
 
+    /// Waits for (and returns) the next output line that `wanted` accepts; the lines before it
+    /// are passed over.
+    pub fn line_where(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        let mut lines = self.lines_until(what, wanted);
+        lines.pop().unwrap()
+    }
+
+    /// Every output line up to and including the next one that `wanted` accepts.
+    pub fn lines_until(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + DEADLINE;
+        let mut lines = Vec::new();
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("the simulator never reported {what}"));
+            let last = wanted(&line);
+            lines.push(line);
+            if last {
+                return lines;
+            }
+        }
+    }
+
     pub fn command(&mut self, command: Value) {
         writeln!(self.stdin, "{command}").unwrap();
         let deadline = Instant::now() + DEADLINE;
@@ -101,6 +125,22 @@ impl Sim {
             assert_ne!(line["type"], "error", "{line}");
         }
     }
+}
+
+/// A [`Setup`] with short reconnect limits, so a backoff takes milliseconds instead of seconds.
+pub fn short_backoff(_: &mut Command, dir: &Path) {
+    reconnect_limits(dir, 100, 400);
+}
+
+/// Writes the daemon's config file with these `[reconnect]` limits (its first wait is at least
+/// a quarter of `initial_ms`).
+pub fn reconnect_limits(dir: &Path, initial_ms: u64, max_ms: u64) {
+    std::fs::create_dir_all(dir.join("wawebd")).unwrap();
+    std::fs::write(
+        dir.join("wawebd/config.toml"),
+        format!("[reconnect]\ninitial_ms = {initial_ms}\nmax_ms = {max_ms}\n"),
+    )
+    .unwrap();
 }
 
 /// Changes the daemon's command before it starts (more flags, another environment, stderr to
@@ -235,6 +275,12 @@ impl Daemon {
             &self.state,
             self.setup,
         );
+    }
+
+    /// The session file: None when erased, else its JSON (it must parse).
+    pub fn session(&self) -> Option<Value> {
+        let text = std::fs::read_to_string(self.state.join("session.json")).ok()?;
+        Some(serde_json::from_str(&text).expect("the session file parses"))
     }
 
     pub fn descriptors(&self) -> usize {

@@ -191,6 +191,11 @@ impl Core {
                 }
                 Ok(json!({"conn": conn}))
             }
+            Command::DropAt { at } => {
+                let at = at.need("drop_at", "at")?.parse()?;
+                self.knobs.drop_at = Some(at);
+                Ok(json!({"at": at.name()}))
+            }
             Command::ExpireMedia => {
                 self.store.expire_all();
                 Ok(json!({}))

@@ -87,6 +87,7 @@ pub fn sim_frames(data: &[u8]) {
                 previous: None,
                 conn: Some(CONN),
                 offline: Vec::new(),
+                offline_acks: Vec::new(),
                 relayed: HashSet::new(),
             },
         );

@@ -12,6 +12,7 @@ use waweb_core::binary::{Content, Node};
 use waweb_core::crypto;
 use waweb_core::message;
 
+use super::drops::DropAt;
 use super::phone::CONTACTS;
 use super::{CURRENT_VERSION, Core, PendingChallenge, Tokens, now_ms, random_bytes, str_at};
 
@@ -25,6 +26,9 @@ impl Core {
     }
 
     pub(super) fn on_init(&mut self, conn: u64, tag: &str, array: &[Value]) {
+        if self.drop_if_armed(conn, DropAt::Init) {
+            return;
+        }
         let Some(client_id) = str_at(array, 4).filter(|id| !id.is_empty()) else {
             self.send_json(conn, tag, &json!({"status": 400}));
             return;
@@ -40,6 +44,10 @@ impl Core {
         self.send_json(conn, tag, &reply);
         if let Some(state) = self.conns.get_mut(&conn) {
             state.gap = true;
+        }
+        // A restore's init carries a known client id; its ref is no QR (PROTOCOL.md 5.2).
+        if !self.sessions.contains_key(client_id) {
+            self.drop_if_armed(conn, DropAt::Qr);
         }
     }
 
@@ -63,7 +71,11 @@ impl Core {
                 json!({"status": 200, "ref": reference, "ttl": self.config.ttl.as_millis() as u64})
             }
         };
+        let served = reply["ref"].is_string();
         self.send_json(conn, tag, &reply);
+        if served {
+            self.drop_if_armed(conn, DropAt::Qr);
+        }
     }
 
     pub(super) fn on_login(&mut self, conn: u64, tag: &str, array: &[Value]) {
@@ -76,6 +88,9 @@ impl Core {
             self.send_json(conn, tag, &json!({"status": 400}));
             return;
         };
+        if self.drop_if_armed(conn, DropAt::Restore) {
+            return;
+        }
         if let Some(status) = self.knobs.refuse_next.take() {
             let reply = if status == 403 {
                 json!({"status": 403, "tos": 2})
@@ -182,6 +197,7 @@ impl Core {
         session.previous = Some((old.client, old.server));
         session.conn = Some(conn);
         let offline = std::mem::take(&mut session.offline);
+        let offline_acks = std::mem::take(&mut session.offline_acks);
         if let Some(other) = other.filter(|other| self.conns.contains_key(other)) {
             self.push_json(
                 other,
@@ -202,6 +218,9 @@ impl Core {
         self.after_conn(conn);
         for info in offline {
             self.relay_to(conn, &info);
+        }
+        for receipt in offline_acks {
+            self.push_json(conn, &receipt);
         }
         self.emit(
             json!({"type": "logged_in", "conn": conn, "restored": true, "challenged": challenged}),

@@ -9,6 +9,7 @@
 mod chats;
 mod commands;
 mod decoded;
+mod drops;
 mod flood;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -85,6 +86,10 @@ pub enum Input {
     Timer(Timer),
     /// A flood's pacing task asks for its next batch, or says it is over.
     Flood(flood::Step),
+    /// The media host got an upload's body; answered once acted on (`drop_at upload`).
+    UploadArrived {
+        reply: oneshot::Sender<()>,
+    },
     Shutdown,
 }
 
@@ -161,6 +166,9 @@ struct Session {
     previous: Option<(String, String)>,
     conn: Option<u64>,
     offline: Vec<pb::WebMessageInfo>,
+    /// Receipts (`Msg` ack pushes) for the client's messages that came while it had no
+    /// connection: sent after its next login, as messages are.
+    offline_acks: Vec<Value>,
     /// Ids of the messages this session relayed: a repeat (a client resending after a lost
     /// ack) is answered like the first, and not delivered again.
     relayed: HashSet<String>,
@@ -179,6 +187,7 @@ struct Knobs {
     reref_next: Option<u16>,
     /// How many recent messages of each chat a login pushes as history (`login_history`).
     login_history: usize,
+    drop_at: Option<drops::DropAt>,
 }
 
 pub struct Core {
@@ -313,6 +322,10 @@ impl Core {
                 Input::Refused { conn, reason } => {
                     self.emit(json!({"type": "client_refused", "conn": conn, "reason": reason}));
                 }
+                // A connection cut by `drop_at` is forgotten at once: what it still sends is
+                // on a dead line and must change nothing (a login must not rotate tokens).
+                Input::Text { conn, .. } | Input::Binary { conn, .. }
+                    if !self.conns.contains_key(&conn) => {}
                 Input::Text { conn, text } => self.on_text(conn, &text),
                 Input::Binary { conn, data } => self.on_binary(conn, &data),
                 Input::Closed { conn, reason } => {
@@ -349,6 +362,12 @@ impl Core {
                 }
                 Input::Timer(timer) => self.on_timer(timer),
                 Input::Flood(step) => self.on_flood(step),
+                Input::UploadArrived { reply } => {
+                    if let Ok(conn) = self.active_conn() {
+                        self.drop_if_armed(conn, drops::DropAt::Upload);
+                    }
+                    let _ = reply.send(());
+                }
                 Input::Shutdown => {
                     for conn in self.conns.keys().copied().collect::<Vec<_>>() {
                         self.close(conn, true);

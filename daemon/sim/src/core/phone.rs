@@ -61,11 +61,7 @@ impl Core {
     /// `Msg` ack `ack` for message `id` the client sent to `peer` (PROTOCOL.md 3.7), if the
     /// session is connected.
     fn push_ack(&mut self, client_id: &str, id: &str, ack: i64, peer: &str) {
-        let Some(conn) = self
-            .sessions
-            .get(client_id)
-            .and_then(|session| session.conn)
-        else {
+        let Some(session) = self.sessions.get_mut(client_id) else {
             return;
         };
         let payload = json!(["Msg", {
@@ -73,7 +69,11 @@ impl Core {
             "from": format!("{}@c.us", self.config.phone_number),
             "to": message::jid_for_json_command(peer), "t": now_s()
         }]);
-        self.push_json(conn, &payload);
+        match session.conn {
+            Some(conn) => self.push_json(conn, &payload),
+            // Kept for the next login, like the messages of an offline client.
+            None => session.offline_acks.push(payload),
+        }
     }
 
     /// The `read` command: contact `from` reads what the client sent them, up to message `id`;
@@ -257,6 +257,7 @@ impl Core {
             previous: None,
             conn: Some(conn),
             offline: Vec::new(),
+            offline_acks: Vec::new(),
             relayed: HashSet::new(),
         };
         self.sessions.insert(client_id.to_owned(), session);

@@ -9,6 +9,7 @@ use waweb_core::message::{self, pb};
 use waweb_core::wire::{self, ClientText};
 
 use super::decoded;
+use super::drops::DropAt;
 use super::verify;
 use super::{Core, Input, Timer, now_ms, now_s, str_at};
 
@@ -238,9 +239,17 @@ impl Core {
             self.send_json(conn, tag, &json!({"status": status}));
             return;
         }
-        // The real service first acknowledged receipt with an empty frame, then answered.
-        self.send_raw_text(conn, format!("{tag},"));
-        self.send_json(conn, tag, &json!({"status": 200, "t": now_s()}));
+        if self.drop_if_armed(conn, DropAt::SendBefore) {
+            return;
+        }
+        // Cut after the phone has the messages, before their ack goes out: the client never
+        // learns that they arrived and must send them again.
+        let cut_before_ack = self.knobs.drop_at == Some(DropAt::Send);
+        if !cut_before_ack {
+            // The real service first acknowledged receipt with an empty frame, then answered.
+            self.send_raw_text(conn, format!("{tag},"));
+            self.send_json(conn, tag, &json!({"status": 200, "t": now_s()}));
+        }
         for Relayed { info, verdict } in relayed {
             let Some(key) = info.key.as_ref() else {
                 continue;
@@ -276,6 +285,9 @@ impl Core {
                     let _ = inputs.send(Input::Timer(timer)).await;
                 });
             }
+        }
+        if cut_before_ack {
+            self.drop_if_armed(conn, DropAt::Send);
         }
     }
 

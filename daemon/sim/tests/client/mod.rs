@@ -152,20 +152,20 @@ impl Client {
         }
     }
 
+    /// This client's `admin init` command.
+    fn init_command(&self) -> Value {
+        json!([
+            "admin",
+            "init",
+            [2, 2142, 12],
+            ["Linux", "test", "1.0"],
+            self.client_id,
+            true
+        ])
+    }
+
     pub async fn init(&mut self) -> Value {
-        let client_id = self.client_id.clone();
-        self.send_json(
-            "1.--0",
-            json!([
-                "admin",
-                "init",
-                [2, 2142, 12],
-                ["Linux", "test", "1.0"],
-                client_id,
-                true
-            ]),
-        )
-        .await;
+        self.send_json("1.--0", self.init_command()).await;
         let (tag, reply) = self.next_json().await;
         assert_eq!(tag, "1.--0");
         reply
@@ -206,32 +206,21 @@ impl Client {
         pushes
     }
 
+    /// `init` and the restore `login`, back to back in one write, as clients send them.
     pub async fn restore(&mut self, conn: &Value, mode: &str) {
-        let client_id = self.client_id.clone();
-        self.send_json(
-            "2.--0",
-            json!([
-                "admin",
-                "init",
-                [2, 2142, 12],
-                ["Linux", "test", "1.0"],
-                client_id,
-                true
-            ]),
-        )
-        .await;
-        self.send_json(
-            "2.--1",
-            json!([
-                "admin",
-                "login",
-                conn["clientToken"],
-                conn["serverToken"],
-                client_id,
-                mode
-            ]),
-        )
-        .await;
+        let login = json!([
+            "admin",
+            "login",
+            conn["clientToken"],
+            conn["serverToken"],
+            self.client_id,
+            mode
+        ]);
+        for (tag, payload) in [("2.--0", self.init_command()), ("2.--1", login)] {
+            let text = wire::text_frame(tag, &payload.to_string());
+            self.socket.feed(Message::text(text)).await.unwrap();
+        }
+        self.socket.flush().await.unwrap();
     }
 }
 
