@@ -22,6 +22,8 @@
 //! [journal]
 //! keep_days = 14
 //! max_mb = 512
+//! [http]
+//! read_timeout_ms = 30000
 //! ```
 //!
 //! Unknown keys are an error that names the key: a typo must not silently fall back.
@@ -72,6 +74,9 @@ pub struct Config {
     pub journal: crate::journal::Retention,
     /// Where `GET /metrics` is served (`metrics_listen`); `None`: nowhere (the default).
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The longest pause between two reads of an HTTP answer (media downloads and uploads,
+    /// logout; `[http] read_timeout_ms`, default 30 s): a stalled media host fails after it.
+    pub http_read_timeout: Duration,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -172,6 +177,13 @@ struct File {
     reconnect: Option<ReconnectFile>,
     journal: Option<JournalFile>,
     metrics_listen: Option<String>,
+    http: Option<HttpFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpFile {
+    read_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -380,6 +392,17 @@ impl Config {
             return Err(Error::Invalid("max_connections must be at least 1".into()));
         }
         let journal = journal_retention(file.journal.unwrap_or_default())?;
+        let http_read_timeout = Duration::from_millis(
+            file.http
+                .unwrap_or_default()
+                .read_timeout_ms
+                .unwrap_or(crate::http::READ_TIMEOUT_MS),
+        );
+        if http_read_timeout.is_zero() || http_read_timeout > Duration::from_secs(600) {
+            return Err(Error::Invalid(
+                "http.read_timeout_ms must be 1 to 600000".into(),
+            ));
+        }
         let log_level = overrides
             .log_level
             .or(file.log_level)
@@ -407,6 +430,7 @@ impl Config {
             max_connections,
             journal,
             metrics_listen,
+            http_read_timeout,
         })
     }
 
@@ -429,6 +453,7 @@ impl Config {
             ),
             ("journal", self.journal != new.journal),
             ("metrics_listen", self.metrics_listen != new.metrics_listen),
+            ("http", self.http_read_timeout != new.http_read_timeout),
         ];
         let mut keys: Vec<&'static str> = checks
             .iter()

@@ -16,8 +16,9 @@ use crate::tls;
 use crate::transport::ORIGIN;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
-/// The longest pause between two reads of a body; a stalled host fails instead of hanging.
-const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default longest pause between two reads of an answer (`[http] read_timeout_ms`); a
+/// stalled host fails instead of hanging.
+pub const READ_TIMEOUT_MS: u64 = 30_000;
 const MAX_REDIRECTS: usize = 5;
 
 /// What a query value may keep unescaped (RFC 3986 unreserved characters).
@@ -42,10 +43,14 @@ pub enum Error {
     /// The TLS settings (the CA file) are unusable.
     #[error(transparent)]
     Tls(#[from] tls::Error),
-    /// Connecting, TLS, a timeout or reading the body failed. Never names the URL, whose query
-    /// may carry tokens.
+    /// Connecting, TLS or reading the body failed. Never names the URL, whose query may carry
+    /// tokens.
     #[error("{0}")]
     Request(String),
+    /// The peer sent nothing for the read timeout (or did not connect in time); as
+    /// [`Error::Request`], without the URL.
+    #[error("{0}")]
+    Timeout(String),
 }
 
 impl From<reqwest::Error> for Error {
@@ -59,7 +64,11 @@ impl From<reqwest::Error> for Error {
             message.push_str(&cause.to_string());
             source = cause.source();
         }
-        Error::Request(message)
+        if error.is_timeout() {
+            Error::Timeout(message)
+        } else {
+            Error::Request(message)
+        }
     }
 }
 
@@ -70,13 +79,14 @@ pub struct Http {
 }
 
 impl Http {
-    /// A client trusting the webpki roots and `ca_file`.
-    pub fn new(ca_file: Option<&Path>) -> Result<Http, Error> {
+    /// A client trusting the webpki roots and `ca_file`, whose answers may pause at most
+    /// `read_timeout` between two reads.
+    pub fn new(ca_file: Option<&Path>, read_timeout: Duration) -> Result<Http, Error> {
         let tls = tls::client_config(ca_file, &[b"http/1.1"])?;
         let client = reqwest::Client::builder()
             .tls_backend_preconfigured((*tls).clone())
             .connect_timeout(CONNECT_TIMEOUT)
-            .read_timeout(READ_TIMEOUT)
+            .read_timeout(read_timeout)
             .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
             .no_proxy()
             .build()?;

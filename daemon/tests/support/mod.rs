@@ -88,17 +88,25 @@ impl Sim {
     }
 
     pub fn command(&mut self, command: Value) {
+        self.command_after(command);
+    }
+
+    /// [`Sim::command`], returning the output lines written before its `done`: everything the
+    /// simulator saw happen until then.
+    pub fn command_after(&mut self, command: Value) -> Vec<Value> {
         writeln!(self.stdin, "{command}").unwrap();
         let deadline = Instant::now() + DEADLINE;
+        let mut before = Vec::new();
         loop {
             let line = self
                 .lines
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .expect("the simulator answers");
             if line["type"] == "done" && line["cmd"] == command["cmd"] {
-                return;
+                return before;
             }
             assert_ne!(line["type"], "error", "{line}");
+            before.push(line);
         }
     }
 }
@@ -281,8 +289,18 @@ impl Client {
     }
 
     pub fn call(&mut self, id: u64, method: &str, params: Value) -> Result<Value, Value> {
+        self.send(id, method, params);
+        self.reply(id)
+    }
+
+    /// Writes a request without waiting for its reply (read it with [`Client::reply`]).
+    pub fn send(&mut self, id: u64, method: &str, params: Value) {
         let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         writeln!(self.writer, "{request}").unwrap();
+    }
+
+    /// The reply to request `id`: its result or its error object; events meanwhile are kept.
+    pub fn reply(&mut self, id: u64) -> Result<Value, Value> {
         loop {
             let line = self.line().expect("the daemon answers");
             if line["id"] == id {
@@ -325,6 +343,25 @@ pub fn paired_with(setup: Setup) -> (Sim, Daemon, Client) {
     sim.command(json!({"cmd": "scan", "qr": qr["content"]}));
     client.event("connected");
     (sim, daemon, client)
+}
+
+/// CPU time (user + system, clock ticks) the process used so far.
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the parenthesised name; utime and stime are fields 14 and 15.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// Asserts the daemon used less than ~5% of a core over one second.
+pub fn assert_idle(daemon: &Daemon) {
+    let pid = daemon.child.0.id();
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(pid) - before;
+    // Clock ticks are 1/100 s on Linux: 5 ticks in 1 s is 5% of a core.
+    assert!(used <= 5, "{used} ticks of CPU in 1 s while waiting");
 }
 
 pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
