@@ -17,7 +17,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::{Client, Sim, assert_idle, paired_with};
+use support::{
+    Client, IN_NAMESPACE, Sim, assert_idle, fill, in_mount_namespace, mount_tmpfs, paired_with,
+};
 
 /// The HTTP read timeout the daemons of these tests run with (`[http] read_timeout_ms`).
 const READ_TIMEOUT: Duration = Duration::from_millis(2_500);
@@ -190,6 +192,44 @@ fn a_single_404_is_refreshed_through_the_phone() {
             && line["node"]["attrs"]["type"] == "media"
     });
     assert!(asked, "no media query reached the phone: {lines:?}");
+}
+
+#[test]
+fn a_download_onto_a_full_disk_fails_cleanly_and_works_once_there_is_space() {
+    const NAME: &str = "a_download_onto_a_full_disk_fails_cleanly_and_works_once_there_is_space";
+    if std::env::var_os(IN_NAMESPACE).is_none() {
+        return in_mount_namespace(NAME);
+    }
+    let (mut sim, daemon, mut client) = paired_with(short_read_timeout);
+    let (path, bytes) = source_file(daemon.dir.path(), "scan.pdf", 200_000);
+    let message = received_document(&mut sim, &mut client, &path);
+    let downloads = daemon.dir.path().join("downloads");
+    std::fs::create_dir(&downloads).unwrap();
+    mount_tmpfs(&downloads, "1m");
+    let filler = fill(&downloads);
+    let output = downloads.join("scan.pdf");
+    let params = json!({"message": message, "output": output});
+
+    let error = client
+        .call(10, "media_download", params.clone())
+        .unwrap_err();
+    assert_eq!(error["code"], -32007, "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("No space left"),
+        "{error}"
+    );
+    assert_eq!(names_in(&downloads), ["filler"]);
+    let status = client.call(11, "status", json!({})).unwrap();
+    assert_eq!(status["state"], "connected", "{status}");
+
+    std::fs::remove_file(filler).unwrap();
+    let result = client.call(12, "media_download", params).unwrap();
+    assert_eq!(result["sha256"], sha256_base64(&bytes));
+    assert_eq!(std::fs::read(&output).unwrap(), bytes);
+    assert_eq!(names_in(&downloads), ["scan.pdf"]);
+    std::fs::remove_file(&output).unwrap();
+    let unmounted = Command::new("umount").arg(&downloads).status().unwrap();
+    assert!(unmounted.success());
 }
 
 /// `send_media` of `path` to the contact.

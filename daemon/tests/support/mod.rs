@@ -371,3 +371,66 @@ pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Set in the copy of a test binary that runs inside its own mount namespace
+/// ([`in_mount_namespace`]).
+pub const IN_NAMESPACE: &str = "WAWEB_TEST_MOUNT_NS";
+
+/// Runs the test `name` of this binary again inside a private mount namespace (a user
+/// namespace too when not root), where it may mount a tmpfs; the mount goes with it.
+pub fn in_mount_namespace(name: &str) {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().next().map(|id| id == "0"))
+        .unwrap();
+    let mut command = Command::new("unshare");
+    if !root {
+        command.args(["--user", "--map-root-user"]);
+    }
+    let output = command
+        .args(["--mount", "--propagation", "private"])
+        .arg(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(IN_NAMESPACE, "1")
+        .output()
+        .expect("unshare runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("1 passed"),
+        "the test did not run: {stdout}"
+    );
+}
+
+/// Mounts a tmpfs of `size` (`4m`) on the folder `dir` (inside [`in_mount_namespace`]).
+pub fn mount_tmpfs(dir: &Path, size: &str) {
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o"])
+        .arg(format!("size={size},mode=700"))
+        .arg("tmpfs")
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "mount tmpfs on {}", dir.display());
+}
+
+/// Fills the file system of `dir` with one file until it refuses more (ENOSPC).
+pub fn fill(dir: &Path) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join("filler");
+    let mut file = std::fs::File::create(&path).unwrap();
+    for chunk in [65_536, 4096, 512, 1] {
+        let block = vec![0u8; chunk];
+        loop {
+            match file.write_all(&block) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::StorageFull => break,
+                Err(error) => panic!("filling {}: {error}", path.display()),
+            }
+        }
+    }
+    path
+}
