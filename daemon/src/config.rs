@@ -583,6 +583,7 @@ mod tests {
         );
         assert_eq!(config.client_version, [2, 2142, 12]);
         assert_eq!(config.logout_url(), "https://dyn.web.whatsapp.com/logout");
+        assert_eq!(config.http_read_timeout, Duration::from_secs(30));
 
         let env = env_of(&[
             ("RUNTIME_DIRECTORY", "/run/wawebd:/run/other"),
@@ -763,7 +764,7 @@ mod tests {
             &path,
             "server_url = \"ws://127.0.0.1:9/ws\"\nsocket = \"/tmp/s.sock\"\nstate_dir = \"/tmp/st\"\n\
              reref_budget = 2\nmax_connections = 7\n[browser]\nos = \"TestOS\"\n[reconnect]\ninitial_ms = 10\nmax_ms = 20\n\
-             [journal]\nkeep_days = 3\nmax_mb = 64\n",
+             [journal]\nkeep_days = 3\nmax_mb = 64\n[http]\nread_timeout_ms = 1500\n",
         )
         .unwrap();
         let overrides = Overrides {
@@ -786,6 +787,22 @@ mod tests {
             (Duration::from_secs(3 * 86_400), 64 << 20)
         );
         assert_eq!(config.logout_url(), "http://127.0.0.1:9/logout");
+        assert_eq!(config.http_read_timeout, Duration::from_millis(1500));
+
+        for bad in ["0", "600001"] {
+            std::fs::write(&path, format!("[http]\nread_timeout_ms = {bad}\n")).unwrap();
+            let overrides = Overrides {
+                config: Some(path.clone()),
+                socket: Some("/tmp/flag.sock".into()),
+                state_dir: Some("/tmp/st".into()),
+                ..Overrides::default()
+            };
+            let error = Config::resolve(overrides, &env_of(&[])).unwrap_err();
+            assert!(
+                error.to_string().contains("http.read_timeout_ms"),
+                "{error}"
+            );
+        }
 
         std::fs::write(&path, "state_dir = \"/tmp/st\"\n[journal]\nmax_mb = 0\n").unwrap();
         let overrides = Overrides {
