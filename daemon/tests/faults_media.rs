@@ -257,7 +257,8 @@ fn delivered(lines: &[Value]) -> (usize, usize) {
 #[test]
 fn a_dropped_upload_goes_to_the_next_host_or_fails_and_the_phone_gets_it_once() {
     let (mut sim, daemon, mut client) = paired_with(short_read_timeout);
-    let (path, _) = source_file(daemon.dir.path(), "plan.pdf", 100_000);
+    // Large enough that the daemon is still sending when the host hangs up at half.
+    let (path, _) = source_file(daemon.dir.path(), "plan.pdf", 6 << 20);
 
     // One host hangs up: the next one of `mediaConn` takes the upload.
     sim.command(json!({"cmd": "media_fault", "fault": "drop_upload"}));

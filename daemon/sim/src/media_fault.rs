@@ -2,7 +2,7 @@
 //! downloads (`GET /d/…` of a blob the host has) answer 404, break off at half the body with
 //! the connection closed although `Content-Length` promised all of it, carry one flipped byte
 //! (so the MAC fails), or send their headers and then nothing; or the next N uploads have their
-//! connection closed once the body is in, without a response and without storing it.
+//! connection closed once half the body is in, without a response and without storing it.
 //!
 //! ```text
 //! {"cmd":"media_fault","fault":"truncate","times":2} -> the next two downloads are cut at half
@@ -37,7 +37,7 @@ pub enum Fault {
     Tamper,
     /// A download sends its headers, then nothing.
     Stall,
-    /// An upload's connection is closed before the response.
+    /// An upload's connection is closed at half its body, before any response.
     DropUpload,
 }
 

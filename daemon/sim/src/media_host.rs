@@ -209,6 +209,13 @@ async fn handle(request: Request, store: Store, host: String) -> Result<Response
             Err(status) => http::respond(status, "text/plain", "media not available\n"),
         },
         ("POST", Some(rest)) if rest.starts_with("mms/") => {
+            let dropped = store.lock().faults.next_upload();
+            if dropped {
+                // Mid-upload: half the body is taken in, then the connection goes.
+                store.report_fault(Fault::DropUpload, &host, "POST");
+                http::read_half(request).await;
+                return Err(HangUp);
+            }
             let query = http::parse_query(request.uri().query());
             // The token check's hash runs on a blocking thread while the body arrives, so a
             // large upload is hashed and received at once (the pieces are shared, not copied).
@@ -236,11 +243,6 @@ async fn handle(request: Request, store: Store, host: String) -> Result<Response
                     return Ok(http::respond(400, "application/json", "{\"status\":400}"));
                 }
             };
-            let dropped = store.lock().faults.next_upload();
-            if dropped {
-                store.report_fault(Fault::DropUpload, &host, "POST");
-                return Err(HangUp);
-            }
             let path_token = rest.rsplit('/').next().unwrap_or_default();
             let bytes = body.len();
             let failed = store.lock().fail_next.take();

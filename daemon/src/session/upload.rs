@@ -303,16 +303,17 @@ async fn read_answer(mut response: reqwest::Response) -> Result<serde_json::Valu
 
 /// The spool as a request body: a thread reads it from the start in large chunks and hands
 /// them over a short queue, so the async side only moves buffers (a few MiB at most in flight).
-fn spool_body(mut spool: File) -> reqwest::Body {
+fn spool_body(spool: File) -> reqwest::Body {
+    use std::os::unix::fs::FileExt as _;
     let (chunks, queue) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(POST_DEPTH);
     std::thread::spawn(move || {
-        if let Err(error) = spool.seek(SeekFrom::Start(0)) {
-            let _ = chunks.blocking_send(Err(error));
-            return;
-        }
+        // Positional reads: every attempt's clone of the spool shares one file offset, and the
+        // reader of a host that failed mid-upload may still be reading when the next host's
+        // starts; with a shared offset one would skip what the other read.
+        let mut offset = 0u64;
         loop {
             let mut chunk = vec![0; POST_CHUNK];
-            let read = match std::io::Read::read(&mut spool, &mut chunk) {
+            let read = match spool.read_at(&mut chunk, offset) {
                 Ok(0) => return,
                 Ok(read) => read,
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -321,6 +322,7 @@ fn spool_body(mut spool: File) -> reqwest::Body {
                     return;
                 }
             };
+            offset += read as u64;
             chunk.truncate(read);
             // A closed queue: the request ended (a failed host); the next one reads anew.
             if chunks.blocking_send(Ok(chunk)).is_err() {
