@@ -80,7 +80,7 @@ struct Case {
     says: &'static str,
 }
 
-const CASES: [Case; 4] = [
+const CASES: [Case; 5] = [
     Case {
         fault: "truncate",
         times: 1,
@@ -100,6 +100,13 @@ const CASES: [Case; 4] = [
         times: 2,
         code: -32008,
         says: "404",
+    },
+    // The body, then zeros without end: the daemon stops at what fileLength allows.
+    Case {
+        fault: "oversize",
+        times: 1,
+        code: -32006,
+        says: "longer than",
     },
     Case {
         fault: "stall",

@@ -248,7 +248,7 @@ pub enum Command {
     },
     /// `{"cmd":"media_fault","fault":F,"times":N}` (default 1, at most 1,000; 0 disarms): the
     /// next N downloads (for `drop_upload`: uploads) of the media host get fault F: `404`,
-    /// `truncate`, `tamper`, `stall` or `drop_upload` (`crate::media_fault`).
+    /// `truncate`, `tamper`, `stall`, `oversize` or `drop_upload` (`crate::media_fault`).
     MediaFault {
         #[serde(default)]
         fault: Field<String>,

@@ -1,7 +1,8 @@
 //! The media host's faults, armed by the `media_fault` control command (issue 13): the next N
 //! downloads (`GET /d/…` of a blob the host has) answer 404, break off at half the body with
 //! the connection closed although `Content-Length` promised all of it, carry one flipped byte
-//! (so the MAC fails), or send their headers and then nothing; or the next N uploads have their
+//! (so the MAC fails), send their headers and then nothing, or send the body followed by zeros
+//! without end (chunked, up to 1 GiB); or the next N uploads have their
 //! connection closed once half the body is in, without a response and without storing it.
 //!
 //! ```text
@@ -20,6 +21,10 @@ use super::http::{self, Response};
 /// How long a stalled download keeps its connection before it breaks off: far beyond any
 /// client's read timeout.
 const STALL: Duration = Duration::from_secs(600);
+/// What an oversized body sends after the real one, in pieces of [`OVERSIZE_PIECE`]: 1 GiB, so
+/// that a client that never stops reading still ends.
+const OVERSIZE_PIECES: usize = 16_384;
+const OVERSIZE_PIECE: usize = 64 * 1024;
 /// How long a truncated body waits after its half before the connection closes, so that the
 /// half is on the wire first.
 const TRUNCATE_PAUSE: Duration = Duration::from_millis(50);
@@ -37,17 +42,20 @@ pub enum Fault {
     Tamper,
     /// A download sends its headers, then nothing.
     Stall,
+    /// A download sends the body, then zeros without end (chunked, no `Content-Length`).
+    Oversize,
     /// An upload's connection is closed at half its body, before any response.
     DropUpload,
 }
 
 impl Fault {
     /// Every fault with its name in the command.
-    const NAMES: [(&'static str, Fault); 5] = [
+    const NAMES: [(&'static str, Fault); 6] = [
         ("404", Fault::NotFound),
         ("truncate", Fault::Truncate),
         ("tamper", Fault::Tamper),
         ("stall", Fault::Stall),
+        ("oversize", Fault::Oversize),
         ("drop_upload", Fault::DropUpload),
     ];
 
@@ -130,6 +138,17 @@ pub fn download(fault: Fault, mut body: Vec<u8>) -> Response {
                 Err(std::io::Error::other("media_fault: truncated"))
             });
             promising(length, StreamBody::new(half.chain(cut)).boxed_unsync())
+        }
+        Fault::Oversize => {
+            let zeros = Bytes::from(vec![0u8; OVERSIZE_PIECE]);
+            let pieces = futures_util::stream::iter([Bytes::from(body)])
+                .chain(futures_util::stream::repeat(zeros).take(OVERSIZE_PIECES))
+                .map(|piece| Ok(Frame::data(piece)));
+            http::with_body(
+                200,
+                "application/octet-stream",
+                StreamBody::new(pieces).boxed_unsync(),
+            )
         }
         Fault::Stall => {
             let nothing = futures_util::stream::once(async {

@@ -300,7 +300,7 @@ fn decrypt_pipeline<R: Read, W: Write>(
             .spawn(move || authenticate(BodyMac::new(keys), hash_body, from_reader, to_decipher));
         // `read_and_decipher` owns the sending end, so the MAC thread sees the end of the body
         // (or this thread's failure) as its channel closing.
-        let body = BodyReader::new(&mut input, chunk);
+        let body = BodyReader::new(&mut input, chunk, expected.max_body_len());
         let deciphered = read_and_decipher(
             body,
             output,
@@ -335,17 +335,20 @@ struct BodyReader<'a, R> {
     carry: [u8; CARRY_MAX],
     carry_len: usize,
     body_len: u64,
+    /// The longest body the announced length allows ([`Expected::max_body_len`]).
+    limit: Option<u64>,
     done: bool,
 }
 
 impl<'a, R: Read> BodyReader<'a, R> {
-    fn new(input: &'a mut R, chunk: usize) -> Self {
+    fn new(input: &'a mut R, chunk: usize, limit: Option<u64>) -> Self {
         Self {
             input,
             chunk,
             carry: [0; CARRY_MAX],
             carry_len: 0,
             body_len: 0,
+            limit,
             done: false,
         }
     }
@@ -362,6 +365,11 @@ impl<'a, R: Read> BodyReader<'a, R> {
         let (len, eof) =
             fill(self.input, &mut buf, carry_len).map_err(io_error("reading the media body"))?;
         self.body_len += (len - carry_len) as u64;
+        if let Some(limit) = self.limit
+            && self.body_len > limit
+        {
+            return Err(Error::Media(media::Error::TooLong { limit }));
+        }
         let (ready, tag) = if eof {
             let (enc, tag) = split_tail(&buf[..len], self.body_len)?;
             self.done = true;
