@@ -46,12 +46,14 @@ fn sha256_base64(bytes: &[u8]) -> String {
     STANDARD.encode(Sha256::digest(bytes))
 }
 
-/// A contact sends `path` as a document; the reference of the message the daemon received.
-fn received_document(sim: &mut Sim, client: &mut Client, path: &Path) -> Value {
+/// A contact sends `path` as a document; the reference of the message the daemon received, and
+/// its media object.
+fn received_document(sim: &mut Sim, client: &mut Client, path: &Path) -> (Value, Value) {
     sim.command(json!({"cmd": "send_media", "from": CONTACT, "kind": "document", "path": path}));
     let event = client.event("message");
     assert_eq!(event["media"]["kind"], "document", "{event}");
-    json!({"chat": event["chat"], "id": event["id"], "from_me": event["from_me"]})
+    let reference = json!({"chat": event["chat"], "id": event["id"], "from_me": event["from_me"]});
+    (reference, event["media"].clone())
 }
 
 /// The names in `dir`, sorted.
@@ -120,7 +122,7 @@ const CASES: [Case; 5] = [
 fn every_download_fault_is_a_clear_error_and_the_retry_gets_the_right_bytes() {
     let (mut sim, daemon, mut client) = paired_with(short_read_timeout);
     let (path, bytes) = source_file(daemon.dir.path(), "report.pdf", 200_000);
-    let message = received_document(&mut sim, &mut client, &path);
+    let (message, _) = received_document(&mut sim, &mut client, &path);
     let downloads = daemon.dir.path().join("downloads");
     std::fs::create_dir(&downloads).unwrap();
     let mut id = 100;
@@ -180,7 +182,7 @@ fn every_download_fault_is_a_clear_error_and_the_retry_gets_the_right_bytes() {
 fn a_single_404_is_refreshed_through_the_phone() {
     let (mut sim, daemon, mut client) = paired_with(short_read_timeout);
     let (path, bytes) = source_file(daemon.dir.path(), "notes.txt", 5_000);
-    let message = received_document(&mut sim, &mut client, &path);
+    let (message, media) = received_document(&mut sim, &mut client, &path);
     sim.command(json!({"cmd": "media_fault", "fault": "404"}));
     let output = daemon.dir.path().join("notes-copy.txt");
     let result = client
@@ -199,6 +201,18 @@ fn a_single_404_is_refreshed_through_the_phone() {
             && line["node"]["attrs"]["type"] == "media"
     });
     assert!(asked, "no media query reached the phone: {lines:?}");
+
+    // Given the media object instead, there is no message to ask the phone about.
+    sim.command(json!({"cmd": "media_fault", "fault": "404"}));
+    let error = client
+        .call(
+            11,
+            "media_download",
+            json!({"media": media, "output": output}),
+        )
+        .unwrap_err();
+    assert_eq!(error["code"], -32008, "{error}");
+    assert_eq!(std::fs::read(&output).unwrap(), bytes, "the old file stays");
 }
 
 #[test]
@@ -209,7 +223,7 @@ fn a_download_onto_a_full_disk_fails_cleanly_and_works_once_there_is_space() {
     }
     let (mut sim, daemon, mut client) = paired_with(short_read_timeout);
     let (path, bytes) = source_file(daemon.dir.path(), "scan.pdf", 200_000);
-    let message = received_document(&mut sim, &mut client, &path);
+    let (message, _) = received_document(&mut sim, &mut client, &path);
     let downloads = daemon.dir.path().join("downloads");
     std::fs::create_dir(&downloads).unwrap();
     mount_tmpfs(&downloads, "1m");
