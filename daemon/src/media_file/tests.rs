@@ -176,7 +176,11 @@ fn a_body_longer_than_the_announced_length_is_refused_without_reading_on() {
     let expected = announced(&sealed.encrypted);
     let limit = expected.max_body_len().unwrap();
     assert_eq!(limit, sealed.body.len() as u64);
-    let too_long = media::Error::TooLong { limit }.to_string();
+    let too_long = media::Error::TooLong {
+        file_length: 5000,
+        limit,
+    }
+    .to_string();
     let mut longer = sealed.body.clone();
     longer.push(0);
     for chunk in [16, 1000, CHUNK] {

@@ -61,8 +61,10 @@ pub enum Error {
     Truncated(u64),
     /// The body goes on past the longest `enc || mac` the announced `fileLength` allows: read
     /// no further (a broken or hostile host could send without end).
-    #[error("media body is longer than the {limit} bytes its fileLength allows")]
+    #[error("media body is longer than the {limit} bytes a fileLength of {file_length} allows")]
     TooLong {
+        /// The announced plaintext length.
+        file_length: u64,
         /// The longest body for that length.
         limit: u64,
     },
