@@ -307,3 +307,45 @@ fn a_dropped_upload_goes_to_the_next_host_or_fails_and_the_phone_gets_it_once() 
     let lines = sim.command_after(json!({"cmd": "status"}));
     assert_eq!(delivered(&lines), (1, 1), "{lines:?}");
 }
+
+#[test]
+fn a_stalled_upload_goes_to_the_next_host_or_times_out_idly() {
+    let (mut sim, daemon, mut client) = paired_with(short_read_timeout);
+    let (path, _) = source_file(daemon.dir.path(), "memo.pdf", 100_000);
+
+    // One host takes the body and never answers: after the read timeout, the next host.
+    sim.command(json!({"cmd": "media_fault", "fault": "stall_upload"}));
+    let started = Instant::now();
+    let sent = send_document(&mut client, 10, &path, "first").unwrap();
+    assert_eq!(sent["status"], 200, "{sent}");
+    assert!(started.elapsed() >= READ_TIMEOUT, "{:?}", started.elapsed());
+    let lines = sim.command_after(json!({"cmd": "status"}));
+    assert_eq!(fired(&lines, "stall_upload"), 1, "{lines:?}");
+    assert_eq!(delivered(&lines), (1, 1), "{lines:?}");
+
+    // Both stall: -32005 once each has had its timeout, idle meanwhile, nothing relayed.
+    sim.command(json!({"cmd": "media_fault", "fault": "stall_upload", "times": 2}));
+    let started = Instant::now();
+    client.send(
+        11,
+        "send_media",
+        json!({"to": CONTACT, "kind": "document", "path": path, "idempotency_key": "second"}),
+    );
+    assert_idle(&daemon);
+    let error = client.reply(11).unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(error["code"], -32005, "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("stalled"),
+        "{error}"
+    );
+    assert!(
+        took >= 2 * READ_TIMEOUT && took < 2 * READ_TIMEOUT + Duration::from_secs(5),
+        "{took:?}"
+    );
+    let lines = sim.command_after(json!({"cmd": "status"}));
+    assert_eq!(fired(&lines, "stall_upload"), 2, "{lines:?}");
+    assert_eq!(delivered(&lines), (0, 0), "{lines:?}");
+    let status = client.call(12, "status", json!({})).unwrap();
+    assert_eq!(status["state"], "connected", "{status}");
+}

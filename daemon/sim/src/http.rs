@@ -164,18 +164,19 @@ pub async fn read_body(
     Ok(whole)
 }
 
-/// Reads about half of the body its `Content-Length` announces (all of it without one), then
-/// stops, for a connection closed mid-upload.
-pub async fn read_half(request: Request) {
+/// Reads the body and drops it, all of it or (`half`) about half of what its `Content-Length`
+/// announces (all without one), for a connection closed mid-upload.
+pub async fn discard_body(request: Request, half: bool) {
     let announced = request
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok())
         .unwrap_or(u64::MAX);
+    let stop = if half { announced / 2 } else { u64::MAX };
     let mut body = request.into_body();
     let mut read = 0u64;
-    while read < announced / 2 {
+    while read < stop {
         match body.frame().await {
             Some(Ok(frame)) => {
                 read += frame.data_ref().map_or(0, |data| data.len() as u64);

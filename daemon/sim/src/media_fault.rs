@@ -2,8 +2,8 @@
 //! downloads (`GET /d/…` of a blob the host has) answer 404, break off at half the body with
 //! the connection closed although `Content-Length` promised all of it, carry one flipped byte
 //! (so the MAC fails), send their headers and then nothing, or send the body followed by zeros
-//! without end (chunked, up to 1 GiB); or the next N uploads have their
-//! connection closed once half the body is in, without a response and without storing it.
+//! without end (chunked, up to 1 GiB); or the next N uploads have their connection closed once
+//! half the body is in, or get no response at all once all of it is in; neither is stored.
 //!
 //! ```text
 //! {"cmd":"media_fault","fault":"truncate","times":2} -> the next two downloads are cut at half
@@ -46,17 +46,20 @@ pub enum Fault {
     Oversize,
     /// An upload's connection is closed at half its body, before any response.
     DropUpload,
+    /// An upload's body is taken in whole, then no response comes.
+    StallUpload,
 }
 
 impl Fault {
     /// Every fault with its name in the command.
-    const NAMES: [(&'static str, Fault); 6] = [
+    const NAMES: [(&'static str, Fault); 7] = [
         ("404", Fault::NotFound),
         ("truncate", Fault::Truncate),
         ("tamper", Fault::Tamper),
         ("stall", Fault::Stall),
         ("oversize", Fault::Oversize),
         ("drop_upload", Fault::DropUpload),
+        ("stall_upload", Fault::StallUpload),
     ];
 
     /// The fault a command names.
@@ -80,48 +83,69 @@ impl Fault {
     }
 }
 
-/// The faults armed: one download fault at a time (arming another replaces it) and a count of
-/// uploads to drop.
+impl Fault {
+    /// Whether it breaks uploads rather than downloads.
+    pub fn is_upload(self) -> bool {
+        matches!(self, Fault::DropUpload | Fault::StallUpload)
+    }
+}
+
+/// The faults armed: one download fault and one upload fault at a time (arming another of the
+/// same side replaces it), each with the number of requests it has left.
 #[derive(Debug, Default)]
 pub struct Armed {
     download: Option<(Fault, u64)>,
-    uploads: u64,
+    upload: Option<(Fault, u64)>,
 }
 
 impl Armed {
-    /// The next `times` downloads (or uploads, for [`Fault::DropUpload`]) get `fault`; 0 disarms.
+    /// The next `times` downloads (or uploads, for an upload fault) get `fault`; 0 disarms.
     pub fn arm(&mut self, fault: Fault, times: u64) {
-        if fault == Fault::DropUpload {
-            self.uploads = times;
+        let slot = if fault.is_upload() {
+            &mut self.upload
         } else {
-            self.download = (times > 0).then_some((fault, times));
-        }
+            &mut self.download
+        };
+        *slot = (times > 0).then_some((fault, times));
     }
 
     /// The fault this download gets, if one is armed (counted down).
     pub fn next_download(&mut self) -> Option<Fault> {
-        let (fault, left) = self.download.as_mut()?;
-        let fault = *fault;
-        *left -= 1;
-        if *left == 0 {
-            self.download = None;
-        }
-        Some(fault)
+        count_down(&mut self.download)
     }
 
-    /// Whether this upload is dropped (counted down).
-    pub fn next_upload(&mut self) -> bool {
-        let drop = self.uploads > 0;
-        self.uploads = self.uploads.saturating_sub(1);
-        drop
+    /// The fault this upload gets, if one is armed (counted down).
+    pub fn next_upload(&mut self) -> Option<Fault> {
+        count_down(&mut self.upload)
     }
+}
+
+fn count_down(slot: &mut Option<(Fault, u64)>) -> Option<Fault> {
+    let (fault, left) = slot.as_mut()?;
+    let fault = *fault;
+    *left -= 1;
+    if *left == 0 {
+        *slot = None;
+    }
+    Some(fault)
+}
+
+/// What an upload with `fault` gets: the connection closed at half the body, or the whole body
+/// taken in and no answer for [`STALL`].
+pub async fn upload(fault: Fault, request: http::Request) -> http::HangUp {
+    let stall = fault == Fault::StallUpload;
+    http::discard_body(request, !stall).await;
+    if stall {
+        tokio::time::sleep(STALL).await;
+    }
+    http::HangUp
 }
 
 /// The response a download with `fault` gets instead of `body` in full.
 pub fn download(fault: Fault, mut body: Vec<u8>) -> Response {
     let length = body.len();
     match fault {
-        Fault::NotFound | Fault::DropUpload => {
+        Fault::NotFound | Fault::DropUpload | Fault::StallUpload => {
             http::respond(404, "text/plain", "media not available\n")
         }
         Fault::Tamper => {
@@ -190,8 +214,11 @@ mod tests {
         assert_eq!(armed.next_download(), Some(Fault::Tamper));
         assert_eq!(armed.next_download(), Some(Fault::Tamper));
         assert_eq!(armed.next_download(), None);
-        assert!(armed.next_upload());
-        assert!(!armed.next_upload());
+        assert_eq!(armed.next_upload(), Some(Fault::DropUpload));
+        assert_eq!(armed.next_upload(), None);
+        armed.arm(Fault::StallUpload, 1);
+        assert_eq!(armed.next_download(), None);
+        assert_eq!(armed.next_upload(), Some(Fault::StallUpload));
         armed.arm(Fault::Stall, 3);
         armed.arm(Fault::NotFound, 0);
         assert_eq!(armed.next_download(), None);

@@ -134,8 +134,8 @@ impl Store {
         self.lock().fail_next = Some(status);
     }
 
-    /// The next `times` downloads of a blob the host has (or uploads, for
-    /// [`Fault::DropUpload`]) get `fault`.
+    /// The next `times` downloads of a blob the host has (or uploads, for an upload fault) get
+    /// `fault`.
     pub fn arm_fault(&self, fault: Fault, times: u64) {
         self.lock().faults.arm(fault, times);
     }
@@ -209,12 +209,10 @@ async fn handle(request: Request, store: Store, host: String) -> Result<Response
             Err(status) => http::respond(status, "text/plain", "media not available\n"),
         },
         ("POST", Some(rest)) if rest.starts_with("mms/") => {
-            let dropped = store.lock().faults.next_upload();
-            if dropped {
-                // Mid-upload: half the body is taken in, then the connection goes.
-                store.report_fault(Fault::DropUpload, &host, "POST");
-                http::read_half(request).await;
-                return Err(HangUp);
+            let fault = store.lock().faults.next_upload();
+            if let Some(fault) = fault {
+                store.report_fault(fault, &host, "POST");
+                return Err(media_fault::upload(fault, request).await);
             }
             let query = http::parse_query(request.uri().query());
             // The token check's hash runs on a blocking thread while the body arrives, so a

@@ -57,7 +57,7 @@ pub(super) async fn download(
     let response = http
         .get(&url)
         .await
-        .map_err(|error| failed_read(&host, &error))?;
+        .map_err(|error| media_host_failed(format!("downloading {host}"), &error))?;
     match response.status().as_u16() {
         200 => {}
         status @ (404 | 410) => {
@@ -97,7 +97,9 @@ pub(super) async fn download(
         {
             let inner = source.get_ref().and_then(|inner| inner.downcast_ref());
             return Err(match inner {
-                Some(DownloadFailed(error)) => failed_read(&host, error),
+                Some(DownloadFailed(error)) => {
+                    media_host_failed(format!("downloading {host}"), error)
+                }
                 None => SessionError::Io(format!("downloading {host}: {source}")),
             });
         }
@@ -121,13 +123,12 @@ pub(super) async fn download(
     })
 }
 
-/// A failed request or body read: `timeout` when the host stalled, else `io`.
-fn failed_read(host: &str, error: &http::Error) -> SessionError {
+/// A failed exchange with a media host (`what`: `downloading <url>`, `uploading to <host>`):
+/// `timeout` when the host stalled, else `io`.
+pub(super) fn media_host_failed(what: String, error: &http::Error) -> SessionError {
     match error {
-        http::Error::Timeout(why) => {
-            SessionError::MediaTimeout(format!("downloading {host}: {why}"))
-        }
-        _ => SessionError::Io(format!("downloading {host}: {error}")),
+        http::Error::Timeout(why) => SessionError::MediaTimeout(format!("{what}: {why}")),
+        _ => SessionError::Io(format!("{what}: {error}")),
     }
 }
 

@@ -24,6 +24,7 @@ use waweb_core::media::upload::{self as wire, Attachment, Limits, MediaConn, Upl
 use waweb_core::message::pb;
 use waweb_proto::{SendMediaKind, SendMediaParams};
 
+use super::download::media_host_failed;
 use super::handle::SessionError;
 use super::online::unix_now;
 use crate::http::{self, Http};
@@ -269,7 +270,7 @@ async fn post_one(
     let response = http
         .post_stream(url, spool_body(body), len)
         .await
-        .map_err(|error| next(SessionError::Io(format!("uploading to {host}: {error}"))))?;
+        .map_err(|error| next(media_host_failed(format!("uploading to {host}"), &error)))?;
     let status = response.status().as_u16();
     let server = |message: String| SessionError::Server { status, message };
     if (400..500).contains(&status) {
@@ -304,7 +305,6 @@ async fn read_answer(mut response: reqwest::Response) -> Result<serde_json::Valu
 /// The spool as a request body: a thread reads it from the start in large chunks and hands
 /// them over a short queue, so the async side only moves buffers (a few MiB at most in flight).
 fn spool_body(spool: File) -> reqwest::Body {
-    use std::os::unix::fs::FileExt as _;
     let (chunks, queue) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(POST_DEPTH);
     std::thread::spawn(move || {
         // Positional reads: every attempt's clone of the spool shares one file offset, and the
