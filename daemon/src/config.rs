@@ -74,8 +74,9 @@ pub struct Config {
     pub journal: crate::journal::Retention,
     /// Where `GET /metrics` is served (`metrics_listen`); `None`: nowhere (the default).
     pub metrics_listen: Option<std::net::SocketAddr>,
-    /// The longest pause between two reads of an HTTP answer (media downloads and uploads,
-    /// logout; `[http] read_timeout_ms`, default 30 s): a stalled media host fails after it.
+    /// The longest pause between two reads of an HTTP answer (media downloads, logout), and how
+    /// long an upload may stop moving (`[http] read_timeout_ms`, default 30 s): a stalled media
+    /// host fails after it.
     pub http_read_timeout: Duration,
 }
 

@@ -349,3 +349,32 @@ fn a_stalled_upload_goes_to_the_next_host_or_times_out_idly() {
     let status = client.call(12, "status", json!({})).unwrap();
     assert_eq!(status["state"], "connected", "{status}");
 }
+
+#[test]
+fn an_upload_slower_than_the_read_timeout_still_goes_through_while_it_moves() {
+    let (mut sim, daemon, mut client) = paired_with(short_read_timeout);
+    // 12 MiB read by the host at 4 MiB/s: about 3 s, longer than the 2.5 s read timeout, with
+    // the body moving all the time.
+    let (path, _) = source_file(daemon.dir.path(), "atlas.pdf", 12 << 20);
+    sim.command(json!({"cmd": "media_fault", "fault": "slow_upload"}));
+    let started = Instant::now();
+    let sent = send_document(&mut client, 10, &path, "slow");
+    let took = started.elapsed();
+    let sent = sent.unwrap_or_else(|error| panic!("after {took:?}: {error}"));
+    assert_eq!(sent["status"], 200, "{sent}");
+    let lines = sim.command_after(json!({"cmd": "status"}));
+    assert_eq!(fired(&lines, "slow_upload"), 1, "{lines:?}");
+    let uploads: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["type"] == "upload")
+        .collect();
+    assert_eq!(uploads.len(), 1, "{uploads:?}");
+    assert_eq!(delivered(&lines), (1, 1), "{lines:?}");
+    // The slow host itself took it: the daemon did not give up on it and go to the next.
+    let slow_host = lines
+        .iter()
+        .find(|line| line["type"] == "media_fault")
+        .map(|line| line["host"].clone());
+    assert_eq!(Some(uploads[0]["host"].clone()), slow_host, "{lines:?}");
+    assert!(!daemon.log().contains("upload failed"), "{}", daemon.log());
+}

@@ -247,9 +247,9 @@ pub enum Command {
         status: Field<u64>,
     },
     /// `{"cmd":"media_fault","fault":F,"times":N}` (default 1, at most 1,000; 0 disarms): the
-    /// next N downloads (for `drop_upload` and `stall_upload`: uploads) of the media host get
-    /// fault F: `404`, `truncate`, `tamper`, `stall`, `oversize`, `drop_upload` or
-    /// `stall_upload` (`crate::media_fault`).
+    /// next N downloads (for `drop_upload`, `stall_upload`, `slow_upload`: uploads) of the media host get
+    /// fault F: `404`, `truncate`, `tamper`, `stall`, `oversize`, `drop_upload`,
+    /// `stall_upload` or `slow_upload` (`crate::media_fault`).
     MediaFault {
         #[serde(default)]
         fault: Field<String>,

@@ -134,11 +134,14 @@ pub enum BodyError {
 
 /// Reads the whole body, refusing more than `limit` bytes (by `Content-Length` before reading),
 /// and hands each piece to `each` as it arrives (an upload is hashed while it is received).
+/// With `pace` (bytes per second) it reads no faster than that.
 pub async fn read_body(
     request: Request,
     limit: usize,
+    pace: Option<u64>,
     mut each: impl FnMut(&Bytes),
 ) -> Result<Vec<u8>, BodyError> {
+    let started = tokio::time::Instant::now();
     let announced = request
         .headers()
         .get(CONTENT_LENGTH)
@@ -159,6 +162,10 @@ pub async fn read_body(
             }
             each(&data);
             whole.extend_from_slice(&data);
+            if let Some(rate) = pace.filter(|rate| *rate > 0) {
+                let due = Duration::from_secs_f64(whole.len() as f64 / rate as f64);
+                tokio::time::sleep_until(started + due).await;
+            }
         }
     }
     Ok(whole)

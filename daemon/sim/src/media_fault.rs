@@ -3,7 +3,8 @@
 //! the connection closed although `Content-Length` promised all of it, carry one flipped byte
 //! (so the MAC fails), send their headers and then nothing, or send the body followed by zeros
 //! without end (chunked, up to 1 GiB); or the next N uploads have their connection closed once
-//! half the body is in, or get no response at all once all of it is in; neither is stored.
+//! half the body is in, or get no response at all once all of it is in (neither is stored), or
+//! are read at 4 MiB/s and then stored as usual (an upload slower than a client's timeout).
 //!
 //! ```text
 //! {"cmd":"media_fault","fault":"truncate","times":2} -> the next two downloads are cut at half
@@ -28,6 +29,8 @@ const OVERSIZE_PIECE: usize = 64 * 1024;
 /// How long a truncated body waits after its half before the connection closes, so that the
 /// half is on the wire first.
 const TRUNCATE_PAUSE: Duration = Duration::from_millis(50);
+/// How fast a `slow_upload` is read, in bytes per second.
+pub const SLOW_UPLOAD_RATE: u64 = 4 << 20;
 /// Most repetitions one command arms.
 pub const MAX_TIMES: u64 = 1_000;
 
@@ -48,11 +51,13 @@ pub enum Fault {
     DropUpload,
     /// An upload's body is taken in whole, then no response comes.
     StallUpload,
+    /// An upload's body is read at [`SLOW_UPLOAD_RATE`], then stored and answered as usual.
+    SlowUpload,
 }
 
 impl Fault {
     /// Every fault with its name in the command.
-    const NAMES: [(&'static str, Fault); 7] = [
+    const NAMES: [(&'static str, Fault); 8] = [
         ("404", Fault::NotFound),
         ("truncate", Fault::Truncate),
         ("tamper", Fault::Tamper),
@@ -60,6 +65,7 @@ impl Fault {
         ("oversize", Fault::Oversize),
         ("drop_upload", Fault::DropUpload),
         ("stall_upload", Fault::StallUpload),
+        ("slow_upload", Fault::SlowUpload),
     ];
 
     /// The fault a command names.
@@ -86,7 +92,10 @@ impl Fault {
 impl Fault {
     /// Whether it breaks uploads rather than downloads.
     pub fn is_upload(self) -> bool {
-        matches!(self, Fault::DropUpload | Fault::StallUpload)
+        matches!(
+            self,
+            Fault::DropUpload | Fault::StallUpload | Fault::SlowUpload
+        )
     }
 }
 
@@ -130,8 +139,8 @@ fn count_down(slot: &mut Option<(Fault, u64)>) -> Option<Fault> {
     Some(fault)
 }
 
-/// What an upload with `fault` gets: the connection closed at half the body, or the whole body
-/// taken in and no answer for [`STALL`].
+/// What an upload with a fault that hangs up gets: the connection closed at half the body, or
+/// (`stall_upload`) the whole body taken in and no answer for [`STALL`].
 pub async fn upload(fault: Fault, request: http::Request) -> http::HangUp {
     let stall = fault == Fault::StallUpload;
     http::discard_body(request, !stall).await;
@@ -145,7 +154,7 @@ pub async fn upload(fault: Fault, request: http::Request) -> http::HangUp {
 pub fn download(fault: Fault, mut body: Vec<u8>) -> Response {
     let length = body.len();
     match fault {
-        Fault::NotFound | Fault::DropUpload | Fault::StallUpload => {
+        Fault::NotFound | Fault::DropUpload | Fault::StallUpload | Fault::SlowUpload => {
             http::respond(404, "text/plain", "media not available\n")
         }
         Fault::Tamper => {

@@ -212,8 +212,12 @@ async fn handle(request: Request, store: Store, host: String) -> Result<Response
             let fault = store.lock().faults.next_upload();
             if let Some(fault) = fault {
                 store.report_fault(fault, &host, "POST");
-                return Err(media_fault::upload(fault, request).await);
             }
+            let pace = match fault {
+                Some(Fault::SlowUpload) => Some(media_fault::SLOW_UPLOAD_RATE),
+                Some(fault) => return Err(media_fault::upload(fault, request).await),
+                None => None,
+            };
             let query = http::parse_query(request.uri().query());
             // The token check's hash runs on a blocking thread while the body arrives, so a
             // large upload is hashed and received at once (the pieces are shared, not copied).
@@ -225,7 +229,7 @@ async fn handle(request: Request, store: Store, host: String) -> Result<Response
                 }
                 <[u8; 32]>::from(hasher.finalize())
             });
-            let body = http::read_body(request, MAX_UPLOAD, |piece| {
+            let body = http::read_body(request, MAX_UPLOAD, pace, |piece| {
                 let _ = pieces.send(piece.clone());
             })
             .await;

@@ -281,7 +281,15 @@ async fn post_one(
     if status != 200 {
         return Err(next(server(format!("the media host {host} failed"))));
     }
-    let answer = read_answer(response).await.map_err(next)?;
+    // The answer is small: all of it within one read timeout (the upload client has none).
+    let answer = tokio::time::timeout(http.read_timeout(), read_answer(response))
+        .await
+        .map_err(|_| {
+            next(SessionError::MediaTimeout(format!(
+                "the media host {host} did not finish its answer"
+            )))
+        })?
+        .map_err(next)?;
     Uploaded::from_reply(&answer)
         .map_err(|error| next(SessionError::Io(format!("the media host {host}: {error}"))))
 }
@@ -304,7 +312,7 @@ async fn read_answer(mut response: reqwest::Response) -> Result<serde_json::Valu
 
 /// The spool as a request body: a thread reads it from the start in large chunks and hands
 /// them over a short queue, so the async side only moves buffers (a few MiB at most in flight).
-fn spool_body(spool: File) -> reqwest::Body {
+fn spool_body(spool: File) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send {
     let (chunks, queue) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(POST_DEPTH);
     std::thread::spawn(move || {
         // Positional reads: every attempt's clone of the spool shares one file offset, and the
@@ -330,10 +338,9 @@ fn spool_body(spool: File) -> reqwest::Body {
             }
         }
     });
-    let stream = futures_util::stream::unfold(queue, |mut queue| async move {
+    futures_util::stream::unfold(queue, |mut queue| async move {
         queue.recv().await.map(|chunk| (chunk, queue))
-    });
-    reqwest::Body::wrap_stream(stream)
+    })
 }
 
 /// Why a message of this content has no thumbnail, where one was expected.
