@@ -73,6 +73,50 @@ fn proc_kb(pid: u32, field: &str) -> u64 {
         .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
 }
 
+/// Where the resident memory is: anonymous (heap, stacks) against file-backed (the binary's
+/// pages), the thread count, and the largest mappings by RSS from /proc/PID/smaps.
+fn breakdown(pid: u32) -> String {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap();
+    let mut mappings: Vec<(u64, String)> = Vec::new();
+    let mut name = String::new();
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or_default();
+        if first.contains('-') && !first.ends_with(':') {
+            let rest: Vec<&str> = fields.collect();
+            name = rest
+                .get(4..)
+                .map(|parts| parts.join(" "))
+                .unwrap_or_default();
+            if name.is_empty() {
+                name = "[anon]".into();
+            }
+        } else if first == "Rss:" {
+            let kb = fields.next().and_then(|kb| kb.parse().ok()).unwrap_or(0);
+            match mappings.iter_mut().find(|(_, known)| *known == name) {
+                Some((total, _)) => *total += kb,
+                None => mappings.push((kb, name.clone())),
+            }
+        }
+    }
+    mappings.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    let top: Vec<String> = mappings
+        .iter()
+        .take(6)
+        .map(|(kb, name)| {
+            let short = name.rsplit('/').next().unwrap_or(name);
+            format!("{short} {:.1}", *kb as f64 / 1024.0)
+        })
+        .collect();
+    format!(
+        "RssAnon {:.1} MiB, RssFile {:.1} MiB, {} threads; by mapping (MiB): {}",
+        proc_kb(pid, "RssAnon") as f64 / 1024.0,
+        proc_kb(pid, "RssFile") as f64 / 1024.0,
+        proc_kb(pid, "Threads"),
+        top.join(", ")
+    )
+}
+
 /// Starts the daemon, waits until `status` says `connected`, idles 2 s, reads its memory.
 fn idle_memory(dir: &Path, url: &str) -> (u64, u64) {
     let socket = dir.join("run/wawebd.sock");
@@ -100,6 +144,7 @@ fn idle_memory(dir: &Path, url: &str) -> (u64, u64) {
     std::thread::sleep(Duration::from_secs(2));
     let pid = daemon.0.id();
     let memory = (proc_kb(pid, "VmRSS"), proc_kb(pid, "VmHWM"));
+    println!("  {}", breakdown(pid));
     drop((writer, lines));
     stop(daemon);
     memory

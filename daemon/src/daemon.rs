@@ -104,18 +104,7 @@ impl Daemon {
             self.config.ca_file.as_deref(),
             self.config.http_read_timeout,
         )?;
-        let (store, leftovers) = Store::open(&self.config.state_dir)?;
-        if leftovers.recovered {
-            tracing::warn!(
-                "a save was interrupted after it was written: its session (the newest tokens) is now the session file"
-            );
-        }
-        if leftovers.removed > 0 {
-            tracing::warn!(
-                count = leftovers.removed,
-                "removed temp files of interrupted session saves"
-            );
-        }
+        let store = open_store(&self.config.state_dir)?;
         let credentials = store.load()?;
         self.open_journal()?;
         tracing::info!(
@@ -208,4 +197,31 @@ impl Daemon {
         self.bus.attach(journal);
         Ok(())
     }
+}
+
+/// Opens the state directory: finishes what a crash left of a save, and makes the daemon's
+/// files that others could access 0600 (docs/DESIGN.md 15.2), saying so.
+fn open_store(state_dir: &std::path::Path) -> Result<Store, Error> {
+    let (store, leftovers) = Store::open(state_dir)?;
+    if leftovers.recovered {
+        tracing::warn!(
+            "a save was interrupted after it was written: its session (the newest tokens) is now the session file"
+        );
+    }
+    if leftovers.removed > 0 {
+        tracing::warn!(
+            count = leftovers.removed,
+            "removed temp files of interrupted session saves"
+        );
+    }
+    for file in store::tighten_files(state_dir)? {
+        let mode = format!("{:04o}", file.mode);
+        let path = file.path.display();
+        if file.path == store.path() {
+            tracing::warn!(%path, %mode, "the session file was open to other users; it is now 0600 (if others could read it, log out and pair again)");
+        } else {
+            tracing::warn!(%path, %mode, "a file of the daemon's was open to other users; it is now 0600");
+        }
+    }
+    Ok(store)
 }

@@ -213,6 +213,48 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
     }
 }
 
+/// A file of the daemon's in the state directory that was open to other users and is now 0600.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tightened {
+    /// The file.
+    pub path: PathBuf,
+    /// Its permission bits before.
+    pub mode: u32,
+}
+
+/// Whether `name` in the state directory is one of the daemon's files: the session file and
+/// its temp files, the database with its `-wal`/`-shm` and the corrupt copies moved aside.
+fn is_daemon_file(name: &str) -> bool {
+    name == FILE_NAME
+        || (name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX))
+        || name.starts_with(crate::db::FILE_NAME)
+}
+
+/// Makes every file of the daemon's in `dir` that group or others may access mode 0600 (docs/
+/// DESIGN.md 15.2): they are created 0600, so other bits mean a copy or a restore widened them.
+/// Symlinks and other users' names are left alone. What was changed, for the log.
+pub fn tighten_files(dir: &Path) -> Result<Vec<Tightened>, Error> {
+    let entries = fs::read_dir(dir).map_err(io_error("listing", dir))?;
+    let mut tightened = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io_error("listing", dir))?;
+        let is_file = entry.file_type().is_ok_and(|kind| kind.is_file());
+        if !is_file || !is_daemon_file(&entry.file_name().to_string_lossy()) {
+            continue;
+        }
+        let path = entry.path();
+        let metadata = fs::symlink_metadata(&path).map_err(io_error("inspecting", &path))?;
+        let mode = metadata.permissions().mode() & 0o7777;
+        if mode & 0o7077 != 0 {
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
+                .map_err(io_error("securing", &path))?;
+            tightened.push(Tightened { path, mode });
+        }
+    }
+    tightened.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(tightened)
+}
+
 impl Store {
     /// Opens (creating if needed) the state directory, and finishes or cleans up what a crash
     /// left of a save (see [`Store::recover_leftovers`]).
@@ -521,5 +563,53 @@ mod tests {
         assert!(!error.contains("c2VjcmV0LXRva2Vu"), "{error}");
         fs::write(store.path(), br#"{"version":2}"#).unwrap();
         assert!(store.load().unwrap_err().to_string().contains("unreadable"));
+    }
+
+    #[test]
+    fn the_daemons_open_files_are_tightened_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("s");
+        Store::open(&state).unwrap();
+        let files = [
+            ("session.json", 0o644),
+            (".session.json.0123456789ab.tmp", 0o666),
+            ("waweb.db", 0o640),
+            ("waweb.db-wal", 0o604),
+            ("waweb.db-shm", 0o2600),
+            ("waweb.db.corrupt-1700000000", 0o600),
+            ("notes.txt", 0o644),
+        ];
+        for (name, mode) in files {
+            fs::write(state.join(name), b"x").unwrap();
+            fs::set_permissions(state.join(name), fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let outside = dir.path().join("elsewhere");
+        fs::write(&outside, b"x").unwrap();
+        fs::set_permissions(&outside, fs::Permissions::from_mode(0o644)).unwrap();
+        fs::remove_file(state.join("waweb.db.corrupt-1700000000")).unwrap();
+        std::os::unix::fs::symlink(&outside, state.join("waweb.db.corrupt-1700000000")).unwrap();
+
+        let tightened = tighten_files(&state).unwrap();
+        let named: Vec<(String, u32)> = tightened
+            .iter()
+            .map(|t| (t.path.file_name().unwrap().to_string_lossy().into(), t.mode))
+            .collect();
+        let expected: Vec<(String, u32)> = [
+            (".session.json.0123456789ab.tmp", 0o666),
+            ("session.json", 0o644),
+            ("waweb.db", 0o640),
+            ("waweb.db-shm", 0o2600),
+            ("waweb.db-wal", 0o604),
+        ]
+        .map(|(name, mode)| (name.to_owned(), mode))
+        .into();
+        assert_eq!(named, expected);
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o7777;
+        for (name, _) in &expected {
+            assert_eq!(mode(&state.join(name)), 0o600, "{name}");
+        }
+        assert_eq!(mode(&state.join("notes.txt")), 0o644, "not the daemon's");
+        assert_eq!(mode(&outside), 0o644, "a symlink is not followed");
+        assert!(tighten_files(&state).unwrap().is_empty(), "once is enough");
     }
 }

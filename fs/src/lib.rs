@@ -29,7 +29,8 @@ use std::path::{Path, PathBuf};
 use tempfile::{Builder, NamedTempFile};
 
 /// The mode of every file written here: readable and writable by its owner only. (Requested at
-/// creation, so the process umask can only narrow it.)
+/// creation, so the process umask can only narrow it; then set with `fchmod`, so a umask that
+/// takes the owner's own bits, such as 0277, does not leave a 0400 file either.)
 pub const MODE: u32 = 0o600;
 
 /// How the temporary file beside the target is named: `{prefix}{random}{suffix}`.
@@ -186,6 +187,9 @@ impl AtomicFile {
             .permissions(Permissions::from_mode(MODE))
             .tempfile_in(dir)
             .map_err(Error::new(Step::Create, dir))?;
+        temp.as_file()
+            .set_permissions(Permissions::from_mode(MODE))
+            .map_err(Error::new(Step::Create, temp.path()))?;
         Ok(AtomicFile {
             temp,
             target: target.to_owned(),

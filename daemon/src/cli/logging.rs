@@ -98,6 +98,11 @@ pub fn init(filter: EnvFilter) -> LogLevel {
         .with(journald)
         .with(stderr)
         .try_init();
+    // No record of the `log` crate is ever shown: tungstenite's trace lines print whole frames,
+    // the login's tokens among them (docs/DESIGN.md 15.2). Nothing bridges them into tracing
+    // today; this keeps a bridge that a feature switches on (tracing-subscriber's `tracing-log`,
+    // through any crate's default features) from doing so silently. tests/secrets.rs checks.
+    log::set_max_level(log::LevelFilter::Off);
     if let Some(error) = unavailable {
         tracing::warn!("journald's socket is unavailable ({error}); logging to stderr");
     }

@@ -114,7 +114,11 @@ async fn ensure_list(task: &Task, contacts: bool) {
             Some(list) => task.chats.list(&task.bus, list, true).await,
             None => tracing::warn!(tag = %node.tag, "a list query answered with something else"),
         },
-        Ok(ServerReply::Json(json)) => tracing::warn!("a list query answered {json}"),
+        // Only the status: the rest can be the account's names and numbers.
+        Ok(ServerReply::Json(json)) => tracing::warn!(
+            status = %json.get("status").unwrap_or(&serde_json::Value::Null),
+            "a list query answered JSON instead of a list"
+        ),
         Err(error) => tracing::debug!("no list from the server: {error}"),
     }
 }

@@ -194,7 +194,8 @@ impl Daemon {
         let mut command = Command::new("sh");
         command
             .arg("-c")
-            .arg(r#"ulimit -n 1024 && exec "$0" "$@""#)
+            // `WAWEBD_TEST_UMASK` (a setup's) starts the daemon under that umask.
+            .arg(r#"ulimit -n 1024 && umask "${WAWEBD_TEST_UMASK:-$(umask)}" && exec "$0" "$@""#)
             .arg(env!("CARGO_BIN_EXE_wawebd"))
             .arg("--server-url")
             .arg(server_url)
@@ -334,15 +335,22 @@ pub fn paired() -> (Sim, Daemon, Client) {
 
 /// [`paired`] with a daemon started through [`Daemon::start_with`].
 pub fn paired_with(setup: Setup) -> (Sim, Daemon, Client) {
+    let (sim, daemon, client, _) = paired_with_qr(setup);
+    (sim, daemon, client)
+}
+
+/// [`paired_with`], and the content of the QR code the phone scanned.
+pub fn paired_with_qr(setup: Setup) -> (Sim, Daemon, Client, String) {
     let mut sim = Sim::start();
     let daemon = Daemon::start_with(&sim.ws_url, setup);
     let mut client = Client::connect(&daemon.socket);
     client.call(1, "subscribe", json!({})).unwrap();
     client.call(2, "login", json!({})).unwrap();
     let qr = client.event("qr");
-    sim.command(json!({"cmd": "scan", "qr": qr["content"]}));
+    let content = qr["content"].as_str().unwrap().to_owned();
+    sim.command(json!({"cmd": "scan", "qr": content}));
     client.event("connected");
-    (sim, daemon, client)
+    (sim, daemon, client, content)
 }
 
 /// CPU time (user + system, clock ticks) the process used so far.
