@@ -22,6 +22,8 @@
 //! [journal]
 //! keep_days = 14
 //! max_mb = 512
+//! [http]
+//! read_timeout_ms = 30000
 //! ```
 //!
 //! Unknown keys are an error that names the key: a typo must not silently fall back.
@@ -72,6 +74,10 @@ pub struct Config {
     pub journal: crate::journal::Retention,
     /// Where `GET /metrics` is served (`metrics_listen`); `None`: nowhere (the default).
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The longest pause between two reads of an HTTP answer (media downloads, logout), and how
+    /// long an upload may stop moving (`[http] read_timeout_ms`, default 30 s): a stalled media
+    /// host fails after it.
+    pub http_read_timeout: Duration,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -172,6 +178,13 @@ struct File {
     reconnect: Option<ReconnectFile>,
     journal: Option<JournalFile>,
     metrics_listen: Option<String>,
+    http: Option<HttpFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpFile {
+    read_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -380,6 +393,17 @@ impl Config {
             return Err(Error::Invalid("max_connections must be at least 1".into()));
         }
         let journal = journal_retention(file.journal.unwrap_or_default())?;
+        let http_read_timeout = Duration::from_millis(
+            file.http
+                .unwrap_or_default()
+                .read_timeout_ms
+                .unwrap_or(crate::http::READ_TIMEOUT_MS),
+        );
+        if http_read_timeout.is_zero() || http_read_timeout > Duration::from_secs(600) {
+            return Err(Error::Invalid(
+                "http.read_timeout_ms must be 1 to 600000".into(),
+            ));
+        }
         let log_level = overrides
             .log_level
             .or(file.log_level)
@@ -407,6 +431,7 @@ impl Config {
             max_connections,
             journal,
             metrics_listen,
+            http_read_timeout,
         })
     }
 
@@ -429,6 +454,7 @@ impl Config {
             ),
             ("journal", self.journal != new.journal),
             ("metrics_listen", self.metrics_listen != new.metrics_listen),
+            ("http", self.http_read_timeout != new.http_read_timeout),
         ];
         let mut keys: Vec<&'static str> = checks
             .iter()
@@ -558,6 +584,7 @@ mod tests {
         );
         assert_eq!(config.client_version, [2, 2142, 12]);
         assert_eq!(config.logout_url(), "https://dyn.web.whatsapp.com/logout");
+        assert_eq!(config.http_read_timeout, Duration::from_secs(30));
 
         let env = env_of(&[
             ("RUNTIME_DIRECTORY", "/run/wawebd:/run/other"),
@@ -738,7 +765,7 @@ mod tests {
             &path,
             "server_url = \"ws://127.0.0.1:9/ws\"\nsocket = \"/tmp/s.sock\"\nstate_dir = \"/tmp/st\"\n\
              reref_budget = 2\nmax_connections = 7\n[browser]\nos = \"TestOS\"\n[reconnect]\ninitial_ms = 10\nmax_ms = 20\n\
-             [journal]\nkeep_days = 3\nmax_mb = 64\n",
+             [journal]\nkeep_days = 3\nmax_mb = 64\n[http]\nread_timeout_ms = 1500\n",
         )
         .unwrap();
         let overrides = Overrides {
@@ -761,6 +788,22 @@ mod tests {
             (Duration::from_secs(3 * 86_400), 64 << 20)
         );
         assert_eq!(config.logout_url(), "http://127.0.0.1:9/logout");
+        assert_eq!(config.http_read_timeout, Duration::from_millis(1500));
+
+        for bad in ["0", "600001"] {
+            std::fs::write(&path, format!("[http]\nread_timeout_ms = {bad}\n")).unwrap();
+            let overrides = Overrides {
+                config: Some(path.clone()),
+                socket: Some("/tmp/flag.sock".into()),
+                state_dir: Some("/tmp/st".into()),
+                ..Overrides::default()
+            };
+            let error = Config::resolve(overrides, &env_of(&[])).unwrap_err();
+            assert!(
+                error.to_string().contains("http.read_timeout_ms"),
+                "{error}"
+            );
+        }
 
         std::fs::write(&path, "state_dir = \"/tmp/st\"\n[journal]\nmax_mb = 0\n").unwrap();
         let overrides = Overrides {

@@ -100,7 +100,10 @@ impl Daemon {
         shutdown: impl Future<Output = ()>,
         on_ready: impl FnOnce(),
     ) -> Result<(), Error> {
-        let net = Net::new(self.config.ca_file.as_deref())?;
+        let net = Net::with_read_timeout(
+            self.config.ca_file.as_deref(),
+            self.config.http_read_timeout,
+        )?;
         let store = open_store(&self.config.state_dir)?;
         let credentials = store.load()?;
         self.open_journal()?;

@@ -8,7 +8,8 @@
 //! ```
 
 use std::path::Path;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -16,8 +17,9 @@ use crate::tls;
 use crate::transport::ORIGIN;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
-/// The longest pause between two reads of a body; a stalled host fails instead of hanging.
-const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default longest pause between two reads of an answer (`[http] read_timeout_ms`); a
+/// stalled host fails instead of hanging.
+pub const READ_TIMEOUT_MS: u64 = 30_000;
 const MAX_REDIRECTS: usize = 5;
 
 /// What a query value may keep unescaped (RFC 3986 unreserved characters).
@@ -42,10 +44,14 @@ pub enum Error {
     /// The TLS settings (the CA file) are unusable.
     #[error(transparent)]
     Tls(#[from] tls::Error),
-    /// Connecting, TLS, a timeout or reading the body failed. Never names the URL, whose query
-    /// may carry tokens.
+    /// Connecting, TLS or reading the body failed. Never names the URL, whose query may carry
+    /// tokens.
     #[error("{0}")]
     Request(String),
+    /// The peer sent nothing for the read timeout (or did not connect in time); as
+    /// [`Error::Request`], without the URL.
+    #[error("{0}")]
+    Timeout(String),
 }
 
 impl From<reqwest::Error> for Error {
@@ -59,28 +65,50 @@ impl From<reqwest::Error> for Error {
             message.push_str(&cause.to_string());
             source = cause.source();
         }
-        Error::Request(message)
+        if error.is_timeout() {
+            Error::Timeout(message)
+        } else {
+            Error::Request(message)
+        }
     }
 }
 
 /// A cheap, cloneable HTTP client (connections are pooled inside).
+///
+/// Two reqwest clients: reqwest's `read_timeout` also runs from sending the request until the
+/// answer's headers, whatever the request body does meanwhile, so an upload slower than the
+/// timeout failed although it was moving all along. Uploads go through a client without it and
+/// [`Http::post_stream`] times out on a stall of its own: no piece of the body taken and no
+/// answer for the read timeout.
 #[derive(Debug, Clone)]
 pub struct Http {
     client: reqwest::Client,
+    upload: reqwest::Client,
+    read_timeout: Duration,
 }
 
 impl Http {
-    /// A client trusting the webpki roots and `ca_file`.
-    pub fn new(ca_file: Option<&Path>) -> Result<Http, Error> {
+    /// A client trusting the webpki roots and `ca_file`, whose answers may pause at most
+    /// `read_timeout` between two reads.
+    pub fn new(ca_file: Option<&Path>, read_timeout: Duration) -> Result<Http, Error> {
         let tls = tls::client_config(ca_file, &[b"http/1.1"])?;
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured((*tls).clone())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .read_timeout(READ_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
-            .no_proxy()
-            .build()?;
-        Ok(Http { client })
+        let builder = || {
+            reqwest::Client::builder()
+                .tls_backend_preconfigured((*tls).clone())
+                .connect_timeout(CONNECT_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+                .no_proxy()
+        };
+        Ok(Http {
+            client: builder().read_timeout(read_timeout).build()?,
+            upload: builder().build()?,
+            read_timeout,
+        })
+    }
+
+    /// The longest pause allowed between two reads (`[http] read_timeout_ms`).
+    pub fn read_timeout(&self) -> Duration {
+        self.read_timeout
     }
 
     /// `GET url` with the web client's `Origin`; the body is left to stream.
@@ -90,22 +118,47 @@ impl Http {
 
     /// `POST url` with a body of `len` bytes that streams from `body`, as the web client
     /// uploaded media (PROTOCOL.md 10.6: `Origin`, `Referer`, `application/octet-stream`).
-    pub async fn post_stream(
+    /// Fails with [`Error::Timeout`] once no piece of the body was taken and no answer came for
+    /// the read timeout; a slow upload that keeps moving is waited for. The answer's body is
+    /// the caller's to bound.
+    pub async fn post_stream<S>(
         &self,
         url: &str,
-        body: reqwest::Body,
+        body: S,
         len: u64,
-    ) -> Result<reqwest::Response, Error> {
-        Ok(self
-            .client
+    ) -> Result<reqwest::Response, Error>
+    where
+        S: futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send + 'static,
+    {
+        use futures_util::StreamExt as _;
+        let moved = Arc::new(Mutex::new(Instant::now()));
+        let seen = Arc::clone(&moved);
+        let body = body.inspect(move |_| *lock(&seen) = Instant::now());
+        let sending = self
+            .upload
             .post(url)
             .header("Origin", ORIGIN)
             .header("Referer", format!("{ORIGIN}/"))
             .header("Content-Type", "application/octet-stream")
             .header("Content-Length", len)
-            .body(body)
-            .send()
-            .await?)
+            .body(reqwest::Body::wrap_stream(body))
+            .send();
+        tokio::pin!(sending);
+        loop {
+            let deadline = tokio::time::Instant::from_std(*lock(&moved) + self.read_timeout);
+            tokio::select! {
+                answer = &mut sending => return Ok(answer?),
+                () = tokio::time::sleep_until(deadline) => {
+                    let still = lock(&moved).elapsed();
+                    if still >= self.read_timeout {
+                        return Err(Error::Timeout(format!(
+                            "nothing moved for {} ms: the host took no more of the body and did not answer",
+                            still.as_millis()
+                        )));
+                    }
+                }
+            }
+        }
     }
 
     /// `POST url` with an empty body and the web client's `Origin`; returns the status.
@@ -119,4 +172,8 @@ impl Http {
             .await?;
         Ok(response.status().as_u16())
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -13,26 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{Client, Daemon, paired_with, short_backoff, wait_for};
-
-/// CPU time (user + system, clock ticks) the process used so far.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the parenthesised name; utime and stime are fields 14 and 15.
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
-/// Asserts the daemon used less than ~5% of a core over one second.
-fn assert_idle(daemon: &Daemon) {
-    let pid = daemon.child.0.id();
-    let before = cpu_ticks(pid);
-    std::thread::sleep(Duration::from_secs(1));
-    let used = cpu_ticks(pid) - before;
-    // Clock ticks are 1/100 s on Linux: 5 ticks in 1 s is 5% of a core.
-    assert!(used <= 5, "{used} ticks of CPU in 1 s while waiting");
-}
+use support::{Client, Daemon, assert_idle, paired_with, short_backoff, wait_for};
 
 /// `status` answers within a second; its state.
 fn prompt_state(client: &mut Client, id: u64) -> String {

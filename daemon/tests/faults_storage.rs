@@ -9,12 +9,11 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
-use support::{Client, Sim, paired, paired_with, wait_for};
+use support::{
+    Client, IN_NAMESPACE, Sim, fill, in_mount_namespace, mount_tmpfs, paired, paired_with, wait_for,
+};
 
 const FROM: &str = "4915100000001@s.whatsapp.net";
-
-/// Set in the copy of this test binary that runs inside its own mount namespace.
-const IN_NAMESPACE: &str = "WAWEB_FAULTS_STORAGE_NS";
 
 /// The tmpfs under the state directory: the empty database and its WAL fit many times over.
 const TMPFS_SIZE: &str = "4m";
@@ -79,35 +78,6 @@ fn string_values(value: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Runs the test `name` of this binary again inside a private mount namespace (a user
-/// namespace too when not root), where it may mount a tmpfs; the mount goes with it.
-fn in_mount_namespace(name: &str) {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|line| line.strip_prefix("Uid:"))
-        .and_then(|ids| ids.split_whitespace().next().map(|id| id == "0"))
-        .unwrap();
-    let mut command = Command::new("unshare");
-    if !root {
-        command.args(["--user", "--map-root-user"]);
-    }
-    let output = command
-        .args(["--mount", "--propagation", "private"])
-        .arg(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(IN_NAMESPACE, "1")
-        .output()
-        .expect("unshare runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("1 passed"),
-        "the test did not run: {stdout}"
-    );
-}
-
 /// A [`support::Setup`]: the state directory is a small tmpfs, mounted once (restarts reuse it).
 fn state_on_tmpfs(_: &mut Command, dir: &Path) {
     let state = dir.join("state");
@@ -115,32 +85,7 @@ fn state_on_tmpfs(_: &mut Command, dir: &Path) {
         return;
     }
     std::fs::create_dir(&state).unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o"])
-        .arg(format!("size={TMPFS_SIZE},mode=700"))
-        .arg("tmpfs")
-        .arg(&state)
-        .status()
-        .unwrap();
-    assert!(mounted.success(), "mount tmpfs on {}", state.display());
-}
-
-/// Fills the file system of `dir` with one file until it refuses more (ENOSPC).
-fn fill(dir: &Path) -> std::path::PathBuf {
-    use std::io::Write;
-    let path = dir.join("filler");
-    let mut file = std::fs::File::create(&path).unwrap();
-    for chunk in [65_536, 4096, 512, 1] {
-        let block = vec![0u8; chunk];
-        loop {
-            match file.write_all(&block) {
-                Ok(()) => {}
-                Err(error) if error.kind() == std::io::ErrorKind::StorageFull => break,
-                Err(error) => panic!("filling {}: {error}", path.display()),
-            }
-        }
-    }
-    path
+    mount_tmpfs(&state, TMPFS_SIZE);
 }
 
 /// `count` messages `m<first>`… of `size` bytes each from the simulator, answered.

@@ -201,6 +201,7 @@ fn the_sample_config_is_accepted_and_states_the_defaults() {
         "max_connections",
         "[reconnect]",
         "[journal]",
+        "[http]",
     ] {
         assert!(text.contains(key), "the sample lacks {key}");
     }

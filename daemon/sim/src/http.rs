@@ -10,6 +10,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;
 
+use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -24,13 +25,23 @@ use crate::tasks::Tasks;
 
 /// What a service is handed.
 pub type Request = hyper::Request<Incoming>;
-/// What a service answers: always a complete body.
-pub type Response = hyper::Response<Full<Bytes>>;
+/// A response body: complete ([`full`]) or, for the media host's faults, one that breaks off or
+/// never arrives.
+pub type Body = UnsyncBoxBody<Bytes, std::io::Error>;
+/// What a service answers.
+pub type Response = hyper::Response<Body>;
+
+/// A service's answer instead of a response: close the connection without one (the media
+/// host's `drop_upload` fault).
+#[derive(Debug, thiserror::Error)]
+#[error("hung up without a response")]
+pub struct HangUp;
 
 /// A client that opens a connection but never finishes the TLS handshake is cut after this.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Accepts connections forever and serves each with `service`, through `tls` when given.
+/// Accepts connections forever and serves each with `service`, through `tls` when given. A
+/// service that answers [`HangUp`] has its connection closed without a response.
 pub async fn serve<S, F>(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
@@ -39,7 +50,7 @@ pub async fn serve<S, F>(
     service: S,
 ) where
     S: Fn(Request) -> F + Clone + Send + Sync + 'static,
-    F: Future<Output = Response> + Send + 'static,
+    F: Future<Output = Result<Response, HangUp>> + Send + 'static,
 {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -68,12 +79,9 @@ async fn serve_connection<I, S, F>(io: I, what: &'static str, service: S)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: Fn(Request) -> F + Send + 'static,
-    F: Future<Output = Response> + Send + 'static,
+    F: Future<Output = Result<Response, HangUp>> + Send + 'static,
 {
-    let service = service_fn(move |request| {
-        let response = service(request);
-        async move { Ok::<_, Infallible>(response.await) }
-    });
+    let service = service_fn(service);
     let connection = http1::Builder::new()
         .serve_connection(TokioIo::new(io), service)
         .with_upgrades();
@@ -82,9 +90,21 @@ where
     }
 }
 
+/// A complete body.
+pub fn full(body: impl Into<Bytes>) -> Body {
+    Full::new(body.into())
+        .map_err(|never: Infallible| match never {})
+        .boxed_unsync()
+}
+
 /// A complete response.
 pub fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response {
-    let mut response = hyper::Response::new(Full::new(body.into()));
+    with_body(status, content_type, full(body))
+}
+
+/// A response with any body.
+pub fn with_body(status: u16, content_type: &str, body: Body) -> Response {
+    let mut response = hyper::Response::new(body);
     *response.status_mut() =
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(value) = content_type.parse() {
@@ -114,11 +134,14 @@ pub enum BodyError {
 
 /// Reads the whole body, refusing more than `limit` bytes (by `Content-Length` before reading),
 /// and hands each piece to `each` as it arrives (an upload is hashed while it is received).
+/// With `pace` (bytes per second) it reads no faster than that.
 pub async fn read_body(
     request: Request,
     limit: usize,
+    pace: Option<u64>,
     mut each: impl FnMut(&Bytes),
 ) -> Result<Vec<u8>, BodyError> {
+    let started = tokio::time::Instant::now();
     let announced = request
         .headers()
         .get(CONTENT_LENGTH)
@@ -139,9 +162,35 @@ pub async fn read_body(
             }
             each(&data);
             whole.extend_from_slice(&data);
+            if let Some(rate) = pace.filter(|rate| *rate > 0) {
+                let due = Duration::from_secs_f64(whole.len() as f64 / rate as f64);
+                tokio::time::sleep_until(started + due).await;
+            }
         }
     }
     Ok(whole)
+}
+
+/// Reads the body and drops it, all of it or (`half`) about half of what its `Content-Length`
+/// announces (all without one), for a connection closed mid-upload.
+pub async fn discard_body(request: Request, half: bool) {
+    let announced = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok())
+        .unwrap_or(u64::MAX);
+    let stop = if half { announced / 2 } else { u64::MAX };
+    let mut body = request.into_body();
+    let mut read = 0u64;
+    while read < stop {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                read += frame.data_ref().map_or(0, |data| data.len() as u64);
+            }
+            _ => return,
+        }
+    }
 }
 
 /// Query parameters, percent-decoded; a key without `=` has the empty value.

@@ -23,6 +23,7 @@ mod core;
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
+mod media_fault;
 mod media_host;
 mod server;
 mod tasks;

@@ -7,6 +7,8 @@
 //! the next host can be seen: each upload is reported as
 //! `{"type":"upload","host":"127.0.0.1:Q","path":"/mms/image","status":200,"bytes":N}`, and the
 //! `fail_upload` command makes the next one fail with a status of the script's choice.
+//! `media_fault` breaks downloads and uploads in the ways [`crate::media_fault`] lists; each
+//! time one fires it is reported as `{"type":"media_fault","fault":F,"host":…,"method":M}`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,7 +22,8 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_rustls::TlsAcceptor;
 use waweb_core::crypto;
 
-use super::http::{self, Request, Response};
+use super::http::{self, HangUp, Request, Response};
+use super::media_fault::{self, Fault};
 use crate::core::Input;
 use crate::tasks::Tasks;
 
@@ -50,6 +53,8 @@ struct Inner {
     fail_next: Option<u16>,
     /// Ids the host forgot (`forget_media`) and the status their downloads get.
     gone: HashMap<String, u16>,
+    /// What `media_fault` armed.
+    faults: media_fault::Armed,
 }
 
 impl Store {
@@ -66,6 +71,7 @@ impl Store {
                 next_id: 1,
                 fail_next: None,
                 gone: HashMap::new(),
+                faults: media_fault::Armed::default(),
             })),
             base_url,
             hosts,
@@ -150,6 +156,18 @@ impl Store {
         self.lock().fail_next = Some(status);
     }
 
+    /// The next `times` downloads of a blob the host has (or uploads, for an upload fault) get
+    /// `fault`.
+    pub fn arm_fault(&self, fault: Fault, times: u64) {
+        self.lock().faults.arm(fault, times);
+    }
+
+    fn report_fault(&self, fault: Fault, host: &str, method: &str) {
+        let _ = self.output.send(json!({
+            "type": "media_fault", "fault": fault.name(), "host": host, "method": method
+        }));
+    }
+
     /// Runs `check` on the body a download URL of this store points to, or says why there is
     /// none. The URL's host is not compared: the body is found by its id.
     pub fn with_blob<T>(&self, url: &str, check: impl FnOnce(&[u8]) -> T) -> Result<T, String> {
@@ -196,14 +214,32 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, store: Store
     .await;
 }
 
-async fn handle(request: Request, store: Store, host: String) -> Response {
+async fn handle(request: Request, store: Store, host: String) -> Result<Response, HangUp> {
     let path = request.uri().path().to_owned();
-    match (request.method().as_str(), path.strip_prefix('/')) {
+    Ok(match (request.method().as_str(), path.strip_prefix('/')) {
         ("GET", Some(rest)) if rest.starts_with("d/") => match store.get(&rest[2..]) {
-            Ok(body) => http::respond(200, "application/octet-stream", body),
+            Ok(body) => {
+                let fault = store.lock().faults.next_download();
+                match fault {
+                    Some(fault) => {
+                        store.report_fault(fault, &host, "GET");
+                        media_fault::download(fault, body)
+                    }
+                    None => http::respond(200, "application/octet-stream", body),
+                }
+            }
             Err(status) => http::respond(status, "text/plain", "media not available\n"),
         },
         ("POST", Some(rest)) if rest.starts_with("mms/") => {
+            let fault = store.lock().faults.next_upload();
+            if let Some(fault) = fault {
+                store.report_fault(fault, &host, "POST");
+            }
+            let pace = match fault {
+                Some(Fault::SlowUpload) => Some(media_fault::SLOW_UPLOAD_RATE),
+                Some(fault) => return Err(media_fault::upload(fault, request).await),
+                None => None,
+            };
             let query = http::parse_query(request.uri().query());
             // The token check's hash runs on a blocking thread while the body arrives, so a
             // large upload is hashed and received at once (the pieces are shared, not copied).
@@ -215,7 +251,7 @@ async fn handle(request: Request, store: Store, host: String) -> Response {
                 }
                 <[u8; 32]>::from(hasher.finalize())
             });
-            let body = http::read_body(request, MAX_UPLOAD, |piece| {
+            let body = http::read_body(request, MAX_UPLOAD, pace, |piece| {
                 let _ = pieces.send(piece.clone());
             })
             .await;
@@ -224,11 +260,11 @@ async fn handle(request: Request, store: Store, host: String) -> Response {
             let body = match body {
                 Ok(body) => body,
                 Err(http::BodyError::TooLarge) => {
-                    return http::respond(413, "application/json", "{\"status\":413}");
+                    return Ok(http::respond(413, "application/json", "{\"status\":413}"));
                 }
                 Err(error) => {
                     tracing::debug!("sim media host: {error}");
-                    return http::respond(400, "application/json", "{\"status\":400}");
+                    return Ok(http::respond(400, "application/json", "{\"status\":400}"));
                 }
             };
             store.upload_arrived().await;
@@ -246,7 +282,7 @@ async fn handle(request: Request, store: Store, host: String) -> Response {
             http::respond(status, "application/json", reply)
         }
         _ => http::respond(404, "text/plain", "not found\n"),
-    }
+    })
 }
 
 fn upload(

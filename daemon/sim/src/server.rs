@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
-use http_body_util::Full;
 use hyper::StatusCode;
 use hyper::body::Bytes;
 use hyper::header::{CONNECTION, HeaderValue, SEC_WEBSOCKET_ACCEPT, UPGRADE};
@@ -57,7 +56,8 @@ pub async fn accept_loop(
 ) {
     let connections = tasks.clone();
     http::serve(listener, tls, "websocket front", tasks, move |request| {
-        route(request, core.clone(), connections.clone())
+        let route = route(request, core.clone(), connections.clone());
+        async move { Ok(route.await) }
     })
     .await;
 }
@@ -114,7 +114,7 @@ async fn upgrade(mut request: Request, core: mpsc::Sender<Input>, tasks: Tasks) 
             Err(error) => tracing::debug!("sim: the websocket upgrade failed: {error}"),
         }
     });
-    let mut response = Response::new(Full::new(Bytes::new()));
+    let mut response = Response::new(http::full(Bytes::new()));
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let headers = response.headers_mut();
     headers.insert(UPGRADE, HeaderValue::from_static("websocket"));

@@ -300,7 +300,8 @@ fn decrypt_pipeline<R: Read, W: Write>(
             .spawn(move || authenticate(BodyMac::new(keys), hash_body, from_reader, to_decipher));
         // `read_and_decipher` owns the sending end, so the MAC thread sees the end of the body
         // (or this thread's failure) as its channel closing.
-        let body = BodyReader::new(&mut input, chunk);
+        let bound = expected.file_length.zip(expected.max_body_len());
+        let body = BodyReader::new(&mut input, chunk, bound);
         let deciphered = read_and_decipher(
             body,
             output,
@@ -335,17 +336,21 @@ struct BodyReader<'a, R> {
     carry: [u8; CARRY_MAX],
     carry_len: usize,
     body_len: u64,
+    /// The announced plaintext length and the longest body it allows
+    /// ([`Expected::max_body_len`]).
+    bound: Option<(u64, u64)>,
     done: bool,
 }
 
 impl<'a, R: Read> BodyReader<'a, R> {
-    fn new(input: &'a mut R, chunk: usize) -> Self {
+    fn new(input: &'a mut R, chunk: usize, bound: Option<(u64, u64)>) -> Self {
         Self {
             input,
             chunk,
             carry: [0; CARRY_MAX],
             carry_len: 0,
             body_len: 0,
+            bound,
             done: false,
         }
     }
@@ -362,6 +367,11 @@ impl<'a, R: Read> BodyReader<'a, R> {
         let (len, eof) =
             fill(self.input, &mut buf, carry_len).map_err(io_error("reading the media body"))?;
         self.body_len += (len - carry_len) as u64;
+        if let Some((file_length, limit)) = self.bound
+            && self.body_len > limit
+        {
+            return Err(Error::Media(media::Error::TooLong { file_length, limit }));
+        }
         let (ready, tag) = if eof {
             let (enc, tag) = split_tail(&buf[..len], self.body_len)?;
             self.done = true;

@@ -169,6 +169,33 @@ fn pipeline_refuses_forgeries_truncations_and_wrong_hashes() {
 }
 
 #[test]
+fn a_body_longer_than_the_announced_length_is_refused_without_reading_on() {
+    let keys = keys();
+    let plain = plaintext(5000);
+    let sealed = media::encrypt(&keys, &plain, false).unwrap();
+    let expected = announced(&sealed.encrypted);
+    let limit = expected.max_body_len().unwrap();
+    assert_eq!(limit, sealed.body.len() as u64);
+    let too_long = media::Error::TooLong {
+        file_length: 5000,
+        limit,
+    }
+    .to_string();
+    let mut longer = sealed.body.clone();
+    longer.push(0);
+    for chunk in [16, 1000, CHUNK] {
+        let result = decrypt_pipeline(&longer[..], &mut Vec::new(), &keys, &expected, "t", chunk);
+        assert_eq!(result.map_err(|e| e.to_string()), Err(too_long.clone()));
+    }
+    // A body without end: refused after at most one chunk past the limit, not read forever.
+    let mut endless = io::Read::chain(&sealed.body[..], io::repeat(0));
+    let mut out = Vec::new();
+    let result = decrypt_pipeline(&mut endless, &mut out, &keys, &expected, "t", 1000);
+    assert_eq!(result.map_err(|e| e.to_string()), Err(too_long));
+    assert!(out.len() <= plain.len());
+}
+
+#[test]
 fn io_failures_are_reported_and_leave_nothing_behind() {
     let keys = keys();
     let plain = plaintext(3 * CHUNK);

@@ -57,7 +57,7 @@ pub(super) async fn download(
     let response = http
         .get(&url)
         .await
-        .map_err(|error| SessionError::Io(format!("downloading {host}: {error}")))?;
+        .map_err(|error| media_host_failed(format!("downloading {host}"), &error))?;
     match response.status().as_u16() {
         200 => {}
         status @ (404 | 410) => {
@@ -95,7 +95,13 @@ pub(super) async fn download(
                 .get_ref()
                 .is_some_and(|inner| inner.is::<DownloadFailed>()) =>
         {
-            return Err(SessionError::Io(format!("downloading {host}: {source}")));
+            let inner = source.get_ref().and_then(|inner| inner.downcast_ref());
+            return Err(match inner {
+                Some(DownloadFailed(error)) => {
+                    media_host_failed(format!("downloading {host}"), error)
+                }
+                None => SessionError::Io(format!("downloading {host}: {source}")),
+            });
         }
         Err(error) => return Err(SessionError::Io(error.to_string())),
     };
@@ -115,6 +121,15 @@ pub(super) async fn download(
         bytes,
         sha256: STANDARD.encode(sha256),
     })
+}
+
+/// A failed exchange with a media host (`what`: `downloading <url>`, `uploading to <host>`):
+/// `timeout` when the host stalled, else `io`.
+pub(super) fn media_host_failed(what: String, error: &http::Error) -> SessionError {
+    match error {
+        http::Error::Timeout(why) => SessionError::MediaTimeout(format!("{what}: {why}")),
+        _ => SessionError::Io(format!("{what}: {error}")),
+    }
 }
 
 /// Marks a read error of the media download's body (as opposed to a local file error).

@@ -118,6 +118,10 @@ pub enum SessionError {
         /// The message.
         id: String,
     },
+    /// The media host sent nothing for the HTTP read timeout (a stalled download or upload):
+    /// `timeout` (-32005).
+    #[error("the media host stalled: {0}")]
+    MediaTimeout(String),
     /// A MAC or hash did not match: `integrity` (-32006).
     #[error("integrity check failed: {0}")]
     Integrity(String),
@@ -151,7 +155,9 @@ impl SessionError {
             SessionError::AlreadyLoggedIn => ErrorKind::AlreadyLoggedIn,
             SessionError::NotConnected => ErrorKind::NotConnected,
             SessionError::Server { .. } => ErrorKind::ServerError,
-            SessionError::Timeout | SessionError::QueuedTimeout { .. } => ErrorKind::Timeout,
+            SessionError::Timeout
+            | SessionError::QueuedTimeout { .. }
+            | SessionError::MediaTimeout(_) => ErrorKind::Timeout,
             SessionError::Integrity(_) => ErrorKind::Integrity,
             SessionError::Io(_) => ErrorKind::Io,
             SessionError::MediaExpired(_) => ErrorKind::MediaExpired,
@@ -307,6 +313,7 @@ mod tests {
                 "server_error",
             ),
             (SessionError::Timeout, -32005, "timeout"),
+            (SessionError::MediaTimeout("30 s".into()), -32005, "timeout"),
             (SessionError::Integrity("mac".into()), -32006, "integrity"),
             (SessionError::Io("disk full".into()), -32007, "io"),
             (

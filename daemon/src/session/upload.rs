@@ -24,6 +24,7 @@ use waweb_core::media::upload::{self as wire, Attachment, Limits, MediaConn, Upl
 use waweb_core::message::pb;
 use waweb_proto::{SendMediaKind, SendMediaParams};
 
+use super::download::media_host_failed;
 use super::handle::SessionError;
 use super::online::unix_now;
 use crate::http::{self, Http};
@@ -269,7 +270,7 @@ async fn post_one(
     let response = http
         .post_stream(url, spool_body(body), len)
         .await
-        .map_err(|error| next(SessionError::Io(format!("uploading to {host}: {error}"))))?;
+        .map_err(|error| next(media_host_failed(format!("uploading to {host}"), &error)))?;
     let status = response.status().as_u16();
     let server = |message: String| SessionError::Server { status, message };
     if (400..500).contains(&status) {
@@ -280,7 +281,15 @@ async fn post_one(
     if status != 200 {
         return Err(next(server(format!("the media host {host} failed"))));
     }
-    let answer = read_answer(response).await.map_err(next)?;
+    // The answer is small: all of it within one read timeout (the upload client has none).
+    let answer = tokio::time::timeout(http.read_timeout(), read_answer(response))
+        .await
+        .map_err(|_| {
+            next(SessionError::MediaTimeout(format!(
+                "the media host {host} did not finish its answer"
+            )))
+        })?
+        .map_err(next)?;
     Uploaded::from_reply(&answer)
         .map_err(|error| next(SessionError::Io(format!("the media host {host}: {error}"))))
 }
@@ -303,16 +312,16 @@ async fn read_answer(mut response: reqwest::Response) -> Result<serde_json::Valu
 
 /// The spool as a request body: a thread reads it from the start in large chunks and hands
 /// them over a short queue, so the async side only moves buffers (a few MiB at most in flight).
-fn spool_body(mut spool: File) -> reqwest::Body {
+fn spool_body(spool: File) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send {
     let (chunks, queue) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(POST_DEPTH);
     std::thread::spawn(move || {
-        if let Err(error) = spool.seek(SeekFrom::Start(0)) {
-            let _ = chunks.blocking_send(Err(error));
-            return;
-        }
+        // Positional reads: every attempt's clone of the spool shares one file offset, and the
+        // reader of a host that failed mid-upload may still be reading when the next host's
+        // starts; with a shared offset one would skip what the other read.
+        let mut offset = 0u64;
         loop {
             let mut chunk = vec![0; POST_CHUNK];
-            let read = match std::io::Read::read(&mut spool, &mut chunk) {
+            let read = match spool.read_at(&mut chunk, offset) {
                 Ok(0) => return,
                 Ok(read) => read,
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -321,6 +330,7 @@ fn spool_body(mut spool: File) -> reqwest::Body {
                     return;
                 }
             };
+            offset += read as u64;
             chunk.truncate(read);
             // A closed queue: the request ended (a failed host); the next one reads anew.
             if chunks.blocking_send(Ok(chunk)).is_err() {
@@ -328,10 +338,9 @@ fn spool_body(mut spool: File) -> reqwest::Body {
             }
         }
     });
-    let stream = futures_util::stream::unfold(queue, |mut queue| async move {
+    futures_util::stream::unfold(queue, |mut queue| async move {
         queue.recv().await.map(|chunk| (chunk, queue))
-    });
-    reqwest::Body::wrap_stream(stream)
+    })
 }
 
 /// Why a message of this content has no thumbnail, where one was expected.

@@ -112,17 +112,25 @@ impl Sim {
     }
 
     pub fn command(&mut self, command: Value) {
+        self.command_after(command);
+    }
+
+    /// [`Sim::command`], returning the output lines written before its `done`: everything the
+    /// simulator saw happen until then.
+    pub fn command_after(&mut self, command: Value) -> Vec<Value> {
         writeln!(self.stdin, "{command}").unwrap();
         let deadline = Instant::now() + DEADLINE;
+        let mut before = Vec::new();
         loop {
             let line = self
                 .lines
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .expect("the simulator answers");
             if line["type"] == "done" && line["cmd"] == command["cmd"] {
-                return;
+                return before;
             }
             assert_ne!(line["type"], "error", "{line}");
+            before.push(line);
         }
     }
 }
@@ -328,8 +336,18 @@ impl Client {
     }
 
     pub fn call(&mut self, id: u64, method: &str, params: Value) -> Result<Value, Value> {
+        self.send(id, method, params);
+        self.reply(id)
+    }
+
+    /// Writes a request without waiting for its reply (read it with [`Client::reply`]).
+    pub fn send(&mut self, id: u64, method: &str, params: Value) {
         let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         writeln!(self.writer, "{request}").unwrap();
+    }
+
+    /// The reply to request `id`: its result or its error object; events meanwhile are kept.
+    pub fn reply(&mut self, id: u64) -> Result<Value, Value> {
         loop {
             let line = self.line().expect("the daemon answers");
             if line["id"] == id {
@@ -381,10 +399,92 @@ pub fn paired_with_qr(setup: Setup) -> (Sim, Daemon, Client, String) {
     (sim, daemon, client, content)
 }
 
+/// CPU time (user + system, clock ticks) the process used so far.
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the parenthesised name; utime and stime are fields 14 and 15.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// Asserts the daemon used less than ~5% of a core over one second.
+pub fn assert_idle(daemon: &Daemon) {
+    let pid = daemon.child.0.id();
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(pid) - before;
+    // Clock ticks are 1/100 s on Linux: 5 ticks in 1 s is 5% of a core.
+    assert!(used <= 5, "{used} ticks of CPU in 1 s while waiting");
+}
+
 pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + DEADLINE;
     while !done() {
         assert!(Instant::now() < deadline, "{what}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Set in the copy of a test binary that runs inside its own mount namespace
+/// ([`in_mount_namespace`]).
+pub const IN_NAMESPACE: &str = "WAWEB_TEST_MOUNT_NS";
+
+/// Runs the test `name` of this binary again inside a private mount namespace (a user
+/// namespace too when not root), where it may mount a tmpfs; the mount goes with it.
+pub fn in_mount_namespace(name: &str) {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().next().map(|id| id == "0"))
+        .unwrap();
+    let mut command = Command::new("unshare");
+    if !root {
+        command.args(["--user", "--map-root-user"]);
+    }
+    let output = command
+        .args(["--mount", "--propagation", "private"])
+        .arg(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(IN_NAMESPACE, "1")
+        .output()
+        .expect("unshare runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("1 passed"),
+        "the test did not run: {stdout}"
+    );
+}
+
+/// Mounts a tmpfs of `size` (`4m`) on the folder `dir` (inside [`in_mount_namespace`]).
+pub fn mount_tmpfs(dir: &Path, size: &str) {
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o"])
+        .arg(format!("size={size},mode=700"))
+        .arg("tmpfs")
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "mount tmpfs on {}", dir.display());
+}
+
+/// Fills the file system of `dir` with one file until it refuses more (ENOSPC).
+pub fn fill(dir: &Path) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join("filler");
+    let mut file = std::fs::File::create(&path).unwrap();
+    for chunk in [65_536, 4096, 512, 1] {
+        let block = vec![0u8; chunk];
+        loop {
+            match file.write_all(&block) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::StorageFull => break,
+                Err(error) => panic!("filling {}: {error}", path.display()),
+            }
+        }
+    }
+    path
 }

@@ -59,6 +59,15 @@ pub enum Error {
         "media body of {0} bytes is truncated: expected whole 16-byte cipher blocks and a 10-byte MAC"
     )]
     Truncated(u64),
+    /// The body goes on past the longest `enc || mac` the announced `fileLength` allows: read
+    /// no further (a broken or hostile host could send without end).
+    #[error("media body is longer than the {limit} bytes a fileLength of {file_length} allows")]
+    TooLong {
+        /// The announced plaintext length.
+        file_length: u64,
+        /// The longest body for that length.
+        limit: u64,
+    },
     /// The truncated HMAC did not match.
     #[error("media MAC mismatch: the body was altered or the key or media type is wrong")]
     Mac,
@@ -256,6 +265,18 @@ pub struct Expected {
 }
 
 impl Expected {
+    /// The longest body (`enc || mac`) the announced `fileLength` allows: the plaintext with its
+    /// PKCS#7 padding (1 to 16 bytes) and the 10-byte MAC; `None` without a length.
+    ///
+    /// ```
+    /// let expected = waweb_core::media::Expected { file_length: Some(32), ..Default::default() };
+    /// assert_eq!(expected.max_body_len(), Some(48 + 10));
+    /// ```
+    pub fn max_body_len(&self) -> Option<u64> {
+        self.file_length
+            .map(|length| (length / 16 + 1).saturating_mul(16).saturating_add(10))
+    }
+
     /// Compares a plaintext length with `fileLength`, if one was announced.
     pub fn check_length(&self, actual: u64) -> Result<(), Error> {
         match self.file_length {

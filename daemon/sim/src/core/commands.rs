@@ -13,6 +13,7 @@ use super::phone::MediaExtras;
 use super::receiving::RichText;
 use super::{Answer, Core};
 use crate::command::{Command, Field};
+use crate::media_fault::{self, Fault};
 use crate::server::Outgoing;
 
 impl Core {
@@ -240,6 +241,18 @@ impl Core {
                     .ok_or("fail_upload: status must be an HTTP status")?;
                 self.store.fail_next_upload(status);
                 Ok(json!({"status": status}))
+            }
+            Command::MediaFault { fault, times } => {
+                let fault = Fault::parse(&fault.need("media_fault", "fault")?)?;
+                let times = times.get().unwrap_or(1);
+                if times > media_fault::MAX_TIMES {
+                    return Err(format!(
+                        "media_fault: times is 0 to {}",
+                        media_fault::MAX_TIMES
+                    ));
+                }
+                self.store.arm_fault(fault, times);
+                Ok(json!({"fault": fault.name(), "times": times}))
             }
             Command::Battery { percent, plugged } => {
                 let percent = percent.need("battery", "percent")?;
