@@ -69,6 +69,12 @@ pub struct Options {
     /// bounded by `MAX_LINE` besides); a line that would go over is dropped with
     /// `line_too_long`.
     pub max_unfinished_bytes: usize,
+    /// How many bytes of replies all connections together may hold unwritten; past it, writers
+    /// with lines queued take no more and bulk pages wait (DESIGN.md 15.1).
+    pub max_unwritten_bytes: usize,
+    /// How long a client over its share of that bound may go without a byte written before it
+    /// is disconnected.
+    pub stuck_after: Duration,
 }
 
 impl Default for Options {
@@ -81,6 +87,8 @@ impl Default for Options {
             evict_grace: Duration::from_secs(2),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_unfinished_bytes: 32 << 20,
+            max_unwritten_bytes: 64 << 20,
+            stuck_after: Duration::from_secs(10),
         }
     }
 }
@@ -314,6 +322,7 @@ pub async fn serve_with(
         bus,
         owner: listener.owner,
         lines: LineBudget::new(options.max_unfinished_bytes),
+        backlog: Backlog::new(options.max_unwritten_bytes),
         options,
     });
     let mut connections = JoinSet::new();
@@ -434,12 +443,16 @@ struct Shared {
     options: Options,
     /// Bytes of unfinished lines, across connections.
     lines: Arc<LineBudget>,
+    /// Bytes of unwritten replies, across connections.
+    backlog: Arc<Backlog>,
 }
 
 /// What the reader hands the writer, in order.
 enum Out {
     /// A reply line, `\n` included.
     Line(String),
+    /// A bulk reply line, already in the connection's [`Account`].
+    Page(String),
     /// A new event filter, after the reply that announces it (if the request had an id). An
     /// empty filter ends the subscription; `subscription` is set when there was none before.
     Filter {
@@ -475,6 +488,7 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>) {
     debug!(pid = ?peer.pid(), "client connected");
 
     let (out, out_rx) = mpsc::channel(16);
+    let account = Account::new(shared.backlog.clone());
     let writer = Writer {
         out: out_rx,
         inputs_open: true,
@@ -485,6 +499,7 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>) {
         options: shared.options.clone(),
         subscribed: None,
         bus: shared.bus.clone(),
+        account: account.clone(),
     }
     .run(write);
     tokio::pin!(writer);
@@ -495,6 +510,7 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>) {
         out,
         requests: JoinSet::new(),
         types: BTreeSet::new(),
+        account,
     };
     let read = tokio::select! {
         () = &mut writer => return,
@@ -568,6 +584,8 @@ struct Reader {
     permits: Arc<Semaphore>,
     /// The event types subscribed, as the client asked; the writer gets a copy of each change.
     types: BTreeSet<EventType>,
+    /// This connection's part of the backlog: bulk pages are built only when there is room.
+    account: Account,
 }
 
 impl Reader {
@@ -683,17 +701,19 @@ impl Reader {
         let handle = self.shared.handle.clone();
         let bus = self.shared.bus.clone();
         let out = self.out.clone();
+        let account = self.account.clone();
         self.requests.spawn(async move {
             let _permit: OwnedSemaphorePermit = permit;
-            let reply = match call {
-                Call::Metrics => to_reply(Ok(crate::metrics::gather(&handle, &bus).await)),
-                call => run_call(&handle, call).await,
+            let bulk = backlog::is_bulk(&call);
+            let build = async {
+                let reply = match call {
+                    Call::Metrics => to_reply(Ok(crate::metrics::gather(&handle, &bus).await)),
+                    call => run_call(&handle, call).await,
+                };
+                id.is_some()
+                    .then(|| response_line(bus.metrics(), id, reply))
             };
-            if id.is_some() {
-                let _ = out
-                    .send(Out::Line(response_line(bus.metrics(), id, reply)))
-                    .await;
-            }
+            account.answer(bulk, &out, build).await;
         });
     }
 }
@@ -778,15 +798,19 @@ fn response_line(metrics: &Metrics, id: Option<Id>, reply: Reply) -> String {
     line
 }
 
+mod backlog;
 #[doc(hidden)]
 pub mod fuzzing;
 mod lines;
 mod subscribe;
 mod writer;
 
+use backlog::{Account, Backlog};
 use lines::{Line, LineBudget, LineReader};
 use subscribe::JournalCall;
 use writer::Writer;
 
+#[cfg(test)]
+mod backlog_tests;
 #[cfg(test)]
 mod tests;

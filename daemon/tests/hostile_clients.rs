@@ -1,0 +1,95 @@
+//! Socket clients that ask for bulk pages and never read them (issue 13): the daemon-wide
+//! bound on unwritten replies (DESIGN.md 15.1) keeps its memory flat while a well-behaved
+//! client is answered at once, and a client stuck over its share is disconnected.
+
+mod support;
+
+use std::io::Write;
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::{DEADLINE, paired, wait_for};
+
+/// Journaled messages of about this many bytes each, so one `events` page is about 1 MiB.
+const EVENTS: u64 = 3000;
+const TEXT_BYTES: u64 = 1000;
+/// The attackers, each sending this many `events` pages of the largest size without reading.
+const CLIENTS: usize = 8;
+const REQUESTS: u64 = 200;
+/// How long the attack is watched (less than the 10 s after which stuck clients are cut);
+/// `HOSTILE_WATCH_SECS` makes it longer, for measuring.
+fn watch() -> Duration {
+    let secs = std::env::var("HOSTILE_WATCH_SECS")
+        .ok()
+        .and_then(|secs| secs.parse().ok());
+    Duration::from_secs(secs.unwrap_or(6))
+}
+const RSS_MAX_KIB: u64 = 150 << 10;
+const STATUS_MAX: Duration = Duration::from_millis(200);
+
+#[test]
+fn clients_that_never_read_bulk_replies_hold_bounded_memory_and_are_cut() {
+    let (mut sim, daemon, mut client) = paired();
+    sim.submit(&json!({"cmd": "flood", "count": EVENTS, "rate": 100_000, "bytes": TEXT_BYTES}));
+    assert_eq!(sim.answers("flood", 1), 1);
+    client.call(3, "unsubscribe", json!({})).unwrap();
+    let mut id = 10;
+    wait_for("the flood is journaled", || {
+        id += 1;
+        let page = client
+            .call(id, "events", json!({"since": 0, "limit": 1}))
+            .unwrap();
+        page["head"].as_u64().unwrap() >= EVENTS
+    });
+    let idle = daemon.rss_kib();
+
+    let request = json!({"jsonrpc": "2.0", "id": 1, "method": "events",
+        "params": {"since": 0, "limit": 1000}});
+    let burst = format!("{request}\n").repeat(REQUESTS as usize);
+    let attackers: Vec<UnixStream> = (0..CLIENTS)
+        .map(|_| {
+            let mut stream = UnixStream::connect(&daemon.socket).unwrap();
+            stream.set_write_timeout(Some(DEADLINE)).unwrap();
+            stream.write_all(burst.as_bytes()).unwrap();
+            stream
+        })
+        .collect();
+
+    let started = Instant::now();
+    let (mut rss_max, mut slowest) = (0, Duration::ZERO);
+    while started.elapsed() < watch() {
+        rss_max = rss_max.max(daemon.rss_kib());
+        id += 1;
+        let asked = Instant::now();
+        let status = client.call(id, "status", json!({})).unwrap();
+        slowest = slowest.max(asked.elapsed());
+        assert_eq!(status["state"], "connected", "{status}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!(
+        "idle {} MiB; {CLIENTS} clients x {REQUESTS} unread pages: VmRSS max {} MiB, \
+         slowest status {slowest:?}",
+        idle >> 10,
+        rss_max >> 10
+    );
+    assert!(rss_max < RSS_MAX_KIB, "VmRSS {} MiB", rss_max >> 10);
+    assert!(slowest < STATUS_MAX, "a status took {slowest:?}");
+
+    // Those keeping the total over the bound are cut, one warning line each; one that is cut
+    // lets the others' pages be built again, so they follow one by one.
+    let cut = |log: &str| {
+        log.matches("disconnecting a client that does not read")
+            .count()
+    };
+    wait_for("a stuck client is cut", || cut(&daemon.log()) >= 1);
+    let log = daemon.log();
+    assert!(cut(&log) <= CLIENTS, "{log}");
+    assert!(!log.contains("events"), "a method echoed: {log}");
+    drop(attackers);
+    // A well-behaved bulk reader is served in full.
+    let page = client
+        .call(id + 1, "events", json!({"since": 0, "limit": 1000}))
+        .unwrap();
+    assert_eq!(page["events"].as_array().unwrap().len(), 1000);
+}
