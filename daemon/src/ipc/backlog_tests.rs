@@ -190,6 +190,32 @@ async fn a_stuck_client_is_disconnected_after_the_deadline_and_its_bytes_come_ba
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_stuck_client_is_cut_when_others_take_the_total_over_the_bound() {
+    let max = 1 << 20;
+    let backlog = Backlog::new(max);
+    let options = Options {
+        stuck_after: Duration::from_secs(10),
+        ..options(max)
+    };
+    // Stuck, but under the bound on its own: nobody minds.
+    let stuck = conn(&backlog, &options);
+    let _feeder = feed(&stuck, 48);
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert!(!stuck.task.is_finished());
+    let held = backlog.held();
+    assert!(held > 0 && held < max, "{held}");
+    // Another connection's pages take the total over: nothing wakes the stuck writer, its
+    // deadline check still finds it.
+    let other = Account::new(backlog.clone());
+    other.grow(max);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        stuck.task.is_finished(),
+        "a stuck client over its share stays"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_subscriber_keeps_its_own_lag_rule_and_is_not_cut_for_the_backlog() {
     let max = 64 << 10;
     let backlog = Backlog::new(max);

@@ -62,6 +62,7 @@ impl Writer {
         let mut idle = Some(write);
         let mut writing: Option<Writing> = None;
         let backlog = self.account.backlog().clone();
+        let mut recheck = Instant::now();
         loop {
             if self.subscription.is_some() != self.subscribed.is_some() {
                 self.subscribed = self
@@ -92,10 +93,12 @@ impl Writer {
             // Registered before the check, so room made in between is not missed.
             let fallen = backlog.fallen();
             let paused = !self.queue.is_empty() && backlog.over();
+            // Nothing wakes this writer when the others grow the total: a write stuck past the
+            // deadline is looked at again every tenth of it.
             let stuck_at = writing
                 .as_ref()
-                .filter(|_| self.subscription.is_none() && self.account.over_share())
-                .map(|writing| writing.started + self.options.stuck_after);
+                .filter(|_| self.subscription.is_none())
+                .map(|writing| (writing.started + self.options.stuck_after).max(recheck));
             tokio::select! {
                 biased;
                 (write, result) = finish_write(&mut writing) => {
@@ -109,6 +112,10 @@ impl Writer {
                     idle = Some(write);
                 }
                 () = at(stuck_at) => {
+                    if !self.account.over_share() {
+                        recheck = Instant::now() + self.options.stuck_after / 10;
+                        continue;
+                    }
                     warn!(
                         unwritten = self.account.bytes(),
                         share = backlog.share(),
