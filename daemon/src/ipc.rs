@@ -706,14 +706,12 @@ impl Reader {
             let _permit: OwnedSemaphorePermit = permit;
             let bulk = backlog::is_bulk(&call);
             let build = async {
-                let reply = match call {
+                match call {
                     Call::Metrics => to_reply(Ok(crate::metrics::gather(&handle, &bus).await)),
                     call => run_call(&handle, call).await,
-                };
-                id.is_some()
-                    .then(|| response_line(bus.metrics(), id, reply))
+                }
             };
-            account.answer(bulk, &out, build).await;
+            account.answer(bulk, &out, &bus, id, build).await;
         });
     }
 }

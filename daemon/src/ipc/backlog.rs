@@ -22,9 +22,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
-use waweb_proto::Call;
+use waweb_proto::{Call, Id, Reply};
 
-use super::Out;
+use super::{Out, response_line};
+use crate::bus::Bus;
 
 /// How many bulk pages may be built at once, daemon-wide.
 pub(crate) const BULK_BUILDS: usize = 2;
@@ -172,25 +173,36 @@ impl Account {
         }
     }
 
-    /// Runs a request (`build`, ending in its reply line, `None` without an id) and hands the
-    /// line to the writer; a bulk one is started only once there is room, and its page is in
-    /// this account from the moment it exists.
+    /// Runs a request (`build`) and hands its reply line to the writer (with an `id`). A bulk
+    /// one is started only once there is room, encoded on a blocking thread (a page of 1 MiB
+    /// would hold a runtime thread for a long while), and in this account from then on.
     pub(crate) async fn answer(
         &self,
         bulk: bool,
         out: &mpsc::Sender<Out>,
-        build: impl Future<Output = Option<String>>,
+        bus: &Bus,
+        id: Option<Id>,
+        build: impl Future<Output = Reply>,
     ) {
         if !bulk {
-            if let Some(line) = build.await {
-                let _ = out.send(Out::Line(line)).await;
+            let reply = build.await;
+            if id.is_some() {
+                let _ = out
+                    .send(Out::Line(response_line(bus.metrics(), id, reply)))
+                    .await;
             }
             return;
         }
         let Some(permit) = self.room_to_build().await else {
             return;
         };
-        let Some(line) = build.await else {
+        let reply = build.await;
+        if id.is_none() {
+            return;
+        }
+        let bus = bus.clone();
+        let encode = move || response_line(bus.metrics(), id, reply);
+        let Ok(line) = tokio::task::spawn_blocking(encode).await else {
             return;
         };
         let bytes = line.len();

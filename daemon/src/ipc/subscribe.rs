@@ -117,14 +117,12 @@ impl Reader {
             let _permit: OwnedSemaphorePermit = permit;
             let bulk = matches!(call, JournalCall::Events(_) | JournalCall::Consumers);
             let build = async {
-                let reply = match journal {
+                match journal {
                     Some(journal) => run_journal(&journal, call).await,
                     None => Err(no_journal()),
-                };
-                id.is_some()
-                    .then(|| response_line(bus.metrics(), id, reply))
+                }
             };
-            account.answer(bulk, &out, build).await;
+            account.answer(bulk, &out, &bus, id, build).await;
         });
     }
 }
