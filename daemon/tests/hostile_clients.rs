@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{Client, DEADLINE, paired, wait_for};
 
 /// Journaled messages of about this many bytes each, so one `events` page is about 1 MiB.
@@ -122,4 +122,79 @@ fn clients_that_never_read_bulk_replies_hold_bounded_memory_and_are_cut() {
         .call(id + 1, "events", json!({"since": 0, "limit": 1000}))
         .unwrap();
     assert_eq!(page["events"].as_array().unwrap().len(), 1000);
+}
+
+/// Odd requests on the real daemon: each gets its error, and the connection goes on.
+#[test]
+fn deep_nesting_and_odd_ids_get_errors_and_the_connection_goes_on() {
+    let sim = support::Sim::start();
+    let daemon = support::Daemon::start(&sim.ws_url);
+    let mut client = Client::connect(&daemon.socket);
+    let depth = 100_000;
+    let deep = format!("{}{}\n", "[".repeat(depth), "]".repeat(depth));
+    let nested_params = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"status","params":{}{}}}"#,
+        r#"{"a":"#.repeat(depth),
+        "}".repeat(depth)
+    );
+    let cases: [(&str, &str, i64, Value); 8] = [
+        ("100,000 deep array", deep.trim_end(), -32700, Value::Null),
+        ("100,000 deep params", &nested_params, -32700, Value::Null),
+        (
+            "object id",
+            r#"{"jsonrpc":"2.0","id":{"a":1},"method":"status"}"#,
+            -32600,
+            Value::Null,
+        ),
+        (
+            "array id",
+            r#"{"jsonrpc":"2.0","id":[1],"method":"status"}"#,
+            -32600,
+            Value::Null,
+        ),
+        (
+            "fractional id",
+            r#"{"jsonrpc":"2.0","id":1.5,"method":"status"}"#,
+            -32600,
+            Value::Null,
+        ),
+        (
+            "id over i64",
+            r#"{"jsonrpc":"2.0","id":9223372036854775808,"method":"status"}"#,
+            -32600,
+            Value::Null,
+        ),
+        (
+            "huge method name",
+            &format!(
+                r#"{{"jsonrpc":"2.0","id":7,"method":"{}"}}"#,
+                "m".repeat(100_000)
+            ),
+            -32601,
+            json!(7),
+        ),
+        (
+            "params of the wrong type",
+            r#"{"jsonrpc":"2.0","id":8,"method":"events","params":{"since":"x"}}"#,
+            -32602,
+            json!(8),
+        ),
+    ];
+    for (case, line, code, id) in cases {
+        writeln!(client.writer, "{line}").unwrap();
+        let reply = client.line().expect("an answer");
+        assert_eq!(reply["error"]["code"], code, "{case}: {reply}");
+        assert_eq!(reply["id"], id, "{case}: {reply}");
+        assert!(
+            reply.to_string().len() < 4096,
+            "{case}: the input echoed back"
+        );
+    }
+    for id in [json!(-5), json!(i64::MIN), json!(i64::MAX), json!("s")] {
+        let request = json!({"jsonrpc": "2.0", "id": id, "method": "version"});
+        writeln!(client.writer, "{request}").unwrap();
+        let reply = client.line().expect("an answer");
+        assert_eq!(reply["id"], id, "{reply}");
+        assert_eq!(reply["result"]["protocol"], 1, "{reply}");
+    }
 }
