@@ -396,45 +396,6 @@ fn refuse(stream: &UnixStream, limit: usize, metrics: &Metrics) {
     }
 }
 
-/// A warning that may repeat many times a second: logged at once, then at most every
-/// [`Throttled::EVERY`] with the count of occurrences since, so a storm cannot flood the log.
-struct Throttled {
-    what: &'static str,
-    last: Option<tokio::time::Instant>,
-    count: u64,
-}
-
-impl Throttled {
-    const EVERY: Duration = Duration::from_secs(10);
-
-    fn new(what: &'static str) -> Self {
-        Throttled {
-            what,
-            last: None,
-            count: 0,
-        }
-    }
-
-    /// Counts one occurrence and calls `log` with the count when it is time to say so.
-    fn hit(&mut self, log: impl FnOnce(u64)) {
-        self.count += 1;
-        let now = tokio::time::Instant::now();
-        if self
-            .last
-            .is_none_or(|last| now.duration_since(last) >= Self::EVERY)
-        {
-            log(self.count);
-            debug!(
-                what = self.what,
-                "further occurrences are counted for {:?}",
-                Self::EVERY
-            );
-            self.last = Some(now);
-            self.count = 0;
-        }
-    }
-}
-
 /// What every connection shares.
 struct Shared {
     handle: SessionHandle,
@@ -801,11 +762,13 @@ mod backlog;
 pub mod fuzzing;
 mod lines;
 mod subscribe;
+mod throttled;
 mod writer;
 
 use backlog::{Account, Backlog};
 use lines::{Line, LineBudget, LineReader};
 use subscribe::JournalCall;
+use throttled::Throttled;
 use writer::Writer;
 
 #[cfg(test)]
