@@ -122,8 +122,10 @@ async fn the_total_never_exceeds_the_bound_plus_one_line_per_connection() {
     let stuck: Vec<Conn> = (0..4).map(|_| conn(&backlog, &options)).collect();
     // 4 x 256 lines of 16 KiB: 16 MiB offered, each queue could hold 32 MiB on its own.
     let feeders: Vec<_> = stuck.iter().map(|conn| feed(conn, 256)).collect();
-    let seen = max_held(&backlog, Duration::from_millis(300)).await;
-    assert!(seen >= max, "the bound was never reached: {seen}");
+    // The total only falls again when a write finishes, and the peers read nothing: sampling
+    // from the moment the bound is reached sees the largest it gets.
+    until_over(&backlog).await;
+    let seen = max_held(&backlog, Duration::from_millis(200)).await;
     assert!(
         seen <= max + stuck.len() * LINE,
         "{seen} bytes unwritten, bound {max} + {} lines",
