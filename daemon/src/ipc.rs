@@ -69,6 +69,12 @@ pub struct Options {
     /// bounded by `MAX_LINE` besides); a line that would go over is dropped with
     /// `line_too_long`.
     pub max_unfinished_bytes: usize,
+    /// How many bytes of replies all connections together may hold unwritten; past it, writers
+    /// with lines queued take no more and bulk pages wait (DESIGN.md 15.1).
+    pub max_unwritten_bytes: usize,
+    /// How long a client over its share of that bound may go without a byte written before it
+    /// is disconnected.
+    pub stuck_after: Duration,
 }
 
 impl Default for Options {
@@ -81,6 +87,8 @@ impl Default for Options {
             evict_grace: Duration::from_secs(2),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_unfinished_bytes: 32 << 20,
+            max_unwritten_bytes: 64 << 20,
+            stuck_after: Duration::from_secs(10),
         }
     }
 }
@@ -314,6 +322,7 @@ pub async fn serve_with(
         bus,
         owner: listener.owner,
         lines: LineBudget::new(options.max_unfinished_bytes),
+        backlog: Backlog::new(options.max_unwritten_bytes),
         options,
     });
     let mut connections = JoinSet::new();
@@ -387,45 +396,6 @@ fn refuse(stream: &UnixStream, limit: usize, metrics: &Metrics) {
     }
 }
 
-/// A warning that may repeat many times a second: logged at once, then at most every
-/// [`Throttled::EVERY`] with the count of occurrences since, so a storm cannot flood the log.
-struct Throttled {
-    what: &'static str,
-    last: Option<tokio::time::Instant>,
-    count: u64,
-}
-
-impl Throttled {
-    const EVERY: Duration = Duration::from_secs(10);
-
-    fn new(what: &'static str) -> Self {
-        Throttled {
-            what,
-            last: None,
-            count: 0,
-        }
-    }
-
-    /// Counts one occurrence and calls `log` with the count when it is time to say so.
-    fn hit(&mut self, log: impl FnOnce(u64)) {
-        self.count += 1;
-        let now = tokio::time::Instant::now();
-        if self
-            .last
-            .is_none_or(|last| now.duration_since(last) >= Self::EVERY)
-        {
-            log(self.count);
-            debug!(
-                what = self.what,
-                "further occurrences are counted for {:?}",
-                Self::EVERY
-            );
-            self.last = Some(now);
-            self.count = 0;
-        }
-    }
-}
-
 /// What every connection shares.
 struct Shared {
     handle: SessionHandle,
@@ -434,12 +404,16 @@ struct Shared {
     options: Options,
     /// Bytes of unfinished lines, across connections.
     lines: Arc<LineBudget>,
+    /// Bytes of unwritten replies, across connections.
+    backlog: Arc<Backlog>,
 }
 
 /// What the reader hands the writer, in order.
 enum Out {
     /// A reply line, `\n` included.
     Line(String),
+    /// A bulk reply line, already in the connection's [`Account`].
+    Page(String),
     /// A new event filter, after the reply that announces it (if the request had an id). An
     /// empty filter ends the subscription; `subscription` is set when there was none before.
     Filter {
@@ -475,6 +449,7 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>) {
     debug!(pid = ?peer.pid(), "client connected");
 
     let (out, out_rx) = mpsc::channel(16);
+    let account = Account::new(shared.backlog.clone());
     let writer = Writer {
         out: out_rx,
         inputs_open: true,
@@ -485,6 +460,7 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>) {
         options: shared.options.clone(),
         subscribed: None,
         bus: shared.bus.clone(),
+        account: account.clone(),
     }
     .run(write);
     tokio::pin!(writer);
@@ -495,6 +471,7 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>) {
         out,
         requests: JoinSet::new(),
         types: BTreeSet::new(),
+        account,
     };
     let read = tokio::select! {
         () = &mut writer => return,
@@ -568,6 +545,8 @@ struct Reader {
     permits: Arc<Semaphore>,
     /// The event types subscribed, as the client asked; the writer gets a copy of each change.
     types: BTreeSet<EventType>,
+    /// This connection's part of the backlog: bulk pages are built only when there is room.
+    account: Account,
 }
 
 impl Reader {
@@ -683,17 +662,17 @@ impl Reader {
         let handle = self.shared.handle.clone();
         let bus = self.shared.bus.clone();
         let out = self.out.clone();
+        let account = self.account.clone();
         self.requests.spawn(async move {
             let _permit: OwnedSemaphorePermit = permit;
-            let reply = match call {
-                Call::Metrics => to_reply(Ok(crate::metrics::gather(&handle, &bus).await)),
-                call => run_call(&handle, call).await,
+            let bulk = backlog::is_bulk(&call);
+            let build = async {
+                match call {
+                    Call::Metrics => to_reply(Ok(crate::metrics::gather(&handle, &bus).await)),
+                    call => run_call(&handle, call).await,
+                }
             };
-            if id.is_some() {
-                let _ = out
-                    .send(Out::Line(response_line(bus.metrics(), id, reply)))
-                    .await;
-            }
+            account.answer(bulk, &out, &bus, id, build).await;
         });
     }
 }
@@ -778,15 +757,21 @@ fn response_line(metrics: &Metrics, id: Option<Id>, reply: Reply) -> String {
     line
 }
 
+mod backlog;
 #[doc(hidden)]
 pub mod fuzzing;
 mod lines;
 mod subscribe;
+mod throttled;
 mod writer;
 
+use backlog::{Account, Backlog};
 use lines::{Line, LineBudget, LineReader};
 use subscribe::JournalCall;
+use throttled::Throttled;
 use writer::Writer;
 
+#[cfg(test)]
+mod backlog_tests;
 #[cfg(test)]
 mod tests;

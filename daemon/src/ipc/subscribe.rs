@@ -112,17 +112,17 @@ impl Reader {
         let journal = self.shared.bus.journal().cloned();
         let bus = self.shared.bus.clone();
         let out = self.out.clone();
+        let account = self.account.clone();
         self.requests.spawn(async move {
             let _permit: OwnedSemaphorePermit = permit;
-            let reply = match journal {
-                Some(journal) => run_journal(&journal, call).await,
-                None => Err(no_journal()),
+            let bulk = matches!(call, JournalCall::Events(_) | JournalCall::Consumers);
+            let build = async {
+                match journal {
+                    Some(journal) => run_journal(&journal, call).await,
+                    None => Err(no_journal()),
+                }
             };
-            if id.is_some() {
-                let _ = out
-                    .send(Out::Line(response_line(bus.metrics(), id, reply)))
-                    .await;
-            }
+            account.answer(bulk, &out, &bus, id, build).await;
         });
     }
 }

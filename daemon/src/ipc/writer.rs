@@ -5,6 +5,10 @@
 //! and later catches up from the journal, at the client's pace (see [`crate::bus`]). Only a
 //! subscriber the journal can no longer serve gets an `error` event (`lagged`, with the last seq
 //! it was sent) and is disconnected; nobody else notices.
+//!
+//! Every queued byte is also in the connection's [`Account`] of the daemon-wide backlog: while
+//! that is over its bound a writer with lines queued takes no more replies, and one stuck
+//! holding more than its part is disconnected (see [`super::backlog`]).
 
 use std::collections::{BTreeSet, VecDeque};
 use std::future::Future;
@@ -15,10 +19,11 @@ use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::mpsc;
-use tokio::time::timeout;
-use tracing::debug;
+use tokio::time::{Instant, timeout};
+use tracing::{debug, warn};
 use waweb_proto::{Event, EventType, LAGGED};
 
+use super::backlog::Account;
 use super::{Options, Out};
 use crate::bus::{BusError, Subscription};
 use crate::journal::{self, Stamped};
@@ -41,12 +46,23 @@ pub(super) struct Writer {
     /// Counts this connection in `socket_subscribers` while `subscription` is set.
     pub(super) subscribed: Option<crate::metrics::Subscribed>,
     pub(super) bus: crate::bus::Bus,
+    /// What this connection holds unwritten, in the daemon-wide backlog.
+    pub(super) account: Account,
+}
+
+/// The write in progress: when it started, and how many bytes it takes off the account.
+struct Writing {
+    future: WriteFuture,
+    started: Instant,
+    bytes: usize,
 }
 
 impl Writer {
     pub(super) async fn run(mut self, write: OwnedWriteHalf) {
         let mut idle = Some(write);
-        let mut writing: Option<WriteFuture> = None;
+        let mut writing: Option<Writing> = None;
+        let backlog = self.account.backlog().clone();
+        let mut recheck = Instant::now();
         loop {
             if self.subscription.is_some() != self.subscribed.is_some() {
                 self.subscribed = self
@@ -59,28 +75,60 @@ impl Writer {
                 && let Some(mut write) = idle.take()
             {
                 let chunk = self.take_chunk();
-                writing = Some(Box::pin(async move {
-                    let result = write.write_all(chunk.as_bytes()).await;
-                    (write, result)
-                }));
+                let bytes = chunk.len();
+                writing = Some(Writing {
+                    future: Box::pin(async move {
+                        let result = write.write_all(chunk.as_bytes()).await;
+                        (write, result)
+                    }),
+                    started: Instant::now(),
+                    bytes,
+                });
             }
             if writing.is_none() && !self.inputs_open && self.subscription.is_none() {
                 break;
             }
             let room = self.queue.len() < self.options.queue_lines
                 && self.queued_bytes < self.options.queue_bytes;
+            // Registered before the check, so room made in between is not missed.
+            let fallen = backlog.fallen();
+            let paused = !self.queue.is_empty() && backlog.over();
+            // Nothing wakes this writer when the others grow the total: a write stuck past the
+            // deadline is looked at again every tenth of it.
+            let stuck_at = writing
+                .as_ref()
+                .filter(|_| self.subscription.is_none())
+                .map(|writing| (writing.started + self.options.stuck_after).max(recheck));
             tokio::select! {
                 biased;
                 (write, result) = finish_write(&mut writing) => {
-                    writing = None;
+                    if let Some(done) = writing.take() {
+                        self.account.shrink(done.bytes);
+                    }
                     if let Err(error) = result {
                         debug!(%error, "writing to the client failed");
                         return;
                     }
                     idle = Some(write);
                 }
-                out = self.out.recv(), if self.inputs_open && room => match out {
+                () = at(stuck_at) => {
+                    if !self.account.over_share() {
+                        recheck = Instant::now() + self.options.stuck_after / 10;
+                        continue;
+                    }
+                    warn!(
+                        unwritten = self.account.bytes(),
+                        share = backlog.share(),
+                        "disconnecting a client that does not read: its unwritten replies kept \
+                         the daemon over its bound for {:?} without a byte written",
+                        self.options.stuck_after
+                    );
+                    return;
+                }
+                () = fallen, if paused => {}
+                out = self.out.recv(), if self.inputs_open && room && !paused => match out {
                     Some(Out::Line(line)) => self.push(line),
+                    Some(Out::Page(line)) => self.push_charged(line),
                     Some(Out::Filter { reply, types, subscription }) => {
                         if let Some(reply) = reply {
                             self.push(reply);
@@ -134,6 +182,12 @@ impl Writer {
     }
 
     fn push(&mut self, line: String) {
+        self.account.grow(line.len());
+        self.push_charged(line);
+    }
+
+    /// Queues a line already in the account (a bulk page, counted since it was built).
+    fn push_charged(&mut self, line: String) {
         self.queued_bytes += line.len();
         self.queue.push_back(line);
     }
@@ -142,7 +196,7 @@ impl Writer {
     /// within the grace period, then closes the connection.
     async fn evict(
         self,
-        writing: Option<WriteFuture>,
+        writing: Option<Writing>,
         idle: Option<OwnedWriteHalf>,
         message: String,
         last_seq: u64,
@@ -151,7 +205,7 @@ impl Writer {
         let grace = self.options.evict_grace;
         drop(self);
         let write = match (writing, idle) {
-            (Some(writing), _) => match timeout(grace, writing).await {
+            (Some(writing), _) => match timeout(grace, writing.future).await {
                 Ok((write, Ok(()))) => write,
                 _ => return,
             },
@@ -173,9 +227,17 @@ impl Writer {
     }
 }
 
-async fn finish_write(writing: &mut Option<WriteFuture>) -> (OwnedWriteHalf, io::Result<()>) {
+async fn finish_write(writing: &mut Option<Writing>) -> (OwnedWriteHalf, io::Result<()>) {
     match writing {
-        Some(writing) => writing.await,
+        Some(writing) => (&mut writing.future).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves at `deadline`; never without one.
+async fn at(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
     }
 }

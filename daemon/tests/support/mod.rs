@@ -297,6 +297,17 @@ impl Daemon {
             .count()
     }
 
+    /// The daemon's resident set (`VmRSS` of /proc/PID/status), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.child.0.id())).unwrap();
+        let line = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .unwrap();
+        line.split_whitespace().next().unwrap().parse().unwrap()
+    }
+
     pub fn soft_limit(&self) -> u64 {
         let limits =
             std::fs::read_to_string(format!("/proc/{}/limits", self.child.0.id())).unwrap();
