@@ -262,10 +262,28 @@ fn no_colour_codes_into_a_pipe() {
             .env_remove("NO_COLOR")
             .stderr(Stdio::piped());
     });
-    let mut stderr = daemon.child.0.stderr.take().unwrap();
-    daemon.kill();
+    // The socket accepts a moment before the line saying so is written: read until it is.
+    let stderr = daemon.child.0.stderr.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+            let Ok(line) = line else { return };
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let mut text = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut text).unwrap();
-    assert!(text.contains("listening"), "{text}");
+    while !text.contains("listening") {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = received
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("{text}"));
+        text.push_str(&line);
+        text.push('\n');
+    }
+    daemon.kill();
+    text.extend(received.iter().map(|line| line + "\n"));
     assert!(!text.contains('\u{1b}'), "{text:?}");
 }
