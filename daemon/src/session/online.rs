@@ -193,7 +193,7 @@ impl Actor {
                     Some(Ok(_)) => continue,
                     Some(Err(error)) => {
                         tracing::warn!("connection error: {error}");
-                        return Ended::Lost(Reason::ConnectionLost);
+                        return Ended::Lost(read_error_reason(&error));
                     }
                 },
                 command = commands.recv() => match command {
@@ -306,5 +306,17 @@ impl Actor {
             RequestError::Timeout => SessionError::Timeout,
             RequestError::NotConnected => SessionError::NotConnected,
         }
+    }
+}
+
+/// Why a read from the websocket failed: the server broke the websocket protocol (a frame over
+/// [`crate::transport::MAX_FRAME_BYTES`], a bad frame header, text that is not UTF-8):
+/// `protocol_error`, like a run of unreadable frames; anything else (a reset, an IO error):
+/// `connection_lost`. Both reconnect with backoff.
+fn read_error_reason(error: &tokio_tungstenite::tungstenite::Error) -> Reason {
+    use tokio_tungstenite::tungstenite::Error;
+    match error {
+        Error::Capacity(_) | Error::Protocol(_) | Error::Utf8(_) => Reason::ProtocolError,
+        _ => Reason::ConnectionLost,
     }
 }
