@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Client, Daemon, Sim, assert_idle, config_file, paired_with, short_backoff};
+use support::{
+    Client, Daemon, Sim, assert_idle, config_file, cpu_ticks, paired_with, short_backoff,
+};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 const FROM: &str = "4915100000001@s.whatsapp.net";
@@ -110,6 +112,10 @@ fn a_million_tiny_frames_leave_a_short_log_and_a_prompt_status() {
     let lines = log.lines().count();
     assert!(lines < 50, "{lines} lines:\n{log}");
     assert!(log.contains("unreadable frames in a row"), "{log}");
+    eprintln!(
+        "{} prompt status calls during the flood, {lines} log lines",
+        id - 10
+    );
     assert_idle(&daemon);
 }
 
@@ -173,7 +179,7 @@ struct Attempt {
     at: Instant,
     /// Payload bytes of the huge frame written so far.
     sent: u64,
-    /// A write failed: the daemon closed it.
+    /// The daemon closed it.
     closed: bool,
 }
 
@@ -200,8 +206,8 @@ fn huge_frame_server() -> (String, Attempts) {
             };
             let seen = Arc::clone(&seen);
             std::thread::spawn(move || {
-                let closed = stream_huge_frame(stream, |sent| seen.lock().unwrap()[n].sent = sent);
-                seen.lock().unwrap()[n].closed = closed;
+                stream_huge_frame(stream, |sent| seen.lock().unwrap()[n].sent = sent);
+                seen.lock().unwrap()[n].closed = true;
             });
         }
     });
@@ -209,8 +215,8 @@ fn huge_frame_server() -> (String, Attempts) {
 }
 
 /// The upgrade, then the huge frame, telling `progress` the payload bytes written so far;
-/// whether a write failed before the end (the peer closed the connection).
-fn stream_huge_frame(mut stream: TcpStream, mut progress: impl FnMut(u64)) -> bool {
+/// returns once the peer closed the connection.
+fn stream_huge_frame(mut stream: TcpStream, mut progress: impl FnMut(u64)) {
     let mut request = Vec::new();
     let mut byte = [0u8; 1];
     while !request.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
@@ -222,7 +228,7 @@ fn stream_huge_frame(mut stream: TcpStream, mut progress: impl FnMut(u64)) -> bo
         name.eq_ignore_ascii_case("sec-websocket-key")
             .then(|| value.trim().to_owned())
     }) else {
-        return true;
+        return;
     };
     let upgrade = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -233,18 +239,20 @@ fn stream_huge_frame(mut stream: TcpStream, mut progress: impl FnMut(u64)) -> bo
     let mut header = vec![0x82, 127];
     header.extend_from_slice(&HUGE_FRAME.to_be_bytes());
     if stream.write_all(upgrade.as_bytes()).is_err() || stream.write_all(&header).is_err() {
-        return true;
+        return;
     }
     let chunk = vec![0u8; 64 << 10];
     let mut sent = 0;
     while sent < HUGE_FRAME {
         if stream.write_all(&chunk).is_err() {
-            return true;
+            return;
         }
         sent += chunk.len() as u64;
         progress(sent);
     }
-    false
+    // All of it went out: wait for the peer to close.
+    let mut rest = [0u8; 4096];
+    while matches!(stream.read(&mut rest), Ok(n) if n > 0) {}
 }
 
 #[test]
@@ -254,6 +262,7 @@ fn a_100_mib_frame_is_refused_unread_and_retried_with_growing_backoff() {
     let daemon = Daemon::start_with(&url, |_, dir| support::reconnect_limits(dir, 100, 800));
     let mut client = Client::connect(&daemon.socket);
     client.call(1, "subscribe", json!({})).unwrap();
+    let (started, ticks) = (Instant::now(), cpu_ticks(daemon.child.0.id()));
     client.call(2, "login", json!({})).unwrap();
     let mut retries = Vec::new();
     let logged_out = loop {
@@ -265,12 +274,20 @@ fn a_100_mib_frame_is_refused_unread_and_retried_with_growing_backoff() {
                 if let Some(retry) = event["retry_in_ms"].as_u64() {
                     retries.push(retry);
                 }
-                assert!(daemon.rss_kib() < 60 << 10, "{} KiB", daemon.rss_kib());
+                let peak = daemon.peak_rss_kib();
+                assert!(peak < 60 << 10, "{peak} KiB at most after {event}");
             }
             Some("logged_out") => break event.clone(),
             _ => {}
         }
     };
+    // Idle between the attempts: a few ticks for six connections, not a core spinning (a
+    // tick is 10 ms; the waits add up to at least 125 ms).
+    let (elapsed, used) = (started.elapsed(), cpu_ticks(daemon.child.0.id()) - ticks);
+    assert!(
+        Duration::from_millis(used * 10) < elapsed / 4,
+        "{used} ticks in {elapsed:?}"
+    );
     // A pairing gives up after five retries (as for lost connections, DESIGN.md 14.4).
     assert_eq!(logged_out["reason"], "protocol_error", "{logged_out}");
     assert_eq!(retries.len(), 5, "{retries:?}");
@@ -300,7 +317,11 @@ fn a_100_mib_frame_is_refused_unread_and_retried_with_growing_backoff() {
     for (n, attempt) in attempts_of_server.lock().unwrap().iter().enumerate() {
         assert!(attempt.sent < 32 << 20, "connection {n}: {attempt:?}");
     }
-    assert!(daemon.rss_kib() < 60 << 10, "{} KiB", daemon.rss_kib());
+    let peak = daemon.peak_rss_kib();
+    assert!(peak < 60 << 10, "{peak} KiB at most");
+    eprintln!(
+        "waits {retries:?} ms, {used} ticks in {elapsed:?}, peak RSS {peak} KiB: {attempts:?}"
+    );
     assert_eq!(
         state_within(&mut client, 3, Duration::from_secs(1)),
         "logged_out"

@@ -303,11 +303,21 @@ impl Daemon {
 
     /// The daemon's resident set (`VmRSS` of /proc/PID/status), in KiB.
     pub fn rss_kib(&self) -> u64 {
+        self.status_kib("VmRSS:")
+    }
+
+    /// The largest resident set the daemon ever had (`VmHWM`), in KiB: a buffer allocated and
+    /// freed between two samples of [`Daemon::rss_kib`] still shows here.
+    pub fn peak_rss_kib(&self) -> u64 {
+        self.status_kib("VmHWM:")
+    }
+
+    fn status_kib(&self, field: &str) -> u64 {
         let status =
             std::fs::read_to_string(format!("/proc/{}/status", self.child.0.id())).unwrap();
         let line = status
             .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .find_map(|line| line.strip_prefix(field))
             .unwrap();
         line.split_whitespace().next().unwrap().parse().unwrap()
     }
