@@ -19,6 +19,9 @@
 //! [reconnect]
 //! initial_ms = 1000
 //! max_ms = 120000
+//! [keepalive]
+//! interval_ms = 20000
+//! timeout_ms = 25000
 //! [journal]
 //! keep_days = 14
 //! max_mb = 512
@@ -176,6 +179,7 @@ struct File {
     max_connections: Option<usize>,
     browser: Option<BrowserFile>,
     reconnect: Option<ReconnectFile>,
+    keepalive: Option<KeepaliveFile>,
     journal: Option<JournalFile>,
     metrics_listen: Option<String>,
     http: Option<HttpFile>,
@@ -185,6 +189,15 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct HttpFile {
     read_timeout_ms: Option<u64>,
+}
+
+/// `[keepalive]`: how often `?,,` goes out and how long a pong may take; a half-open
+/// connection is found within `interval_ms + timeout_ms`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeepaliveFile {
+    interval_ms: Option<u64>,
+    timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -207,6 +220,25 @@ struct BrowserFile {
 struct ReconnectFile {
     initial_ms: Option<u64>,
     max_ms: Option<u64>,
+}
+
+/// The keepalive interval and pong deadline of `[keepalive]` (20 s and 25 s by default), each
+/// 100 ms to 10 minutes.
+fn keepalive_limits(file: KeepaliveFile) -> Result<(Duration, Duration), Error> {
+    let interval = file.interval_ms.unwrap_or(20_000);
+    let timeout = file.timeout_ms.unwrap_or(25_000);
+    if ![interval, timeout]
+        .iter()
+        .all(|ms| (100..=600_000).contains(ms))
+    {
+        return Err(Error::Invalid(
+            "keepalive.interval_ms and keepalive.timeout_ms must be 100 to 600000".into(),
+        ));
+    }
+    Ok((
+        Duration::from_millis(interval),
+        Duration::from_millis(timeout),
+    ))
 }
 
 /// Reads one environment variable, ignoring empty values.
@@ -392,6 +424,7 @@ impl Config {
         if max_connections == 0 {
             return Err(Error::Invalid("max_connections must be at least 1".into()));
         }
+        let (keepalive, pong_timeout) = keepalive_limits(file.keepalive.unwrap_or_default())?;
         let journal = journal_retention(file.journal.unwrap_or_default())?;
         let http_read_timeout = Duration::from_millis(
             file.http
@@ -425,8 +458,8 @@ impl Config {
             reconnect_max,
             reref_budget: file.reref_budget.unwrap_or(5),
             log_level,
-            keepalive: Duration::from_secs(20),
-            pong_timeout: Duration::from_secs(25),
+            keepalive,
+            pong_timeout,
             request_timeout: Duration::from_secs(20),
             max_connections,
             journal,
@@ -765,7 +798,8 @@ mod tests {
             &path,
             "server_url = \"ws://127.0.0.1:9/ws\"\nsocket = \"/tmp/s.sock\"\nstate_dir = \"/tmp/st\"\n\
              reref_budget = 2\nmax_connections = 7\n[browser]\nos = \"TestOS\"\n[reconnect]\ninitial_ms = 10\nmax_ms = 20\n\
-             [journal]\nkeep_days = 3\nmax_mb = 64\n[http]\nread_timeout_ms = 1500\n",
+             [journal]\nkeep_days = 3\nmax_mb = 64\n[http]\nread_timeout_ms = 1500\n\
+             [keepalive]\ninterval_ms = 300\ntimeout_ms = 400\n",
         )
         .unwrap();
         let overrides = Overrides {
@@ -789,9 +823,18 @@ mod tests {
         );
         assert_eq!(config.logout_url(), "http://127.0.0.1:9/logout");
         assert_eq!(config.http_read_timeout, Duration::from_millis(1500));
+        assert_eq!(
+            (config.keepalive, config.pong_timeout),
+            (Duration::from_millis(300), Duration::from_millis(400))
+        );
 
-        for bad in ["0", "600001"] {
-            std::fs::write(&path, format!("[http]\nread_timeout_ms = {bad}\n")).unwrap();
+        for (bad, named) in [
+            ("[http]\nread_timeout_ms = 0", "http.read_timeout_ms"),
+            ("[http]\nread_timeout_ms = 600001", "http.read_timeout_ms"),
+            ("[keepalive]\ninterval_ms = 99", "keepalive.interval_ms"),
+            ("[keepalive]\ntimeout_ms = 600001", "keepalive.timeout_ms"),
+        ] {
+            std::fs::write(&path, format!("{bad}\n")).unwrap();
             let overrides = Overrides {
                 config: Some(path.clone()),
                 socket: Some("/tmp/flag.sock".into()),
@@ -799,10 +842,7 @@ mod tests {
                 ..Overrides::default()
             };
             let error = Config::resolve(overrides, &env_of(&[])).unwrap_err();
-            assert!(
-                error.to_string().contains("http.read_timeout_ms"),
-                "{error}"
-            );
+            assert!(error.to_string().contains(named), "{bad}: {error}");
         }
 
         std::fs::write(&path, "state_dir = \"/tmp/st\"\n[journal]\nmax_mb = 0\n").unwrap();

@@ -202,6 +202,7 @@ fn the_sample_config_is_accepted_and_states_the_defaults() {
         "[reconnect]",
         "[journal]",
         "[http]",
+        "[keepalive]",
     ] {
         assert!(text.contains(key), "the sample lacks {key}");
     }

@@ -209,6 +209,15 @@ pub enum Command {
         #[serde(default)]
         times: Field<u64>,
     },
+    /// `{"cmd":"bad_frames","kind":K,"count":N}` (N 1 to 1,000,000, default 1): N binary
+    /// frames of one kind of damage: `hmac` (sealed with a wrong HMAC), `truncated` (sealed, then
+    /// cut short) or `tiny` (1 to 3 random bytes, as fast as the socket takes them).
+    BadFrames {
+        #[serde(default)]
+        kind: Field<String>,
+        #[serde(default)]
+        count: Field<u64>,
+    },
     /// The connection stays open but the server stops answering.
     HalfOpen,
     /// `{"cmd":"drop_at","at":M}`: cut the connection (no close handshake) at that moment of

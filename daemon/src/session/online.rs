@@ -193,7 +193,7 @@ impl Actor {
                     Some(Ok(_)) => continue,
                     Some(Err(error)) => {
                         tracing::warn!("connection error: {error}");
-                        return Ended::Lost(Reason::ConnectionLost);
+                        return Ended::Lost(read_error_reason(&error));
                     }
                 },
                 command = commands.recv() => match command {
@@ -306,5 +306,43 @@ impl Actor {
             RequestError::Timeout => SessionError::Timeout,
             RequestError::NotConnected => SessionError::NotConnected,
         }
+    }
+}
+
+/// Why a read from the websocket failed: the server broke the websocket protocol (a frame over
+/// [`crate::transport::MAX_FRAME_BYTES`], a bad frame header, text that is not UTF-8):
+/// `protocol_error`, like a run of unreadable frames; anything else (a reset, the TCP
+/// connection ending without a close frame, an IO error): `connection_lost`. Both reconnect
+/// with backoff.
+fn read_error_reason(error: &tokio_tungstenite::tungstenite::Error) -> Reason {
+    use tokio_tungstenite::tungstenite::Error;
+    use tokio_tungstenite::tungstenite::error::ProtocolError;
+    match error {
+        Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Reason::ConnectionLost,
+        Error::Capacity(_) | Error::Protocol(_) | Error::Utf8(_) => Reason::ProtocolError,
+        _ => Reason::ConnectionLost,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio_tungstenite::tungstenite::Error;
+    use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
+
+    #[test]
+    fn broken_websocket_rules_are_protocol_errors_and_the_rest_lost_connections() {
+        let too_long = Error::Capacity(CapacityError::MessageTooLong {
+            size: 100 << 20,
+            max_size: crate::transport::MAX_FRAME_BYTES,
+        });
+        assert_eq!(read_error_reason(&too_long), Reason::ProtocolError);
+        let masked = Error::Protocol(ProtocolError::MaskedFrameFromServer);
+        assert_eq!(read_error_reason(&masked), Reason::ProtocolError);
+        let reset = Error::Io(std::io::ErrorKind::ConnectionReset.into());
+        assert_eq!(read_error_reason(&reset), Reason::ConnectionLost);
+        // A drop (TCP gone without a close frame) is a lost connection, not a broken protocol.
+        let dropped = Error::Protocol(ProtocolError::ResetWithoutClosingHandshake);
+        assert_eq!(read_error_reason(&dropped), Reason::ConnectionLost);
     }
 }

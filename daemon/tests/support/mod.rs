@@ -143,12 +143,16 @@ pub fn short_backoff(_: &mut Command, dir: &Path) {
 /// Writes the daemon's config file with these `[reconnect]` limits (its first wait is at least
 /// a quarter of `initial_ms`).
 pub fn reconnect_limits(dir: &Path, initial_ms: u64, max_ms: u64) {
+    config_file(
+        dir,
+        &format!("[reconnect]\ninitial_ms = {initial_ms}\nmax_ms = {max_ms}\n"),
+    );
+}
+
+/// Writes the daemon's config file (`$XDG_CONFIG_HOME/wawebd/config.toml`) with `text`.
+pub fn config_file(dir: &Path, text: &str) {
     std::fs::create_dir_all(dir.join("wawebd")).unwrap();
-    std::fs::write(
-        dir.join("wawebd/config.toml"),
-        format!("[reconnect]\ninitial_ms = {initial_ms}\nmax_ms = {max_ms}\n"),
-    )
-    .unwrap();
+    std::fs::write(dir.join("wawebd/config.toml"), text).unwrap();
 }
 
 /// Changes the daemon's command before it starts (more flags, another environment, stderr to
@@ -299,11 +303,21 @@ impl Daemon {
 
     /// The daemon's resident set (`VmRSS` of /proc/PID/status), in KiB.
     pub fn rss_kib(&self) -> u64 {
+        self.status_kib("VmRSS:")
+    }
+
+    /// The largest resident set the daemon ever had (`VmHWM`), in KiB: a buffer allocated and
+    /// freed between two samples of [`Daemon::rss_kib`] still shows here.
+    pub fn peak_rss_kib(&self) -> u64 {
+        self.status_kib("VmHWM:")
+    }
+
+    fn status_kib(&self, field: &str) -> u64 {
         let status =
             std::fs::read_to_string(format!("/proc/{}/status", self.child.0.id())).unwrap();
         let line = status
             .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .find_map(|line| line.strip_prefix(field))
             .unwrap();
         line.split_whitespace().next().unwrap().parse().unwrap()
     }

@@ -11,7 +11,7 @@ use waweb_core::media::{self, MediaType};
 use super::group_ops::GroupChange;
 use super::phone::MediaExtras;
 use super::receiving::RichText;
-use super::{Answer, Core};
+use super::{Answer, Core, random_bytes};
 use crate::command::{Command, Field};
 use crate::media_fault::{self, Fault};
 use crate::server::Outgoing;
@@ -185,6 +185,16 @@ impl Core {
                 }
                 Ok(json!({"conn": conn, "frames": times * 5}))
             }
+            Command::BadFrames { kind, count } => {
+                let kind = kind.need("bad_frames", "kind")?;
+                let count = count.get().unwrap_or(1);
+                if !(1..=1_000_000).contains(&count) {
+                    return Err("bad_frames: count must be 1 to 1000000".into());
+                }
+                let conn = self.active_conn()?;
+                self.send_bad_frames(conn, &kind, count)?;
+                Ok(json!({"conn": conn, "frames": count}))
+            }
             Command::HalfOpen => {
                 let conn = self.active_conn()?;
                 if let Some(state) = self.conns.get_mut(&conn) {
@@ -327,6 +337,42 @@ impl Core {
             self.close(conn, true);
         }
         Ok(json!({"client_id": client_id}))
+    }
+
+    /// `count` frames of one kind of damage (`bad_frames`); the sealed kinds need a logged-in
+    /// connection (its keys).
+    fn send_bad_frames(&mut self, conn: u64, kind: &str, count: u64) -> Result<(), String> {
+        let mut frame: Box<dyn FnMut(u64) -> Vec<u8>> = match kind {
+            "tiny" => Box::new(|_| {
+                let bytes = random_bytes::<4>();
+                let len = 1 + usize::from(bytes[3] % 3);
+                bytes[..len].to_vec()
+            }),
+            "hmac" | "truncated" => {
+                let cipher = self
+                    .cipher_of(conn)
+                    .ok_or("bad_frames: the connection is not logged in")?;
+                let node = binary::encode(&self.battery_node());
+                let truncate = kind == "truncated";
+                Box::new(move |n| {
+                    let mut data = cipher.seal_server_frame(&format!("bad-{n}"), &node);
+                    if truncate {
+                        // Half of it: the tag, the HMAC and a few bytes of ciphertext.
+                        data.truncate(data.len() / 2);
+                    } else {
+                        let last = data.len() - 1;
+                        data[last] ^= 0x5a;
+                    }
+                    data
+                })
+            }
+            _ => return Err("bad_frames: kind is hmac, truncated or tiny".into()),
+        };
+        for n in 0..count {
+            let data = frame(n);
+            self.queue(conn, |delay| Outgoing::Binary { delay, data });
+        }
+        Ok(())
     }
 
     fn send_garbage(&mut self, conn: u64) {
