@@ -10,7 +10,8 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 use support::{
-    Client, IN_NAMESPACE, Sim, fill, in_mount_namespace, mount_tmpfs, paired, paired_with, wait_for,
+    Client, IN_NAMESPACE, Sim, database, fill, in_mount_namespace, mount_tmpfs, paired,
+    paired_with, wait_for,
 };
 
 const FROM: &str = "4915100000001@s.whatsapp.net";
@@ -178,19 +179,4 @@ fn a_full_disk_under_a_flood_keeps_the_daemon_up_and_the_journal_whole() {
             .status()
             .is_ok_and(|status| status.success())
     });
-}
-
-/// `PRAGMA integrity_check` of the database at `path`, and the seqs in its journal.
-fn database(path: &Path) -> (String, std::collections::HashSet<u64>) {
-    let db = rusqlite::Connection::open(path).unwrap();
-    let check = db
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .unwrap();
-    let mut query = db.prepare("SELECT seq FROM journal").unwrap();
-    let seqs = query
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    (check, seqs)
 }

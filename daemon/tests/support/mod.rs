@@ -499,3 +499,18 @@ pub fn fill(dir: &Path) -> PathBuf {
     }
     path
 }
+
+/// `PRAGMA integrity_check` of the database at `path`, and the seqs in its journal.
+pub fn database(path: &Path) -> (String, std::collections::HashSet<u64>) {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let check = db
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    let mut query = db.prepare("SELECT seq FROM journal").unwrap();
+    let seqs = query
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    (check, seqs)
+}
