@@ -385,3 +385,37 @@ fn sigkill_at_random_moments_loses_no_session_event_or_send() {
         ledger.kills
     );
 }
+
+#[test]
+fn temp_files_a_kill_left_of_a_save_are_removed_at_the_next_start() {
+    let (_sim, mut daemon, _client) = paired_with(short_backoff);
+    daemon.kill();
+    let session = std::fs::read(daemon.state.join("session.json")).unwrap();
+    // A save cut in the middle of its write, and one cut before it wrote anything.
+    let half = daemon.state.join(".session.json.0123456789ab.tmp");
+    std::fs::write(&half, &session[..session.len() / 2]).unwrap();
+    let empty = daemon.state.join(".session.json.ffffffffffff.tmp");
+    std::fs::write(&empty, b"").unwrap();
+    daemon.restart();
+    let mut client = Client::connect(&daemon.socket);
+    client.call(1, "subscribe", json!({})).unwrap();
+    if client.call(2, "status", json!({})).unwrap()["state"] != "connected" {
+        client.event("connected");
+    }
+    let left: Vec<String> = std::fs::read_dir(&daemon.state)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".session.json."))
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
+    assert!(
+        daemon
+            .log()
+            .contains("removed temp files of interrupted session saves"),
+        "{}",
+        daemon.log()
+    );
+    let stored = daemon.session().unwrap();
+    let before: Value = serde_json::from_slice(&session).unwrap();
+    assert_eq!(stored["clientId"], before["clientId"]);
+}

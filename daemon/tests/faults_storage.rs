@@ -227,7 +227,11 @@ fn a_full_disk_when_the_session_is_saved_keeps_the_old_file_and_the_daemon_up() 
             .is_some_and(|error| error.contains("No space left")),
         "{status}"
     );
-    assert_eq!(std::fs::read(&path).unwrap(), before, "the old file changed");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the old file changed"
+    );
     assert_eq!(strays(&daemon.state), Vec::<String>::new());
 
     // Space again: the retry stores the new tokens and the connection comes into use.
