@@ -19,7 +19,7 @@ while [ "$done_rounds" -lt "$rounds" ]; do
         echo "FAILED: FAULTS_SEED=$seed FAULTS_ROUNDS=$n cargo test -p wawebd --test faults_kill"
         exit 1
     fi
-    echo "seed $seed: $(echo "$output" | grep 'kills (')"
+    echo "seed $seed: $(echo "$output" | grep -o '[0-9]* kills (.*')"
     done_rounds=$(( done_rounds + n ))
     seed=$(( seed + 1 ))
 done
