@@ -295,13 +295,7 @@ fn after_kill(daemon: &Daemon, ledger: &Ledger, context: &str) {
 
 /// The last start: restored, every accepted send on the phone once, every seq listed.
 fn settle(sim: &mut Sim, daemon: &mut Daemon, ledger: &mut Ledger) {
-    daemon.restart();
-    let mut client = Client::connect(&daemon.socket);
-    client.call(1, "subscribe", json!({})).unwrap();
-    let status = client.call(2, "status", json!({})).unwrap();
-    if status["state"] != "connected" {
-        client.event("connected");
-    }
+    let mut client = daemon.restart_connected();
     let deadline = Instant::now() + DEADLINE;
     while !ledger
         .accepted
@@ -396,12 +390,7 @@ fn temp_files_a_kill_left_of_a_save_are_removed_at_the_next_start() {
     std::fs::write(&half, &session[..session.len() / 2]).unwrap();
     let empty = daemon.state.join(".session.json.ffffffffffff.tmp");
     std::fs::write(&empty, b"").unwrap();
-    daemon.restart();
-    let mut client = Client::connect(&daemon.socket);
-    client.call(1, "subscribe", json!({})).unwrap();
-    if client.call(2, "status", json!({})).unwrap()["state"] != "connected" {
-        client.event("connected");
-    }
+    daemon.restart_connected();
     let left: Vec<String> = std::fs::read_dir(&daemon.state)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())

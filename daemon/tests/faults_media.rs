@@ -412,12 +412,7 @@ fn a_download_cut_by_sigkill_leaves_a_private_part_and_the_retry_writes_the_targ
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 
-    daemon.restart();
-    let mut client = Client::connect(&daemon.socket);
-    client.call(1, "subscribe", json!({})).unwrap();
-    if client.call(2, "status", json!({})).unwrap()["state"] != "connected" {
-        client.event("connected");
-    }
+    let mut client = daemon.restart_connected();
     let result = client.call(3, "media_download", params).unwrap();
     assert_eq!(result["sha256"], sha256_base64(&bytes));
     assert_eq!(std::fs::read(&output).unwrap(), bytes);

@@ -59,13 +59,7 @@ fn a_corrupt_session_file_stops_the_start_with_a_clear_error_and_is_kept() {
     }
     // Put back, the session restores: nothing of it was lost.
     std::fs::write(&path, &session).unwrap();
-    daemon.restart();
-    let mut client = Client::connect(&daemon.socket);
-    client.call(1, "subscribe", json!({})).unwrap();
-    let status = client.call(2, "status", json!({})).unwrap();
-    if status["state"] != "connected" {
-        client.event("connected");
-    }
+    daemon.restart_connected();
 }
 
 /// The string values of a JSON object longer than 8 characters (tokens, keys, ids).
@@ -247,12 +241,7 @@ fn a_full_disk_when_the_session_is_saved_keeps_the_old_file_and_the_daemon_up() 
     daemon.kill();
     // The lines so far (the restore that found the disk full among them) are passed over.
     let _ = sim.lines.try_iter().count();
-    daemon.restart();
-    let mut client = Client::connect(&daemon.socket);
-    client.call(1, "subscribe", json!({})).unwrap();
-    if client.call(2, "status", json!({})).unwrap()["state"] != "connected" {
-        client.event("connected");
-    }
+    let _client = daemon.restart_connected();
     let logged_in = sim.line_where("the restore", |line| {
         line["type"] == "logged_in" && line["challenged"] == false
     });

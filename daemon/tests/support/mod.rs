@@ -285,6 +285,18 @@ impl Daemon {
         );
     }
 
+    /// [`Daemon::restart`], then a client subscribed to everything once the stored session is
+    /// restored (`connected`).
+    pub fn restart_connected(&mut self) -> Client {
+        self.restart();
+        let mut client = Client::connect(&self.socket);
+        client.call(1, "subscribe", json!({})).unwrap();
+        if client.call(2, "status", json!({})).unwrap()["state"] != "connected" {
+            client.event("connected");
+        }
+        client
+    }
+
     /// The session file: None when erased, else its JSON (it must parse).
     pub fn session(&self) -> Option<Value> {
         let text = std::fs::read_to_string(self.state.join("session.json")).ok()?;
