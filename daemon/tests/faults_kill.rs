@@ -61,6 +61,8 @@ struct Ledger {
     delivered: BTreeMap<String, usize>,
     /// Kills by the moment they were aimed at.
     kills: [u64; 3],
+    /// Restores the simulator challenged: a kill fell between a `Conn` and its save.
+    challenged: u64,
     /// The simulator's login lines and the kills, the latest last (for a failure's message).
     logins: Vec<String>,
 }
@@ -79,6 +81,7 @@ impl Ledger {
                     &self.logins[self.logins.len().saturating_sub(8)..]
                 ),
                 Some("logged_in") | Some("paired") => {
+                    self.challenged += u64::from(line["challenged"] == true);
                     self.logins.push(format!("{} ms: {line}", since_start()))
                 }
                 _ => {}
@@ -368,8 +371,10 @@ fn sigkill_at_random_moments_loses_no_session_event_or_send() {
     }
     settle(&mut sim, &mut daemon, &mut ledger);
     eprintln!(
-        "{rounds} kills (start, connected, flood: {:?}), {} seqs seen, {} sends accepted",
+        "{rounds} kills (start, connected, flood: {:?}), {} restores challenged, {} seqs seen, \
+         {} sends accepted",
         ledger.kills,
+        ledger.challenged,
         ledger.seen.len(),
         ledger.accepted.len()
     );
