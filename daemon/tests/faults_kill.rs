@@ -159,6 +159,9 @@ fn round(rng: &mut Rng, sim: &mut Sim, daemon: &mut Daemon, ledger: &mut Ledger,
         1 => Aim::Connected(Duration::from_millis(rng.upto(30))),
         _ => Aim::Flood(Duration::from_millis(rng.upto(300))),
     };
+    // The aims and delays follow from the seed alone; how many requests a round makes depends
+    // on how many lines came before its kill, so they draw from a generator of their own.
+    let mut actions = Rng(rng.next());
     let started = Instant::now();
     ledger
         .logins
@@ -180,12 +183,7 @@ fn round(rng: &mut Rng, sim: &mut Sim, daemon: &mut Daemon, ledger: &mut Ledger,
             panic!("{context}: the daemon went away by itself")
         };
         let Some(line) = line else { continue };
-        if let Some(seq) = line["params"]["seq"].as_u64() {
-            ledger.seen.insert(seq);
-        }
-        if line["id"].as_u64().is_some_and(|id| sends.remove(&id)) {
-            accept(ledger, &line);
-        }
+        record(ledger, &mut sends, &line);
         let connected = line["params"]["type"] == "connected"
             || (line["id"] == 2 && line["result"]["state"] == "connected");
         if line["params"]["type"] == "logged_out" {
@@ -198,7 +196,7 @@ fn round(rng: &mut Rng, sim: &mut Sim, daemon: &mut Daemon, ledger: &mut Ledger,
             let delay = match aim {
                 Aim::Connected(delay) => delay,
                 Aim::Flood(delay) => {
-                    let count = 1 + rng.upto(19);
+                    let count = 1 + actions.upto(19);
                     sim.submit(&json!({"cmd": "flood", "count": count, "rate": 2000}));
                     delay
                 }
@@ -206,21 +204,18 @@ fn round(rng: &mut Rng, sim: &mut Sim, daemon: &mut Daemon, ledger: &mut Ledger,
             };
             kill_at = Some(Instant::now() + delay);
         }
-        if connected || rng.upto(3) == 0 {
+        if connected || actions.upto(3) == 0 {
             next_id += 1;
-            act(rng, &mut probe, next_id, &mut sends);
-        }
-    }
-    // Whatever came before the kill counts: read what is buffered, then kill.
-    while let Ok(Some(line)) = probe.poll() {
-        if let Some(seq) = line["params"]["seq"].as_u64() {
-            ledger.seen.insert(seq);
-        }
-        if line["id"].as_u64().is_some_and(|id| sends.remove(&id)) {
-            accept(ledger, &line);
+            act(&mut actions, &mut probe, next_id, &mut sends);
         }
     }
     daemon.kill();
+    // What the daemon wrote before it died counts too: the socket still holds it.
+    while let Ok(line) = probe.poll() {
+        if let Some(line) = line {
+            record(ledger, &mut sends, &line);
+        }
+    }
     ledger.logins.push(format!(
         "{} ms: {context}: killed {} ms after the start",
         since_start(),
@@ -265,9 +260,16 @@ fn act(rng: &mut Rng, probe: &mut Probe, id: u64, sends: &mut BTreeSet<u64>) {
     }
 }
 
-/// A send's reply: an id the daemon took (queued, or acknowledged) must reach the phone.
-fn accept(ledger: &mut Ledger, reply: &Value) {
-    let result = &reply["result"];
+/// A line from the daemon: an event's seq is seen; a send's reply with an id the daemon took
+/// (queued, or acknowledged) is a message that must reach the phone.
+fn record(ledger: &mut Ledger, sends: &mut BTreeSet<u64>, line: &Value) {
+    if let Some(seq) = line["params"]["seq"].as_u64() {
+        ledger.seen.insert(seq);
+    }
+    if !line["id"].as_u64().is_some_and(|id| sends.remove(&id)) {
+        return;
+    }
+    let result = &line["result"];
     if let Some(id) = result["id"].as_str()
         && (result["status"] == 200 || result["status"] == "queued")
     {
