@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use support::{
     Client, IN_NAMESPACE, Sim, assert_idle, fill, in_mount_namespace, mount_tmpfs, paired_with,
+    wait_for,
 };
 
 /// The HTTP read timeout the daemons of these tests run with (`[http] read_timeout_ms`).
@@ -377,4 +378,45 @@ fn an_upload_slower_than_the_read_timeout_still_goes_through_while_it_moves() {
         .map(|line| line["host"].clone());
     assert_eq!(Some(uploads[0]["host"].clone()), slow_host, "{lines:?}");
     assert!(!daemon.log().contains("upload failed"), "{}", daemon.log());
+}
+
+/// A SIGKILL mid-download leaves the target untouched and one private, hidden temp file beside
+/// it, which nothing opens and no later download reuses (docs/DESIGN.md 14.2 says why it is
+/// left): the same download after the restart writes the target.
+#[test]
+fn a_download_cut_by_sigkill_leaves_a_private_part_and_the_retry_writes_the_target() {
+    use std::os::unix::fs::PermissionsExt;
+    let (mut sim, mut daemon, mut client) = paired_with(short_read_timeout);
+    let (path, bytes) = source_file(daemon.dir.path(), "scan.pdf", 200_000);
+    let (message, _) = received_document(&mut sim, &mut client, &path);
+    let downloads = daemon.dir.path().join("downloads");
+    std::fs::create_dir(&downloads).unwrap();
+    let output = downloads.join("scan.pdf");
+    let params = json!({"message": message, "output": output});
+    // Headers, then nothing: the download is under way, its temp file open, when it dies.
+    sim.command(json!({"cmd": "media_fault", "fault": "stall"}));
+    client.send(10, "media_download", params.clone());
+    wait_for("the download's temp file", || {
+        !names_in(&downloads).is_empty()
+    });
+    daemon.kill();
+    let left = names_in(&downloads);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(
+        left[0].starts_with(".wawebd-") && left[0].ends_with(".part"),
+        "{left:?}"
+    );
+    let mode = std::fs::metadata(downloads.join(&left[0]))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let mut client = daemon.restart_connected();
+    let result = client.call(3, "media_download", params).unwrap();
+    assert_eq!(result["sha256"], sha256_base64(&bytes));
+    assert_eq!(std::fs::read(&output).unwrap(), bytes);
+    let mut expected = left;
+    expected.push("scan.pdf".to_owned());
+    assert_eq!(names_in(&downloads), expected);
 }

@@ -10,7 +10,8 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 use support::{
-    Client, IN_NAMESPACE, Sim, fill, in_mount_namespace, mount_tmpfs, paired, paired_with, wait_for,
+    Client, IN_NAMESPACE, Sim, database, fill, in_mount_namespace, mount_tmpfs, paired,
+    paired_with, wait_for,
 };
 
 const FROM: &str = "4915100000001@s.whatsapp.net";
@@ -58,13 +59,7 @@ fn a_corrupt_session_file_stops_the_start_with_a_clear_error_and_is_kept() {
     }
     // Put back, the session restores: nothing of it was lost.
     std::fs::write(&path, &session).unwrap();
-    daemon.restart();
-    let mut client = Client::connect(&daemon.socket);
-    client.call(1, "subscribe", json!({})).unwrap();
-    let status = client.call(2, "status", json!({})).unwrap();
-    if status["state"] != "connected" {
-        client.event("connected");
-    }
+    daemon.restart_connected();
 }
 
 /// The string values of a JSON object longer than 8 characters (tokens, keys, ids).
@@ -180,17 +175,88 @@ fn a_full_disk_under_a_flood_keeps_the_daemon_up_and_the_journal_whole() {
     });
 }
 
-/// `PRAGMA integrity_check` of the database at `path`, and the seqs in its journal.
-fn database(path: &Path) -> (String, std::collections::HashSet<u64>) {
-    let db = rusqlite::Connection::open(path).unwrap();
-    let check = db
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .unwrap();
-    let mut query = db.prepare("SELECT seq FROM journal").unwrap();
-    let seqs = query
-        .query_map([], |row| row.get(0))
+/// [`state_on_tmpfs`] with [`support::short_backoff`].
+fn state_on_tmpfs_quick(command: &mut Command, dir: &Path) {
+    state_on_tmpfs(command, dir);
+    support::short_backoff(command, dir);
+}
+
+/// The files in `dir` that are neither the session file, the database nor `filler`: what a
+/// failed save left behind.
+fn strays(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
-        .map(Result::unwrap)
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "session.json" && name != "filler" && !name.starts_with("waweb.db"))
         .collect();
-    (check, seqs)
+    names.sort();
+    names
+}
+
+#[test]
+fn a_full_disk_when_the_session_is_saved_keeps_the_old_file_and_the_daemon_up() {
+    const NAME: &str = "a_full_disk_when_the_session_is_saved_keeps_the_old_file_and_the_daemon_up";
+    if std::env::var_os(IN_NAMESPACE).is_none() {
+        return in_mount_namespace(NAME);
+    }
+    let (mut sim, mut daemon, mut client) = paired_with(state_on_tmpfs_quick);
+    let path = daemon.state.join("session.json");
+    let before = std::fs::read(&path).unwrap();
+    let filler = fill(&daemon.state);
+    // The restore after the cut rotates the tokens; the new ones cannot be stored.
+    sim.command(json!({"cmd": "drop"}));
+    client.event("disconnected");
+    wait_for("the failed save is logged", || {
+        daemon.log().contains("could not store the session")
+    });
+    let log = daemon.log();
+    assert!(log.contains("No space left on device"), "{log}");
+    assert!(!log.contains(sim_token(&before).as_str()), "a token logged");
+    let status = client.call(10, "status", json!({})).unwrap();
+    assert_ne!(status["state"], "connected", "{status}");
+    assert_eq!(status["session_stored"], false, "{status}");
+    assert!(
+        status["session_error"]
+            .as_str()
+            .is_some_and(|error| error.contains("No space left")),
+        "{status}"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the old file changed"
+    );
+    assert_eq!(strays(&daemon.state), Vec::<String>::new());
+
+    // Space again: the retry stores the new tokens and the connection comes into use.
+    std::fs::remove_file(filler).unwrap();
+    client.event("connected");
+    let after = std::fs::read(&path).unwrap();
+    assert_ne!(after, before, "the rotated tokens are stored");
+    let status = client.call(11, "status", json!({})).unwrap();
+    assert_eq!(status["session_stored"], true, "{status}");
+    assert!(status["session_error"].is_null(), "{status}");
+
+    // And they are the ones the server holds: a restart restores without a challenge.
+    daemon.kill();
+    // The lines so far (the restore that found the disk full among them) are passed over.
+    let _ = sim.lines.try_iter().count();
+    let _client = daemon.restart_connected();
+    let logged_in = sim.line_where("the restore", |line| {
+        line["type"] == "logged_in" && line["challenged"] == false
+    });
+    assert_eq!(logged_in["restored"], true);
+    daemon.kill();
+    wait_for("the tmpfs is unmounted", || {
+        Command::new("umount")
+            .arg(&daemon.state)
+            .status()
+            .is_ok_and(|status| status.success())
+    });
+}
+
+/// The client token of a session file's bytes.
+fn sim_token(session: &[u8]) -> String {
+    let value: Value = serde_json::from_slice(session).unwrap();
+    value["clientToken"].as_str().unwrap().to_owned()
 }

@@ -3,6 +3,8 @@
 
 mod client;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use client::*;
@@ -20,6 +22,62 @@ async fn restores_cleanly(sim: &Sim, conn: &Value) -> Value {
     let (tag, push) = client.next_json().await;
     assert_eq!((tag.as_str(), &push[0]), ("s1", &json!("Conn")), "{push}");
     push[1].clone()
+}
+
+/// A restore with stale tokens (`conn`'s, from before the last rotation): challenged, answered
+/// with `paired`'s keys; the new `Conn`.
+async fn restores_challenged(sim: &Sim, paired: &Client, conn: &Value) -> Value {
+    let mut client = connect(sim, CLIENT_ID).await;
+    client.keys = paired.keys.clone();
+    client.restore(conn, "takeover").await;
+    client.next_json().await;
+    let (tag, challenge) = client.next_json().await;
+    assert_eq!(
+        (tag.as_str(), challenge[1]["type"].as_str()),
+        ("s1", Some("challenge")),
+        "{challenge}"
+    );
+    let bytes = BASE64
+        .decode(challenge[1]["challenge"].as_str().unwrap())
+        .unwrap();
+    let answer = client.keys.as_ref().unwrap().challenge_answer(&bytes);
+    let frame = json!(["admin", "challenge", answer, conn["serverToken"], CLIENT_ID]);
+    client.send_json("2.--2", frame).await;
+    assert_eq!(
+        client.next_json().await,
+        ("2.--2".into(), json!({"status": 200}))
+    );
+    let (tag, push) = client.next_json().await;
+    assert_eq!((tag.as_str(), &push[0]), ("s2", &json!("Conn")), "{push}");
+    push[1].clone()
+}
+
+/// A client killed between a restore's `Conn` and storing its tokens comes back with the
+/// tokens it stored; killed again after that (challenged) restore, it still has them: the
+/// server forgets a pair only once the client has logged in with the newer one.
+#[tokio::test]
+async fn tokens_a_client_never_stored_leave_its_stored_ones_valid() {
+    let sim = start().await;
+    let mut client = connect(&sim, CLIENT_ID).await;
+    let stored = client.pair(&sim).await;
+    client.login_pushes().await;
+    let lost = restores_cleanly(&sim, &stored).await;
+    assert_ne!(lost["clientToken"], stored["clientToken"]);
+    for _ in 0..3 {
+        restores_challenged(&sim, &client, &stored).await;
+    }
+    // Stored at last: the newest pair restores without a challenge, and after that the
+    // pair stored first is stale for good.
+    let newest = restores_challenged(&sim, &client, &stored).await;
+    restores_cleanly(&sim, &newest).await;
+    restores_challenged(&sim, &client, &newest).await;
+    let mut old = connect(&sim, CLIENT_ID).await;
+    old.restore(&stored, "takeover").await;
+    old.next_json().await;
+    assert_eq!(
+        old.next_json().await,
+        ("2.--1".into(), json!({"status": 401}))
+    );
 }
 
 #[tokio::test]

@@ -289,6 +289,18 @@ impl Daemon {
         );
     }
 
+    /// [`Daemon::restart`], then a client subscribed to everything once the stored session is
+    /// restored (`connected`).
+    pub fn restart_connected(&mut self) -> Client {
+        self.restart();
+        let mut client = Client::connect(&self.socket);
+        client.call(1, "subscribe", json!({})).unwrap();
+        if client.call(2, "status", json!({})).unwrap()["state"] != "connected" {
+            client.event("connected");
+        }
+        client
+    }
+
     /// The session file: None when erased, else its JSON (it must parse).
     pub fn session(&self) -> Option<Value> {
         let text = std::fs::read_to_string(self.state.join("session.json")).ok()?;
@@ -512,4 +524,19 @@ pub fn fill(dir: &Path) -> PathBuf {
         }
     }
     path
+}
+
+/// `PRAGMA integrity_check` of the database at `path`, and the seqs in its journal.
+pub fn database(path: &Path) -> (String, std::collections::HashSet<u64>) {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let check = db
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    let mut query = db.prepare("SELECT seq FROM journal").unwrap();
+    let seqs = query
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    (check, seqs)
 }

@@ -146,12 +146,13 @@ impl Core {
                 state.pending_challenge = Some(PendingChallenge {
                     login_tag: tag.to_owned(),
                     challenge,
+                    stale,
                 });
             }
             self.push_json(conn, &payload);
             return;
         }
-        self.complete_login(conn, client_id, tag, false);
+        self.complete_login(conn, client_id, tag, Login::Current);
     }
 
     pub(super) fn on_challenge(&mut self, conn: u64, tag: &str, array: &[Value]) {
@@ -185,16 +186,28 @@ impl Core {
         if let Some(state) = self.conns.get_mut(&conn) {
             state.gap = true;
         }
-        self.complete_login(conn, &client_id, &pending.login_tag, true);
+        let login = if pending.stale {
+            Login::Stale
+        } else {
+            Login::Challenged
+        };
+        self.complete_login(conn, &client_id, &pending.login_tag, login);
     }
 
-    fn complete_login(&mut self, conn: u64, client_id: &str, login_tag: &str, challenged: bool) {
+    fn complete_login(&mut self, conn: u64, client_id: &str, login_tag: &str, login: Login) {
         let Some(session) = self.sessions.get_mut(client_id) else {
             return;
         };
         let other = session.conn.filter(|other| *other != conn);
         let old = std::mem::replace(&mut session.tokens, Tokens::fresh());
-        session.previous = Some((old.client, old.server));
+        // A login with the current pair proves the client stored it: it becomes the fallback.
+        // With the stale pair, the current one was never acknowledged (the client may have
+        // died before storing it) and the stale pair stays the fallback: two crashes in a row
+        // between a `Conn` and its save do not lose the session.
+        if login != Login::Stale {
+            session.previous = Some((old.client, old.server));
+        }
+        let challenged = login != Login::Current;
         session.conn = Some(conn);
         let offline = std::mem::take(&mut session.offline);
         let offline_acks = std::mem::take(&mut session.offline_acks);
@@ -338,4 +351,15 @@ impl Core {
         self.emit(json!({"type": "logged_out", "client_id": client_id, "by": "http"}));
         (200, json!({"status": 200}).to_string())
     }
+}
+
+/// How a restore was authenticated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Login {
+    /// With the current tokens, no challenge.
+    Current,
+    /// With the current tokens, challenged anyway (`challenge_next`).
+    Challenged,
+    /// With the previous tokens, challenged.
+    Stale,
 }

@@ -141,6 +141,8 @@ struct Conn {
 struct PendingChallenge {
     login_tag: String,
     challenge: Vec<u8>,
+    /// The login was made with the previous tokens, not the current ones.
+    stale: bool,
 }
 
 struct Tokens {
@@ -163,6 +165,10 @@ struct Session {
     keys: SessionKeys,
     cipher: FrameCipher,
     tokens: Tokens,
+    /// Tokens still accepted, with a challenge (PROTOCOL.md 5.4): the last pair the client
+    /// proved it holds by logging in with it. A pair handed out in a `Conn` is only known to
+    /// be stored once the client logs in with it, so a login with this pair keeps it, and one
+    /// with the current pair makes that the fallback (see `complete_login`).
     previous: Option<(String, String)>,
     conn: Option<u64>,
     offline: Vec<pb::WebMessageInfo>,
