@@ -9,8 +9,8 @@
 //!     leaves), and every tenth turn a document sent by a contact and `media_download`ed.
 //!
 //! Prints one CSV line per sample, then per phase the first and last thirds' mean RSS and
-//! median fds, and exits non-zero when RSS of the last third exceeds 1.2 times the first's, or
-//! the fds differ by more than 4.
+//! median fds, and exits non-zero when RSS of the last third exceeds 1.2 times the first's, the
+//! fds differ by more than 4, or the WAL passes 128 MiB in the last third.
 //!
 //! Usage: soak [CYCLES] [MIXED_SECONDS] [SAMPLE_SECONDS]   (defaults 3000, 600, 5)
 
@@ -31,6 +31,8 @@ use support::{Sim, pair, proc_kb, request, start_daemon, start_sim};
 const CONTACT: &str = "4915100000001";
 const MEDIA_BYTES: usize = 64 * 1024;
 const WAIT: Duration = Duration::from_secs(30);
+/// The daemon's WAL limit (64 MiB, a RESTART checkpoint past it) and a second of writes.
+const WAL_BOUND: u64 = 128 << 20;
 
 /// One reading of the daemon's resources.
 struct Sample {
@@ -285,6 +287,10 @@ fn judge(samples: &[Sample], phase: &str) -> Vec<String> {
     let mut complaints = Vec::new();
     if rss_last as f64 > 1.2 * rss_first as f64 {
         complaints.push(format!("{phase}: RSS grew {rss_first} -> {rss_last} KiB"));
+    }
+    let wal_last = last.iter().map(|s| s.wal_bytes).max().unwrap_or(0);
+    if wal_last > WAL_BOUND {
+        complaints.push(format!("{phase}: the WAL reached {wal_last} bytes"));
     }
     if fds_last.abs_diff(fds_first) > 4 {
         complaints.push(format!("{phase}: fds went {fds_first} -> {fds_last}"));
