@@ -27,6 +27,9 @@ pub const SCHEMA_VERSION: u32 = 3;
 
 /// The file name inside the state directory.
 pub const FILE_NAME: &str = "waweb.db";
+/// The WAL's size limit: kept on a reset (`journal_size_limit`), and the size past which a
+/// checkpoint waits for its turn (RESTART) instead of only copying what it can (PASSIVE).
+const WAL_LIMIT: u64 = 64 << 20;
 
 /// Migration `n` takes a database from version `n` to `n + 1`.
 const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
@@ -222,12 +225,22 @@ impl Db {
         Ok(connection)
     }
 
-    /// Copies the WAL back into the database file (PASSIVE: it waits for nobody and blocks
-    /// nobody), on a connection of its own.
+    /// Copies the WAL back into the database file, on a connection of its own. PASSIVE (it
+    /// waits for nobody and blocks nobody) while the WAL is under [`WAL_LIMIT`]; past it,
+    /// RESTART: under writes without a pause a passive checkpoint never catches up with the
+    /// last frame, so the WAL is never rewound and grows without bound (scripts/soak.sh: 190
+    /// MB in 12 s of floods). RESTART holds the writer back while it copies and waits for the
+    /// readers, so the next commit starts the WAL from its beginning (DESIGN.md 14.2).
     pub fn checkpoint(&self) -> Result<(), Error> {
+        let wal = PathBuf::from(format!("{}-wal", self.path.display()));
+        let big = fs::metadata(&wal).is_ok_and(|meta| meta.len() > WAL_LIMIT);
+        let mode = if big { "RESTART" } else { "PASSIVE" };
         let connection = Connection::open(&self.path).map_err(|e| self.sqlite(e))?;
         connection
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(|e| self.sqlite(e))?;
+        connection
+            .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()))
             .map_err(|e| self.sqlite(e))
     }
 
@@ -249,7 +262,7 @@ impl Db {
             connection.pragma_update(None, "synchronous", "NORMAL")?;
             // Checkpoints run beside the writer ([`Db::checkpoint`]), never inside a commit.
             connection.pragma_update(None, "wal_autocheckpoint", 0)?;
-            connection.pragma_update(None, "journal_size_limit", 64 << 20)?;
+            connection.pragma_update(None, "journal_size_limit", WAL_LIMIT)?;
             connection.pragma_update(None, "foreign_keys", true)?;
             connection.query_row("PRAGMA user_version", [], |row| row.get(0))
         };

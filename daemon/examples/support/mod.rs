@@ -30,6 +30,16 @@ pub fn wawebd() -> PathBuf {
         .expect("the wawebd binary beside the examples folder")
 }
 
+/// A field of /proc/PID/status as a number: kB for sizes (`VmRSS`), a count for `Threads`.
+pub fn proc_kb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
+}
+
 pub struct Sim {
     _child: Killed,
     pub stdin: ChildStdin,
