@@ -43,6 +43,9 @@ pub enum Error {
         /// That folder.
         dir: PathBuf,
     },
+    /// It names an existing folder, not a file.
+    #[error("{} is a directory; name a file", .0.display())]
+    Directory(PathBuf),
     /// The path could not be resolved.
     #[error("cannot resolve {}: {source}", path.display())]
     Resolve {
@@ -118,7 +121,12 @@ impl Protected {
         }
         places
             .iter()
-            .try_for_each(|place| self.check_place(output, place))
+            .try_for_each(|place| self.check_place(output, place))?;
+        // Refused now rather than after the download, when the rename onto it would fail.
+        if fs::metadata(output).is_ok_and(|meta| meta.is_dir()) {
+            return Err(Error::Directory(output.to_owned()));
+        }
+        Ok(())
     }
 
     /// Opens a file a client asked the daemon to read. What is checked is the file that was
@@ -216,6 +224,10 @@ mod tests {
         assert!(matches!(
             protected.check_output(Path::new("photo.jpg")),
             Err(Error::Relative("output"))
+        ));
+        assert!(matches!(
+            protected.check_output(&free),
+            Err(Error::Directory(_))
         ));
         assert!(matches!(
             protected.check_output(&free.join("missing/photo.jpg")),

@@ -1,6 +1,7 @@
 //! The real binaries under descriptor pressure, with systemd's default soft limit of 1,024:
-//! clients that subscribe and hang up are reclaimed at once, clients over the cap are refused
-//! with an error, and the session (status, a restore and its token save) keeps working.
+//! clients that subscribe and hang up are reclaimed at once, 2,000 clients at once are refused
+//! over the cap with an error, and the session (status, a message to a subscriber, a restore
+//! and its token save) keeps working.
 
 mod support;
 
@@ -42,7 +43,7 @@ fn clients_over_the_cap_are_refused_while_the_session_goes_on() {
             maximum: ours.maximum,
         },
     );
-    let wanted = 1100;
+    let wanted = 2000;
     if getrlimit(Resource::Nofile)
         .current
         .is_some_and(|soft| soft < 2 * wanted + 64)
@@ -86,11 +87,14 @@ fn clients_over_the_cap_are_refused_while_the_session_goes_on() {
     assert_eq!(refused, wanted as usize - 255, "refused clients");
     assert!(daemon.descriptors() < 1024 - 64, "{}", daemon.descriptors());
 
-    // The session is untouched: status answers, and a restore stores its rotated tokens.
+    // The session is untouched while they are held: status answers, a message arrives to a
+    // subscriber, and a restore stores its rotated tokens.
     assert_eq!(
         client.call(10, "status", json!({})).unwrap()["state"],
         "connected"
     );
+    sim.command(json!({"cmd": "send_text", "from": "4915100000001", "text": "still here"}));
+    assert_eq!(client.event("message")["text"], "still here");
     sim.command(json!({"cmd": "drop"}));
     client.event("disconnected");
     assert_eq!(client.event("connected")["restored"], true);

@@ -198,3 +198,176 @@ fn deep_nesting_and_odd_ids_get_errors_and_the_connection_goes_on() {
         assert_eq!(reply["result"]["protocol"], 1, "{reply}");
     }
 }
+
+/// The example requests in the proto crate's method docs (one or more per method with params):
+/// each method's valid params, to spoil one field at a time.
+fn example_params() -> Vec<(String, serde_json::Map<String, Value>)> {
+    include_str!("../../proto/src/methods.rs")
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("/// "))
+        .filter(|line| line.starts_with(r#"{"jsonrpc":"2.0""#))
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter_map(|request| {
+            let method = request["method"].as_str()?.to_owned();
+            Some((method, request["params"].as_object()?.clone()))
+        })
+        .collect()
+}
+
+/// Values of each JSON type but null; a field is given those not of its own type.
+fn wrong_values() -> [Value; 5] {
+    [
+        json!(7),
+        json!("x"),
+        json!(true),
+        json!([1, "a", [null]]),
+        json!({"a": {"b": [1, {"c": "d"}]}}),
+    ]
+}
+
+fn same_type(a: &Value, b: &Value) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+/// The one field that takes any JSON: `query`'s `json`, the raw query sent as it is (the
+/// server answers what it makes of it).
+const FREE_FORM: (&str, &str) = ("query", "json");
+
+/// Every method of the proto's table with params of the wrong JSON types, as a whole and one
+/// field at a time: each an `invalid_params` error, and the daemon goes on.
+#[test]
+fn every_method_with_params_of_the_wrong_types_gets_invalid_params() {
+    let (_sim, _daemon, mut client) = paired();
+    let mut id = 100;
+    let mut sent = 0;
+    let mut expect_invalid = |client: &mut Client, method: &str, params: Value| {
+        id += 1;
+        sent += 1;
+        let Err(error) = client.call(id, method, params.clone()) else {
+            panic!("{method} {params} was accepted");
+        };
+        assert_eq!(error["code"], -32602, "{method} {params}: {error}");
+        assert_eq!(
+            error["data"]["kind"], "invalid_params",
+            "{method} {params}: {error}"
+        );
+    };
+    for method in waweb_proto::methods::METHODS {
+        for params in wrong_values() {
+            expect_invalid(&mut client, method, params);
+        }
+    }
+    let examples = example_params();
+    let with_fields: std::collections::BTreeSet<&str> =
+        examples.iter().map(|(method, _)| method.as_str()).collect();
+    assert!(with_fields.len() >= 20, "examples of {with_fields:?}");
+    for (method, params) in &examples {
+        assert!(
+            waweb_proto::methods::METHODS.contains(&method.as_str()),
+            "{method}"
+        );
+        for (field, good) in params {
+            if (method.as_str(), field.as_str()) == FREE_FORM {
+                continue;
+            }
+            for wrong in wrong_values().into_iter().filter(|v| !same_type(v, good)) {
+                let mut spoilt = params.clone();
+                spoilt.insert(field.clone(), wrong);
+                expect_invalid(&mut client, method, Value::Object(spoilt));
+            }
+        }
+    }
+    eprintln!(
+        "{sent} requests: {} methods, {} examples with fields",
+        waweb_proto::methods::METHODS.len(),
+        examples.len()
+    );
+    let status = client.call(1, "status", json!({})).unwrap();
+    assert_eq!(status["state"], "connected", "{status}");
+}
+
+/// A journal of 1 MiB (`[journal] max_mb = 1`), so a flood prunes past a subscriber that
+/// stopped reading.
+fn small_journal(_: &mut std::process::Command, dir: &std::path::Path) {
+    std::fs::create_dir_all(dir.join("wawebd")).unwrap();
+    std::fs::write(dir.join("wawebd/config.toml"), "[journal]\nmax_mb = 1\n").unwrap();
+}
+
+/// The seqs of the `message` events a subscriber reads until `stop` says so (or the
+/// connection ends), and the line it stopped at.
+fn read_messages(client: &mut Client, stop: impl Fn(&Value, usize) -> bool) -> (Vec<u64>, Value) {
+    let mut seqs = Vec::new();
+    while let Some(line) = client.line() {
+        let params = &line["params"];
+        if params["type"] == "message" {
+            seqs.push(params["seq"].as_u64().expect("a seq"));
+        }
+        if stop(params, seqs.len()) {
+            return (seqs, line);
+        }
+    }
+    (seqs, Value::Null)
+}
+
+/// DESIGN.md 6.1 on the real daemon: while a flood runs past the journal's size, a subscriber
+/// that never reads is cut with `lagged` (its last seq) and a close; the one that reads gets
+/// every message in order, and the session goes on.
+#[test]
+fn a_subscriber_that_never_reads_a_flood_is_cut_as_lagged_and_the_others_get_everything() {
+    // More than the idle one can hold: its socket, its queue (4,096 lines) and the bus's ring
+    // (4,096 events); then it is served from the journal, which is pruned past it.
+    const COUNT: usize = 12_000;
+    let (mut sim, daemon, mut client) = support::paired_with(small_journal);
+    client.call(3, "unsubscribe", json!({})).unwrap();
+    let mut idle = Client::connect(&daemon.socket);
+    idle.call(1, "subscribe", json!({"events": ["message"]}))
+        .unwrap();
+    let reader = std::thread::spawn({
+        let mut reader = Client::connect(&daemon.socket);
+        reader
+            .call(1, "subscribe", json!({"events": ["message", "error"]}))
+            .unwrap();
+        move || {
+            read_messages(&mut reader, |params, count| {
+                params["type"] == "error" || count == COUNT
+            })
+        }
+    });
+    sim.submit(&json!({"cmd": "flood", "count": COUNT, "rate": 6000, "bytes": 200}));
+    assert_eq!(sim.answers("flood", 1), 1);
+    let (seqs, last) = reader.join().unwrap();
+    assert_eq!(seqs.len(), COUNT, "the reader stopped at {last}");
+    assert!(seqs.windows(2).all(|pair| pair[1] == pair[0] + 1), "a gap");
+
+    // The journal is pruned (every 10 s, on an append) down to its 1 MiB, past the idle one.
+    let mut id = 10;
+    wait_for("the journal is pruned", || {
+        id += 1;
+        sim.command(json!({"cmd": "send_text", "from": "4915100000001", "text": "tick"}));
+        let page = client
+            .call(id, "events", json!({"since": 0, "limit": 1}))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        // Far past where the idle one stands (its socket and its queue: under 5,000).
+        page["events"][0]["seq"].as_u64().unwrap() > COUNT as u64 / 2
+    });
+    // The idle one: what its socket held, then `lagged` naming the last seq it got, then EOF.
+    let (got, lagged) = read_messages(&mut idle, |params, count| {
+        params["type"] == "error" || count == COUNT
+    });
+    assert_eq!(lagged["params"]["kind"], "lagged", "{lagged}");
+    assert_eq!(
+        lagged["params"]["last_seq"],
+        json!(got.last().copied().unwrap_or(0))
+    );
+    assert!(got.len() < COUNT, "it got all {} anyway", got.len());
+    assert!(idle.line().is_none(), "not closed");
+    eprintln!(
+        "the idle subscriber got {} of {COUNT} before it was cut",
+        got.len()
+    );
+    assert_eq!(
+        client.call(id + 1, "status", json!({})).unwrap()["state"],
+        "connected"
+    );
+}

@@ -38,7 +38,8 @@ pub(super) struct Writer {
     pub(super) out: mpsc::Receiver<Out>,
     /// False once every sender is gone (the client closed its side and all replies are queued).
     pub(super) inputs_open: bool,
-    pub(super) queue: VecDeque<String>,
+    /// Lines not yet written, each with its seq when it is a journaled event.
+    pub(super) queue: VecDeque<(String, Option<u64>)>,
     pub(super) queued_bytes: usize,
     pub(super) types: BTreeSet<EventType>,
     pub(super) subscription: Option<Subscription>,
@@ -147,10 +148,16 @@ impl Writer {
                         let wanted = self.types.contains(&event.kind)
                             || matches!(event.event, Some(Event::Error { .. }));
                         if wanted {
-                            self.push(event.line());
+                            self.push_event(event.line(), event.seq);
                         }
                     }
                     Err(BusError::Lagged { last_seq }) => {
+                        // The queue is dropped: what the client got ends before its first event.
+                        let last_seq = self
+                            .queue
+                            .iter()
+                            .find_map(|(_, seq)| *seq)
+                            .map_or(last_seq, |first| first.saturating_sub(1));
                         let message = format!(
                             "this subscriber fell behind further than the journal reaches back; \
                              it is disconnected after seq {last_seq}: subscribe again with since"
@@ -170,11 +177,11 @@ impl Writer {
     /// The queued lines, whole, up to [`WRITE_CHUNK`] bytes (at least one line): one write
     /// for many events instead of a system call each.
     fn take_chunk(&mut self) -> String {
-        let mut chunk = self.queue.pop_front().unwrap_or_default();
-        while let Some(next) = self.queue.front()
+        let mut chunk = self.queue.pop_front().unwrap_or_default().0;
+        while let Some((next, _)) = self.queue.front()
             && chunk.len() + next.len() <= WRITE_CHUNK
         {
-            let next = self.queue.pop_front().unwrap_or_default();
+            let (next, _) = self.queue.pop_front().unwrap_or_default();
             chunk.push_str(&next);
         }
         self.queued_bytes -= chunk.len();
@@ -186,10 +193,17 @@ impl Writer {
         self.push_charged(line);
     }
 
+    /// [`Writer::push`] of an event line, with its seq.
+    fn push_event(&mut self, line: String, seq: Option<u64>) {
+        self.account.grow(line.len());
+        self.queued_bytes += line.len();
+        self.queue.push_back((line, seq));
+    }
+
     /// Queues a line already in the account (a bulk page, counted since it was built).
     fn push_charged(&mut self, line: String) {
         self.queued_bytes += line.len();
-        self.queue.push_back(line);
+        self.queue.push_back((line, None));
     }
 
     /// Drops the backlog, lets the line being written finish and sends the `error` event, each
