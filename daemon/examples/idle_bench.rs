@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
-use support::{Killed, pair, request, spawn, start_daemon, start_sim};
+use support::{Killed, pair, proc_kb, request, spawn, start_daemon, start_sim};
 use waweb_proto::message::Message;
 
 /// Time from spawning the daemon to its socket accepting a connection, polled every 100 µs.
@@ -43,16 +43,6 @@ fn start_up(dir: &Path, url: &str) -> Duration {
 fn stop(mut daemon: Killed) {
     let _ = Command::new("kill").arg(daemon.0.id().to_string()).status();
     let _ = daemon.0.wait();
-}
-
-/// A status field from /proc/PID/status, in kB.
-fn proc_kb(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
 }
 
 /// Where the resident memory is: anonymous (heap, stacks) against file-backed (the binary's
