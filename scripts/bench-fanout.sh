@@ -22,6 +22,6 @@ for run in $(seq 1 "$runs"); do
     done
     for wait in 0 "$wait_us"; do
         echo "run $run, latency, commit wait $wait µs:"
-        "$fanout" --subscribers 1 --stalled 0 --rate 1000 --seconds 20 --commit-wait-us "$wait"
+        "$fanout" --subscribers 1 --stalled 0 --rate 1000 --seconds 10 --commit-wait-us "$wait"
     done
 done
