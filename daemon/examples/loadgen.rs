@@ -14,40 +14,13 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::Command;
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 mod support;
 
-use support::{Sim, pair, request, start_daemon, start_sim};
-
-fn unix_ns() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos())
-}
-
-/// One received `message` event: its number in the flood, when the simulator built it, when
-/// its line was read here.
-struct Arrival {
-    n: u64,
-    built_ns: u128,
-    read_ns: u128,
-}
-
-fn parse_arrival(line: &str) -> Option<Arrival> {
-    let read_ns = unix_ns();
-    let text = &line[line.find("\"text\":\"flood ")? + 14..];
-    let (n, rest) = text.split_once('/')?;
-    let built = &rest[rest.find('@')? + 1..];
-    let built: String = built.chars().take_while(char::is_ascii_digit).collect();
-    Some(Arrival {
-        n: n.parse().ok()?,
-        built_ns: built.parse().ok()?,
-        read_ns,
-    })
-}
+use support::{Arrival, Sim, pair, parse_arrival, request, start_daemon, start_sim};
 
 /// Subscribes to messages and hands every arrival to the returned channel.
 fn subscriber(socket: &Path) -> mpsc::Receiver<Arrival> {

@@ -25,6 +25,7 @@
 //! [journal]
 //! keep_days = 14
 //! max_mb = 512
+//! commit_wait_us = 0
 //! [http]
 //! read_timeout_ms = 30000
 //! ```
@@ -205,6 +206,7 @@ struct KeepaliveFile {
 struct JournalFile {
     keep_days: Option<u32>,
     max_mb: Option<u64>,
+    commit_wait_us: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -258,7 +260,10 @@ fn first_path(value: Option<String>) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// `[journal]`: 14 days and 512 MiB unless the file says otherwise.
+/// The longest `[journal] commit_wait_us`: every event waits up to this long for its commit.
+const MAX_COMMIT_WAIT_US: u64 = 100_000;
+
+/// `[journal]`: 14 days and 512 MiB, no commit wait, unless the file says otherwise.
 fn journal_retention(file: JournalFile) -> Result<crate::journal::Retention, Error> {
     let defaults = crate::journal::Retention::default();
     let keep_days = file.keep_days.unwrap_or(14);
@@ -268,9 +273,16 @@ fn journal_retention(file: JournalFile) -> Result<crate::journal::Retention, Err
             "journal.keep_days and journal.max_mb must be at least 1".into(),
         ));
     }
+    let commit_wait_us = file.commit_wait_us.unwrap_or(0);
+    if commit_wait_us > MAX_COMMIT_WAIT_US {
+        return Err(Error::Invalid(format!(
+            "journal.commit_wait_us must be at most {MAX_COMMIT_WAIT_US}"
+        )));
+    }
     Ok(crate::journal::Retention {
         keep: Duration::from_secs(u64::from(keep_days) * 86_400),
         max_bytes: max_mb.saturating_mul(1 << 20),
+        commit_wait: Duration::from_micros(commit_wait_us),
         ..defaults
     })
 }
@@ -798,7 +810,7 @@ mod tests {
             &path,
             "server_url = \"ws://127.0.0.1:9/ws\"\nsocket = \"/tmp/s.sock\"\nstate_dir = \"/tmp/st\"\n\
              reref_budget = 2\nmax_connections = 7\n[browser]\nos = \"TestOS\"\n[reconnect]\ninitial_ms = 10\nmax_ms = 20\n\
-             [journal]\nkeep_days = 3\nmax_mb = 64\n[http]\nread_timeout_ms = 1500\n\
+             [journal]\nkeep_days = 3\nmax_mb = 64\ncommit_wait_us = 500\n[http]\nread_timeout_ms = 1500\n\
              [keepalive]\ninterval_ms = 300\ntimeout_ms = 400\n",
         )
         .unwrap();
@@ -821,6 +833,7 @@ mod tests {
             (config.journal.keep, config.journal.max_bytes),
             (Duration::from_secs(3 * 86_400), 64 << 20)
         );
+        assert_eq!(config.journal.commit_wait, Duration::from_micros(500));
         assert_eq!(config.logout_url(), "http://127.0.0.1:9/logout");
         assert_eq!(config.http_read_timeout, Duration::from_millis(1500));
         assert_eq!(
@@ -853,6 +866,22 @@ mod tests {
         };
         let error = Config::resolve(overrides, &env_of(&[])).unwrap_err();
         assert!(error.to_string().contains("journal.max_mb"), "{error}");
+
+        std::fs::write(
+            &path,
+            "state_dir = \"/tmp/st\"\n[journal]\ncommit_wait_us = 100001\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            config: Some(path.clone()),
+            socket: Some("/tmp/flag.sock".into()),
+            ..Overrides::default()
+        };
+        let error = Config::resolve(overrides, &env_of(&[])).unwrap_err();
+        assert!(
+            error.to_string().contains("journal.commit_wait_us"),
+            "{error}"
+        );
 
         std::fs::write(&path, "server_url = \"ws://x/ws\"\nsokcet = \"/tmp/s\"\n").unwrap();
         let overrides = Overrides {

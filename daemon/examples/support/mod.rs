@@ -8,7 +8,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
@@ -174,4 +174,50 @@ pub fn pair(sim: &mut Sim, socket: &Path) {
         }
     }
     panic!("the daemon went away while pairing");
+}
+
+/// A status field from /proc/PID/status, in kB (or a count, for `Threads`).
+pub fn proc_kb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
+}
+
+/// User plus system CPU time of a process so far, in clock ticks (1/100 s on Linux).
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the parenthesised name; utime and stime are fields 14 and 15.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+pub fn unix_ns() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}
+
+/// One received `message` event of a flood: its number, when the simulator built it (unix ns,
+/// from the text `flood N/COUNT @NS`), when its line was read here.
+pub struct Arrival {
+    pub n: u64,
+    pub built_ns: u128,
+    pub read_ns: u128,
+}
+
+pub fn parse_arrival(line: &str) -> Option<Arrival> {
+    let read_ns = unix_ns();
+    let text = &line[line.find("\"text\":\"flood ")? + 14..];
+    let (n, rest) = text.split_once('/')?;
+    let built = &rest[rest.find('@')? + 1..];
+    let built: String = built.chars().take_while(char::is_ascii_digit).collect();
+    Some(Arrival {
+        n: n.parse().ok()?,
+        built_ns: built.parse().ok()?,
+        read_ns,
+    })
 }

@@ -48,6 +48,9 @@ pub struct Retention {
     pub max_bytes: u64,
     /// How often retention is checked.
     pub check_every: Duration,
+    /// How long the writer waits after the first queued operation for more to join its
+    /// transaction (`[journal] commit_wait_us`; zero: it takes what is queued and commits).
+    pub commit_wait: Duration,
 }
 
 impl Default for Retention {
@@ -56,6 +59,7 @@ impl Default for Retention {
             keep: Duration::from_secs(14 * 86_400),
             max_bytes: 512 << 20,
             check_every: Duration::from_secs(10),
+            commit_wait: Duration::ZERO,
         }
     }
 }
@@ -511,6 +515,28 @@ impl Checkpoints {
     }
 }
 
+/// One transaction's operations: `first`, whatever is queued behind it, and (with a
+/// `commit_wait`) what arrives within that wait, up to [`BATCH`]; a close ends the wait.
+async fn gather(first: Op, ops: &mut mpsc::UnboundedReceiver<Op>, wait: Duration) -> Vec<Op> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut batch = vec![first];
+    while batch.len() < BATCH && !matches!(batch.last(), Some(Op::Close(_))) {
+        let next = match ops.try_recv() {
+            Ok(op) => Some(op),
+            Err(_) if wait.is_zero() => None,
+            Err(_) => tokio::time::timeout_at(deadline, ops.recv())
+                .await
+                .ok()
+                .flatten(),
+        };
+        match next {
+            Some(op) => batch.push(op),
+            None => break,
+        }
+    }
+    batch
+}
+
 /// The journal thread's state.
 struct Writer {
     connection: Connection,
@@ -548,13 +574,7 @@ impl Writer {
     async fn run(mut self, mut ops: mpsc::UnboundedReceiver<Op>, marks: Arc<Marks>, db: Db) {
         let mut checkpoints = Checkpoints::default();
         while let Some(first) = ops.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < BATCH {
-                match ops.try_recv() {
-                    Ok(op) => batch.push(op),
-                    Err(_) => break,
-                }
-            }
+            let batch = gather(first, &mut ops, self.retention.commit_wait).await;
             let closing = batch.iter().any(|op| matches!(op, Op::Close(_)));
             let marks = marks.clone();
             let done = tokio::task::spawn_blocking(move || {

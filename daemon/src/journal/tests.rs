@@ -298,3 +298,25 @@ fn damaged_rows_are_skipped_not_served_as_broken_json() {
         serde_json::from_str::<Value>(&stamped.line()).expect("a served line is JSON");
     }
 }
+
+#[tokio::test]
+async fn a_commit_wait_holds_an_event_until_it_is_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let retention = Retention {
+        commit_wait: Duration::from_millis(300),
+        ..Retention::default()
+    };
+    let bus = journaled_bus(dir.path(), 64, retention);
+    let mut subscription = bus.subscribe();
+    let started = std::time::Instant::now();
+    bus.publish(ack(1));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    bus.publish(ack(2));
+    assert_eq!(acks(&mut subscription, 1, 2).await, ids(1..=2));
+    // Neither went before the wait was over, though the first was queued alone.
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+}
