@@ -176,16 +176,6 @@ pub fn pair(sim: &mut Sim, socket: &Path) {
     panic!("the daemon went away while pairing");
 }
 
-/// A status field from /proc/PID/status, in kB (or a count, for `Threads`).
-pub fn proc_kb(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
-}
-
 /// User plus system CPU time of a process so far, in clock ticks (1/100 s on Linux).
 pub fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
