@@ -22,7 +22,7 @@
 pub mod query;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Transaction, params};
@@ -46,9 +46,29 @@ struct Inner {
     /// The chats the store has, with what messages brought since each one's read mark;
     /// loaded on first use. A message of any other chat is a new chat.
     known: Mutex<Option<HashMap<String, Live>>>,
-    /// Whether a chat list / contact list came since the daemon started (else `chats` asks).
-    chats_listed: AtomicBool,
-    contacts_listed: AtomicBool,
+    /// The chat lists / contact lists that came since the daemon started (none: `chats` asks).
+    chats_listed: Listed,
+    contacts_listed: Listed,
+}
+
+/// Counts the lists of one kind queued for the store, and how many of them a flush of the
+/// journal is known to have committed, so that only the first `chats` call after a list waits.
+#[derive(Debug, Default)]
+struct Listed {
+    /// Raised only once a list's write is queued: a flush that starts after reading it commits
+    /// every list it counts.
+    queued: AtomicU64,
+    committed: AtomicU64,
+}
+
+impl Inner {
+    fn listed(&self, contacts: bool) -> &Listed {
+        if contacts {
+            &self.contacts_listed
+        } else {
+            &self.chats_listed
+        }
+    }
 }
 
 impl Chats {
@@ -57,14 +77,21 @@ impl Chats {
         Chats::default()
     }
 
-    /// Whether the server sent a chat list (`contacts`: a contact list) since the start.
-    pub fn listed(&self, contacts: bool) -> bool {
-        let flag = if contacts {
-            &self.inner.contacts_listed
-        } else {
-            &self.inner.chats_listed
-        };
-        flag.load(Ordering::Acquire)
+    /// Whether the server sent a chat list (`contacts`: a contact list) since the start; when
+    /// one may still be queued in `journal`'s writer, returns once it is committed.
+    pub async fn listed(&self, journal: Option<&Journal>, contacts: bool) -> bool {
+        let listed = self.inner.listed(contacts);
+        let queued = listed.queued.load(Ordering::Acquire);
+        if queued == 0 {
+            return false;
+        }
+        if listed.committed.load(Ordering::Acquire) < queued {
+            if let Some(journal) = journal {
+                journal.flush().await;
+            }
+            listed.committed.fetch_max(queued, Ordering::Release);
+        }
+        true
     }
 
     /// Runs `change` on the known chats (loaded from `journal`'s store the first time).
@@ -180,7 +207,7 @@ impl Chats {
         let Some(journal) = bus.journal() else {
             return;
         };
-        let (listed, work): (&AtomicBool, ListWork) = match list {
+        let (listed, work): (&Listed, ListWork) = match list {
             List::Unchanged => return,
             List::Chats { chats, skipped } => {
                 if skipped > 0 {
@@ -206,17 +233,16 @@ impl Chats {
                 )
             }
         };
-        // The flag goes up only once the write is queued (with `wait`, committed): a `chats`
-        // call that sees it flushes the journal (`ensure_list`), which must come after this.
+        // Counted only once the write is queued (with `wait`, committed): a `chats` call that
+        // sees the count flushes the journal ([`Chats::listed`]), which must come after this.
         if wait {
             if let Err(error) = journal.write(move |transaction, _| work(transaction)).await {
                 tracing::error!("storing a list: {error}");
             }
-            listed.store(true, Ordering::Release);
         } else {
             journal.write_detached("storing a list", move |transaction, _| work(transaction));
-            listed.store(true, Ordering::Release);
         }
+        listed.queued.fetch_add(1, Ordering::Release);
     }
 
     /// Publishes `event`, first changing the store as it says (`me`: our own JID, for a group

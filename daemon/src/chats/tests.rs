@@ -60,6 +60,26 @@ async fn all(bus: &Bus, chats: &Chats) -> Vec<ChatEntry> {
     chats.chats(bus.journal().unwrap(), ALL).await.unwrap()
 }
 
+#[tokio::test]
+async fn a_queued_list_is_committed_before_listed_answers_and_only_the_first_call_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = bus(dir.path()).await;
+    let chats = Chats::new();
+    let journal = bus.journal();
+    assert!(!chats.listed(journal, false).await);
+    let list = List::Chats {
+        chats: vec![entry(ALICE, 100, 0)],
+        skipped: 0,
+    };
+    chats.list(&bus, list, false).await;
+    let counts = &chats.inner.chats_listed;
+    assert_eq!(counts.committed.load(Ordering::Acquire), 0);
+    assert!(chats.listed(journal, false).await);
+    assert_eq!(counts.committed.load(Ordering::Acquire), 1);
+    assert_eq!(all(&bus, &chats).await.len(), 1);
+    assert!(!chats.listed(journal, true).await);
+}
+
 fn chat_event(chat: &str, action: &str, value: Option<&str>) -> Event {
     Event::Chat(Chat {
         chat: chat.into(),
@@ -78,7 +98,8 @@ async fn a_list_then_live_messages_give_t_and_unread() {
         skipped: 0,
     };
     chats.list(&bus, list, true).await;
-    assert!(chats.listed(false) && !chats.listed(true));
+    let journal = bus.journal();
+    assert!(chats.listed(journal, false).await && !chats.listed(journal, true).await);
     let listed = all(&bus, &chats).await;
     assert_eq!(
         listed

@@ -98,14 +98,10 @@ fn store_error(error: journal::Error) -> SessionError {
 }
 
 /// Asks the server for the chat (or contact) list when none came since the start and stores
-/// the answer; when one came, waits until it is committed. Without a connection, or when the server does not answer with a list, the store
-/// answers with what it has.
+/// the answer; when one came, waits until it is committed. Without a connection, or when the
+/// server does not answer with a list, the store answers with what it has.
 async fn ensure_list(task: &Task, contacts: bool) {
-    if task.chats.listed(contacts) {
-        // The login push that raised the flag may still be queued in the journal's writer.
-        if let Some(journal) = task.bus.journal() {
-            journal.flush().await;
-        }
+    if task.chats.listed(task.bus.journal(), contacts).await {
         return;
     }
     let (node, metric) = lists::query(contacts);
