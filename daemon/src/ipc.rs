@@ -39,6 +39,7 @@ use waweb_proto::{
 use crate::bus::{Bus, Subscription};
 use crate::metrics::Metrics;
 use crate::session::{SessionError, SessionHandle};
+use slots::Slots;
 
 /// The WhatsApp Web version reported by `version` unless [`Options::wa_version`] says otherwise.
 pub const WA_VERSION: [u32; 3] = [2, 2142, 12];
@@ -297,6 +298,7 @@ fn peer_allowed(peer: u32, owner: u32) -> bool {
 
 #[cfg(test)]
 mod listener_tests;
+mod slots;
 
 /// Serves the socket until `shutdown` resolves, then closes every connection and removes the
 /// socket file. Uses [`Options::default`].
@@ -325,7 +327,7 @@ pub async fn serve_with(
         backlog: Backlog::new(options.max_unwritten_bytes),
         options,
     });
-    let mut connections = JoinSet::new();
+    let mut connections = Slots::new(shared.options.max_connections);
     let mut refusals = Throttled::new("refused connections over the limit");
     let mut accept_errors = Throttled::new("failed accepts");
     tokio::pin!(shutdown);
@@ -335,17 +337,14 @@ pub async fn serve_with(
             () = &mut shutdown => break,
             accepted = listener.inner().accept() => match accepted {
                 Ok((stream, _)) => {
-                    while let Some(done) = connections.try_join_next() {
-                        log_panic(done, "a connection task panicked");
-                    }
-                    let limit = shared.options.max_connections;
-                    if connections.len() >= limit {
+                    if connections.room().await {
+                        connections.spawn(connection(stream, shared.clone()));
+                    } else {
+                        let limit = shared.options.max_connections;
                         refuse(&stream, limit, shared.bus.metrics());
                         refusals.hit(|count| {
                             warn!(limit, count, "too many clients connected; refusing new ones")
                         });
-                    } else {
-                        connections.spawn(connection(stream, shared.clone()));
                     }
                 }
                 Err(error) => {
@@ -354,9 +353,7 @@ pub async fn serve_with(
                     pause = true;
                 }
             },
-            Some(done) = connections.join_next(), if !connections.is_empty() => {
-                log_panic(done, "a connection task panicked");
-            }
+            () = connections.reap() => {}
         }
         if pause {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -364,14 +361,6 @@ pub async fn serve_with(
     }
     connections.shutdown().await;
     drop(listener);
-}
-
-fn log_panic(done: Result<(), tokio::task::JoinError>, what: &str) {
-    if let Err(error) = done
-        && error.is_panic()
-    {
-        warn!(%error, "{what}");
-    }
 }
 
 /// Tells a client over the limit why it is closed. A fresh socket's send buffer is empty, so the

@@ -1014,10 +1014,7 @@ async fn subscribers_that_hang_up_are_reclaimed_at_once_whatever_their_filter() 
         drop(client);
     }
     // All three places are free again, and a fourth client is told why it is refused.
-    let mut kept = Vec::new();
-    for _ in 0..3 {
-        kept.push(served_client(&server).await);
-    }
+    let mut kept = fill_places(&server, 3).await;
     let mut refused = server.client().await;
     let line = refused.recv().await;
     assert_eq!(line["id"], Value::Null);
@@ -1038,6 +1035,15 @@ async fn subscribers_that_hang_up_are_reclaimed_at_once_whatever_their_filter() 
         );
     }
     server.stop().await;
+}
+
+/// `places` clients, each served.
+async fn fill_places(server: &Server, places: usize) -> Vec<Client> {
+    let mut kept = Vec::new();
+    for _ in 0..places {
+        kept.push(served_client(server).await);
+    }
+    kept
 }
 
 #[tokio::test]
