@@ -478,6 +478,39 @@ fn an_upload_slower_than_the_read_timeout_still_goes_through_while_it_moves() {
     assert!(!daemon.log().contains("upload failed"), "{}", daemon.log());
 }
 
+/// A host that takes an upload's body below the rate floor fails like a stalled one: here a
+/// floor of 8 MiB/s over a 1 s read timeout against `slow_upload`'s 4 MiB/s (pieces taken every
+/// 64 ms, never a stall) makes the daemon give the 20 MiB to the next host. With the default
+/// floor the same host took it (the test above).
+#[test]
+fn an_upload_below_the_rate_floor_goes_to_the_next_host() {
+    let (mut sim, daemon, mut client) = paired_with(|_, dir| {
+        write_config(
+            dir,
+            "[http]\nread_timeout_ms = 1000\nmin_rate_bytes_per_s = 8388608\n",
+        );
+    });
+    let (path, _) = source_file(daemon.dir.path(), "survey.pdf", 20 << 20);
+    sim.command(json!({"cmd": "media_fault", "fault": "slow_upload"}));
+    let sent = send_document(&mut client, 10, &path, "floor").unwrap();
+    assert_eq!(sent["status"], 200, "{sent}");
+    let lines = sim.command_after(json!({"cmd": "status"}));
+    assert_eq!(fired(&lines, "slow_upload"), 1, "{lines:?}");
+    let slow_host = lines
+        .iter()
+        .find(|line| line["type"] == "media_fault")
+        .map(|line| line["host"].clone())
+        .unwrap();
+    let uploads: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["type"] == "upload")
+        .collect();
+    assert_eq!(uploads.len(), 1, "{uploads:?}");
+    assert_ne!(uploads[0]["host"], slow_host, "{lines:?}");
+    assert_eq!(delivered(&lines), (1, 1), "{lines:?}");
+    assert!(daemon.log().contains("too slowly"), "{}", daemon.log());
+}
+
 /// A SIGKILL mid-download leaves the target untouched and one private, hidden temp file beside
 /// it, which nothing opens and no later download reuses (docs/DESIGN.md 14.2 says why it is
 /// left): the same download after the restart writes the target.
