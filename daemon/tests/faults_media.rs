@@ -294,6 +294,7 @@ fn a_drip_fed_download_fails_at_the_rate_floor_and_the_retry_works() {
     let took = started.elapsed();
     assert_eq!(error["code"], -32005, "{error}");
     let text = error["message"].as_str().unwrap();
+    eprintln!("the drip failed after {took:?}: {text}");
     assert!(text.contains("min_rate_bytes_per_s"), "{error}");
     assert!(
         took >= DRIP_WINDOW && took < Duration::from_secs(3),
@@ -340,6 +341,7 @@ fn a_body_without_file_length_stops_at_max_download_bytes() {
         text.contains(&format!("{MAX_DOWNLOAD} bytes [media] max_download_bytes")),
         "{error}"
     );
+    eprintln!("the cap hit after {took:?}: {text}");
     assert!(took < Duration::from_secs(5), "the cap took {took:?}");
     assert!(
         names_in(&downloads).is_empty(),
