@@ -70,6 +70,13 @@ pub fn lines(result: &MetricsResult) -> Vec<(&'static str, String)> {
         ),
         ("outbox", result.outbox_depth.to_string()),
         ("subscribers", result.subscribers.to_string()),
+        (
+            "socket backlog",
+            format!(
+                "{} bytes unwritten, {} clients cut",
+                result.socket_unwritten_bytes, result.socket_clients_cut
+            ),
+        ),
         ("socket errors", counts(&result.socket_errors)),
         (
             "media",

@@ -13,7 +13,7 @@ fn metrics_result() -> Value {
         "acks": {"1": 1, "2": 1, "3": 0}, "reconnects": {}, "state": "connected",
         "last_pong_age_s": 1.25, "journal": {"head": 41, "events": 40, "database_bytes": 122880},
         "consumers": [{"name": "bot", "lag": 4}], "outbox_depth": 0, "subscribers": 1,
-        "socket_errors": {"invalid_params": 3}, "media_bytes": {"downloaded": 1024, "uploaded": 0},
+        "socket_unwritten_bytes": 7, "socket_clients_cut": 1, "socket_errors": {"invalid_params": 3}, "media_bytes": {"downloaded": 1024, "uploaded": 0},
         "listen": "127.0.0.1:9464"})
 }
 
@@ -37,6 +37,7 @@ fn metrics_prints_lines_for_people_and_the_result_with_json() {
          consumers      bot lag 4\n\
          outbox         0\n\
          subscribers    1\n\
+         socket backlog 7 bytes unwritten, 1 clients cut\n\
          socket errors  invalid_params 3\n\
          media          1024 bytes downloaded, 0 uploaded\n\
          endpoint       http://127.0.0.1:9464/metrics\n"

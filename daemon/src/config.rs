@@ -28,6 +28,9 @@
 //! commit_wait_us = 0
 //! [http]
 //! read_timeout_ms = 30000
+//! min_rate_bytes_per_s = 16384
+//! [media]
+//! max_download_bytes = 2147483648
 //! ```
 //!
 //! Unknown keys are an error that names the key: a typo must not silently fall back.
@@ -80,8 +83,10 @@ pub struct Config {
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// The longest pause between two reads of an HTTP answer (media downloads, logout), and how
     /// long an upload may stop moving (`[http] read_timeout_ms`, default 30 s): a stalled media
-    /// host fails after it.
-    pub http_read_timeout: Duration,
+    /// host fails after it; the slowest a media body may move over that time
+    /// (`[http] min_rate_bytes_per_s`, default 16 KiB/s); the largest download
+    /// (`[media] max_download_bytes`, default 2 GiB).
+    pub http: crate::http::Limits,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -184,12 +189,46 @@ struct File {
     journal: Option<JournalFile>,
     metrics_listen: Option<String>,
     http: Option<HttpFile>,
+    media: Option<MediaFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HttpFile {
     read_timeout_ms: Option<u64>,
+    min_rate_bytes_per_s: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MediaFile {
+    max_download_bytes: Option<u64>,
+}
+
+/// `[http]` and `[media]`: the limits of HTTP answers and media downloads.
+fn http_limits(http: HttpFile, media: MediaFile) -> Result<crate::http::Limits, Error> {
+    let read_timeout =
+        Duration::from_millis(http.read_timeout_ms.unwrap_or(crate::http::READ_TIMEOUT_MS));
+    if read_timeout.is_zero() || read_timeout > Duration::from_secs(600) {
+        return Err(Error::Invalid(
+            "http.read_timeout_ms must be 1 to 600000".into(),
+        ));
+    }
+    let max_download = media
+        .max_download_bytes
+        .unwrap_or(crate::http::MAX_DOWNLOAD_BYTES);
+    if max_download == 0 {
+        return Err(Error::Invalid(
+            "media.max_download_bytes must be at least 1".into(),
+        ));
+    }
+    Ok(crate::http::Limits {
+        read_timeout,
+        min_rate: http
+            .min_rate_bytes_per_s
+            .unwrap_or(crate::http::MIN_RATE_BYTES_PER_S),
+        max_download,
+    })
 }
 
 /// `[keepalive]`: how often `?,,` goes out and how long a pong may take; a half-open
@@ -438,17 +477,10 @@ impl Config {
         }
         let (keepalive, pong_timeout) = keepalive_limits(file.keepalive.unwrap_or_default())?;
         let journal = journal_retention(file.journal.unwrap_or_default())?;
-        let http_read_timeout = Duration::from_millis(
-            file.http
-                .unwrap_or_default()
-                .read_timeout_ms
-                .unwrap_or(crate::http::READ_TIMEOUT_MS),
-        );
-        if http_read_timeout.is_zero() || http_read_timeout > Duration::from_secs(600) {
-            return Err(Error::Invalid(
-                "http.read_timeout_ms must be 1 to 600000".into(),
-            ));
-        }
+        let http = http_limits(
+            file.http.unwrap_or_default(),
+            file.media.unwrap_or_default(),
+        )?;
         let log_level = overrides
             .log_level
             .or(file.log_level)
@@ -476,7 +508,7 @@ impl Config {
             max_connections,
             journal,
             metrics_listen,
-            http_read_timeout,
+            http,
         })
     }
 
@@ -499,7 +531,12 @@ impl Config {
             ),
             ("journal", self.journal != new.journal),
             ("metrics_listen", self.metrics_listen != new.metrics_listen),
-            ("http", self.http_read_timeout != new.http_read_timeout),
+            (
+                "http",
+                (self.http.read_timeout, self.http.min_rate)
+                    != (new.http.read_timeout, new.http.min_rate),
+            ),
+            ("media", self.http.max_download != new.http.max_download),
         ];
         let mut keys: Vec<&'static str> = checks
             .iter()
@@ -629,7 +666,7 @@ mod tests {
         );
         assert_eq!(config.client_version, [2, 2142, 12]);
         assert_eq!(config.logout_url(), "https://dyn.web.whatsapp.com/logout");
-        assert_eq!(config.http_read_timeout, Duration::from_secs(30));
+        assert_eq!(config.http, crate::http::Limits::default());
 
         let env = env_of(&[
             ("RUNTIME_DIRECTORY", "/run/wawebd:/run/other"),
@@ -810,7 +847,8 @@ mod tests {
             &path,
             "server_url = \"ws://127.0.0.1:9/ws\"\nsocket = \"/tmp/s.sock\"\nstate_dir = \"/tmp/st\"\n\
              reref_budget = 2\nmax_connections = 7\n[browser]\nos = \"TestOS\"\n[reconnect]\ninitial_ms = 10\nmax_ms = 20\n\
-             [journal]\nkeep_days = 3\nmax_mb = 64\ncommit_wait_us = 500\n[http]\nread_timeout_ms = 1500\n\
+             [journal]\nkeep_days = 3\nmax_mb = 64\ncommit_wait_us = 500\n[http]\nread_timeout_ms = 1500\nmin_rate_bytes_per_s = 0\n\
+             [media]\nmax_download_bytes = 1000\n\
              [keepalive]\ninterval_ms = 300\ntimeout_ms = 400\n",
         )
         .unwrap();
@@ -835,7 +873,14 @@ mod tests {
         );
         assert_eq!(config.journal.commit_wait, Duration::from_micros(500));
         assert_eq!(config.logout_url(), "http://127.0.0.1:9/logout");
-        assert_eq!(config.http_read_timeout, Duration::from_millis(1500));
+        assert_eq!(
+            config.http,
+            crate::http::Limits {
+                read_timeout: Duration::from_millis(1500),
+                min_rate: 0,
+                max_download: 1000,
+            }
+        );
         assert_eq!(
             (config.keepalive, config.pong_timeout),
             (Duration::from_millis(300), Duration::from_millis(400))
@@ -844,6 +889,10 @@ mod tests {
         for (bad, named) in [
             ("[http]\nread_timeout_ms = 0", "http.read_timeout_ms"),
             ("[http]\nread_timeout_ms = 600001", "http.read_timeout_ms"),
+            (
+                "[media]\nmax_download_bytes = 0",
+                "media.max_download_bytes",
+            ),
             ("[keepalive]\ninterval_ms = 99", "keepalive.interval_ms"),
             ("[keepalive]\ntimeout_ms = 600001", "keepalive.timeout_ms"),
         ] {

@@ -100,10 +100,7 @@ impl Daemon {
         shutdown: impl Future<Output = ()>,
         on_ready: impl FnOnce(),
     ) -> Result<(), Error> {
-        let net = Net::with_read_timeout(
-            self.config.ca_file.as_deref(),
-            self.config.http_read_timeout,
-        )?;
+        let net = Net::with_limits(self.config.ca_file.as_deref(), self.config.http)?;
         let store = open_store(&self.config.state_dir)?;
         let credentials = store.load()?;
         self.open_journal()?;

@@ -171,6 +171,8 @@ pub enum Error {
 #[derive(Debug, Clone)]
 pub struct Db {
     path: PathBuf,
+    /// The WAL size past which [`Db::checkpoint`] is RESTART: [`WAL_LIMIT`], lowered by tests.
+    wal_limit: u64,
 }
 
 /// What [`Db::open`] found.
@@ -189,7 +191,10 @@ impl Db {
     /// replaced by an empty database.
     pub fn open(state_dir: &Path) -> Result<Opened, Error> {
         let path = state_dir.join(FILE_NAME);
-        let db = Db { path };
+        let db = Db {
+            path,
+            wal_limit: WAL_LIMIT,
+        };
         match db.open_writer() {
             Ok(writer) => Ok(Opened {
                 db,
@@ -231,16 +236,21 @@ impl Db {
     /// last frame, so the WAL is never rewound and grows without bound (scripts/soak.sh: 190
     /// MB in 12 s of floods). RESTART holds the writer back while it copies and waits for the
     /// readers, so the next commit starts the WAL from its beginning (DESIGN.md 14.2).
-    pub fn checkpoint(&self) -> Result<(), Error> {
+    ///
+    /// Returns the frames the WAL had when it ran (SQLite's `log`; 0 when it could not tell).
+    pub fn checkpoint(&self) -> Result<u64, Error> {
         let wal = PathBuf::from(format!("{}-wal", self.path.display()));
-        let big = fs::metadata(&wal).is_ok_and(|meta| meta.len() > WAL_LIMIT);
+        let big = fs::metadata(&wal).is_ok_and(|meta| meta.len() > self.wal_limit);
         let mode = if big { "RESTART" } else { "PASSIVE" };
         let connection = Connection::open(&self.path).map_err(|e| self.sqlite(e))?;
         connection
             .busy_timeout(Duration::from_secs(5))
             .map_err(|e| self.sqlite(e))?;
         connection
-            .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()))
+            .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
+                row.get::<_, i64>(1)
+            })
+            .map(|frames| u64::try_from(frames).unwrap_or(0))
             .map_err(|e| self.sqlite(e))
     }
 
@@ -468,6 +478,65 @@ mod tests {
             .query_row("SELECT count(*) FROM contacts", [], |row| row.get(0))
             .unwrap();
         assert_eq!(contacts, 0);
+    }
+
+    /// Writes without a pause on one thread, checkpoints every 20 ms on another (as the journal
+    /// thread does, more often), with the limit lowered to 1 MiB: the WAL is rewound (its frame
+    /// count falls) again and again. With PASSIVE alone it never catches up with the writer,
+    /// is never rewound in the 10 s and grows by everything written (75 MiB in 1.5 s).
+    #[test]
+    fn past_the_limit_the_checkpoint_restarts_the_wal_under_writes_without_a_pause() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        const LIMIT: u64 = 1 << 20;
+        const REWINDS: usize = 3;
+        let dir = tempfile::tempdir().unwrap();
+        let Opened { mut db, writer, .. } = Db::open(dir.path()).unwrap();
+        db.wal_limit = LIMIT;
+        writer
+            .pragma_update(None, "journal_size_limit", LIMIT)
+            .unwrap();
+        writer
+            .execute_batch("CREATE TABLE filler (body BLOB)")
+            .unwrap();
+        let wal = dir.path().join(format!("{FILE_NAME}-wal"));
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let writing = std::thread::spawn({
+            let (done, wal) = (done.clone(), wal.clone());
+            // Stops short of filling the disk if the WAL runs away (a failing run).
+            let runaway = move || fs::metadata(&wal).is_ok_and(|meta| meta.len() > 256 << 20);
+            move || {
+                let body = vec![7u8; 4 << 10];
+                while !done.load(Ordering::Acquire) && !runaway() {
+                    writer
+                        .execute("INSERT INTO filler (body) VALUES (?1)", [&body])
+                        .unwrap();
+                    writer.execute("DELETE FROM filler", []).unwrap();
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let (mut largest, mut frames, mut rewound) = (0, Vec::new(), 0);
+        while rewound < REWINDS && std::time::Instant::now() < deadline {
+            largest = largest.max(fs::metadata(&wal).map_or(0, |meta| meta.len()));
+            frames.push(db.checkpoint().unwrap());
+            if let [.., before, now] = frames[..] {
+                rewound += usize::from(now < before);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        done.store(true, Ordering::Release);
+        writing.join().unwrap();
+        eprintln!(
+            "{} checkpoints, the WAL rewound {rewound} times, at most {} KiB",
+            frames.len(),
+            largest >> 10
+        );
+        assert!(
+            largest < 256 << 20,
+            "the WAL ran away: {} MiB",
+            largest >> 20
+        );
+        assert_eq!(rewound, REWINDS, "frames at each checkpoint: {frames:?}");
     }
 
     #[test]

@@ -319,12 +319,13 @@ pub async fn serve_with(
     options: Options,
     shutdown: impl Future<Output = ()>,
 ) {
+    let backlog = Backlog::new(options.max_unwritten_bytes, bus.metrics().unwritten());
     let shared = Arc::new(Shared {
         handle,
         bus,
         owner: listener.owner,
         lines: LineBudget::new(options.max_unfinished_bytes),
-        backlog: Backlog::new(options.max_unwritten_bytes),
+        backlog,
         options,
     });
     let mut connections = Slots::new(shared.options.max_connections);

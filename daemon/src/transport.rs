@@ -58,18 +58,17 @@ pub struct Net {
 impl Net {
     /// Trusting the webpki roots and, if given, the certificates in `ca_file`.
     pub fn new(ca_file: Option<&Path>) -> Result<Net, crate::http::Error> {
-        let read_timeout = Duration::from_millis(crate::http::READ_TIMEOUT_MS);
-        Self::with_read_timeout(ca_file, read_timeout)
+        Self::with_limits(ca_file, crate::http::Limits::default())
     }
 
-    /// [`Net::new`] whose HTTP answers may pause at most `read_timeout` between two reads.
-    pub fn with_read_timeout(
+    /// [`Net::new`] whose HTTP answers are held to `limits`.
+    pub fn with_limits(
         ca_file: Option<&Path>,
-        read_timeout: Duration,
+        limits: crate::http::Limits,
     ) -> Result<Net, crate::http::Error> {
         Ok(Net {
             websocket_tls: crate::tls::client_config(ca_file, &[])?,
-            http: crate::http::Http::new(ca_file, read_timeout)?,
+            http: crate::http::Http::new(ca_file, limits)?,
         })
     }
 

@@ -27,12 +27,32 @@ const READ_TIMEOUT: Duration = Duration::from_millis(2_500);
 const CONTACT: &str = "4915100000003";
 
 fn short_read_timeout(_: &mut Command, dir: &Path) {
+    write_config(
+        dir,
+        &format!("[http]\nread_timeout_ms = {}\n", READ_TIMEOUT.as_millis()),
+    );
+}
+
+fn write_config(dir: &Path, text: &str) {
     std::fs::create_dir_all(dir.join("wawebd")).unwrap();
-    std::fs::write(
-        dir.join("wawebd/config.toml"),
-        format!("[http]\nread_timeout_ms = {}\n", READ_TIMEOUT.as_millis()),
-    )
-    .unwrap();
+    std::fs::write(dir.join("wawebd/config.toml"), text).unwrap();
+}
+
+/// The read timeout, and the window of the rate floor, of [`drip_settings`]'s daemon.
+const DRIP_WINDOW: Duration = Duration::from_millis(400);
+/// The most bytes [`drip_settings`]'s daemon downloads (`[media] max_download_bytes`).
+const MAX_DOWNLOAD: u64 = 1_000_000;
+
+/// A 400 ms read timeout with the default rate floor (16 KiB/s: 6,553 bytes per window) and
+/// downloads of at most 1 MB.
+fn drip_settings(_: &mut Command, dir: &Path) {
+    write_config(
+        dir,
+        &format!(
+            "[http]\nread_timeout_ms = {}\n[media]\nmax_download_bytes = {MAX_DOWNLOAD}\n",
+            DRIP_WINDOW.as_millis()
+        ),
+    );
 }
 
 /// A file of `len` bytes that no two offsets of the same residue share, in `dir`.
@@ -254,6 +274,86 @@ fn a_download_onto_a_full_disk_fails_cleanly_and_works_once_there_is_space() {
     assert!(unmounted.success());
 }
 
+/// A host that sends one byte every 300 ms, never silent for the 400 ms read timeout, is
+/// under the rate floor once a window has passed: `timeout`, nothing left behind, and the
+/// download without the fault works. Without the floor the 5,000-byte body would take 25 min.
+#[test]
+fn a_drip_fed_download_fails_at_the_rate_floor_and_the_retry_works() {
+    let (mut sim, daemon, mut client) = paired_with(drip_settings);
+    let (path, bytes) = source_file(daemon.dir.path(), "memo.txt", 5_000);
+    let (message, _) = received_document(&mut sim, &mut client, &path);
+    let downloads = daemon.dir.path().join("downloads");
+    std::fs::create_dir(&downloads).unwrap();
+    let output = downloads.join("memo.txt");
+    let params = json!({"message": message, "output": output});
+    sim.command(json!({"cmd": "media_fault", "fault": "drip", "pause_ms": 300}));
+    let started = Instant::now();
+    let error = client
+        .call(10, "media_download", params.clone())
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(error["code"], -32005, "{error}");
+    let text = error["message"].as_str().unwrap();
+    eprintln!("the drip failed after {took:?}: {text}");
+    assert!(text.contains("min_rate_bytes_per_s"), "{error}");
+    assert!(
+        took >= DRIP_WINDOW && took < Duration::from_secs(3),
+        "the drip ended after {took:?}"
+    );
+    let lines = sim.command_after(json!({"cmd": "status"}));
+    assert_eq!(fired(&lines, "drip"), 1, "{lines:?}");
+    assert!(
+        names_in(&downloads).is_empty(),
+        "{:?}",
+        names_in(&downloads)
+    );
+    let status = client.call(11, "status", json!({})).unwrap();
+    assert_eq!(status["state"], "connected", "{status}");
+
+    let result = client.call(12, "media_download", params).unwrap();
+    assert_eq!(result["sha256"], sha256_base64(&bytes));
+    assert_eq!(names_in(&downloads), ["memo.txt"]);
+}
+
+/// A media object without `fileLength` has no length to bound its body by: the body is held
+/// to `[media] max_download_bytes` instead, so a host sending without end (`oversize`: the
+/// body, then zeros up to 1 GiB) is `io` at the cap, with nothing written; the same object
+/// without the fault downloads.
+#[test]
+fn a_body_without_file_length_stops_at_max_download_bytes() {
+    let (mut sim, daemon, mut client) = paired_with(drip_settings);
+    let (path, bytes) = source_file(daemon.dir.path(), "plan.pdf", 200_000);
+    let (_, mut media) = received_document(&mut sim, &mut client, &path);
+    media["file_length"] = json!(0);
+    let downloads = daemon.dir.path().join("downloads");
+    std::fs::create_dir(&downloads).unwrap();
+    let output = downloads.join("plan.pdf");
+    let params = json!({"media": media, "output": output});
+    sim.command(json!({"cmd": "media_fault", "fault": "oversize"}));
+    let started = Instant::now();
+    let error = client
+        .call(10, "media_download", params.clone())
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(error["code"], -32007, "{error}");
+    let text = error["message"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("{MAX_DOWNLOAD} bytes [media] max_download_bytes")),
+        "{error}"
+    );
+    eprintln!("the cap hit after {took:?}: {text}");
+    assert!(took < Duration::from_secs(5), "the cap took {took:?}");
+    assert!(
+        names_in(&downloads).is_empty(),
+        "{:?}",
+        names_in(&downloads)
+    );
+
+    let result = client.call(11, "media_download", params).unwrap();
+    assert_eq!(result["sha256"], sha256_base64(&bytes));
+    assert_eq!(std::fs::read(&output).unwrap(), bytes);
+}
+
 /// `send_media` of `path` to the contact.
 fn send_document(client: &mut Client, id: u64, path: &Path, key: &str) -> Result<Value, Value> {
     client.call(
@@ -378,6 +478,39 @@ fn an_upload_slower_than_the_read_timeout_still_goes_through_while_it_moves() {
         .map(|line| line["host"].clone());
     assert_eq!(Some(uploads[0]["host"].clone()), slow_host, "{lines:?}");
     assert!(!daemon.log().contains("upload failed"), "{}", daemon.log());
+}
+
+/// A host that takes an upload's body below the rate floor fails like a stalled one: here a
+/// floor of 8 MiB/s over a 1 s read timeout against `slow_upload`'s 4 MiB/s (pieces taken every
+/// 64 ms, never a stall) makes the daemon give the 20 MiB to the next host. With the default
+/// floor the same host took it (the test above).
+#[test]
+fn an_upload_below_the_rate_floor_goes_to_the_next_host() {
+    let (mut sim, daemon, mut client) = paired_with(|_, dir| {
+        write_config(
+            dir,
+            "[http]\nread_timeout_ms = 1000\nmin_rate_bytes_per_s = 8388608\n",
+        );
+    });
+    let (path, _) = source_file(daemon.dir.path(), "survey.pdf", 20 << 20);
+    sim.command(json!({"cmd": "media_fault", "fault": "slow_upload"}));
+    let sent = send_document(&mut client, 10, &path, "floor").unwrap();
+    assert_eq!(sent["status"], 200, "{sent}");
+    let lines = sim.command_after(json!({"cmd": "status"}));
+    assert_eq!(fired(&lines, "slow_upload"), 1, "{lines:?}");
+    let slow_host = lines
+        .iter()
+        .find(|line| line["type"] == "media_fault")
+        .map(|line| line["host"].clone())
+        .unwrap();
+    let uploads: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["type"] == "upload")
+        .collect();
+    assert_eq!(uploads.len(), 1, "{uploads:?}");
+    assert_ne!(uploads[0]["host"], slow_host, "{lines:?}");
+    assert_eq!(delivered(&lines), (1, 1), "{lines:?}");
+    assert!(daemon.log().contains("too slowly"), "{}", daemon.log());
 }
 
 /// A SIGKILL mid-download leaves the target untouched and one private, hidden temp file beside

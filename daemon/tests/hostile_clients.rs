@@ -28,6 +28,10 @@ fn watch() -> Duration {
     Duration::from_secs(secs.unwrap_or(6))
 }
 const RSS_MAX_KIB: u64 = 150 << 10;
+/// The daemon-wide bound on unwritten replies (`ipc::Options::max_unwritten_bytes`), and what
+/// may be held past it: one line per connection (a page of about 1 MiB) and two pages built.
+const UNWRITTEN_BOUND: u64 = 64 << 20;
+const UNWRITTEN_OVER: u64 = (CLIENTS as u64 + 3) * (3 << 20) / 2;
 const STATUS_MAX: Duration = Duration::from_millis(200);
 
 #[test]
@@ -80,9 +84,16 @@ fn clients_that_never_read_bulk_replies_hold_bounded_memory_and_are_cut() {
         }
     });
     let started = Instant::now();
-    let mut rss_max = 0;
+    let (mut rss_max, mut unwritten_max) = (0, 0);
+    let mut sampled = Instant::now();
     while started.elapsed() < watch() {
         rss_max = rss_max.max(daemon.rss_kib());
+        if sampled.elapsed() > Duration::from_millis(200) {
+            id += 1;
+            let metrics = client.call(id, "metrics", json!({})).unwrap();
+            unwritten_max = unwritten_max.max(metrics["socket_unwritten_bytes"].as_u64().unwrap());
+            sampled = Instant::now();
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
     stop.store(true, Ordering::Relaxed);
@@ -91,32 +102,65 @@ fn clients_that_never_read_bulk_replies_hold_bounded_memory_and_are_cut() {
         .map_err(|_| "a status call got no answer in 20 s");
     eprintln!(
         "idle {} MiB; {CLIENTS} clients x {REQUESTS} unread pages for {:?}: VmRSS max {} MiB, \
-         slowest status {slowest:?}",
+         slowest status {slowest:?}, unwritten max {} MiB",
         idle >> 10,
         watch(),
-        rss_max >> 10
+        rss_max >> 10,
+        unwritten_max >> 20
     );
     assert!(rss_max < RSS_MAX_KIB, "VmRSS {} MiB", rss_max >> 10);
+    // The metric shows the backlog the attackers hold (pages of 1 MiB), within the bound.
+    assert!(
+        unwritten_max > 1 << 20 && unwritten_max < UNWRITTEN_BOUND + UNWRITTEN_OVER,
+        "waweb_socket_unwritten_bytes peaked at {unwritten_max}"
+    );
     let slowest = slowest.unwrap();
     assert!(slowest < STATUS_MAX, "a status took {slowest:?}");
 
-    // Those keeping the total over the bound are cut, one warning line each; one that is cut
-    // lets the others' pages be built again, so they follow one by one.
+    // Those keeping the total over the bound are cut; one that is cut lets the others' pages
+    // be built again, so they follow one by one. Every cut is counted in the metrics, but the
+    // warning is one line for all of them (then a count at most every 10 s).
     let cut = |log: &str| {
         log.matches("disconnecting a client that does not read")
             .count()
     };
+    let mut cuts = |id: u64| {
+        let metrics = client.call(id, "metrics", json!({})).unwrap();
+        metrics["socket_clients_cut"].as_u64().unwrap()
+    };
     let deadline = Instant::now() + DEADLINE;
-    while cut(&daemon.log()) == 0 {
-        assert!(Instant::now() < deadline, "nobody cut: {}", daemon.log());
+    let mut first = None;
+    while cuts(id) < 2 {
+        id += 1;
+        assert!(
+            Instant::now() < deadline,
+            "fewer than two cut: {}",
+            daemon.log()
+        );
+        if first.is_none() && cut(&daemon.log()) > 0 {
+            first = Some(Instant::now());
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
+    id += 1;
+    let counted = cuts(id);
     let log = daemon.log();
-    assert!(cut(&log) <= CLIENTS, "{log}");
+    let first = first.unwrap_or_else(Instant::now);
+    if first.elapsed() < Duration::from_secs(9) {
+        assert_eq!(cut(&log), 1, "{counted} cut: {log}");
+    }
+    assert!(counted as usize <= CLIENTS, "{counted} cut");
     for warning in log.lines().filter(|line| cut(line) > 0) {
         assert!(!warning.contains("events"), "a method echoed: {warning}");
     }
+    eprintln!("{counted} clients cut, {} warning line(s)", cut(&log));
     drop(attackers);
+    // What they held goes back: the gauge falls to what the well-behaved client holds, nothing.
+    wait_for("the backlog is written or dropped", || {
+        id += 1;
+        let metrics = client.call(id, "metrics", json!({})).unwrap();
+        metrics["socket_unwritten_bytes"] == 0
+    });
     // A well-behaved bulk reader is served in full.
     let page = client
         .call(id + 1, "events", json!({"since": 0, "limit": 1000}))

@@ -202,6 +202,8 @@ fn the_sample_config_is_accepted_and_states_the_defaults() {
         "[reconnect]",
         "[journal]",
         "[http]",
+        "min_rate_bytes_per_s",
+        "[media]",
         "[keepalive]",
     ] {
         assert!(text.contains(key), "the sample lacks {key}");

@@ -5,7 +5,7 @@
 //! every known key is present, zero or not, so a script can index without checking.
 //!
 //! ```json
-//! {"messages_received":{"text":2,"image":0},"messages_sent":{"text":1},"acks":{"-1":0,"0":1,"1":1,"2":1,"3":0,"4":0,"other":0},"reconnects":{"connection_lost":1},"state":"connected","last_pong_age_s":1.2,"journal":{"head":41,"events":40,"database_bytes":122880},"consumers":[{"name":"bot","lag":4}],"outbox_depth":0,"subscribers":1,"socket_errors":{"not_connected":1},"media_bytes":{"downloaded":1024,"uploaded":0},"listen":"127.0.0.1:9464"}
+//! {"messages_received":{"text":2,"image":0},"messages_sent":{"text":1},"acks":{"-1":0,"0":1,"1":1,"2":1,"3":0,"4":0,"other":0},"reconnects":{"connection_lost":1},"state":"connected","last_pong_age_s":1.2,"journal":{"head":41,"events":40,"database_bytes":122880},"consumers":[{"name":"bot","lag":4}],"outbox_depth":0,"subscribers":1,"socket_unwritten_bytes":0,"socket_clients_cut":0,"socket_errors":{"not_connected":1},"media_bytes":{"downloaded":1024,"uploaded":0},"listen":"127.0.0.1:9464"}
 //! ```
 
 use std::collections::BTreeMap;
@@ -57,6 +57,17 @@ pub struct MetricsResult {
     ///
     /// `"subscribers":1`
     pub subscribers: u64,
+    /// Bytes queued for socket clients and not yet written (replies and events; DESIGN.md 15.1).
+    ///
+    /// `"socket_unwritten_bytes":0`
+    #[serde(default)]
+    pub socket_unwritten_bytes: u64,
+    /// Socket clients disconnected for not reading their replies while the daemon was over its
+    /// backlog bound.
+    ///
+    /// `"socket_clients_cut":0`
+    #[serde(default)]
+    pub socket_clients_cut: u64,
     /// Error replies on the socket, by error code (`not_connected`, `invalid_params`, …).
     ///
     /// `"socket_errors":{"invalid_params":1}`

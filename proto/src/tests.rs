@@ -749,8 +749,19 @@ fn every_call() -> Vec<Call> {
 
 #[test]
 fn metrics_results_read_as_documented() {
-    let line = r#"{"messages_received":{"text":2},"messages_sent":{"text":1},"acks":{"1":1},"reconnects":{},"state":"connected","last_pong_age_s":1.2,"journal":{"head":41,"events":40,"database_bytes":122880},"consumers":[{"name":"bot","lag":4}],"outbox_depth":0,"subscribers":1,"socket_errors":{},"media_bytes":{"downloaded":0,"uploaded":0},"listen":"127.0.0.1:9464"}"#;
+    let line = r#"{"messages_received":{"text":2},"messages_sent":{"text":1},"acks":{"1":1},"reconnects":{},"state":"connected","last_pong_age_s":1.2,"journal":{"head":41,"events":40,"database_bytes":122880},"consumers":[{"name":"bot","lag":4}],"outbox_depth":0,"subscribers":1,"socket_unwritten_bytes":7,"socket_clients_cut":1,"socket_errors":{},"media_bytes":{"downloaded":0,"uploaded":0},"listen":"127.0.0.1:9464"}"#;
     let result: crate::MetricsResult = serde_json::from_str(line).unwrap();
+    assert_eq!(
+        (result.socket_unwritten_bytes, result.socket_clients_cut),
+        (7, 1)
+    );
+    // A daemon from before the backlog metrics leaves them out: zero.
+    let older = line.replace(r#""socket_unwritten_bytes":7,"socket_clients_cut":1,"#, "");
+    let older: crate::MetricsResult = serde_json::from_str(&older).unwrap();
+    assert_eq!(
+        (older.socket_unwritten_bytes, older.socket_clients_cut),
+        (0, 0)
+    );
     assert_eq!(result.messages_received["text"], 2);
     assert_eq!(result.state, Some(crate::State::Connected));
     assert_eq!(result.consumers[0].lag, 4);

@@ -144,7 +144,7 @@ impl Harness {
             max_connections: wawebd::ipc::DEFAULT_MAX_CONNECTIONS,
             journal: options.journal.clone(),
             metrics_listen: options.metrics_listen,
-            http_read_timeout: Duration::from_secs(30),
+            http: wawebd::http::Limits::default(),
         };
         let mut harness = Harness {
             sim,

@@ -266,13 +266,16 @@ pub enum Command {
     },
     /// `{"cmd":"media_fault","fault":F,"times":N}` (default 1, at most 1,000; 0 disarms): the
     /// next N downloads (for `drop_upload`, `stall_upload`, `slow_upload`: uploads) of the media host get
-    /// fault F: `404`, `truncate`, `tamper`, `stall`, `oversize`, `drop_upload`,
-    /// `stall_upload` or `slow_upload` (`crate::media_fault`).
+    /// fault F: `404`, `truncate`, `tamper`, `stall`, `oversize`, `drip`, `drop_upload`,
+    /// `stall_upload` or `slow_upload` (`crate::media_fault`). `pause_ms` (only with `drip`,
+    /// 1 to 600,000, default 25,000) is the pause before each byte.
     MediaFault {
         #[serde(default)]
         fault: Field<String>,
         #[serde(default)]
         times: Field<u64>,
+        #[serde(default)]
+        pause_ms: Field<u64>,
     },
     /// `{"cmd":"battery","percent":P,"plugged":B}`: the phone reports its battery.
     Battery {

@@ -2,7 +2,8 @@
 //! downloads (`GET /d/…` of a blob the host has) answer 404, break off at half the body with
 //! the connection closed although `Content-Length` promised all of it, carry one flipped byte
 //! (so the MAC fails), send their headers and then nothing, or send the body followed by zeros
-//! without end (chunked, up to 1 GiB); or the next N uploads have their connection closed once
+//! without end (chunked, up to 1 GiB), or send the body one byte at a time with a pause before
+//! each (`drip`, a host that never stalls for a whole read timeout); or the next N uploads have their connection closed once
 //! half the body is in, or get no response at all once all of it is in (neither is stored), or
 //! are read at 4 MiB/s and then stored as usual (an upload slower than a client's timeout).
 //!
@@ -29,6 +30,11 @@ const OVERSIZE_PIECE: usize = 64 * 1024;
 /// How long a truncated body waits after its half before the connection closes, so that the
 /// half is on the wire first.
 const TRUNCATE_PAUSE: Duration = Duration::from_millis(50);
+/// The default pause before each byte of a `drip` (`pause_ms`): just under a client's default
+/// 30 s read timeout.
+pub const DRIP_PAUSE: Duration = Duration::from_millis(25_000);
+/// The longest `pause_ms` a command may set.
+pub const MAX_PAUSE: Duration = Duration::from_secs(600);
 /// How fast a `slow_upload` is read, in bytes per second.
 pub const SLOW_UPLOAD_RATE: u64 = 4 << 20;
 /// Most repetitions one command arms.
@@ -47,6 +53,8 @@ pub enum Fault {
     Stall,
     /// A download sends the body, then zeros without end (chunked, no `Content-Length`).
     Oversize,
+    /// A download's body comes one byte at a time, each after the armed pause.
+    Drip,
     /// An upload's connection is closed at half its body, before any response.
     DropUpload,
     /// An upload's body is taken in whole, then no response comes.
@@ -57,12 +65,13 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault with its name in the command.
-    const NAMES: [(&'static str, Fault); 8] = [
+    const NAMES: [(&'static str, Fault); 9] = [
         ("404", Fault::NotFound),
         ("truncate", Fault::Truncate),
         ("tamper", Fault::Tamper),
         ("stall", Fault::Stall),
         ("oversize", Fault::Oversize),
+        ("drip", Fault::Drip),
         ("drop_upload", Fault::DropUpload),
         ("stall_upload", Fault::StallUpload),
         ("slow_upload", Fault::SlowUpload),
@@ -100,11 +109,24 @@ impl Fault {
 }
 
 /// The faults armed: one download fault and one upload fault at a time (arming another of the
-/// same side replaces it), each with the number of requests it has left.
-#[derive(Debug, Default)]
+/// same side replaces it), each with the number of requests it has left; and the pause of a
+/// `drip`.
+#[derive(Debug)]
 pub struct Armed {
     download: Option<(Fault, u64)>,
     upload: Option<(Fault, u64)>,
+    /// The pause before each byte of a `drip`.
+    pub pause: Duration,
+}
+
+impl Default for Armed {
+    fn default() -> Self {
+        Armed {
+            download: None,
+            upload: None,
+            pause: DRIP_PAUSE,
+        }
+    }
 }
 
 impl Armed {
@@ -150,8 +172,8 @@ pub async fn upload(fault: Fault, request: http::Request) -> http::HangUp {
     http::HangUp
 }
 
-/// The response a download with `fault` gets instead of `body` in full.
-pub fn download(fault: Fault, mut body: Vec<u8>) -> Response {
+/// The response a download with `fault` gets instead of `body` in full; `pause` is a `drip`'s.
+pub fn download(fault: Fault, mut body: Vec<u8>, pause: Duration) -> Response {
     let length = body.len();
     match fault {
         Fault::NotFound | Fault::DropUpload | Fault::StallUpload | Fault::SlowUpload => {
@@ -182,6 +204,13 @@ pub fn download(fault: Fault, mut body: Vec<u8>) -> Response {
                 "application/octet-stream",
                 StreamBody::new(pieces).boxed_unsync(),
             )
+        }
+        Fault::Drip => {
+            let bytes = futures_util::stream::iter(body).then(move |byte| async move {
+                tokio::time::sleep(pause).await;
+                Ok(Frame::data(Bytes::copy_from_slice(&[byte])))
+            });
+            promising(length, StreamBody::new(bytes).boxed_unsync())
         }
         Fault::Stall => {
             let nothing = futures_util::stream::once(async {

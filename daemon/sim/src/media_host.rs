@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
@@ -158,8 +159,10 @@ impl Store {
 
     /// The next `times` downloads of a blob the host has (or uploads, for an upload fault) get
     /// `fault`.
-    pub fn arm_fault(&self, fault: Fault, times: u64) {
-        self.lock().faults.arm(fault, times);
+    pub fn arm_fault(&self, fault: Fault, times: u64, pause: Duration) {
+        let mut state = self.lock();
+        state.faults.arm(fault, times);
+        state.faults.pause = pause;
     }
 
     fn report_fault(&self, fault: Fault, host: &str, method: &str) {
@@ -219,11 +222,14 @@ async fn handle(request: Request, store: Store, host: String) -> Result<Response
     Ok(match (request.method().as_str(), path.strip_prefix('/')) {
         ("GET", Some(rest)) if rest.starts_with("d/") => match store.get(&rest[2..]) {
             Ok(body) => {
-                let fault = store.lock().faults.next_download();
+                let (fault, pause) = {
+                    let mut state = store.lock();
+                    (state.faults.next_download(), state.faults.pause)
+                };
                 match fault {
                     Some(fault) => {
                         store.report_fault(fault, &host, "GET");
-                        media_fault::download(fault, body)
+                        media_fault::download(fault, body, pause)
                     }
                     None => http::respond(200, "application/octet-stream", body),
                 }

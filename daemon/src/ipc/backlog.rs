@@ -18,12 +18,14 @@
 //! So the total stays under the bound plus one line per connection plus `BULK_BUILDS` pages.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use prometheus_client::metrics::gauge::Gauge;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 use waweb_proto::{Call, Id, Reply};
 
+use super::throttled::Throttled;
 use super::{Out, response_line};
 use crate::bus::Bus;
 
@@ -40,16 +42,24 @@ pub(crate) struct Backlog {
     /// Woken whenever `held` falls from the bound or above to below it.
     room: Notify,
     builds: Arc<Semaphore>,
+    /// `held` as the metric `waweb_socket_unwritten_bytes`.
+    gauge: Gauge,
+    /// The disconnect warning, one for all connections: a crowd of clients that do not read
+    /// gets one line, then a count at most every 10 s ([`Throttled`]).
+    cuts: Mutex<Throttled>,
 }
 
 impl Backlog {
-    pub(crate) fn new(max: usize) -> Arc<Backlog> {
+    /// A bound of `max` bytes; `gauge` follows what is held.
+    pub(crate) fn new(max: usize, gauge: Gauge) -> Arc<Backlog> {
         Arc::new(Backlog {
             held: AtomicUsize::new(0),
             max,
             busy: AtomicUsize::new(0),
             room: Notify::new(),
             builds: Arc::new(Semaphore::new(BULK_BUILDS)),
+            gauge,
+            cuts: Mutex::new(Throttled::new("clients disconnected for not reading")),
         })
     }
 
@@ -86,12 +96,23 @@ impl Backlog {
         self.room.notified()
     }
 
+    /// Counts a connection disconnected for not reading; `log` gets the count of them since
+    /// the last line when it is time for one.
+    pub(crate) fn cut(&self, log: impl FnOnce(u64)) {
+        self.cuts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .hit(log);
+    }
+
     fn add(&self, bytes: usize) {
         self.held.fetch_add(bytes, Ordering::AcqRel);
+        self.gauge.inc_by(i64::try_from(bytes).unwrap_or(i64::MAX));
     }
 
     fn sub(&self, bytes: usize) {
         let before = self.held.fetch_sub(bytes, Ordering::AcqRel);
+        self.gauge.dec_by(i64::try_from(bytes).unwrap_or(i64::MAX));
         if before >= self.max && before - bytes < self.max {
             self.room.notify_waiters();
         }

@@ -117,7 +117,7 @@ async fn read_line(peer: &mut UnixStream) -> usize {
 #[tokio::test]
 async fn the_total_never_exceeds_the_bound_plus_one_line_per_connection() {
     let max = 256 << 10;
-    let backlog = Backlog::new(max);
+    let backlog = Backlog::new(max, Default::default());
     let options = options(max);
     let stuck: Vec<Conn> = (0..4).map(|_| conn(&backlog, &options)).collect();
     // 4 x 256 lines of 16 KiB: 16 MiB offered, each queue could hold 32 MiB on its own.
@@ -144,7 +144,7 @@ async fn the_total_never_exceeds_the_bound_plus_one_line_per_connection() {
 #[tokio::test]
 async fn a_client_with_nothing_unwritten_is_served_while_others_are_stuck() {
     let max = 128 << 10;
-    let backlog = Backlog::new(max);
+    let backlog = Backlog::new(max, Default::default());
     let options = options(max);
     let stuck: Vec<Conn> = (0..3).map(|_| conn(&backlog, &options)).collect();
     let _feeders: Vec<_> = stuck.iter().map(|conn| feed(conn, 256)).collect();
@@ -166,7 +166,7 @@ async fn a_client_with_nothing_unwritten_is_served_while_others_are_stuck() {
 #[tokio::test(start_paused = true)]
 async fn a_stuck_client_is_disconnected_after_the_deadline_and_its_bytes_come_back() {
     let max = 128 << 10;
-    let backlog = Backlog::new(max);
+    let backlog = Backlog::new(max, Default::default());
     let options = Options {
         stuck_after: Duration::from_secs(10),
         ..options(max)
@@ -194,7 +194,7 @@ async fn a_stuck_client_is_disconnected_after_the_deadline_and_its_bytes_come_ba
 #[tokio::test(start_paused = true)]
 async fn a_stuck_client_is_cut_when_others_take_the_total_over_the_bound() {
     let max = 1 << 20;
-    let backlog = Backlog::new(max);
+    let backlog = Backlog::new(max, Default::default());
     let options = Options {
         stuck_after: Duration::from_secs(10),
         ..options(max)
@@ -220,7 +220,7 @@ async fn a_stuck_client_is_cut_when_others_take_the_total_over_the_bound() {
 #[tokio::test(start_paused = true)]
 async fn a_subscriber_keeps_its_own_lag_rule_and_is_not_cut_for_the_backlog() {
     let max = 64 << 10;
-    let backlog = Backlog::new(max);
+    let backlog = Backlog::new(max, Default::default());
     let options = Options {
         stuck_after: Duration::from_secs(10),
         ..options(max)
@@ -243,7 +243,7 @@ async fn a_subscriber_keeps_its_own_lag_rule_and_is_not_cut_for_the_backlog() {
 
 #[tokio::test]
 async fn bulk_pages_wait_for_room_unless_their_connection_holds_nothing() {
-    let backlog = Backlog::new(1000);
+    let backlog = Backlog::new(1000, Default::default());
     let full = Account::new(backlog.clone());
     full.grow(1000);
     let blocked = Account::new(backlog.clone());

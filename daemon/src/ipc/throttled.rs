@@ -6,6 +6,7 @@ use tracing::debug;
 
 /// A warning that may repeat many times a second: logged at once, then at most every
 /// [`Throttled::EVERY`] with the count of occurrences since, so a storm cannot flood the log.
+#[derive(Debug)]
 pub(super) struct Throttled {
     what: &'static str,
     last: Option<tokio::time::Instant>,

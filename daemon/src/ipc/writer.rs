@@ -117,13 +117,19 @@ impl Writer {
                         recheck = Instant::now() + self.options.stuck_after / 10;
                         continue;
                     }
-                    warn!(
-                        unwritten = self.account.bytes(),
-                        share = backlog.share(),
-                        "disconnecting a client that does not read: its unwritten replies kept \
-                         the daemon over its bound for {:?} without a byte written",
-                        self.options.stuck_after
-                    );
+                    self.bus.metrics().client_cut();
+                    let (unwritten, share) = (self.account.bytes(), backlog.share());
+                    backlog.cut(|count| {
+                        warn!(
+                            unwritten,
+                            share,
+                            count,
+                            "disconnecting a client that does not read: its unwritten replies \
+                             kept the daemon over its bound for {:?} without a byte written \
+                             (count: clients cut since the last such line)",
+                            self.options.stuck_after
+                        );
+                    });
                     return;
                 }
                 () = fallen, if paused => {}

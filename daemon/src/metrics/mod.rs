@@ -150,6 +150,10 @@ pub struct Metrics {
     downloaded: Counter,
     uploaded: Counter,
     subscribers: Gauge,
+    /// Reply and event bytes queued for socket clients and not yet written (DESIGN.md 15.1).
+    unwritten: Gauge,
+    /// Socket clients disconnected by the backlog rule for not reading.
+    cut: Counter,
     gauges: Gauges,
     listen: OnceLock<SocketAddr>,
 }
@@ -208,6 +212,8 @@ impl Metrics {
             reconnects,
             socket_errors,
             subscribers: subscribers.clone(),
+            unwritten: Gauge::default(),
+            cut: Counter::default(),
             registry: Mutex::new(Registry::default()),
             gauges,
             listen: OnceLock::new(),
@@ -247,6 +253,17 @@ impl Metrics {
             "socket_subscribers",
             "Socket connections subscribed to events",
             subscribers,
+        );
+        registry.register_with_unit(
+            "socket_unwritten",
+            "Bytes queued for socket clients and not yet written",
+            Unit::Bytes,
+            metrics.unwritten.clone(),
+        );
+        registry.register(
+            "socket_clients_cut",
+            "Socket clients disconnected for not reading their replies",
+            metrics.cut.clone(),
         );
         metrics.gauges.register(&mut registry);
         *metrics
@@ -311,6 +328,16 @@ impl Metrics {
         Subscribed(self.subscribers.clone())
     }
 
+    /// The gauge of bytes queued for socket clients and not yet written; the backlog keeps it.
+    pub fn unwritten(&self) -> Gauge {
+        self.unwritten.clone()
+    }
+
+    /// Counts a socket client disconnected for not reading its replies.
+    pub fn client_cut(&self) {
+        self.cut.inc();
+    }
+
     /// Records where the HTTP endpoint listens (once).
     pub fn set_listen(&self, address: SocketAddr) {
         let _ = self.listen.set(address);
@@ -340,6 +367,8 @@ impl Metrics {
                 uploaded: self.uploaded.get(),
             },
             subscribers: u64::try_from(self.subscribers.get()).unwrap_or(0),
+            socket_unwritten_bytes: u64::try_from(self.unwritten.get()).unwrap_or(0),
+            socket_clients_cut: self.cut.get(),
             listen: self.listen.get().map(ToString::to_string),
             ..MetricsResult::default()
         }

@@ -117,6 +117,9 @@ fn the_text_follows_openmetrics_names_and_the_snapshot() {
     metrics.observe(&ack(2));
     metrics.socket_error("not_found");
     metrics.downloaded(7);
+    metrics.unwritten().inc_by(300);
+    metrics.unwritten().dec_by(100);
+    metrics.client_cut();
     let mut snapshot = metrics.counted();
     snapshot.state = Some(State::Connected);
     snapshot.last_pong_age_s = Some(1.5);
@@ -130,6 +133,10 @@ fn the_text_follows_openmetrics_names_and_the_snapshot() {
         lag: 4,
     }];
     snapshot.outbox_depth = 3;
+    assert_eq!(
+        (snapshot.socket_unwritten_bytes, snapshot.socket_clients_cut),
+        (200, 1)
+    );
     let text = metrics.openmetrics(&snapshot);
     for line in [
         "# TYPE waweb_messages_received counter",
@@ -148,6 +155,10 @@ fn the_text_follows_openmetrics_names_and_the_snapshot() {
         "waweb_consumer_lag_events{consumer=\"bot\"} 4",
         "waweb_outbox_messages 3",
         "waweb_socket_subscribers 0",
+        "# UNIT waweb_socket_unwritten_bytes bytes",
+        "waweb_socket_unwritten_bytes 200",
+        "# TYPE waweb_socket_clients_cut counter",
+        "waweb_socket_clients_cut_total 1",
     ] {
         assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
     }

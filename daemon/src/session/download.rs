@@ -74,9 +74,9 @@ pub(super) async fn download(
     // The body streams into the blocking decryptor through a sync bridge; it writes a temp file
     // beside `output` and renames it only once everything verified. A failed read is told apart
     // from a bad body by the marker its error carries.
-    let body = response.bytes_stream().map(|chunk| {
-        chunk.map_err(|error| std::io::Error::other(DownloadFailed(http::Error::from(error))))
-    });
+    let body = http
+        .download_body(response)
+        .map(|chunk| chunk.map_err(|error| std::io::Error::other(DownloadFailed(error))));
     let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(body));
     let target = output.clone();
     let verified_sha256 = expected.file_sha256;

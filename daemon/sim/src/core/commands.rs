@@ -252,7 +252,11 @@ impl Core {
                 self.store.fail_next_upload(status);
                 Ok(json!({"status": status}))
             }
-            Command::MediaFault { fault, times } => {
+            Command::MediaFault {
+                fault,
+                times,
+                pause_ms,
+            } => {
                 let fault = Fault::parse(&fault.need("media_fault", "fault")?)?;
                 let times = times.get().unwrap_or(1);
                 if times > media_fault::MAX_TIMES {
@@ -261,7 +265,16 @@ impl Core {
                         media_fault::MAX_TIMES
                     ));
                 }
-                self.store.arm_fault(fault, times);
+                let pause = match pause_ms.get() {
+                    None => media_fault::DRIP_PAUSE,
+                    Some(_) if fault != Fault::Drip => {
+                        return Err("media_fault: pause_ms is only for drip".into());
+                    }
+                    Some(ms) => Some(Duration::from_millis(ms))
+                        .filter(|pause| !pause.is_zero() && *pause <= media_fault::MAX_PAUSE)
+                        .ok_or("media_fault: pause_ms is 1 to 600000")?,
+                };
+                self.store.arm_fault(fault, times, pause);
                 Ok(json!({"fault": fault.name(), "times": times}))
             }
             Command::Battery { percent, plugged } => {
