@@ -247,7 +247,7 @@ impl FrameCipher {
         let padded = (node.len() / BLOCK + 1) * BLOCK;
         out.resize(body + padded, 0);
         out[body..body + node.len()].copy_from_slice(node);
-        let encryptor = cbc::Encryptor::<Aes256>::inner_iv_init(self.aes.clone(), iv.into());
+        let encryptor = cbc::Encryptor::<&Aes256>::inner_iv_init(&self.aes, iv.into());
         encryptor
             .encrypt_padded::<Pkcs7>(&mut out[body..], node.len())
             .expect("buffer sized for one padding block");
