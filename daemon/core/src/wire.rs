@@ -247,7 +247,7 @@ impl FrameCipher {
         let padded = (node.len() / BLOCK + 1) * BLOCK;
         out.resize(body + padded, 0);
         out[body..body + node.len()].copy_from_slice(node);
-        let encryptor = cbc::Encryptor::<Aes256>::inner_iv_init(self.aes.clone(), iv.into());
+        let encryptor = cbc::Encryptor::<&Aes256>::inner_iv_init(&self.aes, iv.into());
         encryptor
             .encrypt_padded::<Pkcs7>(&mut out[body..], node.len())
             .expect("buffer sized for one padding block");
@@ -259,6 +259,19 @@ impl FrameCipher {
 
     /// Verifies and decrypts `HMAC32 || IV || CIPHERTEXT`. The HMAC is checked first.
     pub fn open(&self, protected: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut plain = Vec::new();
+        let len = self.open_into(protected, &mut plain)?.len();
+        plain.truncate(len);
+        Ok(plain)
+    }
+
+    /// [`open`](Self::open) into a buffer the caller reuses from frame to frame: no allocation
+    /// once it has grown to the largest frame. Returns the plaintext, a prefix of `plain`.
+    pub fn open_into<'p>(
+        &self,
+        protected: &[u8],
+        plain: &'p mut Vec<u8>,
+    ) -> Result<&'p [u8], Error> {
         if protected.len() < HEADER_LEN + BLOCK {
             return Err(Error::TooShort(protected.len()));
         }
@@ -271,14 +284,16 @@ impl FrameCipher {
             return Err(Error::BadCiphertext);
         }
         let iv: &[u8; BLOCK] = iv.try_into().expect("split at BLOCK");
-        let decryptor = cbc::Decryptor::<Aes256>::inner_iv_init(self.aes.clone(), iv.into());
-        let mut plain = ciphertext.to_vec();
-        let len = decryptor
-            .decrypt_padded::<Pkcs7>(&mut plain)
-            .map_err(|_| Error::BadCiphertext)?
-            .len();
-        plain.truncate(len);
-        Ok(plain)
+        // Borrowing the key schedule: a clone would copy (and zeroize) both schedules per frame.
+        let decryptor = cbc::Decryptor::<&Aes256>::inner_iv_init(&self.aes, iv.into());
+        // Sized (not just reserved) so the ciphertext decrypts block to block into it; the
+        // zeroing happens only when the buffer grows.
+        if plain.len() < ciphertext.len() {
+            plain.resize(ciphertext.len(), 0);
+        }
+        decryptor
+            .decrypt_padded_b2b::<Pkcs7>(ciphertext, plain)
+            .map_err(|_| Error::BadCiphertext)
     }
 
     /// A client's binary frame: `TAG,` METRIC FLAGS then the sealed node.
@@ -321,6 +336,17 @@ impl FrameCipher {
     pub fn open_server_frame<'a>(&self, frame: &'a [u8]) -> Result<(&'a str, Vec<u8>), Error> {
         let (tag, protected) = split_tag(frame)?;
         Ok((tag, self.open(protected)?))
+    }
+
+    /// [`open_server_frame`](Self::open_server_frame) into a reused buffer, as
+    /// [`open_into`](Self::open_into).
+    pub fn open_server_frame_into<'a, 'p>(
+        &self,
+        frame: &'a [u8],
+        plain: &'p mut Vec<u8>,
+    ) -> Result<(&'a str, &'p [u8]), Error> {
+        let (tag, protected) = split_tag(frame)?;
+        Ok((tag, self.open_into(protected, plain)?))
     }
 
     /// Opens a binary frame a client sent. Accepts R's `tag,,` form without METRIC/FLAGS too,

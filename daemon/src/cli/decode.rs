@@ -5,7 +5,7 @@
 //! {"tag":"1600000000.--0","node":{"tag":"query","attrs":{"type":"chat","epoch":"1"},"content":null}}
 //! ```
 
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -53,18 +53,21 @@ enum Mode {
 }
 
 /// One output line.
-#[derive(Serialize)]
-#[serde(untagged)]
 enum Decoded<'a> {
     Node(Node),
     Binary {
         tag: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
         metric: Option<u8>,
-        #[serde(skip_serializing_if = "Option::is_none")]
         flags: Option<u8>,
         node: Node,
     },
+    Other(Other<'a>),
+}
+
+/// The lines of text frames and pings, written by serde.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Other<'a> {
     Text {
         tag: &'a str,
         json: serde_json::Value,
@@ -79,6 +82,38 @@ enum Decoded<'a> {
     Keepalive {
         keepalive: bool,
     },
+}
+
+impl Decoded<'_> {
+    /// Appends the line without its newline. Nodes, the hot path, go through the direct writer
+    /// (`Node::write_json`); `{"tag":…,"metric":…,"flags":…,"node":…}` leaves out a missing
+    /// metric and flags.
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Decoded::Node(node) => node.write_json(out),
+            Decoded::Binary {
+                tag,
+                metric,
+                flags,
+                node,
+            } => {
+                out.extend_from_slice(b"{\"tag\":");
+                binary::write_json_str(tag, out);
+                for (name, value) in [("metric", metric), ("flags", flags)] {
+                    if let Some(value) = value {
+                        // Infallible into a Vec, and an u8 needs no formatting crate.
+                        let _ = write!(out, ",\"{name}\":{value}");
+                    }
+                }
+                out.extend_from_slice(b",\"node\":");
+                node.write_json(out);
+                out.push(b'}');
+            }
+            Decoded::Other(other) => {
+                serde_json::to_writer(&mut *out, other).expect("writing to a Vec cannot fail");
+            }
+        }
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -99,17 +134,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             from_client: args.from_client,
         }
     };
-    let stdin = io::stdin();
-    let mut input = stdin.lock();
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut input = io::stdin().lock();
+    let mut out = io::stdout().lock();
     if args.stream {
         return stream(&mode, &mut input, &mut out);
     }
     let mut frame = Vec::new();
     input.read_to_end(&mut frame).context("reading stdin")?;
-    let line = decode_one(&mode, &frame, |decoded| serde_json::to_string(decoded))?;
-    writeln!(out, "{line}")?;
+    let mut line = Vec::new();
+    decode_one(&mode, &frame, &mut Vec::new())?.write(&mut line);
+    line.push(b'\n');
+    out.write_all(&line)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
@@ -117,56 +152,108 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// Frames up to this size are read into a buffer sized from their prefix.
 const SMALL_FRAME: u64 = 1 << 20;
 
-fn stream(mode: &Mode, input: &mut impl Read, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+/// Input is read in chunks of this size; most frames are decoded where they lie in it.
+const INPUT_CHUNK: usize = 1 << 18;
+
+/// Output lines are collected up to this size before one write.
+const OUTPUT_CHUNK: usize = 1 << 16;
+
+/// The buffers of `--stream`, reused from frame to frame.
+struct Stream<'m, W> {
+    mode: &'m Mode,
+    out: W,
+    lines: Vec<u8>,
+    plain: Vec<u8>,
+    index: usize,
+}
+
+impl<W: Write> Stream<'_, W> {
+    /// Appends the frame's line (or its error line); writes the lines out once there are enough.
+    fn frame(&mut self, frame: &[u8]) -> io::Result<()> {
+        match decode_one(self.mode, frame, &mut self.plain) {
+            Ok(decoded) => decoded.write(&mut self.lines),
+            Err(error) => self
+                .lines
+                .extend_from_slice(error_line(&format!("{error:#}")).as_bytes()),
+        }
+        self.lines.push(b'\n');
+        self.index += 1;
+        if self.lines.len() >= OUTPUT_CHUNK {
+            self.out.write_all(&self.lines)?;
+            self.lines.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes every line so far: at the end, and before a read that may block, so that a reader
+    /// at the other end of a pipe sees each line while the writer is idle.
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.write_all(&self.lines)?;
+        self.lines.clear();
+        self.out.flush()
+    }
+
+    /// The last line of a stream cut short.
+    fn fail(&mut self, message: &str) -> anyhow::Result<ExitCode> {
+        let message = format!("frame {}: {message}", self.index);
+        self.lines
+            .extend_from_slice(error_line(&message).as_bytes());
+        self.lines.push(b'\n');
+        self.flush()?;
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+fn stream(mode: &Mode, input: impl Read, out: impl Write) -> anyhow::Result<ExitCode> {
+    let mut input = BufReader::with_capacity(INPUT_CHUNK, input);
+    let mut stream = Stream {
+        mode,
+        out,
+        lines: Vec::with_capacity(2 * OUTPUT_CHUNK),
+        plain: Vec::new(),
+        index: 0,
+    };
     let mut frame = Vec::new();
-    let mut index = 0usize;
     loop {
+        // The common case: the whole frame is in the input buffer, decoded where it lies.
+        let buffered = input.buffer();
+        if let Some((prefix, rest)) = buffered.split_first_chunk::<4>() {
+            let len = u32::from_be_bytes(*prefix) as usize;
+            if let Some(frame) = rest.get(..len) {
+                stream.frame(frame)?;
+                input.consume(4 + len);
+                continue;
+            }
+        }
+        stream.flush()?;
         let mut prefix = [0u8; 4];
-        let got = read_full(input, &mut prefix)?;
+        let got = read_full(&mut input, &mut prefix)?;
         if got == 0 {
             break;
         }
         if got < 4 {
-            writeln!(
-                out,
-                "{}",
-                error_line(&format!(
-                    "frame {index}: truncated length prefix ({got} of 4 bytes)"
-                ))
-            )?;
-            out.flush()?;
-            return Ok(ExitCode::FAILURE);
+            return stream.fail(&format!("truncated length prefix ({got} of 4 bytes)"));
         }
         let len = u32::from_be_bytes(prefix) as u64;
         frame.clear();
         if len <= SMALL_FRAME {
-            // The common case: one exact read into the reused buffer.
+            // One exact read into the reused buffer.
             frame.resize(len as usize, 0);
-            let got = read_full(input, &mut frame)?;
+            let got = read_full(&mut input, &mut frame)?;
             frame.truncate(got);
         } else {
             // `take` grows the buffer as bytes arrive, so a lying prefix allocates nothing extra.
-            input
+            (&mut input)
                 .take(len)
                 .read_to_end(&mut frame)
                 .context("reading stdin")?;
         }
         if (frame.len() as u64) < len {
-            let message = format!("frame {index}: truncated ({} of {len} bytes)", frame.len());
-            writeln!(out, "{}", error_line(&message))?;
-            out.flush()?;
-            return Ok(ExitCode::FAILURE);
+            return stream.fail(&format!("truncated ({} of {len} bytes)", frame.len()));
         }
-        // Serialised straight into the buffered output: no line is built in between.
-        if let Err(error) = decode_one(mode, &frame, |decoded| {
-            serde_json::to_writer(&mut *out, decoded)
-        }) {
-            write!(out, "{}", error_line(&format!("{error:#}")))?;
-        }
-        out.write_all(b"\n")?;
-        index += 1;
+        stream.frame(&frame)?;
     }
-    out.flush()?;
+    stream.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -187,59 +274,59 @@ fn read_full(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-fn decode_one<T>(
+/// One frame to its line; `plain` is the reused buffer for the decrypted node.
+fn decode_one<'a>(
     mode: &Mode,
-    frame: &[u8],
-    render: impl FnOnce(&Decoded<'_>) -> serde_json::Result<T>,
-) -> anyhow::Result<T> {
-    let decoded = match mode {
-        Mode::Plain => Decoded::Node(binary::decode(frame)?),
-        Mode::Frames {
-            cipher,
-            from_client,
-        } => {
-            let opened = if *from_client {
-                cipher
-                    .open_client_frame(frame)
-                    .map(|opened| (opened.tag, opened.metric, opened.flags, opened.node))
-            } else {
-                cipher
-                    .open_server_frame(frame)
-                    .map(|(tag, node)| (tag, None, None, node))
-            };
-            match opened {
-                Ok((tag, metric, flags, node)) => Decoded::Binary {
-                    tag,
-                    metric,
-                    flags,
-                    node: binary::decode(&node)?,
-                },
-                // A capture may hold the text frames of the same connection too.
-                Err(error) => match as_text(frame, *from_client) {
-                    Some(text) => text,
-                    None => bail!(error),
-                },
-            }
-        }
+    frame: &'a [u8],
+    plain: &mut Vec<u8>,
+) -> anyhow::Result<Decoded<'a>> {
+    let Mode::Frames {
+        cipher,
+        from_client,
+    } = mode
+    else {
+        return Ok(Decoded::Node(binary::decode(frame)?));
     };
-    Ok(render(&decoded)?)
+    let opened = if *from_client {
+        cipher.open_client_frame(frame).map(|opened| {
+            let node = binary::decode(&opened.node);
+            (opened.tag, opened.metric, opened.flags, node)
+        })
+    } else {
+        cipher
+            .open_server_frame_into(frame, plain)
+            .map(|(tag, node)| (tag, None, None, binary::decode(node)))
+    };
+    match opened {
+        Ok((tag, metric, flags, node)) => Ok(Decoded::Binary {
+            tag,
+            metric,
+            flags,
+            node: node?,
+        }),
+        // A capture may hold the text frames of the same connection too.
+        Err(error) => match as_text(frame, *from_client) {
+            Some(text) => Ok(Decoded::Other(text)),
+            None => bail!(error),
+        },
+    }
 }
 
-fn as_text(frame: &[u8], from_client: bool) -> Option<Decoded<'_>> {
+fn as_text(frame: &[u8], from_client: bool) -> Option<Other<'_>> {
     let text = std::str::from_utf8(frame).ok()?;
     let json = |tag, json: &str| {
         let json = serde_json::from_str(json).ok()?;
-        Some(Decoded::Text { tag, json })
+        Some(Other::Text { tag, json })
     };
     if from_client {
         match wire::parse_client_text(text).ok()? {
-            ClientText::Keepalive => Some(Decoded::Keepalive { keepalive: true }),
+            ClientText::Keepalive => Some(Other::Keepalive { keepalive: true }),
             ClientText::Json { tag, json: body } => json(tag, body),
         }
     } else {
         match wire::parse_server_text(text).ok()? {
-            ServerText::Pong(pong) => Some(Decoded::Pong { pong }),
-            ServerText::EmptyAck(tag) => Some(Decoded::EmptyAck { tag, json: () }),
+            ServerText::Pong(pong) => Some(Other::Pong { pong }),
+            ServerText::EmptyAck(tag) => Some(Other::EmptyAck { tag, json: () }),
             ServerText::Json { tag, json: body } => json(tag, body),
         }
     }

@@ -51,6 +51,69 @@ impl Serialize for Content {
     }
 }
 
+impl Node {
+    /// Appends the node's JSON form to `out`: the same bytes as `serde_json::to_writer` of the
+    /// [`Serialize`] impl (a test holds them equal), written directly because that is the hot
+    /// path of `wawebd decode --stream`. Strings that need no escape are copied whole (serde_json
+    /// looks at them byte by byte) and bytes content is base64-encoded straight into `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"tag\":");
+        write_json_str(&self.tag, out);
+        out.extend_from_slice(b",\"attrs\":{");
+        for (index, (key, value)) in self.attrs.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            write_json_str(key, out);
+            out.push(b':');
+            write_json_str(value, out);
+        }
+        out.extend_from_slice(b"},\"content\":");
+        match &self.content {
+            Content::Null => out.extend_from_slice(b"null"),
+            Content::Text(text) => write_json_str(text, out),
+            Content::Bytes(bytes) => {
+                out.extend_from_slice(b"{\"base64\":\"");
+                // The base64 alphabet needs no escape in JSON.
+                let start = out.len();
+                out.resize(start + bytes.len().div_ceil(3) * 4, 0);
+                let written = BASE64
+                    .encode_slice(bytes, &mut out[start..])
+                    .expect("sized for the padded encoding");
+                out.truncate(start + written);
+                out.extend_from_slice(b"\"}");
+            }
+            Content::List(children) => {
+                out.push(b'[');
+                for (index, child) in children.iter().enumerate() {
+                    if index > 0 {
+                        out.push(b',');
+                    }
+                    child.write_json(out);
+                }
+                out.push(b']');
+            }
+        }
+        out.push(b'}');
+    }
+}
+
+/// A JSON string. serde_json escapes `"`, `\\` and control characters and nothing else; a
+/// string without them is copied as is, any other goes through serde_json itself.
+pub fn write_json_str(text: &str, out: &mut Vec<u8>) {
+    // `fold`, not `any`: no early exit, so the scan runs over whole vectors.
+    let needs_escape = text.bytes().fold(false, |found, byte| {
+        found | (byte < 0x20) | (byte == b'"') | (byte == b'\\')
+    });
+    if needs_escape {
+        serde_json::to_writer(&mut *out, text).expect("writing to a Vec cannot fail");
+    } else {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    }
+}
+
 /// Why a JSON value is not a node.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {reason}")]

@@ -18,7 +18,7 @@ use std::borrow::Cow;
 
 pub use decode::decode;
 pub use encode::{encode, encode_into};
-pub use json::FromJsonError;
+pub use json::{FromJsonError, write_json_str};
 
 /// Text in a node: tokens borrow the static dictionary, everything else owns its bytes.
 pub type Text = Cow<'static, str>;

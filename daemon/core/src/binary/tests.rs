@@ -333,6 +333,36 @@ fn json_form_refuses_what_the_wire_cannot_carry() {
     );
 }
 
+#[test]
+fn direct_json_writer_escapes_what_serde_json_escapes() {
+    for text in [
+        "",
+        "plain",
+        "quote \" inside",
+        "back\\slash",
+        "line\nbreak\ttab\r",
+        "\u{1}\u{1f}\u{7f}",
+        "Grüße, 🙂",
+    ] {
+        let node = Node::new(text)
+            .attr(text, text)
+            .with_content(Content::Text(Text::Owned(text.to_owned())));
+        let mut direct = Vec::new();
+        node.write_json(&mut direct);
+        assert_eq!(
+            String::from_utf8(direct).unwrap(),
+            serde_json::to_string(&node).unwrap(),
+            "{text:?}"
+        );
+    }
+    for len in [0, 1, 2, 3, 4, 255] {
+        let node = Node::new("m").with_content(Content::Bytes(vec![0xfb; len]));
+        let mut direct = Vec::new();
+        node.write_json(&mut direct);
+        assert_eq!(direct, serde_json::to_vec(&node).unwrap(), "{len} bytes");
+    }
+}
+
 // ---- properties ----
 
 fn text_strategy() -> impl Strategy<Value = String> + Clone {
@@ -413,6 +443,10 @@ proptest! {
         // The JSON form reads back to the same node too.
         let json = serde_json::to_value(&node).unwrap();
         prop_assert_eq!(encode(&Node::from_json(&json).unwrap()), bytes);
+        // The direct writer of `decode --stream` writes the serde form byte for byte.
+        let mut direct = Vec::new();
+        node.write_json(&mut direct);
+        prop_assert_eq!(String::from_utf8(direct).unwrap(), serde_json::to_string(&node).unwrap());
     }
 
     #[test]
