@@ -45,47 +45,96 @@ fn stop(mut daemon: Killed) {
     let _ = daemon.0.wait();
 }
 
-/// Where the resident memory is: anonymous (heap, stacks) against file-backed (the binary's
-/// pages), the thread count, and the largest mappings by RSS from /proc/PID/smaps.
-fn breakdown(pid: u32) -> String {
+/// One mapping of /proc/PID/smaps: file name (or `[anon]`), permissions, Rss and the part of it
+/// that is anonymous (copy-on-write pages of a file mapping, such as relocated `.data.rel.ro`).
+struct Mapping {
+    name: String,
+    perms: String,
+    size_kb: u64,
+    rss_kb: u64,
+    anon_kb: u64,
+}
+
+fn smaps(pid: u32) -> Vec<Mapping> {
     let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap();
-    let mut mappings: Vec<(u64, String)> = Vec::new();
-    let mut name = String::new();
+    let mut mappings: Vec<Mapping> = Vec::new();
     for line in smaps.lines() {
         let mut fields = line.split_whitespace();
         let first = fields.next().unwrap_or_default();
+        let kb = || {
+            line.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse().ok())
+        };
         if first.contains('-') && !first.ends_with(':') {
             let rest: Vec<&str> = fields.collect();
-            name = rest
+            let name = rest
                 .get(4..)
                 .map(|parts| parts.join(" "))
                 .unwrap_or_default();
-            if name.is_empty() {
-                name = "[anon]".into();
-            }
-        } else if first == "Rss:" {
-            let kb = fields.next().and_then(|kb| kb.parse().ok()).unwrap_or(0);
-            match mappings.iter_mut().find(|(_, known)| *known == name) {
-                Some((total, _)) => *total += kb,
-                None => mappings.push((kb, name.clone())),
+            mappings.push(Mapping {
+                name: if name.is_empty() {
+                    "[anon]".into()
+                } else {
+                    name
+                },
+                perms: rest.first().copied().unwrap_or_default().into(),
+                size_kb: 0,
+                rss_kb: 0,
+                anon_kb: 0,
+            });
+        } else if let Some(mapping) = mappings.last_mut() {
+            match first {
+                "Size:" => mapping.size_kb = kb().unwrap_or(0),
+                "Rss:" => mapping.rss_kb = kb().unwrap_or(0),
+                "Anonymous:" => mapping.anon_kb = kb().unwrap_or(0),
+                _ => {}
             }
         }
     }
-    mappings.sort_unstable_by_key(|(kb, _)| std::cmp::Reverse(*kb));
-    let top: Vec<String> = mappings
+    mappings
+}
+
+fn mib(kb: u64) -> String {
+    format!("{:.1}", kb as f64 / 1024.0)
+}
+
+/// Where the resident memory is: anonymous (heap, stacks) against file-backed (the binary's
+/// pages), the thread count, the largest mappings by RSS, and the executable's own mappings by
+/// permission (`r-xp` is `.text`; `r--p` headers, `.rodata`, `.eh_frame` and the relocated
+/// read-only data; `rw-p` `.data`/`.bss`), each as resident of mapped, with its anonymous part.
+fn breakdown(pid: u32) -> String {
+    let mappings = smaps(pid);
+    let mut by_name: Vec<(u64, &str)> = Vec::new();
+    for mapping in &mappings {
+        match by_name.iter_mut().find(|(_, name)| *name == mapping.name) {
+            Some((total, _)) => *total += mapping.rss_kb,
+            None => by_name.push((mapping.rss_kb, &mapping.name)),
+        }
+    }
+    by_name.sort_unstable_by_key(|(kb, _)| std::cmp::Reverse(*kb));
+    let short = |name: &str| name.rsplit('/').next().unwrap_or(name).to_owned();
+    let top: Vec<String> = by_name
         .iter()
         .take(6)
-        .map(|(kb, name)| {
-            let short = name.rsplit('/').next().unwrap_or(name);
-            format!("{short} {:.1}", *kb as f64 / 1024.0)
+        .map(|(kb, name)| format!("{} {}", short(name), mib(*kb)))
+        .collect();
+    let exe: Vec<String> = mappings
+        .iter()
+        .filter(|mapping| short(&mapping.name) == "wawebd" && mapping.rss_kb > 0)
+        .map(|m| {
+            let (perms, rss, size, anon) =
+                (&m.perms, mib(m.rss_kb), mib(m.size_kb), mib(m.anon_kb));
+            format!("{perms} {rss} of {size} (anon {anon})")
         })
         .collect();
     format!(
-        "RssAnon {:.1} MiB, RssFile {:.1} MiB, {} threads; by mapping (MiB): {}",
-        proc_kb(pid, "RssAnon") as f64 / 1024.0,
-        proc_kb(pid, "RssFile") as f64 / 1024.0,
+        "RssAnon {} MiB, RssFile {} MiB, {} threads; by mapping (MiB): {}; wawebd (MiB): {}",
+        mib(proc_kb(pid, "RssAnon")),
+        mib(proc_kb(pid, "RssFile")),
         proc_kb(pid, "Threads"),
-        top.join(", ")
+        top.join(", "),
+        exe.join(", ")
     )
 }
 
