@@ -125,9 +125,17 @@ fn daemon_call(
         reset_peak_rss(pid),
         "/proc/{pid}/clear_refs refused the reset of VmHWM"
     );
+    let before = proc_kb(pid, "VmRSS");
     let started = Instant::now();
     let result = call(stream, id, method, params);
-    (started.elapsed(), proc_kb(pid, "VmHWM"), result)
+    let wall = started.elapsed();
+    let peak = proc_kb(pid, "VmHWM");
+    println!(
+        "  {method}: daemon RSS {:.1} MiB before, peak {:.1} MiB during",
+        before as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
+    (wall, peak, result)
 }
 
 /// The simulated contact sends `plain` as a document; the media object the daemon received.
