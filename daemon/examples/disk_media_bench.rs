@@ -169,8 +169,8 @@ fn main() {
         drop_caches,
         settle: Duration::from_secs(2),
     };
-    let fs_type = Command::new("stat")
-        .args(["-f", "-c", "%T"])
+    let fs_type = Command::new("findmnt")
+        .args(["-n", "-o", "FSTYPE", "-T"])
         .arg(dir.path())
         .output()
         .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
