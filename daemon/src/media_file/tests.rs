@@ -336,7 +336,6 @@ fn early_writeback_hands_every_full_range_over_and_changes_no_byte() {
     // Ranges are handed over whole: what is left for the fsync is less than one range.
     assert_eq!(output.written, len);
     assert!(output.started > 0 && output.written - output.started < 64 * 1024);
-    drop(output);
     assert_eq!(fs::read(dir.path().join("out")).unwrap(), plain);
     // Off (0), nothing is handed over.
     let mut off = WriteBehind::new(&mut file, 0);
