@@ -14,14 +14,14 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use support::{pair, request, start_daemon_with, start_sim, wawebd};
+use serde_json::json;
+use support::{call, median, pair, proc_kb, rate, start_daemon_with, start_sim, wawebd};
 
 fn bench_dir() -> PathBuf {
     let base = std::env::var_os("BENCH_DIR")
@@ -52,42 +52,6 @@ fn write_file(path: &Path, mib: usize) {
         file.write_all(&chunk).unwrap();
     }
     file.into_inner().unwrap().sync_all().unwrap();
-}
-
-fn call(stream: &mut UnixStream, id: u64, method: &str, params: Value) -> Value {
-    request(stream, id, method, params);
-    let mut lines = BufReader::new(stream.try_clone().unwrap()).lines();
-    for line in lines.by_ref() {
-        let line: Value = serde_json::from_str(&line.unwrap()).unwrap();
-        if line["id"] == id {
-            assert!(line.get("error").is_none(), "{line}");
-            return line["result"].clone();
-        }
-    }
-    panic!("the daemon went away");
-}
-
-fn rate(bytes: u64, time: Duration) -> String {
-    let seconds = time.as_secs_f64();
-    format!(
-        "{:.0} MB/s ({:.0} MiB/s)",
-        bytes as f64 / seconds / 1e6,
-        bytes as f64 / seconds / 1_048_576.0
-    )
-}
-
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
-
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort();
-    times[times.len() / 2]
 }
 
 fn main() {
@@ -176,7 +140,7 @@ fn main() {
         rate(bytes, encrypt),
         rate(bytes, send),
         encrypt.as_secs_f64() / send.as_secs_f64() * 100.0,
-        peak_rss_kib(daemon.0.id())
+        proc_kb(daemon.0.id(), "VmHWM")
     );
     drop(daemon);
     let _ = std::fs::remove_dir_all(&dir);

@@ -152,6 +152,41 @@ pub fn request(stream: &mut UnixStream, id: u64, method: &str, params: Value) {
     writeln!(stream, "{line}").unwrap();
 }
 
+/// One call over `stream` (used for nothing else meanwhile), its result; panics on an error.
+pub fn call(stream: &mut UnixStream, id: u64, method: &str, params: Value) -> Value {
+    request(stream, id, method, params);
+    let mut lines = BufReader::new(stream.try_clone().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if line["id"] == id {
+            assert!(line.get("error").is_none(), "{line}");
+            return line["result"].clone();
+        }
+    }
+    panic!("the daemon went away");
+}
+
+/// `bytes` in `time` as `N MB/s (M MiB/s)`.
+pub fn rate(bytes: u64, time: Duration) -> String {
+    let seconds = time.as_secs_f64();
+    format!(
+        "{:.0} MB/s ({:.0} MiB/s)",
+        bytes as f64 / seconds / 1e6,
+        bytes as f64 / seconds / 1_048_576.0
+    )
+}
+
+pub fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// Resets the peak RSS (`VmHWM`) of a process to its current RSS (`clear_refs` 5, Linux 4.0+),
+/// so the next reading is the peak of what happens from now on. False where that is refused.
+pub fn reset_peak_rss(pid: u32) -> bool {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
+}
+
 /// Logs in through the simulated phone.
 pub fn pair(sim: &mut Sim, socket: &Path) {
     let mut stream = UnixStream::connect(socket).unwrap();

@@ -314,3 +314,31 @@ fn outputs_are_private_and_a_symlink_is_replaced_not_followed() {
     names.sort();
     assert_eq!(names, ["link", "real"]);
 }
+
+#[test]
+fn early_writeback_hands_every_full_range_over_and_changes_no_byte() {
+    let keys = keys();
+    let plain = plaintext(300_000);
+    let sealed = media::encrypt(&keys, &plain, false).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = File::create(dir.path().join("out")).unwrap();
+    let mut output = WriteBehind::new(&mut file, 64 * 1024);
+    let len = decrypt_pipeline(
+        &sealed.body[..],
+        &mut output,
+        &keys,
+        &announced(&sealed.encrypted),
+        "writing",
+        10_000,
+    )
+    .unwrap();
+    assert_eq!(len, plain.len() as u64);
+    // Ranges are handed over whole: what is left for the fsync is less than one range.
+    assert_eq!(output.written, len);
+    assert!(output.started > 0 && output.written - output.started < 64 * 1024);
+    assert_eq!(fs::read(dir.path().join("out")).unwrap(), plain);
+    // Off (0), nothing is handed over.
+    let mut off = WriteBehind::new(&mut file, 0);
+    off.write_all(&plain).unwrap();
+    assert_eq!((off.written, off.started), (plain.len() as u64, 0));
+}
