@@ -12,7 +12,7 @@
 //! lines never interleave. An event that finds that queue full means the client is not reading;
 //! it gets an `error` event and is disconnected, and nobody else notices.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::fs::{self, DirBuilder};
 use std::future::Future;
 use std::io;
@@ -440,18 +440,12 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>) {
 
     let (out, out_rx) = mpsc::channel(16);
     let account = Account::new(shared.backlog.clone());
-    let writer = Writer {
-        out: out_rx,
-        inputs_open: true,
-        queue: VecDeque::new(),
-        queued_bytes: 0,
-        types: BTreeSet::new(),
-        subscription: None,
-        options: shared.options.clone(),
-        subscribed: None,
-        bus: shared.bus.clone(),
-        account: account.clone(),
-    }
+    let writer = Writer::new(
+        out_rx,
+        shared.options.clone(),
+        shared.bus.clone(),
+        account.clone(),
+    )
     .run(write);
     tokio::pin!(writer);
 

@@ -1,7 +1,6 @@
 //! The daemon-wide bound on unwritten replies (backlog.rs): writers over real socket pairs
 //! whose peers do not read, fed straight through their channels.
 
-use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,18 +39,13 @@ fn subscriber(
     let (ours, peer) = UnixStream::pair().unwrap();
     let (_read, write) = ours.into_split();
     let (out, out_rx) = mpsc::channel(16);
-    let writer = Writer {
-        out: out_rx,
-        inputs_open: true,
-        queue: VecDeque::new(),
-        queued_bytes: 0,
-        types: BTreeSet::new(),
-        subscription,
-        options: options.clone(),
-        subscribed: None,
-        bus: Bus::new(),
-        account: Account::new(backlog.clone()),
-    };
+    let mut writer = Writer::new(
+        out_rx,
+        options.clone(),
+        Bus::new(),
+        Account::new(backlog.clone()),
+    );
+    writer.subscription = subscription;
     let task = tokio::spawn(writer.run(write));
     Conn { out, peer, task }
 }

@@ -59,6 +59,28 @@ struct Writing {
 }
 
 impl Writer {
+    /// A connection's writer: nothing queued, no subscription, `account` its share of the
+    /// daemon-wide backlog.
+    pub(super) fn new(
+        out: mpsc::Receiver<Out>,
+        options: Options,
+        bus: crate::bus::Bus,
+        account: Account,
+    ) -> Self {
+        Writer {
+            out,
+            inputs_open: true,
+            queue: VecDeque::new(),
+            queued_bytes: 0,
+            types: BTreeSet::new(),
+            subscription: None,
+            options,
+            subscribed: None,
+            bus,
+            account,
+        }
+    }
+
     pub(super) async fn run(mut self, write: OwnedWriteHalf) {
         let mut idle = Some(write);
         let mut writing: Option<Writing> = None;
